@@ -1,0 +1,24 @@
+// One ftrace event as the emulator delivers it (see docs/platform.md, "Trace channel").
+
+export type TraceEventName = 'kvm_entry' | 'kvm_exit' | 'kvm_hypercall' | 'trace_printk';
+
+export interface TraceRecord {
+  /** 0-based position in the trace buffer. */
+  seq: number;
+  /** TSC when the host emitted it, and the same as seconds (the TIMESTAMP column). */
+  tsc: bigint;
+  timestamp: number;
+  cpu: number;
+  task: string;
+  pid: number;
+  /** The five ftrace flag characters, e.g. 'd..1.' or '.....'. */
+  flags: string;
+  event: TraceEventName;
+  /** Event fields by their ftrace names (vcpu, reason, rip, info1, nr, a0, ... ; trace_printk: func, msg). */
+  fields: Record<string, bigint | number | string>;
+  /** Where the event belongs: the guest RIP for kvm_entry/kvm_exit, the host caller for the others. */
+  rip: bigint;
+  side: 'host' | 'guest';
+  /** The line exactly as /sys/kernel/tracing/trace would print it (no trailing newline). */
+  text: string;
+}
