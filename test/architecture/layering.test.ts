@@ -1,0 +1,40 @@
+// The architecture rule of docs/architecture.md, checked on every import:
+// the emulator knows nothing of VS Code or DAP, the adapter knows nothing of VS Code or webviews.
+import { readdirSync, readFileSync, statSync } from 'node:fs';
+import { join, relative, resolve } from 'node:path';
+
+const root = resolve(__dirname, '../..');
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return sources(path);
+    return /\.tsx?$/.test(name) ? [path] : [];
+  });
+}
+
+function importsOf(file: string): string[] {
+  const text = readFileSync(file, 'utf8');
+  return [...text.matchAll(/(?:import|export)[^'"]*?from\s+['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|require\(\s*['"]([^'"]+)['"]\s*\)/g)]
+    .map((m) => m[1] ?? m[2] ?? m[3]);
+}
+
+function violations(layer: string, forbidden: (spec: string, resolved: string) => boolean): string[] {
+  const dir = join(root, layer);
+  return sources(dir).flatMap((file) =>
+    importsOf(file)
+      .filter((spec) => forbidden(spec, spec.startsWith('.') ? relative(root, resolve(file, '..', spec)) : spec))
+      .map((spec) => `${relative(root, file)} imports ${spec}`));
+}
+
+describe('layering', () => {
+  it('emulator/ imports neither VS Code, DAP, the adapter nor the extension', () => {
+    expect(violations('emulator', (spec, path) =>
+      spec === 'vscode' || spec.startsWith('@vscode/') ||
+      path.startsWith('debug-adapter') || path.startsWith('extension'))).toEqual([]);
+  });
+
+  it('debug-adapter/ imports neither VS Code nor the extension', () => {
+    expect(violations('debug-adapter', (spec, path) => spec === 'vscode' || path.startsWith('extension'))).toEqual([]);
+  });
+});
