@@ -57,7 +57,10 @@ export function baseName(path: string): string {
   return path.split(/[\\/]/).pop() || path;
 }
 
-/** Load both images and set the host entry state. Throws one-sentence Errors naming the file. */
+/**
+ * Load both images and set the host entry state. `memory` must be freshly allocated (all
+ * zero): the loader writes only what it builds. Throws one-sentence Errors naming the file.
+ */
 export function boot(state: CpuState, memory: PhysicalMemory, images: BootImages): BootResult {
   if (memory.size < M.MIN_RAM) throw new Error(`The machine needs at least ${M.MIN_RAM / M.MiB} MiB of RAM for the boot layout, not ${memory.size / M.MiB} MiB.`);
   const host = parseElf(images.hostElf, baseName(images.hostPath));
@@ -70,7 +73,6 @@ export function boot(state: CpuState, memory: PhysicalMemory, images: BootImages
   checkEntry(host);
   checkEntry(guest);
 
-  memory.bytes.fill(0);
   loadSegments(memory, host, 0);
   const [guestImageStart, guestImageEnd] = loadSegments(memory, guest, M.GUEST_RAM_BASE);
 
