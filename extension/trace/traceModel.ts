@@ -1,0 +1,170 @@
+// The Trace panel's data: a bounded ring of ftrace lines (the oldest are overwritten, as in
+// the kernel's ring buffer), the rows the current filter shows, and the exit statistics.
+// Pure TypeScript so it is unit-tested without VS Code; the panel and export use it.
+
+import { ExitStats } from './exitStats';
+import { ftraceHeaderLines } from './ftraceHeader';
+import { parseFtraceLine, type TraceEventName } from './ftraceLine';
+import { TRACE_EVENTS, type ExitStat, type TraceFilter } from './messages';
+
+/** Where an event was emitted, as the adapter reported it (or as its kvm_exit/kvm_entry line says). */
+export interface TraceOrigin {
+  address: bigint;
+  side: 'host' | 'guest';
+}
+
+export const DEFAULT_CAPACITY = 1_000_000;
+
+const UNPARSED = 255;
+const EVENT_CODE: Record<TraceEventName, number> = { kvm_entry: 0, kvm_exit: 1, kvm_hypercall: 2, trace_printk: 3 };
+const SIDE_NONE = 0;
+const SIDE_HOST = 1;
+const SIDE_GUEST = 2;
+
+export class TraceModel {
+  private readonly lines: string[] = [];
+  private readonly events: Uint8Array;
+  private readonly sides: Uint8Array;
+  private readonly ripLo: Uint32Array;
+  private readonly ripHi: Uint32Array;
+  /** Sequence numbers of the lines the filter shows, a ring parallel to the main one. */
+  private readonly shown: Float64Array;
+  private shownHead = 0;
+  private shownCount = 0;
+  private total = 0;
+  private readonly exitStats = new ExitStats();
+  private currentFilter: TraceFilter = { events: [...TRACE_EVENTS], text: '' };
+  private eventMask = 0;
+  private needle = '';
+  private rowEpoch = 0;
+
+  constructor(readonly capacity = DEFAULT_CAPACITY) {
+    if (!Number.isInteger(capacity) || capacity < 1) throw new Error(`The trace buffer size must be a positive whole number of lines, not ${capacity}.`);
+    this.events = new Uint8Array(capacity);
+    this.sides = new Uint8Array(capacity);
+    this.ripLo = new Uint32Array(capacity);
+    this.ripHi = new Uint32Array(capacity);
+    this.shown = new Float64Array(capacity);
+    this.setFilter(this.currentFilter);
+  }
+
+  /** Lines ever appended (ftrace's entries-written). */
+  get written(): number {
+    return this.total;
+  }
+
+  /** Lines the ring still holds (ftrace's entries-in-buffer). */
+  get retained(): number {
+    return Math.min(this.total, this.capacity);
+  }
+
+  get filter(): TraceFilter {
+    return { events: [...this.currentFilter.events], text: this.currentFilter.text };
+  }
+
+  /** Changes whenever a row number stops naming the same line (filter, clear, overwrite). */
+  get epoch(): number {
+    return this.rowEpoch;
+  }
+
+  /** How many rows the current filter shows. */
+  get rowCount(): number {
+    return this.shownCount;
+  }
+
+  /** The header for the current contents. */
+  header(): string[] {
+    return ftraceHeaderLines(this.retained, this.written);
+  }
+
+  append(line: string, origin?: TraceOrigin): void {
+    const seq = this.total++;
+    const slot = seq % this.capacity;
+    if (seq >= this.capacity) this.evict(seq - this.capacity);
+    const parsed = parseFtraceLine(line);
+    this.lines[slot] = line;
+    this.events[slot] = parsed ? EVENT_CODE[parsed.event] : UNPARSED;
+    const address = origin?.address ?? parsed?.rip;
+    const side = origin?.side ?? (parsed?.rip !== undefined ? 'guest' : undefined);
+    this.sides[slot] = side === 'host' ? SIDE_HOST : side === 'guest' ? SIDE_GUEST : SIDE_NONE;
+    this.ripLo[slot] = address === undefined ? 0 : Number(address & 0xffff_ffffn);
+    this.ripHi[slot] = address === undefined ? 0 : Number((address >> 32n) & 0xffff_ffffn);
+    if (parsed?.event === 'kvm_exit' && parsed.exitReason) this.exitStats.exit(parsed.exitReason, parsed.timestampUs);
+    else if (parsed?.event === 'kvm_entry') this.exitStats.entry(parsed.timestampUs);
+    if (this.matches(slot)) this.pushShown(seq);
+  }
+
+  /** The text of filtered row `row`, and the next rows up to `count` of them. */
+  rows(start: number, count: number): string[] {
+    const out: string[] = [];
+    const end = Math.min(this.shownCount, start + count);
+    for (let row = Math.max(0, start); row < end; row++) out.push(this.lines[this.seqOfRow(row) % this.capacity]);
+    return out;
+  }
+
+  /** Where the event of filtered row `row` was emitted, if known. */
+  originOfRow(row: number): TraceOrigin | undefined {
+    if (row < 0 || row >= this.shownCount) return undefined;
+    const slot = this.seqOfRow(row) % this.capacity;
+    const side = this.sides[slot];
+    if (side === SIDE_NONE) return undefined;
+    return { address: (BigInt(this.ripHi[slot]) << 32n) | BigInt(this.ripLo[slot]), side: side === SIDE_HOST ? 'host' : 'guest' };
+  }
+
+  setFilter(filter: TraceFilter): void {
+    this.currentFilter = { events: TRACE_EVENTS.filter((e) => filter.events.includes(e)), text: filter.text };
+    this.eventMask = this.currentFilter.events.reduce((mask, e) => mask | (1 << EVENT_CODE[e]), 0);
+    this.needle = filter.text.toLowerCase();
+    this.rowEpoch++;
+    this.shownHead = 0;
+    this.shownCount = 0;
+    for (let seq = this.total - this.retained; seq < this.total; seq++) {
+      if (this.matches(seq % this.capacity)) this.pushShown(seq);
+    }
+  }
+
+  stats(): { stats: ExitStat[]; totalExits: number } {
+    return { stats: this.exitStats.report(), totalExits: this.exitStats.totalExits };
+  }
+
+  /** The whole buffer as /sys/kernel/tracing/trace prints it: header, then every retained line. */
+  exportText(): string {
+    const parts = this.header();
+    for (let seq = this.total - this.retained; seq < this.total; seq++) parts.push(this.lines[seq % this.capacity]);
+    return parts.join('\n') + '\n';
+  }
+
+  clear(): void {
+    this.lines.length = 0;
+    this.rowEpoch++;
+    this.total = 0;
+    this.shownHead = 0;
+    this.shownCount = 0;
+    this.exitStats.clear();
+  }
+
+  private matches(slot: number): boolean {
+    const event = this.events[slot];
+    // A line the parser does not know is shown only while every event is.
+    if (event === UNPARSED ? this.currentFilter.events.length !== TRACE_EVENTS.length : (this.eventMask & (1 << event)) === 0) return false;
+    return this.needle === '' || this.lines[slot].toLowerCase().includes(this.needle);
+  }
+
+  private pushShown(seq: number): void {
+    this.shown[(this.shownHead + this.shownCount) % this.capacity] = seq;
+    this.shownCount++;
+  }
+
+  /** Line `seq` is being overwritten: drop it from the shown rows (it can only be the first). */
+  private evict(seq: number): void {
+    if (this.shownCount > 0 && this.shown[this.shownHead] === seq) {
+      this.shownHead = (this.shownHead + 1) % this.capacity;
+      this.shownCount--;
+      this.rowEpoch++;
+    }
+  }
+
+  private seqOfRow(row: number): number {
+    return this.shown[(this.shownHead + row) % this.capacity];
+  }
+}

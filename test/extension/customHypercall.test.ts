@@ -1,0 +1,68 @@
+// "Create a new custom hypercall": number choice, collision warnings and the three edits,
+// on the shipped sample's own kvm_para.h and host x86.c.
+import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import {
+  CustomHypercallError, collisionWarnings, existingHypercalls, hypercallMacroName, pickHypercallNumber, planNewHypercall,
+} from '../../extension/hypercall/customHypercall';
+
+const sample = resolve(__dirname, '../../samples/hello-hypercall');
+const kvmParaH = readFileSync(resolve(sample, 'include/kvm_para.h'), 'utf8');
+const hostC = readFileSync(resolve(sample, 'host/x86.c'), 'utf8');
+const GUEST = ['long sys_hello_hypercall(void)', '{', '\tkvm_hypercall0(KVM_HC_HELLO_HYPERCALL);', '\treturn 0;', '}', ''].join('\n');
+
+describe('custom hypercall', () => {
+  it('turns what the user types into a KVM_HC_ macro name', () => {
+    expect(hypercallMacroName('my call')).toBe('KVM_HC_MY_CALL');
+    expect(hypercallMacroName('kvm_hc_Ping')).toBe('KVM_HC_PING');
+    expect(() => hypercallMacroName('  ')).toThrow(CustomHypercallError);
+    expect(() => hypercallMacroName('9lives')).toThrow(/not a usable hypercall name/);
+  });
+
+  it('picks a number no upstream KVM_HC_* and no custom one in kvm_para.h uses', () => {
+    const defines = existingHypercalls(kvmParaH);
+    expect(defines.map((d) => d.name)).toContain('KVM_HC_HELLO_HYPERCALL');
+    const nr = pickHypercallNumber(defines);
+    expect(nr).toBeGreaterThan(12);
+    expect(defines.map((d) => d.number)).not.toContain(nr);
+    expect(pickHypercallNumber([{ name: 'KVM_HC_A', number: 0x100, line: 0 }, { name: 'KVM_HC_B', number: 0x102, line: 1 }])).toBe(0x101);
+  });
+
+  it('warns about existing numbers that collide with upstream or with each other', () => {
+    expect(collisionWarnings(existingHypercalls(kvmParaH))).toEqual([]);
+    const old = '#define KVM_HC_CLOCK_PAIRING 9\n#define KVM_HC_HELLO 9\n#define KVM_HC_A 0x200\n#define KVM_HC_B 512\n';
+    const warnings = collisionWarnings(existingHypercalls(old));
+    expect(warnings).toHaveLength(2);
+    expect(warnings[0]).toMatch(/KVM_HC_HELLO is 9, the number of upstream KVM_HC_CLOCK_PAIRING/);
+    expect(warnings[1]).toMatch(/KVM_HC_B and KVM_HC_A share the number 0x200/);
+  });
+
+  it('adds the #define, the host case before default: and a guest caller', () => {
+    const plan = planNewHypercall('ping', { kvmParaH, hostC, guest: { path: 'guest/kernel.c', text: GUEST } });
+    expect(plan.macro).toBe('KVM_HC_PING');
+    const defines = existingHypercalls(plan.kvmParaH);
+    expect(defines.find((d) => d.name === 'KVM_HC_PING')?.number).toBe(plan.number);
+    // The define comes after the last custom one and its multi-line comment, still inside the header.
+    const lines = plan.kvmParaH.split('\n');
+    const defineLine = lines.findIndex((l) => l.startsWith('#define KVM_HC_PING'));
+    expect(lines[defineLine - 1]).toMatch(/\*\/\s*$/);
+    expect(plan.kvmParaH).toContain('static inline long kvm_hc_ping(void)\n{\n\treturn kvm_hypercall0(KVM_HC_PING);\n}');
+    expect(plan.kvmParaH.indexOf('kvm_hc_ping(void)')).toBeLessThan(plan.kvmParaH.indexOf('#endif /* __ASSEMBLER__ */'));
+
+    const host = plan.hostC.split('\n');
+    expect(host.slice(plan.hostLine, plan.hostLine + 5)).toEqual([
+      '\tcase KVM_HC_PING:', '\t\ttrace_printk("ping");', '\t\tret = 0;', '\t\tbreak;', '\tdefault:',
+    ]);
+    expect(plan.guest?.text).toBe(GUEST.replace('HYPERCALL);\n', 'HYPERCALL);\n\tkvm_hc_ping();\n'));
+    expect(plan.warnings).toEqual([]);
+  });
+
+  it('refuses a name that exists or is upstream, naming it', () => {
+    expect(() => planNewHypercall('hello hypercall', { kvmParaH, hostC })).toThrow('KVM_HC_HELLO_HYPERCALL already exists in kvm_para.h; choose another name.');
+    expect(() => planNewHypercall('sched_yield', { kvmParaH, hostC })).toThrow(/KVM_HC_SCHED_YIELD is an upstream KVM hypercall/);
+  });
+
+  it('says what is missing in host sources without kvm_emulate_hypercall', () => {
+    expect(() => planNewHypercall('x', { kvmParaH, hostC: 'int main(void)\n{\n}\n' })).toThrow('No definition of kvm_emulate_hypercall found in the host sources.');
+  });
+});
