@@ -46,6 +46,10 @@ export interface VmxUnit {
   vmwrite(field: bigint, value: bigint, info: number, qualification: bigint): void;
   /** Returns true when VM entry succeeded: the CPU is now in the guest and RIP is the guest's. */
   vmlaunch(): boolean;
+  /** VMCALL (SDM vol. 2): #UD outside VMX operation, VMfail in root operation, VM exit in non-root. */
+  vmcall(): void;
+  /** Added to the TSC that RDTSC/RDTSCP/RDMSR(0x10) return in non-root ("use TSC offsetting"); 0n otherwise. */
+  readonly tscOffset: bigint;
   vmresume(): boolean;
   invept(type: bigint, descriptor: bigint, info: number, qualification: bigint): void;
   invvpid(type: bigint, descriptor: bigint, info: number, qualification: bigint): void;
@@ -57,7 +61,7 @@ export interface VmxUnit {
   /** Non-root only: MOV from CR0/CR3/CR4/CR8. Returns what the guest reads (read shadows), or exits. */
   movFromCr(cr: number, gpr: number, actual: bigint): bigint;
   /** Non-root only: an exception or NMI about to be delivered; exits if the exception bitmap says so (SDM 25.2). */
-  interceptException(vector: number, errorCode: number | undefined, software: boolean): void;
+  interceptException(vector: number, errorCode: number | undefined, software: boolean, pfLinear?: bigint): void;
   /** Non-root only: a triple fault exits with reason 2 (SDM 25.2); always throws. */
   tripleFault(): never;
   /** Non-root only: guest-physical to host-physical through EPT, or an EPT violation/misconfiguration exit. */
