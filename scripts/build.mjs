@@ -1,6 +1,7 @@
 // One build for every target: the C samples (make), then each TypeScript entry with esbuild.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync } from 'node:fs';
 
 execFileSync('make', ['-s', '-C', 'samples/hello-hypercall'], { stdio: 'inherit' });
 
@@ -9,4 +10,30 @@ const targets = [
   { ...node, entryPoints: { hcdbg: 'emulator/cli/hcdbg.ts' }, banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: { bench: 'test/bench/bench.ts' } },
 ];
+
+// The VS Code extension (extension/): desktop entry (Node), web entry (browser worker; Node
+// built-ins fail only when called, so the inline adapter uses injected file access), and the
+// Trace panel's webview script with its codicons, all under dist/ which the .vsix ships.
+const nodeBuiltinsUnavailable = {
+  name: 'node-builtins-unavailable',
+  setup(b) {
+    b.onResolve({ filter: /^node:/ }, (a) => ({ path: a.path, namespace: 'node-builtin' }));
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (a) => ({
+      loader: 'js',
+      contents: `module.exports = new Proxy({}, { get(_, key) { if (key === '__esModule') return false; throw new Error(${JSON.stringify(`${a.path} is not available in VS Code for the Web.`)}); } });`,
+    }));
+  },
+};
+if (existsSync('debug-adapter/session.ts')) {
+  targets.push(
+    { ...node, entryPoints: { extension: 'extension/extension.ts' }, external: ['vscode'] },
+    { bundle: true, platform: 'browser', target: 'es2022', format: 'cjs', sourcemap: true, logLevel: 'warning',
+      entryPoints: { web: 'extension/web.ts' }, external: ['vscode'], plugins: [nodeBuiltinsUnavailable] },
+  );
+}
+targets.push({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, logLevel: 'warning',
+  entryPoints: { 'webview/webview': 'extension/webview/main.ts' } });
+mkdirSync('dist/webview/codicons', { recursive: true });
+for (const file of ['codicon.css', 'codicon.ttf']) cpSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/webview/codicons/${file}`);
+
 await Promise.all(targets.map((t) => build({ ...t, outdir: 'dist' })));

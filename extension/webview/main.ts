@@ -32,7 +32,7 @@ const textFilter = $<HTMLInputElement>('text-filter');
 const counts = $<HTMLSpanElement>('counts');
 const statsBody = $<HTMLElement>('stats-body');
 const statsTotal = $<HTMLSpanElement>('stats-total');
-const eventBoxes = [...document.querySelectorAll<HTMLInputElement>('vscode-checkbox[data-event]')];
+const eventBoxes = Array.from(document.querySelectorAll<HTMLInputElement>('vscode-checkbox[data-event]'));
 
 let header: string[] = [];
 let dataRows = 0;

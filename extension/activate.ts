@@ -1,0 +1,38 @@
+// The one activation both entries share (desktop extension.ts, browser web.ts): the debugger
+// with its inline adapter, the configuration provider, the Trace panel and the commands.
+// The adapter is reached only through DAP; the entry decides how to construct it.
+
+import * as vscode from 'vscode';
+import { DEBUG_TYPE, HypercallConfigurationProvider } from './configurationProvider';
+import { createHypercall } from './hypercall/createHypercall';
+import { openSample } from './openSample';
+import { exportTrace } from './trace/exportTrace';
+import { TRACE_VIEW_ID, TracePanel } from './trace/panel';
+
+/** Makes one debug adapter per session, run inside the extension host. */
+export type AdapterFactory = () => vscode.DebugAdapter;
+
+class InlineAdapterFactory implements vscode.DebugAdapterDescriptorFactory {
+  constructor(private readonly create: AdapterFactory) {}
+
+  createDebugAdapterDescriptor(): vscode.ProviderResult<vscode.DebugAdapterDescriptor> {
+    return new vscode.DebugAdapterInlineImplementation(this.create());
+  }
+}
+
+export function activateHypercallDebug(context: vscode.ExtensionContext, createAdapter: AdapterFactory): TracePanel {
+  const panel = new TracePanel(context.extensionUri);
+  const provider = new HypercallConfigurationProvider(context.extensionUri);
+  context.subscriptions.push(
+    panel,
+    vscode.window.registerWebviewViewProvider(TRACE_VIEW_ID, panel),
+    vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new InlineAdapterFactory(createAdapter)),
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, provider),
+    vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, provider, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
+    vscode.commands.registerCommand('hypercall.openSample', () => openSample(context)),
+    vscode.commands.registerCommand('hypercall.createHypercall', () => createHypercall()),
+    vscode.commands.registerCommand('hypercall.showTrace', () => panel.show()),
+    vscode.commands.registerCommand('hypercall.exportTrace', (target?: vscode.Uri) => exportTrace(panel.model, target)),
+  );
+  return panel;
+}

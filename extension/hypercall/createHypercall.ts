@@ -1,0 +1,72 @@
+// "Create a New Custom Hypercall": finds kvm_para.h, the host file defining
+// kvm_emulate_hypercall and a guest file that makes a hypercall in the workspace, applies the
+// edits customHypercall.ts plans as one undoable workspace edit, and shows the new host case.
+
+import * as vscode from 'vscode';
+import { CustomHypercallError, planNewHypercall, type GuestSource } from './customHypercall';
+
+const decoder = new TextDecoder();
+
+async function read(uri: vscode.Uri): Promise<string> {
+  const open = vscode.workspace.textDocuments.find((d) => d.uri.toString() === uri.toString());
+  return open ? open.getText() : decoder.decode(await vscode.workspace.fs.readFile(uri));
+}
+
+async function firstContaining(glob: string, pattern: RegExp): Promise<{ uri: vscode.Uri; text: string } | undefined> {
+  for (const uri of (await vscode.workspace.findFiles(glob, '**/node_modules/**', 200)).sort((a, b) => a.path.localeCompare(b.path))) {
+    const text = await read(uri);
+    if (pattern.test(text)) return { uri, text };
+  }
+  return undefined;
+}
+
+function replaceAll(edit: vscode.WorkspaceEdit, uri: vscode.Uri, text: string): void {
+  edit.replace(uri, new vscode.Range(0, 0, Number.MAX_SAFE_INTEGER, 0), text);
+}
+
+export async function createHypercall(): Promise<void> {
+  const para = await firstContaining('**/kvm_para.h', /#\s*define\s+KVM_HC_/);
+  const host = await firstContaining('**/*.c', /^[A-Za-z_].*\bkvm_emulate_hypercall\s*\([^;]*$/m);
+  if (!para || !host) {
+    void vscode.window.showErrorMessage(`This workspace has no ${para ? 'C file defining kvm_emulate_hypercall' : 'kvm_para.h with KVM_HC_* numbers'}: open the hello-hypercall sample first.`);
+    return;
+  }
+  const guestFile = await firstContaining('**/guest/**/*.c', /^\s+.*\bkvm_hypercall[0-4]\s*\(.*\)\s*;/m);
+  const name = await vscode.window.showInputBox({
+    title: 'Create a New Custom Hypercall',
+    prompt: 'Name of the hypercall (becomes KVM_HC_<NAME>)',
+    placeHolder: 'e.g. ping',
+    validateInput: (value) => {
+      if (!value.trim()) return 'Give the hypercall a name.';
+      try {
+        planNewHypercall(value, { kvmParaH: para.text, hostC: host.text });
+        return undefined;
+      } catch (e) {
+        return (e as Error).message;
+      }
+    },
+  });
+  if (name === undefined) return;
+  let plan;
+  try {
+    const guest: GuestSource | undefined = guestFile && { path: guestFile.uri.toString(), text: guestFile.text };
+    plan = planNewHypercall(name, { kvmParaH: para.text, hostC: host.text, guest });
+  } catch (e) {
+    if (e instanceof CustomHypercallError) {
+      void vscode.window.showErrorMessage(e.message);
+      return;
+    }
+    throw e;
+  }
+  const edit = new vscode.WorkspaceEdit();
+  replaceAll(edit, para.uri, plan.kvmParaH);
+  replaceAll(edit, host.uri, plan.hostC);
+  if (plan.guest && guestFile) replaceAll(edit, guestFile.uri, plan.guest.text);
+  await vscode.workspace.applyEdit(edit);
+  for (const warning of plan.warnings) void vscode.window.showWarningMessage(warning);
+  const position = new vscode.Position(plan.hostLine, 0);
+  await vscode.window.showTextDocument(host.uri, { selection: new vscode.Range(position, position.translate(4)) });
+  void vscode.window.showInformationMessage(
+    `Added ${plan.macro} = 0x${plan.number.toString(16)}: its case in kvm_emulate_hypercall, ${plan.caller}() in kvm_para.h` +
+    (plan.guest ? ' and a call from the guest' : '') + '. Rebuild with make, then debug.');
+}

@@ -1,0 +1,165 @@
+// The Trace panel (a webview view): collects `hypercall/trace` events of hypercall debug
+// sessions into the TraceModel, serves the webview the rows it shows, and turns a picked
+// line into its source location through the adapter's `hypercall/sourceForAddress` request.
+
+import * as vscode from 'vscode';
+import type { FromWebview, ToWebview } from './messages';
+import { panelHtml } from './panelHtml';
+import { DEFAULT_CAPACITY, TraceModel, type TraceOrigin } from './traceModel';
+
+export const TRACE_VIEW_ID = 'hypercall.trace';
+export const TRACE_EVENT = 'hypercall/trace';
+export const SOURCE_FOR_ADDRESS = 'hypercall/sourceForAddress';
+
+/** The body of the adapter's `hypercall/trace` event (bigints arrive as "0x..." strings). */
+interface TraceEventBody {
+  line: string;
+  record?: { rip?: string; side?: 'host' | 'guest' };
+}
+
+/** The answer to `hypercall/sourceForAddress`. */
+type SourceForAddress = { path: string; line: number } | { disassembly: true };
+
+function makeNonce(): string {
+  const bytes = new Uint8Array(16);
+  globalThis.crypto.getRandomValues(bytes);
+  return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function originOf(body: TraceEventBody): TraceOrigin | undefined {
+  const rip = body.record?.rip;
+  const side = body.record?.side;
+  if (typeof rip !== 'string' || (side !== 'host' && side !== 'guest')) return undefined;
+  try {
+    return { address: BigInt(rip), side };
+  } catch {
+    return undefined;
+  }
+}
+
+export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable {
+  readonly model: TraceModel;
+  private view: vscode.WebviewView | undefined;
+  private session: vscode.DebugSession | undefined;
+  private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private readonly disposables: vscode.Disposable[] = [];
+
+  constructor(private readonly extensionUri: vscode.Uri) {
+    const lines = vscode.workspace.getConfiguration('hypercall').get<number>('trace.bufferLines', DEFAULT_CAPACITY);
+    this.model = new TraceModel(Number.isInteger(lines) && lines > 0 ? lines : DEFAULT_CAPACITY);
+    this.disposables.push(
+      vscode.debug.onDidStartDebugSession((s) => this.sessionStarted(s)),
+      vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => this.customEvent(e)),
+      vscode.debug.onDidTerminateDebugSession((s) => this.sessionEnded(s)),
+    );
+  }
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    const root = vscode.Uri.joinPath(this.extensionUri, 'dist', 'webview');
+    view.webview.options = { enableScripts: true, localResourceRoots: [root] };
+    view.webview.html = panelHtml({
+      cspSource: view.webview.cspSource,
+      scriptUri: view.webview.asWebviewUri(vscode.Uri.joinPath(root, 'webview.js')).toString(),
+      codiconCssUri: view.webview.asWebviewUri(vscode.Uri.joinPath(root, 'codicons', 'codicon.css')).toString(),
+      nonce: makeNonce(),
+    });
+    view.webview.onDidReceiveMessage((m: FromWebview) => this.received(m), undefined, this.disposables);
+    view.onDidDispose(() => { this.view = undefined; }, undefined, this.disposables);
+  }
+
+  /** Brings the panel into view (the "Show Trace Panel" command). */
+  async show(): Promise<void> {
+    await vscode.commands.executeCommand(`${TRACE_VIEW_ID}.focus`);
+  }
+
+  dispose(): void {
+    clearTimeout(this.flushTimer);
+    for (const d of this.disposables) d.dispose();
+  }
+
+  private sessionStarted(session: vscode.DebugSession): void {
+    if (session.type !== 'hypercall') return;
+    this.session = session;
+    this.model.clear();
+    this.scheduleFlush();
+  }
+
+  private sessionEnded(session: vscode.DebugSession): void {
+    if (session !== this.session) return;
+    this.session = undefined;
+    this.scheduleFlush();
+  }
+
+  private customEvent(e: vscode.DebugSessionCustomEvent): void {
+    if (e.event !== TRACE_EVENT || e.session.type !== 'hypercall') return;
+    const body = e.body as TraceEventBody | undefined;
+    if (typeof body?.line !== 'string') return;
+    this.model.append(body.line, originOf(body));
+    this.scheduleFlush();
+  }
+
+  /** Batches a burst of trace events into one update of the webview. */
+  private scheduleFlush(): void {
+    if (this.flushTimer === undefined) this.flushTimer = setTimeout(() => { this.flushTimer = undefined; this.pushState(); }, 50);
+  }
+
+  private post(message: ToWebview): void {
+    void this.view?.webview.postMessage(message);
+  }
+
+  private pushState(): void {
+    const m = this.model;
+    this.post({ type: 'state', header: m.header(), rows: m.rowCount, retained: m.retained, written: m.written, filter: m.filter, live: this.session !== undefined, epoch: m.epoch });
+    this.post({ type: 'stats', ...m.stats() });
+  }
+
+  private received(message: FromWebview): void {
+    switch (message.type) {
+      case 'ready':
+        this.pushState();
+        break;
+      case 'rows':
+        this.post({ type: 'rows', start: message.start, lines: this.model.rows(message.start, Math.min(message.count, 500)), requestId: message.requestId });
+        break;
+      case 'filter':
+        this.model.setFilter(message.filter);
+        this.pushState();
+        break;
+      case 'reveal':
+        void this.reveal(message.row);
+        break;
+      case 'export':
+        void vscode.commands.executeCommand('hypercall.exportTrace');
+        break;
+      case 'clear':
+        this.model.clear();
+        this.pushState();
+        break;
+    }
+  }
+
+  /** Opens the guest or host source line where the event of `row` was emitted, else the disassembly. */
+  private async reveal(row: number): Promise<void> {
+    const origin = this.model.originOfRow(row);
+    if (!origin) return;
+    const address = `0x${origin.address.toString(16)}`;
+    const session = this.session ?? (vscode.debug.activeDebugSession?.type === 'hypercall' ? vscode.debug.activeDebugSession : undefined);
+    if (!session) {
+      void vscode.window.showInformationMessage(`Start a hypercall debug session to find the source of ${origin.side} address ${address}.`);
+      return;
+    }
+    let answer: SourceForAddress | undefined;
+    try {
+      answer = await session.customRequest(SOURCE_FOR_ADDRESS, { address, side: origin.side }) as SourceForAddress;
+    } catch {
+      answer = { disassembly: true };
+    }
+    if (answer && 'path' in answer && typeof answer.path === 'string' && answer.line > 0) {
+      const position = new vscode.Position(answer.line - 1, 0);
+      await vscode.window.showTextDocument(vscode.Uri.file(answer.path), { selection: new vscode.Range(position, position), preview: true });
+    } else {
+      await vscode.commands.executeCommand('debug.action.openDisassemblyView');
+    }
+  }
+}
