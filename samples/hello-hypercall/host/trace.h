@@ -1,0 +1,29 @@
+/*
+ * trace.h - the host's ftrace: the kvm_entry, kvm_exit and kvm_hypercall tracepoints of
+ * Linux arch/x86/kvm/trace.h and trace_printk() of include/linux/kernel.h, all emitted
+ * through the platform's trace channel (port 0x510, docs/platform.md) which renders them
+ * in the layout of /sys/kernel/tracing/trace.
+ */
+#ifndef HC_TRACE_H
+#define HC_TRACE_H
+
+#include <stdint.h>
+
+struct kvm_vcpu;
+
+/* The address of the current instruction, as include/linux/instruction_pointer.h defines it. */
+#define _THIS_IP_ ({ __label__ __here; __here: (unsigned long)&&__here; })
+
+/* trace_printk("fmt", ...): the trace line reads "<calling function>: <message>". */
+#define trace_printk(fmt, ...) __trace_printk(_THIS_IP_, __func__, fmt, ##__VA_ARGS__)
+
+void __trace_printk(unsigned long ip, const char *func, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+void trace_kvm_entry(struct kvm_vcpu *vcpu, unsigned long rip);
+void trace_kvm_exit(struct kvm_vcpu *vcpu, uint32_t exit_reason, unsigned long rip,
+		    uint64_t info1, uint64_t info2, uint32_t intr_info, uint32_t error_code);
+void trace_kvm_hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
+			 unsigned long a2, unsigned long a3);
+
+#endif /* HC_TRACE_H */
