@@ -1,0 +1,89 @@
+/*
+ * main.c - test guest: every hypercall number, the string hypercall with good and bad
+ * buffers, hypercalls from compatibility mode and from CPL 3. Each result is one console
+ * line "<case>: <RAX as 0x%016lx>" so test/sample/ can compare it with real KVM's.
+ */
+#include "kernel.h"
+#include "kvm_para.h"
+#include "lib.h"
+#include "unistd.h"
+
+/* compat.S: VMCALL from a 32-bit code segment with the registers as given, RAX returned. */
+unsigned long compat_hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
+			       unsigned long a2, unsigned long a3);
+
+/* kvm_hypercall4() with a 64-bit number (the kvm_para.h helpers take an unsigned int, as Linux's do). */
+static unsigned long long_hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
+				    unsigned long a2, unsigned long a3)
+{
+	unsigned long ret;
+
+	asm volatile("vmcall" : "=a"(ret) : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3) : "memory");
+	return ret;
+}
+
+static char user_stack[8192] __attribute__((aligned(16)));
+static char buf[64];
+
+static void report(const char *what, unsigned long nr, unsigned long rax)
+{
+	printk("%s 0x%lx: 0x%016lx\n", what, nr, rax);
+}
+
+/* The numbers real-kvm-6.1.md lists, then the sample's own. a0..a3 as in that capture. */
+static const unsigned long numbers[] = {
+	0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 100, 0x4b480001,
+	KVM_HC_HELLO_HYPERCALL,
+};
+
+static void string_case(const char *what, unsigned long gpa, unsigned long len)
+{
+	long n;
+
+	memset(buf, 0, sizeof(buf));
+	n = kvm_hypercall2(KVM_HC_HELLO_STRING, gpa, len);
+	printk("string %s: 0x%016lx \"%s\"\n", what, (unsigned long)n, buf);
+}
+
+static void user_tests(void)
+{
+	char line[80];
+	long ret = kvm_hypercall4(KVM_HC_SCHED_YIELD, 0x11, 0x22, 0x33, 0x44);
+	int n = snprintf(line, sizeof(line), "cpl3 0x%x: 0x%016lx\n", KVM_HC_SCHED_YIELD, (unsigned long)ret);
+
+	write(1, line, (unsigned long)n);
+	ret = kvm_hypercall2(KVM_HC_HELLO_STRING, (unsigned long)buf, sizeof(buf));
+	n = snprintf(line, sizeof(line), "cpl3 0x%x: 0x%016lx\n", KVM_HC_HELLO_STRING, (unsigned long)ret);
+	write(1, line, (unsigned long)n);
+	exit(0);
+}
+
+void guest_main(void)
+{
+	unsigned i;
+	const unsigned long high = 0xabcd123400000000ul;
+
+	for (i = 0; i < ARRAY_SIZE(numbers); i++)
+		report("hc", numbers[i], kvm_hypercall4(numbers[i], 0x11, 0x22, 0x33, 0x44));
+
+	string_case("ok", (unsigned long)buf, sizeof(buf));
+	string_case("exact", (unsigned long)buf, 11);
+	string_case("short", (unsigned long)buf, 10);
+	string_case("beyond-ram", 0x1000000, 16);		/* guest RAM is 16 MiB */
+	string_case("straddles-end", 0xfffff8, 16);
+	string_case("far", 0x40000000, 16);
+	string_case("wraps", 0xfffffffffffffff0ul, 0x20);
+
+	/* Same registers in 64-bit mode and in compatibility mode: only the latter masks. */
+	report("long", high | KVM_HC_SCHED_YIELD,
+	       long_hypercall(high | KVM_HC_SCHED_YIELD, high | 1, high | 2, high | 3, high | 4));
+	report("compat", high | KVM_HC_SCHED_YIELD,
+	       compat_hypercall(high | KVM_HC_SCHED_YIELD, high | 1, high | 2, high | 3, high | 4));
+	report("compat", high | 0, compat_hypercall(high | 0, 0x11, 0x22, 0x33, 0x44));
+	memset(buf, 0, sizeof(buf));
+	report("compat", high | KVM_HC_HELLO_STRING,
+	       compat_hypercall(high | KVM_HC_HELLO_STRING, high | (unsigned long)buf, high | sizeof(buf), 0, 0));
+	printk("compat buffer: \"%s\"\n", buf);
+
+	enter_user(user_tests, user_stack + sizeof(user_stack));
+}
