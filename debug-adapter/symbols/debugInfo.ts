@@ -123,7 +123,7 @@ export class DebugInfo {
     const f = this.scopes.functionNamed(name);
     const low = f?.low ?? this.symbols.lookup(name)?.value;
     if (low === undefined) return undefined;
-    const address = this.skipPrologue(low);
+    const address = this.afterPrologue(low);
     return { address, line: this.lines.lineAt(address)?.line ?? 0 };
   }
 
@@ -142,17 +142,17 @@ export class DebugInfo {
   addressesForLine(file: string, line: number): LinePlacement[] {
     return this.lines.placements(file, line,
       (a) => this.scopes.blocksAt(a)[0]?.die.offset,
-      (a) => this.skipPrologue(a));
+      (a) => this.afterPrologue(a));
   }
 
   sourceFiles(): string[] { return this.lines.files; }
 
   /**
-   * gdb's prologue skipping for gcc code (amd64_analyze_prologue + skip_prologue_sal): only
-   * at a function's entry; past `[endbr64] push %rbp; mov %rsp,%rbp` and on to the end of
+   * Where a breakpoint at `address` really goes, by gdb's prologue skipping for gcc code
+   * (amd64_analyze_prologue + skip_prologue_sal): only at a function's entry; past `[endbr64] push %rbp; mov %rsp,%rbp` and on to the end of
    * that line-table entry. Units with location lists (optimized code) are trusted as is.
    */
-  private skipPrologue(address: bigint): bigint {
+  afterPrologue(address: bigint): bigint {
     const f = this.scopes.functionAt(address);
     if (!f || f.low !== address) return address;
     let cu: Die = f.die;

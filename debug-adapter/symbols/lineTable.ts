@@ -19,7 +19,7 @@ export class LineTable {
   private readonly spans: Array<{ row: LineRow; end: bigint }> = [];
   private readonly rows: LineRow[] = [];
 
-  constructor(sequences: LineSequence[]) {
+  constructor(readonly sequences: readonly LineSequence[]) {
     for (const seq of sequences) {
       for (let i = 0; i < seq.length; i++) {
         const row = seq[i];
@@ -90,7 +90,7 @@ export class LineTable {
       if (block !== undefined && seen.has(block)) continue;
       seen.add(block);
       const address = adjust(a);
-      out.push({ address, line: this.lineAt(address)?.line ?? best });
+      out.push({ address, line: address === a ? best : this.lineAt(address)?.line ?? best });
     }
     return out;
   }

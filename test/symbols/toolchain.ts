@@ -1,0 +1,87 @@
+// Test support for test/symbols: builds the fixture program with gcc in a temporary directory
+// and asks independent tools (readelf, objdump, gdb) the questions the library answers.
+
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const FIXTURES = join(__dirname, 'fixtures');
+export const SOURCES = [join(FIXTURES, 'program.c'), join(FIXTURES, 'helper.c')];
+
+/** Build variants: the samples' flags (.debug_frame, DWARF 5), the gcc default (.eh_frame), DWARF 4, and -O2. */
+export const VARIANTS = {
+  sampleFlags: ['-O0', '-g', '-fno-asynchronous-unwind-tables', '-fno-omit-frame-pointer', '-mno-red-zone'],
+  ehFrame: ['-O0', '-g'],
+  dwarf4: ['-O0', '-gdwarf-4'],
+  optimized: ['-O2', '-g'],
+} as const;
+export type Variant = keyof typeof VARIANTS;
+
+const COMMON = ['-std=gnu11', '-ffreestanding', '-fno-pie', '-fno-stack-protector', '-fcf-protection=none',
+  '-nostdlib', '-static', '-no-pie', '-Wl,-Ttext-segment=0x100000', '-Wl,--build-id=none'];
+
+let dir: string | undefined;
+export function compile(variant: Variant): string {
+  dir ??= mkdtempSync(join(tmpdir(), 'symbols-test-'));
+  const out = join(dir, `${variant}.elf`);
+  execFileSync('gcc', [...VARIANTS[variant], ...COMMON, '-o', out, ...SOURCES], { stdio: 'pipe' });
+  return out;
+}
+
+function run(cmd: string, args: string[]): string {
+  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+}
+
+/** 1-based line of the marker comment in a fixture source. */
+export function markerLine(file: string, marker: string): number {
+  const lines = readFileSync(join(FIXTURES, file), 'utf8').split('\n');
+  const i = lines.findIndex((l) => l.includes(marker));
+  if (i < 0) throw new Error(`marker ${marker} not in ${file}`);
+  return i + 1;
+}
+
+export interface OracleLineRow { file: string; line: number; address: bigint; stmt: boolean; end: boolean }
+
+/** `readelf --debug-dump=decodedline`: every row, with end-of-sequence rows as `end`. */
+export function readelfLines(elf: string): OracleLineRow[] {
+  const rows: OracleLineRow[] = [];
+  for (const text of run('readelf', ['--debug-dump=decodedline', '-W', elf]).split('\n')) {
+    const m = /^(\S+)\s+(\d+|-)\s+(0x[0-9a-f]+)(?:\s+\d+)?(\s+x)?\s*$/.exec(text);
+    if (!m) continue;
+    rows.push({ file: m[1].split('/').pop()!, line: m[2] === '-' ? 0 : Number(m[2]), address: BigInt(m[3]), stmt: !!m[4], end: m[2] === '-' });
+  }
+  return rows;
+}
+
+export interface OracleCfiRow { location: bigint; cfa: string; regs: Map<string, string> }
+export interface OracleFde { low: bigint; high: bigint; rows: OracleCfiRow[] }
+
+/** `objdump --dwarf=frames-interp` (or the .debug_frame flavour): FDEs with their decoded rows. */
+export function objdumpFrames(elf: string): OracleFde[] {
+  const fdes: OracleFde[] = [];
+  let fde: OracleFde | undefined;
+  let columns: string[] = [];
+  for (const text of run('objdump', ['--dwarf=frames-interp', elf]).split('\n')) {
+    const head = /FDE cie=\S+ pc=([0-9a-f]+)\.\.([0-9a-f]+)/.exec(text);
+    if (head) { fde = { low: BigInt('0x' + head[1]), high: BigInt('0x' + head[2]), rows: [] }; fdes.push(fde); continue; }
+    if (/^\s*$/.test(text) || / CIE\b/.test(text)) { if (/ CIE\b/.test(text)) fde = undefined; continue; }
+    if (!fde) continue;
+    const cells = text.trim().split(/\s+/);
+    if (cells[0] === 'LOC') { columns = cells; continue; }
+    if (!/^[0-9a-f]{16}$/.test(cells[0])) continue;
+    const regs = new Map<string, string>();
+    for (let i = 2; i < columns.length; i++) regs.set(columns[i], cells[i]);
+    fde.rows.push({ location: BigInt('0x' + cells[0]), cfa: cells[1], regs });
+  }
+  return fdes;
+}
+
+/** Runs gdb in batch mode on `elf` with the given commands; returns stdout. */
+export function gdb(elf: string, commands: string[], args: string[] = []): string {
+  const argv = ['-batch', '-nx', '-ex', 'set width 0', '-ex', 'set height 0', '-ex', 'set confirm off'];
+  for (const c of commands) argv.push('-ex', c);
+  return run('gdb', [...argv, ...args, elf]);
+}
+
+export function hex(v: bigint): string { return `0x${v.toString(16)}`; }
