@@ -9,6 +9,7 @@ const node = { bundle: true, platform: 'node', target: 'node20', format: 'cjs', 
 const targets = [
   { ...node, entryPoints: { hcdbg: 'emulator/cli/hcdbg.ts' }, banner: { js: '#!/usr/bin/env node' } },
   { ...node, entryPoints: { bench: 'test/bench/bench.ts' } },
+  { ...node, entryPoints: { debugAdapter: 'debug-adapter/main.ts' } },
 ];
 
 // The VS Code extension (extension/): desktop entry (Node), web entry (browser worker; Node
@@ -28,7 +29,8 @@ if (existsSync('debug-adapter/session.ts')) {
   targets.push(
     { ...node, entryPoints: { extension: 'extension/extension.ts' }, external: ['vscode'] },
     { bundle: true, platform: 'browser', target: 'es2022', format: 'cjs', sourcemap: true, logLevel: 'warning',
-      entryPoints: { web: 'extension/web.ts' }, external: ['vscode'], plugins: [nodeBuiltinsUnavailable] },
+      entryPoints: { web: 'extension/web.ts' }, external: ['vscode'], plugins: [nodeBuiltinsUnavailable],
+      alias: { url: './extension/webShims/url.ts' } }, // `events` resolves to the npm polyfill
   );
 }
 targets.push({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, logLevel: 'warning',

@@ -1,0 +1,64 @@
+// The program being debugged: the booted machine, the host's and the guest's debug
+// information, and what the machine is doing across the VM boundary (the VM exit the host is
+// handling, whether the guest ever ran). Everything else in the adapter asks it for "which
+// side is running" and "memory/registers as that side sees them".
+
+import type { MachineApi, VmExitInfo } from '../emulator/api';
+import { Reg } from '../emulator/cpu/state';
+import type { LaunchConfig } from './launchConfig';
+import type { FrameRegisters, MemoryReader, MemoryWriter, ProgramSymbols, Side } from './programSymbols';
+import type { HypercallNames } from './hypercallNames';
+
+// VMCS field encodings GUEST_RSP (SDM vol. 3C Appendix B.4.3).
+const GUEST_RSP = 0x681c;
+
+export class Debuggee {
+  /** The VM exit the host is handling right now (from the exit until the next VM entry). */
+  exit: VmExitInfo | undefined;
+  /** Some VM entry succeeded since boot. */
+  entered = false;
+  /** Set once the machine cannot run any more (fault, power-off): the sentence that says why. */
+  deadReason: string | undefined;
+  /** The last stop came from a vmcall/vmexit filter: show the guest at the exiting instruction (the host has not run yet). */
+  exitStopView = false;
+
+  constructor(
+    readonly machine: MachineApi,
+    readonly config: LaunchConfig,
+    readonly symbols: Record<Side, ProgramSymbols>,
+    readonly hypercalls: HypercallNames,
+  ) {}
+
+  get side(): Side { return this.machine.inGuest ? 'guest' : 'host'; }
+
+  memory(side: Side): MemoryReader & MemoryWriter {
+    const space = side === 'guest' ? 'guest-linear' : 'host-linear';
+    return {
+      read: (address, length) => this.machine.readMemory(address, length, space),
+      write: (address, data) => this.machine.writeMemory(address, data, space),
+    };
+  }
+
+  readU64(side: Side, address: bigint): bigint | undefined {
+    const bytes = this.machine.readMemory(address, 8, side === 'guest' ? 'guest-linear' : 'host-linear');
+    if (!bytes || bytes.length < 8 || bytes.some((b) => b === undefined)) return undefined;
+    return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+  }
+
+  /** The CPU's own registers: the running side's frame 0. */
+  liveRegisters(): FrameRegisters {
+    const cpu = this.machine.cpu;
+    return { rip: cpu.rip, gpr: new BigUint64Array(cpu.gpr), known: new Set(Array.from({ length: 16 }, (_, i) => i)) };
+  }
+
+  /** The guest's frame 0 while the host handles an exit: GPRs saved at the exit, RIP/RSP from the VMCS. */
+  guestRegistersAtExit(): FrameRegisters | undefined {
+    if (!this.exit) return undefined;
+    const gpr = new BigUint64Array(this.exit.guestGprs);
+    gpr[Reg.RSP] = this.machine.vmcsRead(GUEST_RSP) ?? gpr[Reg.RSP];
+    return { rip: this.exit.guestRip, gpr, known: new Set(Array.from({ length: 16 }, (_, i) => i)) };
+  }
+
+  /** Which program's code is at `address` on `side`. */
+  symbolsFor(side: Side): ProgramSymbols { return this.symbols[side]; }
+}

@@ -1,0 +1,210 @@
+// Runs the machine for the debugger: in slices with the event loop free in between (so pause
+// answers at once), deciding at each machine stop whether the user should see it (breakpoint
+// conditions, hit counts, logpoints, exception filters, data breakpoints, faults) or whether a
+// stepping goal was reached. Knows nothing of DAP messages; session.ts turns outcomes into events.
+
+import type { StopReason, VmEntryInfo, VmExitInfo } from '../emulator/api';
+import type { BreakpointManager, ConditionEvaluator } from './breakpoints';
+import type { Debuggee } from './debuggee';
+import type { ExceptionFilters } from './exceptionFilters';
+import { describeFault } from './faults';
+import type { Side } from './programSymbols';
+
+/** Instructions per slice: small enough that pause answers within milliseconds. */
+export const SLICE = 50_000;
+
+export type Outcome =
+  | { kind: 'goal' }
+  /** `exitView`: an exception filter stopped at a VM exit; show the guest at the exiting instruction. */
+  | { kind: 'stop'; reason: string; description?: string; text?: string; hitBreakpointIds?: number[]; exitView?: boolean }
+  /** The machine cannot go on (or a failed VM entry the user asked to see); `fatal` ends the session on the next resume. */
+  | { kind: 'fault'; description: string; text: string; fatal: boolean }
+  | { kind: 'exited'; status: number };
+
+/** What a stepping request waits for, besides user stops. */
+export interface Goal {
+  at?: { address: bigint; side: Side; when?: () => boolean };
+  vmEntry?: boolean;
+  vmExit?: boolean;
+  /** Exception filters stay quiet (the step itself is about the exit, e.g. stepping into a VMCALL). */
+  quietExits?: boolean;
+}
+
+export interface EngineHost {
+  /** Condition/logpoint context of the current top frame. */
+  evaluator(): ConditionEvaluator;
+  /** Logpoint output. */
+  log(text: string): void;
+  /** A fault the user chose not to stop on, still worth a line in the console. */
+  notice(text: string): void;
+}
+
+export interface EngineOptions {
+  /** Instructions the host may run from boot without any VM entry before it counts as "never launches a guest". */
+  neverEnteredLimit: number;
+}
+
+export class ExecutionEngine {
+  private goal: Goal = {};
+  private pending: Outcome | undefined;
+  private pauseRequested = false;
+  private running = false;
+
+  constructor(
+    private readonly debuggee: Debuggee,
+    private readonly breakpoints: BreakpointManager,
+    private readonly filters: ExceptionFilters,
+    private readonly host: EngineHost,
+    private readonly options: EngineOptions,
+  ) {
+    debuggee.machine.onVmExit((exit) => this.onVmExit(exit));
+    debuggee.machine.onVmEntry((entry) => this.onVmEntry(entry));
+  }
+
+  get isRunning(): boolean { return this.running; }
+
+  requestPause(): void {
+    // Slices are short, so the flag is seen within milliseconds; the machine's own pause flag
+    // would outlive a stop and cut the next run short.
+    this.pauseRequested = true;
+  }
+
+  private onVmExit(exit: VmExitInfo): boolean {
+    this.debuggee.exit = exit;
+    if (!this.running) return false;
+    const hit = this.goal.quietExits ? undefined : this.filters.onVmExit(exit);
+    if (hit) {
+      this.pending = { kind: 'stop', reason: 'exception', description: hit.description, text: hit.text, exitView: true };
+      return true;
+    }
+    if (this.goal.vmExit) {
+      this.pending = { kind: 'goal' };
+      return true;
+    }
+    return false;
+  }
+
+  private onVmEntry(_entry: VmEntryInfo): boolean {
+    this.debuggee.exit = undefined;
+    this.debuggee.entered = true;
+    if (this.running && this.goal.vmEntry) {
+      this.pending = { kind: 'goal' };
+      return true;
+    }
+    return false;
+  }
+
+  /** Executes exactly one instruction; hooks and faults still count. */
+  async stepInstruction(quietExits = false): Promise<Outcome | undefined> {
+    const outcome = await this.guard({ quietExits }, () => this.interpret(this.debuggee.machine.step()));
+    return outcome.kind === 'goal' ? undefined : outcome;
+  }
+
+  /** Runs until the goal, a user stop, a fault or the end. The instruction at RIP always executes first. */
+  async run(goal: Goal): Promise<Outcome> {
+    const temp = goal.at?.address;
+    if (temp !== undefined) this.breakpoints.retainMachineBreakpoint(temp);
+    try {
+      return await this.guard(goal, async () => {
+        let outcome = this.interpret(this.debuggee.machine.step());
+        while (!outcome) {
+          await new Promise((resolve) => setImmediate(resolve));
+          if (this.pauseRequested) return { kind: 'stop', reason: 'pause' } as Outcome;
+          outcome = this.slice();
+        }
+        return outcome;
+      });
+    } finally {
+      if (temp !== undefined) this.breakpoints.releaseMachineBreakpoint(temp);
+    }
+  }
+
+  /** Lets a long stepping loop (instruction by instruction) yield and see a pause request. */
+  async yieldToEvents(): Promise<Outcome | undefined> {
+    await new Promise((resolve) => setImmediate(resolve));
+    if (this.pauseRequested) {
+      this.pauseRequested = false;
+      return { kind: 'stop', reason: 'pause' };
+    }
+    return undefined;
+  }
+
+  private async guard(goal: Goal, body: () => Outcome | undefined | Promise<Outcome | undefined>): Promise<Outcome> {
+    if (this.debuggee.deadReason) return { kind: 'fault', description: 'The machine has stopped', text: this.debuggee.deadReason, fatal: true };
+    this.goal = goal;
+    this.running = true;
+    try {
+      const outcome = await body();
+      if (outcome?.kind === 'stop' && outcome.reason === 'pause') this.pauseRequested = false;
+      return outcome ?? { kind: 'goal' };
+    } finally {
+      this.running = false;
+      this.goal = {};
+      this.pending = undefined;
+    }
+  }
+
+  private slice(): Outcome | undefined {
+    const machine = this.debuggee.machine;
+    const max = this.debuggee.config.maxInstructions;
+    let budget = SLICE;
+    if (max !== undefined) budget = Math.min(budget, max - machine.cpu.icount);
+    if (!this.debuggee.entered) budget = Math.min(budget, Math.max(1, this.options.neverEnteredLimit - machine.cpu.icount));
+    if (budget <= 0) return this.fault('budget');
+    const before = machine.cpu.icount;
+    const outcome = this.interpret(machine.run(budget));
+    if (outcome) return outcome;
+    // A stop that did not retire anything (a watchpoint reported before its access, say) must not repeat forever.
+    if (machine.cpu.icount === before) return this.interpret(machine.step());
+    return undefined;
+  }
+
+  private fault(cause: Parameters<typeof describeFault>[1], detail?: StopReason): Outcome {
+    const { description, text, fatal } = describeFault(this.debuggee, cause, detail);
+    if (fatal) this.debuggee.deadReason = text;
+    return { kind: 'fault', description, text, fatal };
+  }
+
+  /** Turns one machine stop into an outcome, or undefined to keep running. */
+  private interpret(reason: StopReason): Outcome | undefined {
+    const pending = this.pending;
+    this.pending = undefined;
+    if (pending) return pending;
+    const machine = this.debuggee.machine;
+    switch (reason.kind) {
+      case 'breakpoint': {
+        const side = this.debuggee.side;
+        const at = this.goal.at;
+        if (at && at.address === reason.address && at.side === side && (!at.when || at.when())) return { kind: 'goal' };
+        const verdict = this.breakpoints.onBreakpoint(reason.address, side, this.host.evaluator());
+        for (const line of verdict.logs) this.host.log(line);
+        if (verdict.stop) return { kind: 'stop', reason: verdict.error ? 'exception' : verdict.reason, hitBreakpointIds: verdict.ids, description: verdict.error, text: verdict.error };
+        return this.interpret(machine.step());
+      }
+      case 'watchpoint': {
+        const verdict = this.breakpoints.onWatchpoint(reason.address, this.debuggee.side, this.host.evaluator());
+        for (const line of verdict.logs) this.host.log(line);
+        if (verdict.stop) return { kind: 'stop', reason: 'data breakpoint', hitBreakpointIds: verdict.ids, description: verdict.error ?? `Data breakpoint: ${reason.access} of 0x${reason.address.toString(16)}` };
+        return undefined;
+      }
+      case 'pause': return { kind: 'stop', reason: 'pause' };
+      case 'vmentry-failure':
+        if (this.filters.isEnabled('vmentry-failure')) return this.fault('vmentry-failure', reason);
+        this.host.notice(describeFault(this.debuggee, 'vmentry-failure', reason).text);
+        return undefined;
+      case 'poweroff':
+        if (!this.debuggee.entered) return this.fault('poweroff-before-entry', reason);
+        this.debuggee.deadReason = `The machine powered off with status ${reason.status}.`;
+        return { kind: 'exited', status: reason.status };
+      case 'halted': return this.fault('halted');
+      case 'shutdown': return this.fault('shutdown', reason);
+      case 'budget': {
+        const max = this.debuggee.config.maxInstructions;
+        if (max !== undefined && machine.cpu.icount >= max) return this.fault('budget');
+        if (!this.debuggee.entered && machine.cpu.icount >= this.options.neverEnteredLimit) return this.fault('never-entered');
+        return undefined;
+      }
+      default: return undefined; // 'step', or 'vmexit'/'vmentry' from a hook whose goal was already met
+    }
+  }
+}

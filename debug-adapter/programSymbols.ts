@@ -1,0 +1,65 @@
+// What the adapter asks of one program's debug information (an ELF with DWARF): lines,
+// functions, unwinding and variables. The DWARF library in symbols/ provides it; the rest of
+// the adapter sees only this shape, so host and guest are handled the same way.
+
+export type Side = 'host' | 'guest';
+
+/** Registers of one frame, GPRs in ModRM order (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15). */
+export interface FrameRegisters {
+  rip: bigint;
+  gpr: BigUint64Array;
+  /** GPR indices whose value is known in this frame (all for frame 0; callee-saved ones after unwinding). */
+  known: Set<number>;
+  /** Not the innermost frame: rip is a return address (lines and variables look one byte back). */
+  caller?: boolean;
+}
+
+/** Reads memory the way the program sees it (its linear addresses). */
+export interface MemoryReader {
+  read(address: bigint, length: number): Uint8Array | null;
+}
+
+export interface LineLocation { path: string; line: number; column: number; address: bigint }
+
+export interface FunctionInfo { name: string; low: bigint; high: bigint }
+
+/** A variable (or member, element) ready to show: text value plus children to expand. */
+export interface VariableNode {
+  name: string;
+  value: string;
+  type?: string;
+  /** Address of the object, for the memory view; a pointer's value is its memoryReference. */
+  memoryReference?: bigint;
+  children?: () => VariableNode[];
+  /** Numeric value when the variable is a scalar (integers, pointers, enums). */
+  numeric?: bigint;
+  /** Writes a new value given as a C literal; undefined when the location is not writable. */
+  assign?: (text: string) => void;
+}
+
+export interface ProgramSymbols {
+  readonly elfPath: string;
+  readonly entry: bigint;
+  /** Absolute paths of the C/assembly sources in the line tables. */
+  sourceFiles(): string[];
+  /** Machine addresses for a source line: the statement starts of that line, or of the next line that has code. */
+  lineToAddresses(path: string, line: number): LineLocation[];
+  /** The line-table row covering `address` (`address` of the result is the row's first byte). */
+  addressToLine(address: bigint): LineLocation | undefined;
+  functionAt(address: bigint): FunctionInfo | undefined;
+  functionByName(name: string): FunctionInfo | undefined;
+  /** First address after the prologue (where a function breakpoint goes). */
+  bodyStart(fn: FunctionInfo): bigint;
+  /** Address of a global/static variable or function symbol by name. */
+  symbolAddress(name: string): bigint | undefined;
+  /** The caller's registers and this frame's CFA, or undefined at the outermost frame. */
+  unwind(regs: FrameRegisters, memory: MemoryReader): { caller: FrameRegisters; cfa: bigint } | undefined;
+  /** Parameters and locals in scope at regs.rip. */
+  locals(regs: FrameRegisters, memory: MemoryReader, writer?: MemoryWriter): VariableNode[];
+  /** A global by name, for evaluate. */
+  global(name: string, memory: MemoryReader, writer?: MemoryWriter): VariableNode | undefined;
+}
+
+export interface MemoryWriter {
+  write(address: bigint, data: Uint8Array): number;
+}

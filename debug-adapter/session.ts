@@ -1,0 +1,562 @@
+// HypercallDebugSession: the Debug Adapter Protocol front of the adapter. It validates the
+// launch configuration, boots the machine with the host and guest ELFs, and routes each
+// request to the part that owns the concept (breakpoints, stepping, stack, variables, memory,
+// evaluate, trace). Runs inline in the extension host or standalone (main.ts); no Node-only
+// import at the top so the web extension can host it too.
+
+import {
+  DebugSession, ExitedEvent, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, Thread,
+} from '@vscode/debugadapter';
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { MachineApi } from '../emulator/api';
+import { fromBase64, toBase64 } from './base64';
+import { BreakpointManager } from './breakpoints';
+import { Debuggee } from './debuggee';
+import { Disassembler } from './disassembly';
+import { loadProgramSymbols } from './dwarfProgram';
+import { EXCEPTION_FILTERS, ExceptionFilters } from './exceptionFilters';
+import { ExecutionEngine, type Outcome } from './executionEngine';
+import { evaluateCondition, evaluateExpression, formatValue } from './expression';
+import type { FileAccess } from './fileAccess';
+import { frameNames } from './frameContext';
+import { HypercallNames } from './hypercallNames';
+import { LaunchConfigError, validateLaunchConfig, type LaunchArguments } from './launchConfig';
+import { formatReference, parseReference } from './memoryReferences';
+import type { Side } from './programSymbols';
+import { StackBuilder, topSide } from './stackBuilder';
+import { SteppingEngine, type Granularity } from './stepping';
+import { traceEvent } from './traceEvents';
+import { VariableStore } from './variables';
+
+export interface SessionOptions {
+  /** File access for launch paths; Node's fs when omitted. */
+  fileAccess?: FileAccess;
+  /** The host ELF used when the configuration names none (the bundled sample host). */
+  defaultHost?: string;
+  /** Instructions without any VM entry before "the host never launches a guest" (default 50 million). */
+  neverEnteredLimit?: number;
+}
+
+const THREAD_ID = 1;
+const ERROR_LAUNCH = 1001;
+const ERROR_REQUEST = 1002;
+
+/** The pieces that exist once a machine is booted. */
+interface Live {
+  debuggee: Debuggee;
+  breakpoints: BreakpointManager;
+  filters: ExceptionFilters;
+  engine: ExecutionEngine;
+  stepping: SteppingEngine;
+  stack: StackBuilder;
+  variables: VariableStore;
+  disassembler: Disassembler;
+}
+
+/** Breakpoint requests as the client last sent them, replayed after a restart. */
+interface ClientBreakpoints {
+  source: Map<string, DebugProtocol.SetBreakpointsArguments>;
+  functions?: DebugProtocol.SetFunctionBreakpointsArguments;
+  instructions?: DebugProtocol.SetInstructionBreakpointsArguments;
+  exceptions?: DebugProtocol.SetExceptionBreakpointsArguments;
+  data?: DebugProtocol.SetDataBreakpointsArguments;
+}
+
+export class HypercallDebugSession extends DebugSession {
+  private live: Live | undefined;
+  private launchArgs: LaunchArguments | undefined;
+  private readonly client: ClientBreakpoints = { source: new Map() };
+  private lastException: { description: string; text: string; id: string } | undefined;
+  private ended = false;
+
+  constructor(private readonly options: SessionOptions = {}) {
+    super();
+    this.setDebuggerLinesStartAt1(true);
+    this.setDebuggerColumnsStartAt1(true);
+  }
+
+  // ---- set-up ------------------------------------------------------------------------------
+
+  protected override initializeRequest(response: DebugProtocol.InitializeResponse): void {
+    response.body = {
+      supportsConfigurationDoneRequest: true,
+      supportsFunctionBreakpoints: true,
+      supportsConditionalBreakpoints: true,
+      supportsHitConditionalBreakpoints: true,
+      supportsLogPoints: true,
+      supportsEvaluateForHovers: true,
+      exceptionBreakpointFilters: EXCEPTION_FILTERS,
+      supportsExceptionFilterOptions: true,
+      supportsExceptionInfoRequest: true,
+      supportsSetVariable: true,
+      supportsReadMemoryRequest: true,
+      supportsWriteMemoryRequest: true,
+      supportsDisassembleRequest: true,
+      supportsInstructionBreakpoints: true,
+      supportsSteppingGranularity: true,
+      supportsDataBreakpoints: true,
+      supportsRestartRequest: true,
+      supportsTerminateRequest: true,
+    };
+    this.sendResponse(response);
+  }
+
+  private async fileAccess(): Promise<FileAccess> {
+    return this.options.fileAccess ?? (await import('./nodeFileAccess')).nodeFileAccess;
+  }
+
+  private defaultHost(fs: FileAccess): string {
+    if (this.options.defaultHost) return this.options.defaultHost;
+    // dist/debugAdapter.js and debug-adapter/session.ts both sit one folder below the package root.
+    const here = typeof __dirname === 'string' ? __dirname : fs.cwd();
+    return fs.resolve(here, '../samples/hello-hypercall/build/host.elf');
+  }
+
+  protected override async launchRequest(response: DebugProtocol.LaunchResponse, args: DebugProtocol.LaunchRequestArguments & LaunchArguments): Promise<void> {
+    try {
+      this.live = await this.boot(args);
+      this.launchArgs = args;
+    } catch (e) {
+      return this.fail(response, e, ERROR_LAUNCH);
+    }
+    this.sendResponse(response);
+    this.sendEvent(new InitializedEvent());
+  }
+
+  private async boot(args: LaunchArguments): Promise<Live> {
+    const fs = await this.fileAccess();
+    const config = await validateLaunchConfig(args, fs, this.defaultHost(fs));
+    const symbols = { host: loadProgramSymbols(config.host), guest: loadProgramSymbols(config.guest) };
+    let machine: MachineApi;
+    try {
+      // Loaded on first launch: the emulator is the heavy part of the bundle.
+      const { Machine } = await import('../emulator/machine');
+      machine = Machine.boot({ hostElf: config.host.bytes, guestElf: config.guest.bytes, hostPath: config.host.path, guestPath: config.guest.path });
+    } catch (e) {
+      throw new LaunchConfigError((e as Error).message);
+    }
+    const hypercalls = new HypercallNames();
+    for (const header of symbols.host.sourceFiles().filter((f) => /\.h$/.test(f))) {
+      try {
+        hypercalls.addFromHeader(new TextDecoder().decode(await fs.readFile(header)));
+      } catch {
+        // A header that moved since the build only costs its names.
+      }
+    }
+    const debuggee = new Debuggee(machine, config, symbols, hypercalls);
+    const breakpoints = new BreakpointManager(machine, symbols);
+    const filters = new ExceptionFilters(hypercalls);
+    const stack = new StackBuilder(debuggee);
+    const engine = new ExecutionEngine(debuggee, breakpoints, filters, {
+      evaluator: () => {
+        stack.invalidate();
+        const names = frameNames(debuggee, stack.build()[0]);
+        return {
+          condition: (text) => evaluateCondition(text, names),
+          interpolate: (message) => message.replace(/\{([^}]+)\}/g, (_, expr: string) => {
+            try { return formatValue(evaluateExpression(expr, names)); } catch (e) { return `{${(e as Error).message}}`; }
+          }),
+        };
+      },
+      log: (text) => this.sendEvent(new OutputEvent(`${text}\n`, 'console')),
+      notice: (text) => this.sendEvent(new OutputEvent(`${text}\n`, 'important')),
+    }, { neverEnteredLimit: this.options.neverEnteredLimit ?? 50_000_000 });
+    machine.onConsole((out) => this.sendEvent(new OutputEvent(out.text, out.port === 'guest' ? 'stdout' : 'console')));
+    if (config.trace) machine.onTrace((record) => this.sendEvent(traceEvent(record)));
+    return {
+      debuggee, breakpoints, filters, engine, stack,
+      stepping: new SteppingEngine(debuggee, engine, config.hostStepInTarget),
+      variables: new VariableStore(debuggee),
+      disassembler: new Disassembler(debuggee),
+    };
+  }
+
+  protected override configurationDoneRequest(response: DebugProtocol.ConfigurationDoneResponse): void {
+    this.sendResponse(response);
+    this.beginExecution();
+  }
+
+  private beginExecution(): void {
+    const live = this.live;
+    if (!live) return;
+    if (live.debuggee.config.stopOnEntry) this.sendEvent(new StoppedEvent('entry', THREAD_ID));
+    else this.resume(() => live.engine.run({}));
+  }
+
+  protected override async restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): Promise<void> {
+    const launch = (args.arguments as LaunchArguments | undefined) ?? this.launchArgs ?? {};
+    this.live?.engine.requestPause();
+    try {
+      this.live = await this.boot(launch);
+      this.launchArgs = launch;
+    } catch (e) {
+      return this.fail(response, e, ERROR_LAUNCH);
+    }
+    this.replayBreakpoints(this.live);
+    this.lastException = undefined;
+    this.sendResponse(response);
+    this.beginExecution();
+  }
+
+  private replayBreakpoints(live: Live): void {
+    for (const [path, args] of this.client.source) live.breakpoints.setSourceBreakpoints(path, args.breakpoints ?? []);
+    if (this.client.functions) live.breakpoints.setFunctionBreakpoints(this.client.functions.breakpoints);
+    if (this.client.instructions) live.breakpoints.setInstructionBreakpoints(this.client.instructions.breakpoints, parseReference);
+    if (this.client.exceptions) live.filters.set(this.client.exceptions);
+    if (this.client.data) live.breakpoints.setDataBreakpoints(this.client.data.breakpoints);
+  }
+
+  protected override disconnectRequest(response: DebugProtocol.DisconnectResponse): void {
+    this.ended = true;
+    this.live?.engine.requestPause();
+    this.live = undefined;
+    this.sendResponse(response);
+    this.shutdown(); // exits the standalone adapter; ignored inline and in server mode
+  }
+
+  protected override terminateRequest(response: DebugProtocol.TerminateResponse): void {
+    this.live?.engine.requestPause();
+    this.live = undefined;
+    this.sendResponse(response);
+    this.sendEvent(new TerminatedEvent());
+  }
+
+  // ---- helpers -------------------------------------------------------------------------------
+
+  private fail(response: DebugProtocol.Response, e: unknown, id = ERROR_REQUEST): void {
+    const message = e instanceof Error ? e.message : String(e);
+    // No {placeholders}: the message is shown exactly as written.
+    this.sendErrorResponse(response, { id, format: message.replace(/[{}]/g, (c) => (c === '{' ? '(' : ')')), showUser: true });
+  }
+
+  /** The live machine, or an error response saying there is none. */
+  private need(response: DebugProtocol.Response): Live | undefined {
+    if (!this.live) this.fail(response, new Error('The program is not running; start a debug session first.'));
+    return this.live;
+  }
+
+  // ---- breakpoints -----------------------------------------------------------------------------
+
+  protected override setBreakPointsRequest(response: DebugProtocol.SetBreakpointsResponse, args: DebugProtocol.SetBreakpointsArguments): void {
+    const live = this.need(response);
+    if (!live) return;
+    const path = args.source.path ?? '';
+    this.client.source.set(path, args);
+    response.body = { breakpoints: live.breakpoints.setSourceBreakpoints(path, args.breakpoints ?? []) };
+    this.sendResponse(response);
+  }
+
+  protected override setFunctionBreakPointsRequest(response: DebugProtocol.SetFunctionBreakpointsResponse, args: DebugProtocol.SetFunctionBreakpointsArguments): void {
+    const live = this.need(response);
+    if (!live) return;
+    this.client.functions = args;
+    response.body = { breakpoints: live.breakpoints.setFunctionBreakpoints(args.breakpoints) };
+    this.sendResponse(response);
+  }
+
+  protected override setInstructionBreakpointsRequest(response: DebugProtocol.SetInstructionBreakpointsResponse, args: DebugProtocol.SetInstructionBreakpointsArguments): void {
+    const live = this.need(response);
+    if (!live) return;
+    this.client.instructions = args;
+    response.body = { breakpoints: live.breakpoints.setInstructionBreakpoints(args.breakpoints, parseReference) };
+    this.sendResponse(response);
+  }
+
+  protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {
+    const live = this.need(response);
+    if (!live) return;
+    this.client.exceptions = args;
+    response.body = { breakpoints: live.filters.set(args) };
+    this.sendResponse(response);
+  }
+
+  protected override dataBreakpointInfoRequest(response: DebugProtocol.DataBreakpointInfoResponse, args: DebugProtocol.DataBreakpointInfoArguments): void {
+    const live = this.need(response);
+    if (!live) return;
+    const accessTypes: DebugProtocol.DataBreakpointAccessType[] = ['write', 'read', 'readWrite'];
+    const side = topSide(live.debuggee);
+    // An address ("0x...", with optional side) or a variable/expression whose value has an address.
+    let target: { side: Side; address: bigint; size: number } | undefined;
+    const ref = args.asAddress || args.variablesReference === undefined ? parseReference(args.name) : undefined;
+    if (ref) {
+      target = { side: ref.side ?? side, address: ref.address, size: args.bytes ?? 8 };
+    } else {
+      try {
+        const frame = args.frameId !== undefined ? live.stack.frame(args.frameId) : live.stack.build()[0];
+        const value = evaluateExpression(args.name, frameNames(live.debuggee, frame));
+        if (typeof value !== 'bigint' && value.memoryReference !== undefined && value.numeric !== undefined) {
+          target = { side: frame?.side ?? side, address: value.memoryReference, size: 8 };
+        }
+      } catch {
+        target = undefined;
+      }
+    }
+    response.body = target
+      ? { dataId: `${target.side}:0x${target.address.toString(16)}:${target.size}`, description: `${target.size} bytes at ${target.side} 0x${target.address.toString(16)}`, accessTypes, canPersist: false }
+      : { dataId: null, description: `${args.name} is not a variable or address in memory.` };
+    this.sendResponse(response);
+  }
+
+  protected override setDataBreakpointsRequest(response: DebugProtocol.SetDataBreakpointsResponse, args: DebugProtocol.SetDataBreakpointsArguments): void {
+    const live = this.need(response);
+    if (!live) return;
+    this.client.data = args;
+    response.body = { breakpoints: live.breakpoints.setDataBreakpoints(args.breakpoints) };
+    this.sendResponse(response);
+  }
+
+  // ---- execution -------------------------------------------------------------------------------
+
+  /** Answers the request at once, runs `action`, then reports where the program stopped. */
+  private resume(action: () => Promise<Outcome>, response?: DebugProtocol.Response): void {
+    const live = this.live;
+    if (!live) {
+      if (response) this.need(response);
+      return;
+    }
+    if (live.engine.isRunning) {
+      if (response) this.fail(response, new Error('The program is already running.'));
+      return;
+    }
+    if (response) this.sendResponse(response);
+    if (live.debuggee.deadReason) {
+      this.sendEvent(new TerminatedEvent());
+      return;
+    }
+    live.stack.invalidate();
+    live.variables.reset();
+    void action().then((outcome) => this.report(live, outcome), (e: unknown) => this.report(live, {
+      kind: 'fault', description: 'Internal error', text: `The debugger failed: ${(e as Error).message}`, fatal: true,
+    }));
+  }
+
+  private report(live: Live, outcome: Outcome): void {
+    if (this.ended || this.live !== live) return;
+    live.stack.invalidate();
+    live.variables.reset();
+    live.debuggee.exitStopView = outcome.kind === 'stop' && outcome.exitView === true;
+    switch (outcome.kind) {
+      case 'exited':
+        this.sendEvent(new ExitedEvent(outcome.status));
+        this.sendEvent(new TerminatedEvent());
+        return;
+      case 'fault': {
+        if (outcome.fatal) live.debuggee.deadReason = outcome.text;
+        this.lastException = { id: outcome.description, description: outcome.description, text: outcome.text };
+        this.sendEvent(new OutputEvent(`${outcome.text}\n`, 'important'));
+        this.stopped('exception', outcome.description, outcome.text);
+        return;
+      }
+      case 'goal':
+        this.stopped('step');
+        return;
+      case 'stop':
+        if (outcome.reason === 'exception') this.lastException = { id: outcome.description ?? 'exception', description: outcome.description ?? '', text: outcome.text ?? '' };
+        this.stopped(outcome.reason, outcome.description, outcome.text, outcome.hitBreakpointIds);
+    }
+  }
+
+  private stopped(reason: string, description?: string, text?: string, hitBreakpointIds?: number[]): void {
+    const event = new StoppedEvent(reason, THREAD_ID, text) as DebugProtocol.StoppedEvent;
+    event.body.description = description;
+    event.body.allThreadsStopped = true;
+    if (hitBreakpointIds?.length) event.body.hitBreakpointIds = hitBreakpointIds;
+    this.sendEvent(event);
+  }
+
+  protected override continueRequest(response: DebugProtocol.ContinueResponse): void {
+    response.body = { allThreadsContinued: true };
+    this.resume(() => {
+      this.live!.debuggee.exitStopView = false;
+      return this.live!.engine.run({});
+    }, response);
+  }
+
+  private granularity(args: { granularity?: DebugProtocol.SteppingGranularity }): Granularity {
+    return args.granularity === 'instruction' ? 'instruction' : 'line';
+  }
+
+  protected override nextRequest(response: DebugProtocol.NextResponse, args: DebugProtocol.NextArguments): void {
+    this.resume(() => this.live!.stepping.next(this.granularity(args)), response);
+  }
+
+  protected override stepInRequest(response: DebugProtocol.StepInResponse, args: DebugProtocol.StepInArguments): void {
+    this.resume(() => this.live!.stepping.stepIn(this.granularity(args)), response);
+  }
+
+  protected override stepOutRequest(response: DebugProtocol.StepOutResponse): void {
+    this.resume(() => this.live!.stepping.stepOut(), response);
+  }
+
+  protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
+    const live = this.need(response);
+    if (!live) return;
+    this.sendResponse(response);
+    if (live.engine.isRunning) live.engine.requestPause();
+    else this.stopped('pause');
+  }
+
+  // ---- inspection ------------------------------------------------------------------------------
+
+  protected override threadsRequest(response: DebugProtocol.ThreadsResponse): void {
+    response.body = { threads: [new Thread(THREAD_ID, 'vCPU 0')] };
+    this.sendResponse(response);
+  }
+
+  protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
+    const live = this.need(response);
+    if (!live) return;
+    const all = live.stack.build();
+    const top = topSide(live.debuggee);
+    const start = args.startFrame ?? 0;
+    const frames = all.slice(start, args.levels ? start + args.levels : undefined).map((f): DebugProtocol.StackFrame => {
+      if (f.label) return { id: f.id, name: f.name, line: 0, column: 0, presentationHint: 'label' };
+      const loc = f.location;
+      return {
+        id: f.id,
+        name: `${f.name} [${f.side}]`,
+        source: loc ? { name: loc.path.split('/').pop(), path: loc.path } : undefined,
+        line: loc?.line ?? 0,
+        column: loc ? Math.max(loc.column, 1) : 0,
+        instructionPointerReference: f.regs ? formatReference(f.regs.rip, f.side, top) : undefined,
+        presentationHint: loc ? 'normal' : 'subtle',
+      };
+    });
+    response.body = { stackFrames: frames, totalFrames: all.length };
+    this.sendResponse(response);
+  }
+
+  protected override scopesRequest(response: DebugProtocol.ScopesResponse, args: DebugProtocol.ScopesArguments): void {
+    const live = this.need(response);
+    if (!live) return;
+    const frame = live.stack.frame(args.frameId);
+    response.body = { scopes: frame ? live.variables.scopes(frame) : [] };
+    this.sendResponse(response);
+  }
+
+  protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
+    const live = this.need(response);
+    if (!live) return;
+    try {
+      response.body = { variables: live.variables.variables(args.variablesReference) };
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
+    const live = this.need(response);
+    if (!live) return;
+    try {
+      const v = live.variables.set(args.variablesReference, args.name, args.value);
+      response.body = { value: v.value, type: v.type, variablesReference: v.variablesReference, memoryReference: v.memoryReference };
+      live.stack.invalidate();
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
+    const live = this.need(response);
+    if (!live) return;
+    try {
+      const frame = args.frameId !== undefined ? live.stack.frame(args.frameId) : live.stack.build().find((f) => !f.label);
+      const value = evaluateExpression(args.expression, frameNames(live.debuggee, frame));
+      const side = frame?.side ?? topSide(live.debuggee);
+      if (typeof value === 'bigint') {
+        response.body = { result: formatValue(value), variablesReference: 0, memoryReference: formatReference(value, side, topSide(live.debuggee)) };
+      } else {
+        const v = live.variables.toVariable(value, side);
+        response.body = { result: v.value, type: v.type, variablesReference: v.variablesReference, memoryReference: v.memoryReference };
+      }
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
+    const info = this.lastException;
+    response.body = info
+      ? { exceptionId: info.id, description: info.text, breakMode: 'always' }
+      : { exceptionId: 'none', description: 'No exception or fault happened.', breakMode: 'never' };
+    this.sendResponse(response);
+  }
+
+  // ---- memory --------------------------------------------------------------------------------
+
+  private memoryTarget(live: Live, reference: string, offset = 0): { side: Side; address: bigint } {
+    const ref = parseReference(reference);
+    if (!ref) throw new Error(`"${reference}" is not a memory address.`);
+    return { side: ref.side ?? topSide(live.debuggee), address: BigInt.asUintN(64, ref.address + BigInt(offset)) };
+  }
+
+  protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
+    const live = this.need(response);
+    if (!live) return;
+    try {
+      const { side, address } = this.memoryTarget(live, args.memoryReference, args.offset);
+      const count = Math.min(args.count, 1 << 20);
+      const bytes = live.debuggee.memory(side).read(address, count);
+      // Stop at the first byte that does not translate; the rest is reported unreadable.
+      let readable = 0;
+      if (bytes) while (readable < count && live.debuggee.machine.translate(address + BigInt(readable), side === 'guest' ? 'guest-linear' : 'host-linear') !== undefined) readable++;
+      response.body = {
+        address: `0x${address.toString(16)}`,
+        data: readable > 0 && bytes ? toBase64(bytes.subarray(0, readable)) : undefined,
+        unreadableBytes: count - readable,
+      };
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): void {
+    const live = this.need(response);
+    if (!live) return;
+    try {
+      const { side, address } = this.memoryTarget(live, args.memoryReference, args.offset);
+      const data = fromBase64(args.data);
+      const written = live.debuggee.memory(side).write(address, data);
+      if (written === 0 && data.length > 0) throw new Error(`Nothing could be written: ${side} address 0x${address.toString(16)} is not mapped.`);
+      response.body = { bytesWritten: written };
+      live.stack.invalidate();
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  protected override disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): void {
+    const live = this.need(response);
+    if (!live) return;
+    try {
+      const { side, address } = this.memoryTarget(live, args.memoryReference, args.offset);
+      response.body = { instructions: live.disassembler.disassemble(side, address, args.instructionOffset ?? 0, args.instructionCount) };
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
+  // ---- custom requests ---------------------------------------------------------------------------
+
+  protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
+    if (command !== 'hypercall/sourceForAddress') return super.customRequest(command, response, args);
+    const live = this.need(response);
+    if (!live) return;
+    const { address, side } = (args ?? {}) as { address?: string | number; side?: string };
+    const ref = typeof address === 'number' ? { address: BigInt(address) } : typeof address === 'string' ? parseReference(address) : undefined;
+    const which = (ref && 'side' in ref && ref.side) || side;
+    if (!ref || (which !== 'host' && which !== 'guest')) {
+      return this.fail(response, new Error('hypercall/sourceForAddress needs an address and side "host" or "guest".'));
+    }
+    const line = live.debuggee.symbolsFor(which).addressToLine(ref.address);
+    response.body = line ? { path: line.path, line: line.line } : { disassembly: true };
+    this.sendResponse(response);
+  }
+}
+
