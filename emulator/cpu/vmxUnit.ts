@@ -22,7 +22,7 @@ export type InterceptedInstruction =
   | { kind: 'vmcall' }
   | { kind: 'clts' }
   | { kind: 'lmsw'; value: number; memory: boolean; linear: bigint }
-  | { kind: 'descriptor-table'; instr: 'sgdt' | 'sidt' | 'lgdt' | 'lidt' | 'sldt' | 'str' | 'lldt' | 'ltr' };
+  | { kind: 'descriptor-table'; instr: 'sgdt' | 'sidt' | 'lgdt' | 'lidt' | 'sldt' | 'str' | 'lldt' | 'ltr'; info?: number; qualification?: bigint };
 
 export interface VmxUnit {
   /** VMX operation has begun (VMXON executed, no VMXOFF since). */

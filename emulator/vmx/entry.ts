@@ -1,0 +1,113 @@
+// VM entry (SDM ch. 27) after VMLAUNCH/VMRESUME's own checks: the control and host-state
+// checks (27.2), guest-state checks and loading (27.3), MSR loading (27.4), the VMX-preemption
+// timer start (26.5.1) and event injection (27.6).
+
+import { Cr0, Efer, Seg, type Segment } from '../cpu/state';
+import { readTsc } from '../devices/tsc';
+import { activeControls } from './activeControls';
+import { Msr, PREEMPTION_TIMER_RATE } from './capabilities';
+import { Activity, EntryCtl, Interruptibility, IntrInfo, Pin } from './controls';
+import { checkControls, checkGuestState, checkHostState } from './entryChecks';
+import { vmentryFailure } from './exit';
+import { ExitReason, Field, VmInstructionError } from './fields';
+import { loadMsrList } from './msrList';
+import type { Vmcs } from './vmcs';
+import type { Vmx } from './vmx';
+
+export type EntryResult = { entered: true } | { entered: false; error: VmInstructionError; message: string };
+
+const SEG_ORDER = [Seg.ES, Seg.CS, Seg.SS, Seg.DS, Seg.FS, Seg.GS, Seg.LDTR, Seg.TR];
+/** CR0 bits VM entry does not load (27.3.2.1): 28:19, 17, 15:6 and ET. */
+const CR0_ENTRY_PRESERVED = (Cr0.ET | 0x1ff80000 | 0x20000 | 0xffc0) >>> 0;
+
+/** Enter the guest from the current VMCS. VMfailValid results are returned; guest-state failures exit (throw). */
+export function vmentry(vmx: Vmx, launch: boolean): EntryResult {
+  const vmcs = vmx.current!;
+  const controls = checkControls(vmcs);
+  if (controls) return { entered: false, error: VmInstructionError.ENTRY_INVALID_CONTROLS, message: controls };
+  const host = checkHostState(vmcs, vmx.cpu.state.longMode);
+  if (host) return { entered: false, error: VmInstructionError.ENTRY_INVALID_HOST_STATE, message: host };
+  const guest = checkGuestState(vmcs, vmx.cpu.phys);
+  if (guest) vmentryFailure(vmx, ExitReason.INVALID_STATE, BigInt(guest.qualification), guest.message);
+
+  loadGuestState(vmx, vmcs);
+  vmx.nonRoot = true;
+  vmx.controls = activeControls(vmcs);
+  const msrs = loadMsrList(vmx, vmcs.get(Field.VM_ENTRY_MSR_LOAD_ADDR), vmcs.get32(Field.VM_ENTRY_MSR_LOAD_COUNT));
+  if (!msrs.ok) {
+    vmx.nonRoot = false;
+    vmentryFailure(vmx, ExitReason.MSR_LOAD_FAIL, BigInt(msrs.failedEntry), `VM-entry MSR-load entry ${msrs.failedEntry} cannot be loaded`);
+  }
+  if (launch) vmcs.launchState = 'launched';
+  startPreemptionTimer(vmx, vmcs);
+  vmx.cpu.flushTlb();
+  for (const l of vmx.entryListeners) l({ launch, guestRip: vmx.cpu.state.rip });
+  injectEvent(vmx, vmcs);
+  return { entered: true };
+}
+
+/** 27.3.2: control registers, MSRs, segments, descriptor tables, RIP/RSP/RFLAGS, non-register state. */
+function loadGuestState(vmx: Vmx, vmcs: Vmcs): void {
+  const s = vmx.cpu.state;
+  const entry = vmcs.get32(Field.VM_ENTRY_CONTROLS);
+  const ia32e = (entry & EntryCtl.IA32E_MODE_GUEST) !== 0;
+  s.cr0 = ((vmcs.get32(Field.GUEST_CR0) & ~CR0_ENTRY_PRESERVED) | (s.cr0 & CR0_ENTRY_PRESERVED)) >>> 0;
+  s.cr3 = vmcs.get(Field.GUEST_CR3);
+  s.cr4 = vmcs.get32(Field.GUEST_CR4);
+  if ((entry & EntryCtl.LOAD_DEBUG_CONTROLS) !== 0) {
+    s.dr[7] = vmcs.get(Field.GUEST_DR7);
+    s.msr.set(Msr.IA32_DEBUGCTL, vmcs.get(Field.GUEST_IA32_DEBUGCTL));
+  }
+  s.msr.set(Msr.IA32_SYSENTER_CS, vmcs.get(Field.GUEST_SYSENTER_CS));
+  s.msr.set(Msr.IA32_SYSENTER_ESP, vmcs.get(Field.GUEST_SYSENTER_ESP));
+  s.msr.set(Msr.IA32_SYSENTER_EIP, vmcs.get(Field.GUEST_SYSENTER_EIP));
+  if ((entry & EntryCtl.LOAD_PAT) !== 0) s.msr.set(Msr.IA32_PAT, vmcs.get(Field.GUEST_IA32_PAT));
+  if ((entry & EntryCtl.LOAD_EFER) !== 0) {
+    s.efer = Number(vmcs.get(Field.GUEST_IA32_EFER));
+  } else {
+    // 27.3.2.1: LMA follows "IA-32e mode guest"; LME too when paging is on.
+    const bits = (s.cr0 & Cr0.PG) !== 0 ? Efer.LMA | Efer.LME : Efer.LMA;
+    s.efer = ia32e ? s.efer | bits : s.efer & ~bits;
+  }
+  SEG_ORDER.forEach((seg, i) => {
+    const r: Segment = s.seg[seg];
+    r.selector = vmcs.get32(Field.GUEST_ES_SELECTOR + 2 * i);
+    r.base = vmcs.get(Field.GUEST_ES_BASE + 2 * i);
+    r.limit = vmcs.get32(Field.GUEST_ES_LIMIT + 2 * i);
+    r.attrs = vmcs.get32(Field.GUEST_ES_AR + 2 * i) & 0x1f0ff;
+  });
+  s.gdtr.base = vmcs.get(Field.GUEST_GDTR_BASE);
+  s.gdtr.limit = vmcs.get32(Field.GUEST_GDTR_LIMIT);
+  s.idtr.base = vmcs.get(Field.GUEST_IDTR_BASE);
+  s.idtr.limit = vmcs.get32(Field.GUEST_IDTR_LIMIT);
+  s.rip = vmcs.get(Field.GUEST_RIP);
+  s.gpr[4] = vmcs.get(Field.GUEST_RSP);
+  s.setRflags(Number(vmcs.get(Field.GUEST_RFLAGS)));
+  const intr = vmcs.get32(Field.GUEST_INTERRUPTIBILITY);
+  s.interruptShadow = (intr & (Interruptibility.STI | Interruptibility.MOV_SS)) !== 0 ? 1 : 0;
+  s.halted = vmcs.get32(Field.GUEST_ACTIVITY_STATE) === Activity.HLT;
+}
+
+/** 26.5.1: the timer counts down from its VMCS value by 1 each time TSC bit IA32_VMX_MISC[4:0] changes. */
+function startPreemptionTimer(vmx: Vmx, vmcs: Vmcs): void {
+  if ((vmcs.get32(Field.PIN_BASED_VM_EXEC_CONTROL) & Pin.PREEMPTION_TIMER) === 0) {
+    vmx.preemptionTimerDeadline = undefined;
+    return;
+  }
+  const s = vmx.cpu.state;
+  const x = BigInt(PREEMPTION_TIMER_RATE);
+  const now = readTsc(s);
+  vmx.timerStartTsc = now;
+  const fireTsc = ((now >> x) + vmcs.get(Field.VMX_PREEMPTION_TIMER_VALUE)) << x;
+  vmx.preemptionTimerDeadline = Number(fireTsc - s.tsc);
+}
+
+/** 27.6: deliver the event in the VM-entry interruption-information field through the guest IDT. */
+function injectEvent(vmx: Vmx, vmcs: Vmcs): void {
+  const info = vmcs.get32(Field.VM_ENTRY_INTR_INFO);
+  if ((info & IntrInfo.VALID) === 0) return;
+  const type = (info >> IntrInfo.TYPE_SHIFT) & 7;
+  const errorCode = (info & IntrInfo.ERROR_CODE) !== 0 ? vmcs.get32(Field.VM_ENTRY_EXCEPTION_ERROR_CODE) : undefined;
+  vmx.cpu.state.halted = false;
+  vmx.cpu.injectEvent(info & IntrInfo.VECTOR, type, errorCode, vmcs.get32(Field.VM_ENTRY_INSTRUCTION_LEN));
+}

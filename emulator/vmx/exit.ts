@@ -1,0 +1,204 @@
+// VM exits (SDM ch. 28): record the exit information (28.2), save guest state (28.3) and
+// MSRs (28.4), load host state (28.5) and MSRs (28.6), then leave non-root operation. Also the
+// VM-entry failure path of 27.8, which loads host state without saving guest state.
+
+import type { VmExitInfo } from '../api';
+import { VmExitTaken } from '../cpu/signals';
+import { Cr0, Cr4, Efer, Flag, Seg, SEG_ATTR_UNUSABLE, type Segment } from '../cpu/state';
+import { readTsc } from '../devices/tsc';
+import { Msr, PREEMPTION_TIMER_RATE } from './capabilities';
+import { Activity, EntryCtl, ExitCtl, Interruptibility, IntrInfo } from './controls';
+import { EXIT_REASON_FAILED_VMENTRY, Field, exitReasonName } from './fields';
+import { loadMsrList, storeMsrList } from './msrList';
+import type { Vmcs } from './vmcs';
+import type { Vmx } from './vmx';
+
+/** Exit-information fields beyond reason and qualification (28.2.1-28.2.5); absent ones are written as 0. */
+export interface ExitDetails {
+  instructionLength?: number;
+  instructionInfo?: number;
+  guestLinear?: bigint;
+  guestPhysical?: bigint;
+  intrInfo?: number;
+  intrErrorCode?: number;
+}
+
+const SEG_FIELDS = [Seg.ES, Seg.CS, Seg.SS, Seg.DS, Seg.FS, Seg.GS, Seg.LDTR, Seg.TR];
+/** CR0 bits a VM exit leaves alone (28.5.1): ET, CD, NW, 28:19, 17, 15:6. */
+const CR0_EXIT_PRESERVED = (Cr0.ET | Cr0.CD | Cr0.NW | 0x1ff80000 | 0x20000 | 0xffc0) >>> 0;
+/** Segment attributes a VM exit loads (28.5.2), in the VMCS access-rights layout. */
+const AR_CODE64 = 0xa09b, AR_CODE32 = 0xc09b, AR_DATA = 0xc093, AR_TSS64_BUSY = 0x008b;
+
+/** Perform a VM exit and throw VmExitTaken; the instruction that caused it is over. */
+export function vmexit(vmx: Vmx, reason: number, qualification: bigint, details: ExitDetails = {}): never {
+  const vmcs = vmx.current!;
+  const state = vmx.cpu.state;
+  const guestGprs = state.gpr.slice();
+  const guestRip = state.rip;
+  writeExitInformation(vmcs, reason, qualification, details);
+  saveGuestState(vmx, vmcs, reason);
+  if (!storeMsrList(vmx, vmcs.get(Field.VM_EXIT_MSR_STORE_ADDR), vmcs.get32(Field.VM_EXIT_MSR_STORE_COUNT))) vmxAbort(vmx, 1);
+  leaveNonRoot(vmx, vmcs);
+  const info: VmExitInfo = {
+    reason: reason & 0xffff, reasonName: exitReasonName(reason), entryFailure: false, qualification, guestRip,
+    instructionLength: details.instructionLength ?? 0,
+    guestLinearAddress: details.guestLinear, guestPhysicalAddress: details.guestPhysical,
+    intrInfo: details.intrInfo ?? 0, intrErrorCode: details.intrErrorCode ?? 0, guestGprs,
+  };
+  for (const l of vmx.exitListeners) l(info);
+  throw new VmExitTaken(reason);
+}
+
+/** VM-entry failure during or after loading guest state (27.8): exit reason with bit 31 set, host state loaded. */
+export function vmentryFailure(vmx: Vmx, reason: number, qualification: bigint, message: string): never {
+  const vmcs = vmx.current!;
+  const full = (reason | EXIT_REASON_FAILED_VMENTRY) >>> 0;
+  vmcs.set(Field.VM_EXIT_REASON, BigInt(full));
+  vmcs.set(Field.EXIT_QUALIFICATION, qualification);
+  const state = vmx.cpu.state;
+  const info: VmExitInfo = {
+    reason, reasonName: exitReasonName(reason), entryFailure: true, qualification, guestRip: vmcs.get(Field.GUEST_RIP),
+    instructionLength: 0, intrInfo: 0, intrErrorCode: 0, guestGprs: state.gpr.slice(),
+  };
+  leaveNonRoot(vmx, vmcs);
+  for (const l of vmx.entryFailureListeners) l(full, message);
+  for (const l of vmx.exitListeners) l(info);
+  throw new VmExitTaken(full);
+}
+
+function writeExitInformation(vmcs: Vmcs, reason: number, qualification: bigint, d: ExitDetails): void {
+  vmcs.set(Field.VM_EXIT_REASON, BigInt(reason >>> 0));
+  vmcs.set(Field.EXIT_QUALIFICATION, qualification);
+  vmcs.set(Field.GUEST_LINEAR_ADDRESS, d.guestLinear ?? 0n);
+  vmcs.set(Field.GUEST_PHYSICAL_ADDRESS, d.guestPhysical ?? 0n);
+  vmcs.set(Field.VM_EXIT_INSTRUCTION_LEN, BigInt(d.instructionLength ?? 0));
+  vmcs.set(Field.VMX_INSTRUCTION_INFO, BigInt((d.instructionInfo ?? 0) >>> 0));
+  vmcs.set(Field.VM_EXIT_INTR_INFO, BigInt((d.intrInfo ?? 0) >>> 0));
+  vmcs.set(Field.VM_EXIT_INTR_ERROR_CODE, BigInt((d.intrErrorCode ?? 0) >>> 0));
+  // No event is ever being delivered through the IDT when this CPU exits (28.2.3).
+  vmcs.set(Field.IDT_VECTORING_INFO, 0n);
+  vmcs.set(Field.IDT_VECTORING_ERROR_CODE, 0n);
+  // 28.2: every VM exit clears the valid bit of the VM-entry interruption-information field.
+  vmcs.set(Field.VM_ENTRY_INTR_INFO, vmcs.get(Field.VM_ENTRY_INTR_INFO) & ~BigInt(IntrInfo.VALID));
+}
+
+/** 28.3: guest-state area from the processor. */
+function saveGuestState(vmx: Vmx, vmcs: Vmcs, reason: number): void {
+  const s = vmx.cpu.state;
+  const c = vmx.controls!;
+  vmcs.set(Field.GUEST_CR0, BigInt(s.cr0 >>> 0));
+  vmcs.set(Field.GUEST_CR3, s.cr3);
+  vmcs.set(Field.GUEST_CR4, BigInt(s.cr4 >>> 0));
+  if ((c.exit & ExitCtl.SAVE_DEBUG_CONTROLS) !== 0) {
+    vmcs.set(Field.GUEST_DR7, s.dr[7]);
+    vmcs.set(Field.GUEST_IA32_DEBUGCTL, s.msr.get(Msr.IA32_DEBUGCTL) ?? 0n);
+  }
+  vmcs.set(Field.GUEST_SYSENTER_CS, s.msr.get(Msr.IA32_SYSENTER_CS) ?? 0n);
+  vmcs.set(Field.GUEST_SYSENTER_ESP, s.msr.get(Msr.IA32_SYSENTER_ESP) ?? 0n);
+  vmcs.set(Field.GUEST_SYSENTER_EIP, s.msr.get(Msr.IA32_SYSENTER_EIP) ?? 0n);
+  if ((c.exit & ExitCtl.SAVE_PAT) !== 0) vmcs.set(Field.GUEST_IA32_PAT, s.msr.get(Msr.IA32_PAT) ?? 0x0007040600070406n);
+  if ((c.exit & ExitCtl.SAVE_EFER) !== 0) vmcs.set(Field.GUEST_IA32_EFER, BigInt(s.efer));
+  // IA32_VMX_MISC[5]: the "IA-32e mode guest" entry control follows EFER.LMA.
+  const entry = vmcs.get32(Field.VM_ENTRY_CONTROLS);
+  vmcs.set(Field.VM_ENTRY_CONTROLS, BigInt(s.longMode ? entry | EntryCtl.IA32E_MODE_GUEST : entry & ~EntryCtl.IA32E_MODE_GUEST));
+  SEG_FIELDS.forEach((seg, i) => {
+    const r = s.seg[seg];
+    vmcs.set(Field.GUEST_ES_SELECTOR + 2 * i, BigInt(r.selector));
+    vmcs.set(Field.GUEST_ES_BASE + 2 * i, r.base);
+    vmcs.set(Field.GUEST_ES_LIMIT + 2 * i, BigInt(r.limit >>> 0));
+    vmcs.set(Field.GUEST_ES_AR + 2 * i, BigInt(r.attrs & 0x1f0ff));
+  });
+  vmcs.set(Field.GUEST_GDTR_BASE, s.gdtr.base);
+  vmcs.set(Field.GUEST_GDTR_LIMIT, BigInt(s.gdtr.limit));
+  vmcs.set(Field.GUEST_IDTR_BASE, s.idtr.base);
+  vmcs.set(Field.GUEST_IDTR_LIMIT, BigInt(s.idtr.limit));
+  vmcs.set(Field.GUEST_RIP, s.rip);
+  vmcs.set(Field.GUEST_RSP, s.gpr[4]);
+  vmcs.set(Field.GUEST_RFLAGS, BigInt(s.getRflags()));
+  vmcs.set(Field.GUEST_PENDING_DBG_EXCEPTIONS, 0n);
+  // Blocking by STI needs IF = 1 (27.3.1.5); with IF = 0 the only possible shadow is MOV SS.
+  const shadow = s.interruptShadow > 0 ? ((s.getRflags() & Flag.IF) !== 0 ? Interruptibility.STI : Interruptibility.MOV_SS) : 0;
+  const nmiBlocked = vmcs.get32(Field.GUEST_INTERRUPTIBILITY) & Interruptibility.NMI;
+  vmcs.set(Field.GUEST_INTERRUPTIBILITY, BigInt(shadow | nmiBlocked));
+  vmcs.set(Field.GUEST_ACTIVITY_STATE, BigInt(s.halted ? Activity.HLT : Activity.ACTIVE));
+  if ((c.exit & ExitCtl.SAVE_PREEMPTION_TIMER) !== 0) {
+    vmcs.set(Field.VMX_PREEMPTION_TIMER_VALUE, reason === 52 ? 0n : remainingTimer(vmx, vmcs));
+  }
+}
+
+function remainingTimer(vmx: Vmx, vmcs: Vmcs): bigint {
+  const x = BigInt(PREEMPTION_TIMER_RATE);
+  const elapsed = (readTsc(vmx.cpu.state) >> x) - (vmx.timerStartTsc >> x);
+  const left = vmcs.get(Field.VMX_PREEMPTION_TIMER_VALUE) - elapsed;
+  return left > 0n ? left : 0n;
+}
+
+/** 28.5 host state, 28.6 host MSRs; the processor is in VMX root operation afterwards. */
+function leaveNonRoot(vmx: Vmx, vmcs: Vmcs): void {
+  const s = vmx.cpu.state;
+  const exitCtl = vmcs.get32(Field.VM_EXIT_CONTROLS);
+  const hass = (exitCtl & ExitCtl.HOST_ADDRESS_SPACE_SIZE) !== 0;
+
+  // 28.5.1 control registers, debug registers, MSRs
+  s.cr0 = ((vmcs.get32(Field.HOST_CR0) & ~CR0_EXIT_PRESERVED) | (s.cr0 & CR0_EXIT_PRESERVED)) >>> 0;
+  s.cr3 = vmcs.get(Field.HOST_CR3);
+  let cr4 = vmcs.get32(Field.HOST_CR4) | Cr4.VMXE;
+  cr4 = hass ? cr4 | Cr4.PAE : cr4 & ~Cr4.PCIDE;
+  s.cr4 = cr4 >>> 0;
+  s.dr[7] = 0x400n;
+  s.msr.set(Msr.IA32_DEBUGCTL, 0n);
+  s.msr.set(Msr.IA32_SYSENTER_CS, vmcs.get(Field.HOST_SYSENTER_CS));
+  const narrow = (v: bigint): bigint => (hass ? v : v & 0xffffffffn);
+  s.msr.set(Msr.IA32_SYSENTER_ESP, narrow(vmcs.get(Field.HOST_SYSENTER_ESP)));
+  s.msr.set(Msr.IA32_SYSENTER_EIP, narrow(vmcs.get(Field.HOST_SYSENTER_EIP)));
+  if ((exitCtl & ExitCtl.LOAD_PAT) !== 0) s.msr.set(Msr.IA32_PAT, vmcs.get(Field.HOST_IA32_PAT));
+  if ((exitCtl & ExitCtl.LOAD_EFER) !== 0) s.efer = Number(vmcs.get(Field.HOST_IA32_EFER));
+  else s.efer = hass ? s.efer | Efer.LMA | Efer.LME : s.efer & ~(Efer.LMA | Efer.LME);
+
+  // 28.5.2 segment registers and descriptor tables
+  const sel = (f: Field): number => vmcs.get32(f);
+  loadSeg(s.seg[Seg.CS], sel(Field.HOST_CS_SELECTOR), 0n, 0xffffffff, hass ? AR_CODE64 : AR_CODE32);
+  for (const [seg, f] of [[Seg.SS, Field.HOST_SS_SELECTOR], [Seg.DS, Field.HOST_DS_SELECTOR], [Seg.ES, Field.HOST_ES_SELECTOR]] as const) {
+    const v = sel(f);
+    loadSeg(s.seg[seg], v, 0n, 0xffffffff, v === 0 ? SEG_ATTR_UNUSABLE : AR_DATA);
+  }
+  for (const [seg, f, b] of [[Seg.FS, Field.HOST_FS_SELECTOR, Field.HOST_FS_BASE], [Seg.GS, Field.HOST_GS_SELECTOR, Field.HOST_GS_BASE]] as const) {
+    const v = sel(f);
+    loadSeg(s.seg[seg], v, vmcs.get(b), 0xffffffff, v === 0 ? SEG_ATTR_UNUSABLE : AR_DATA);
+  }
+  loadSeg(s.seg[Seg.TR], sel(Field.HOST_TR_SELECTOR), vmcs.get(Field.HOST_TR_BASE), 0x67, AR_TSS64_BUSY);
+  loadSeg(s.seg[Seg.LDTR], 0, 0n, 0, SEG_ATTR_UNUSABLE);
+  s.gdtr.base = vmcs.get(Field.HOST_GDTR_BASE);
+  s.gdtr.limit = 0xffff;
+  s.idtr.base = vmcs.get(Field.HOST_IDTR_BASE);
+  s.idtr.limit = 0xffff;
+
+  // 28.5.3 RIP, RSP, RFLAGS; no blocking and the active state
+  s.rip = narrow(vmcs.get(Field.HOST_RIP));
+  s.gpr[4] = vmcs.get(Field.HOST_RSP);
+  s.setRflags(Flag.FIXED1);
+  s.interruptShadow = 0;
+  s.halted = false;
+
+  vmx.nonRoot = false;
+  vmx.controls = undefined;
+  vmx.preemptionTimerDeadline = undefined;
+  vmx.cpu.flushTlb();
+  if (!loadMsrList(vmx, vmcs.get(Field.VM_EXIT_MSR_LOAD_ADDR), vmcs.get32(Field.VM_EXIT_MSR_LOAD_COUNT)).ok) vmxAbort(vmx, 4);
+}
+
+function loadSeg(r: Segment, selector: number, base: bigint, limit: number, attrs: number): void {
+  r.selector = selector;
+  r.base = base;
+  r.limit = limit;
+  r.attrs = attrs;
+}
+
+/** VMX abort (28.7): abort indicator into the VMCS region at offset 4, then shutdown. */
+function vmxAbort(vmx: Vmx, indicator: number): never {
+  const vmcs = vmx.current!;
+  vmx.cpu.phys.write32(Number(vmcs.address) + 4, indicator);
+  vmx.nonRoot = false;
+  vmx.cpu.state.shutdown = true;
+  throw new VmExitTaken(0);
+}

@@ -1,0 +1,201 @@
+// VMCS field encodings (Intel SDM vol. 3C Appendix B), VM-exit reasons (Appendix C) and
+// VM-instruction error numbers (31.4). Section numbers in emulator/vmx/ follow the SDM
+// vol. 3C layout of order number 325462-078 and later: ch. 25 VMCS, 26 non-root operation,
+// 27 VM entries, 28 VM exits, 29 EPT, 31 VMX instruction reference, Appendix A capability MSRs.
+//
+// Encoding (25.11.2): bit 0 access type (1 = high half of a 64-bit field), bits 9:1 index,
+// bits 11:10 type (0 control, 1 VM-exit information, 2 guest state, 3 host state),
+// bit 12 reserved, bits 14:13 width (0 16-bit, 1 64-bit, 2 32-bit, 3 natural width).
+
+export const enum Field {
+  // 16-bit control (B.1.1), guest (B.1.2), host (B.1.3)
+  VPID = 0x0000,
+  GUEST_ES_SELECTOR = 0x0800, GUEST_CS_SELECTOR = 0x0802, GUEST_SS_SELECTOR = 0x0804, GUEST_DS_SELECTOR = 0x0806,
+  GUEST_FS_SELECTOR = 0x0808, GUEST_GS_SELECTOR = 0x080a, GUEST_LDTR_SELECTOR = 0x080c, GUEST_TR_SELECTOR = 0x080e,
+  HOST_ES_SELECTOR = 0x0c00, HOST_CS_SELECTOR = 0x0c02, HOST_SS_SELECTOR = 0x0c04, HOST_DS_SELECTOR = 0x0c06,
+  HOST_FS_SELECTOR = 0x0c08, HOST_GS_SELECTOR = 0x0c0a, HOST_TR_SELECTOR = 0x0c0c,
+  // 64-bit control (B.2.1), read-only (B.2.2), guest (B.2.3), host (B.2.4)
+  IO_BITMAP_A = 0x2000, IO_BITMAP_B = 0x2002, MSR_BITMAP = 0x2004,
+  VM_EXIT_MSR_STORE_ADDR = 0x2006, VM_EXIT_MSR_LOAD_ADDR = 0x2008, VM_ENTRY_MSR_LOAD_ADDR = 0x200a,
+  EXECUTIVE_VMCS_POINTER = 0x200c, TSC_OFFSET = 0x2010, EPT_POINTER = 0x201a,
+  GUEST_PHYSICAL_ADDRESS = 0x2400,
+  VMCS_LINK_POINTER = 0x2800, GUEST_IA32_DEBUGCTL = 0x2802, GUEST_IA32_PAT = 0x2804, GUEST_IA32_EFER = 0x2806,
+  GUEST_PDPTE0 = 0x280a, GUEST_PDPTE1 = 0x280c, GUEST_PDPTE2 = 0x280e, GUEST_PDPTE3 = 0x2810,
+  HOST_IA32_PAT = 0x2c00, HOST_IA32_EFER = 0x2c02,
+  // 32-bit control (B.3.1), read-only (B.3.2), guest (B.3.3), host (B.3.4)
+  PIN_BASED_VM_EXEC_CONTROL = 0x4000, CPU_BASED_VM_EXEC_CONTROL = 0x4002, EXCEPTION_BITMAP = 0x4004,
+  PAGE_FAULT_ERROR_CODE_MASK = 0x4006, PAGE_FAULT_ERROR_CODE_MATCH = 0x4008, CR3_TARGET_COUNT = 0x400a,
+  VM_EXIT_CONTROLS = 0x400c, VM_EXIT_MSR_STORE_COUNT = 0x400e, VM_EXIT_MSR_LOAD_COUNT = 0x4010,
+  VM_ENTRY_CONTROLS = 0x4012, VM_ENTRY_MSR_LOAD_COUNT = 0x4014, VM_ENTRY_INTR_INFO = 0x4016,
+  VM_ENTRY_EXCEPTION_ERROR_CODE = 0x4018, VM_ENTRY_INSTRUCTION_LEN = 0x401a, SECONDARY_VM_EXEC_CONTROL = 0x401e,
+  VM_INSTRUCTION_ERROR = 0x4400, VM_EXIT_REASON = 0x4402, VM_EXIT_INTR_INFO = 0x4404, VM_EXIT_INTR_ERROR_CODE = 0x4406,
+  IDT_VECTORING_INFO = 0x4408, IDT_VECTORING_ERROR_CODE = 0x440a, VM_EXIT_INSTRUCTION_LEN = 0x440c,
+  VMX_INSTRUCTION_INFO = 0x440e,
+  GUEST_ES_LIMIT = 0x4800, GUEST_CS_LIMIT = 0x4802, GUEST_SS_LIMIT = 0x4804, GUEST_DS_LIMIT = 0x4806,
+  GUEST_FS_LIMIT = 0x4808, GUEST_GS_LIMIT = 0x480a, GUEST_LDTR_LIMIT = 0x480c, GUEST_TR_LIMIT = 0x480e,
+  GUEST_GDTR_LIMIT = 0x4810, GUEST_IDTR_LIMIT = 0x4812,
+  GUEST_ES_AR = 0x4814, GUEST_CS_AR = 0x4816, GUEST_SS_AR = 0x4818, GUEST_DS_AR = 0x481a,
+  GUEST_FS_AR = 0x481c, GUEST_GS_AR = 0x481e, GUEST_LDTR_AR = 0x4820, GUEST_TR_AR = 0x4822,
+  GUEST_INTERRUPTIBILITY = 0x4824, GUEST_ACTIVITY_STATE = 0x4826, GUEST_SMBASE = 0x4828,
+  GUEST_SYSENTER_CS = 0x482a, VMX_PREEMPTION_TIMER_VALUE = 0x482e,
+  HOST_SYSENTER_CS = 0x4c00,
+  // natural-width control (B.4.1), read-only (B.4.2), guest (B.4.3), host (B.4.4)
+  CR0_GUEST_HOST_MASK = 0x6000, CR4_GUEST_HOST_MASK = 0x6002, CR0_READ_SHADOW = 0x6004, CR4_READ_SHADOW = 0x6006,
+  CR3_TARGET_VALUE0 = 0x6008, CR3_TARGET_VALUE1 = 0x600a, CR3_TARGET_VALUE2 = 0x600c, CR3_TARGET_VALUE3 = 0x600e,
+  EXIT_QUALIFICATION = 0x6400, IO_RCX = 0x6402, IO_RSI = 0x6404, IO_RDI = 0x6406, IO_RIP = 0x6408,
+  GUEST_LINEAR_ADDRESS = 0x640a,
+  GUEST_CR0 = 0x6800, GUEST_CR3 = 0x6802, GUEST_CR4 = 0x6804,
+  GUEST_ES_BASE = 0x6806, GUEST_CS_BASE = 0x6808, GUEST_SS_BASE = 0x680a, GUEST_DS_BASE = 0x680c,
+  GUEST_FS_BASE = 0x680e, GUEST_GS_BASE = 0x6810, GUEST_LDTR_BASE = 0x6812, GUEST_TR_BASE = 0x6814,
+  GUEST_GDTR_BASE = 0x6816, GUEST_IDTR_BASE = 0x6818, GUEST_DR7 = 0x681a, GUEST_RSP = 0x681c, GUEST_RIP = 0x681e,
+  GUEST_RFLAGS = 0x6820, GUEST_PENDING_DBG_EXCEPTIONS = 0x6822, GUEST_SYSENTER_ESP = 0x6824, GUEST_SYSENTER_EIP = 0x6826,
+  HOST_CR0 = 0x6c00, HOST_CR3 = 0x6c02, HOST_CR4 = 0x6c04, HOST_FS_BASE = 0x6c06, HOST_GS_BASE = 0x6c08,
+  HOST_TR_BASE = 0x6c0a, HOST_GDTR_BASE = 0x6c0c, HOST_IDTR_BASE = 0x6c0e,
+  HOST_SYSENTER_ESP = 0x6c10, HOST_SYSENTER_EIP = 0x6c12, HOST_RSP = 0x6c14, HOST_RIP = 0x6c16,
+}
+
+export type FieldGroup = 'control' | 'exit-info' | 'guest' | 'host';
+export type FieldWidth = 16 | 32 | 64 | 'natural';
+
+export interface FieldInfo {
+  /** Full-access encoding (bit 0 clear). */
+  encoding: number;
+  /** Linux's enum vmcs_field identifier, which KVM-style hosts use (arch/x86/include/asm/vmx.h). */
+  name: string;
+  group: FieldGroup;
+  width: FieldWidth;
+}
+
+const GROUPS: readonly FieldGroup[] = ['control', 'exit-info', 'guest', 'host'];
+const WIDTHS: readonly FieldWidth[] = [16, 64, 32, 'natural'];
+
+export function fieldGroup(encoding: number): FieldGroup { return GROUPS[(encoding >> 10) & 3]; }
+export function fieldWidth(encoding: number): FieldWidth { return WIDTHS[(encoding >> 13) & 3]; }
+
+const SEGS = ['ES', 'CS', 'SS', 'DS', 'FS', 'GS', 'LDTR', 'TR'];
+const NAMED: Array<[number, string]> = [
+  [Field.VPID, 'VIRTUAL_PROCESSOR_ID'],
+  ...SEGS.map((s, i): [number, string] => [Field.GUEST_ES_SELECTOR + 2 * i, `GUEST_${s}_SELECTOR`]),
+  ...SEGS.slice(0, 6).map((s, i): [number, string] => [Field.HOST_ES_SELECTOR + 2 * i, `HOST_${s}_SELECTOR`]),
+  [Field.HOST_TR_SELECTOR, 'HOST_TR_SELECTOR'],
+  [Field.IO_BITMAP_A, 'IO_BITMAP_A'], [Field.IO_BITMAP_B, 'IO_BITMAP_B'], [Field.MSR_BITMAP, 'MSR_BITMAP'],
+  [Field.VM_EXIT_MSR_STORE_ADDR, 'VM_EXIT_MSR_STORE_ADDR'], [Field.VM_EXIT_MSR_LOAD_ADDR, 'VM_EXIT_MSR_LOAD_ADDR'],
+  [Field.VM_ENTRY_MSR_LOAD_ADDR, 'VM_ENTRY_MSR_LOAD_ADDR'], [Field.EXECUTIVE_VMCS_POINTER, 'EXECUTIVE_VMCS_POINTER'],
+  [Field.TSC_OFFSET, 'TSC_OFFSET'], [Field.EPT_POINTER, 'EPT_POINTER'],
+  [Field.GUEST_PHYSICAL_ADDRESS, 'GUEST_PHYSICAL_ADDRESS'],
+  [Field.VMCS_LINK_POINTER, 'VMCS_LINK_POINTER'], [Field.GUEST_IA32_DEBUGCTL, 'GUEST_IA32_DEBUGCTL'],
+  [Field.GUEST_IA32_PAT, 'GUEST_IA32_PAT'], [Field.GUEST_IA32_EFER, 'GUEST_IA32_EFER'],
+  [Field.GUEST_PDPTE0, 'GUEST_PDPTR0'], [Field.GUEST_PDPTE1, 'GUEST_PDPTR1'],
+  [Field.GUEST_PDPTE2, 'GUEST_PDPTR2'], [Field.GUEST_PDPTE3, 'GUEST_PDPTR3'],
+  [Field.HOST_IA32_PAT, 'HOST_IA32_PAT'], [Field.HOST_IA32_EFER, 'HOST_IA32_EFER'],
+  [Field.PIN_BASED_VM_EXEC_CONTROL, 'PIN_BASED_VM_EXEC_CONTROL'], [Field.CPU_BASED_VM_EXEC_CONTROL, 'CPU_BASED_VM_EXEC_CONTROL'],
+  [Field.EXCEPTION_BITMAP, 'EXCEPTION_BITMAP'], [Field.PAGE_FAULT_ERROR_CODE_MASK, 'PAGE_FAULT_ERROR_CODE_MASK'],
+  [Field.PAGE_FAULT_ERROR_CODE_MATCH, 'PAGE_FAULT_ERROR_CODE_MATCH'], [Field.CR3_TARGET_COUNT, 'CR3_TARGET_COUNT'],
+  [Field.VM_EXIT_CONTROLS, 'VM_EXIT_CONTROLS'], [Field.VM_EXIT_MSR_STORE_COUNT, 'VM_EXIT_MSR_STORE_COUNT'],
+  [Field.VM_EXIT_MSR_LOAD_COUNT, 'VM_EXIT_MSR_LOAD_COUNT'], [Field.VM_ENTRY_CONTROLS, 'VM_ENTRY_CONTROLS'],
+  [Field.VM_ENTRY_MSR_LOAD_COUNT, 'VM_ENTRY_MSR_LOAD_COUNT'], [Field.VM_ENTRY_INTR_INFO, 'VM_ENTRY_INTR_INFO_FIELD'],
+  [Field.VM_ENTRY_EXCEPTION_ERROR_CODE, 'VM_ENTRY_EXCEPTION_ERROR_CODE'],
+  [Field.VM_ENTRY_INSTRUCTION_LEN, 'VM_ENTRY_INSTRUCTION_LEN'], [Field.SECONDARY_VM_EXEC_CONTROL, 'SECONDARY_VM_EXEC_CONTROL'],
+  [Field.VM_INSTRUCTION_ERROR, 'VM_INSTRUCTION_ERROR'], [Field.VM_EXIT_REASON, 'VM_EXIT_REASON'],
+  [Field.VM_EXIT_INTR_INFO, 'VM_EXIT_INTR_INFO'], [Field.VM_EXIT_INTR_ERROR_CODE, 'VM_EXIT_INTR_ERROR_CODE'],
+  [Field.IDT_VECTORING_INFO, 'IDT_VECTORING_INFO_FIELD'], [Field.IDT_VECTORING_ERROR_CODE, 'IDT_VECTORING_ERROR_CODE'],
+  [Field.VM_EXIT_INSTRUCTION_LEN, 'VM_EXIT_INSTRUCTION_LEN'], [Field.VMX_INSTRUCTION_INFO, 'VMX_INSTRUCTION_INFO'],
+  ...SEGS.map((s, i): [number, string] => [Field.GUEST_ES_LIMIT + 2 * i, `GUEST_${s}_LIMIT`]),
+  [Field.GUEST_GDTR_LIMIT, 'GUEST_GDTR_LIMIT'], [Field.GUEST_IDTR_LIMIT, 'GUEST_IDTR_LIMIT'],
+  ...SEGS.map((s, i): [number, string] => [Field.GUEST_ES_AR + 2 * i, `GUEST_${s}_AR_BYTES`]),
+  [Field.GUEST_INTERRUPTIBILITY, 'GUEST_INTERRUPTIBILITY_INFO'], [Field.GUEST_ACTIVITY_STATE, 'GUEST_ACTIVITY_STATE'],
+  [Field.GUEST_SMBASE, 'GUEST_SMBASE'], [Field.GUEST_SYSENTER_CS, 'GUEST_SYSENTER_CS'],
+  [Field.VMX_PREEMPTION_TIMER_VALUE, 'VMX_PREEMPTION_TIMER_VALUE'],
+  [Field.HOST_SYSENTER_CS, 'HOST_IA32_SYSENTER_CS'],
+  [Field.CR0_GUEST_HOST_MASK, 'CR0_GUEST_HOST_MASK'], [Field.CR4_GUEST_HOST_MASK, 'CR4_GUEST_HOST_MASK'],
+  [Field.CR0_READ_SHADOW, 'CR0_READ_SHADOW'], [Field.CR4_READ_SHADOW, 'CR4_READ_SHADOW'],
+  ...[0, 1, 2, 3].map((i): [number, string] => [Field.CR3_TARGET_VALUE0 + 2 * i, `CR3_TARGET_VALUE${i}`]),
+  [Field.EXIT_QUALIFICATION, 'EXIT_QUALIFICATION'], [Field.IO_RCX, 'IO_RCX'], [Field.IO_RSI, 'IO_RSI'],
+  [Field.IO_RDI, 'IO_RDI'], [Field.IO_RIP, 'IO_RIP'], [Field.GUEST_LINEAR_ADDRESS, 'GUEST_LINEAR_ADDRESS'],
+  [Field.GUEST_CR0, 'GUEST_CR0'], [Field.GUEST_CR3, 'GUEST_CR3'], [Field.GUEST_CR4, 'GUEST_CR4'],
+  ...SEGS.map((s, i): [number, string] => [Field.GUEST_ES_BASE + 2 * i, `GUEST_${s}_BASE`]),
+  [Field.GUEST_GDTR_BASE, 'GUEST_GDTR_BASE'], [Field.GUEST_IDTR_BASE, 'GUEST_IDTR_BASE'], [Field.GUEST_DR7, 'GUEST_DR7'],
+  [Field.GUEST_RSP, 'GUEST_RSP'], [Field.GUEST_RIP, 'GUEST_RIP'], [Field.GUEST_RFLAGS, 'GUEST_RFLAGS'],
+  [Field.GUEST_PENDING_DBG_EXCEPTIONS, 'GUEST_PENDING_DBG_EXCEPTIONS'],
+  [Field.GUEST_SYSENTER_ESP, 'GUEST_SYSENTER_ESP'], [Field.GUEST_SYSENTER_EIP, 'GUEST_SYSENTER_EIP'],
+  [Field.HOST_CR0, 'HOST_CR0'], [Field.HOST_CR3, 'HOST_CR3'], [Field.HOST_CR4, 'HOST_CR4'],
+  [Field.HOST_FS_BASE, 'HOST_FS_BASE'], [Field.HOST_GS_BASE, 'HOST_GS_BASE'], [Field.HOST_TR_BASE, 'HOST_TR_BASE'],
+  [Field.HOST_GDTR_BASE, 'HOST_GDTR_BASE'], [Field.HOST_IDTR_BASE, 'HOST_IDTR_BASE'],
+  [Field.HOST_SYSENTER_ESP, 'HOST_IA32_SYSENTER_ESP'], [Field.HOST_SYSENTER_EIP, 'HOST_IA32_SYSENTER_EIP'],
+  [Field.HOST_RSP, 'HOST_RSP'], [Field.HOST_RIP, 'HOST_RIP'],
+];
+
+/** Every field this VMCS implements, in Appendix B order; VMREAD/VMWRITE of any other encoding fail with error 12. */
+export const VMCS_FIELDS: readonly FieldInfo[] = NAMED.map(([encoding, name]) =>
+  ({ encoding, name, group: fieldGroup(encoding), width: fieldWidth(encoding) }));
+
+/** Storage slot of each full-access encoding. */
+export const FIELD_SLOT = new Map<number, number>(VMCS_FIELDS.map((f, i) => [f.encoding, i]));
+
+/** Highest index (bits 9:1) of any implemented encoding, reported in IA32_VMX_VMCS_ENUM (A.9). */
+export const HIGHEST_FIELD_INDEX = Math.max(...VMCS_FIELDS.map(f => (f.encoding >> 1) & 0x1ff));
+
+/** Basic VM-exit reasons (Appendix C), spelled as Linux's VMX_EXIT_REASONS prints them. */
+export const enum ExitReason {
+  EXCEPTION_NMI = 0, EXTERNAL_INTERRUPT = 1, TRIPLE_FAULT = 2, INIT_SIGNAL = 3, SIPI_SIGNAL = 4,
+  INTERRUPT_WINDOW = 7, NMI_WINDOW = 8, TASK_SWITCH = 9, CPUID = 10, GETSEC = 11, HLT = 12, INVD = 13,
+  INVLPG = 14, RDPMC = 15, RDTSC = 16, RSM = 17, VMCALL = 18, VMCLEAR = 19, VMLAUNCH = 20, VMPTRLD = 21,
+  VMPTRST = 22, VMREAD = 23, VMRESUME = 24, VMWRITE = 25, VMOFF = 26, VMON = 27, CR_ACCESS = 28,
+  DR_ACCESS = 29, IO_INSTRUCTION = 30, MSR_READ = 31, MSR_WRITE = 32, INVALID_STATE = 33,
+  MSR_LOAD_FAIL = 34, MWAIT_INSTRUCTION = 36, MONITOR_TRAP_FLAG = 37, MONITOR_INSTRUCTION = 39,
+  PAUSE_INSTRUCTION = 40, MCE_DURING_VMENTRY = 41, TPR_BELOW_THRESHOLD = 43, APIC_ACCESS = 44,
+  EOI_INDUCED = 45, GDTR_IDTR = 46, LDTR_TR = 47, EPT_VIOLATION = 48, EPT_MISCONFIG = 49, INVEPT = 50,
+  RDTSCP = 51, PREEMPTION_TIMER = 52, INVVPID = 53, WBINVD = 54, XSETBV = 55, APIC_WRITE = 56,
+  RDRAND = 57, INVPCID = 58, VMFUNC = 59, ENCLS = 60, RDSEED = 61, PML_FULL = 62, XSAVES = 63,
+  XRSTORS = 64, UMWAIT = 67, TPAUSE = 68, BUS_LOCK = 74, NOTIFY = 75,
+}
+
+/** Bit 31 of the exit-reason field: VM-entry failure (27.8). */
+export const EXIT_REASON_FAILED_VMENTRY = 0x80000000;
+
+const EXIT_REASON_NAMES: Record<number, string> = {
+  0: 'EXCEPTION_NMI', 1: 'EXTERNAL_INTERRUPT', 2: 'TRIPLE_FAULT', 3: 'INIT_SIGNAL', 4: 'SIPI_SIGNAL',
+  7: 'INTERRUPT_WINDOW', 8: 'NMI_WINDOW', 9: 'TASK_SWITCH', 10: 'CPUID', 12: 'HLT', 13: 'INVD',
+  14: 'INVLPG', 15: 'RDPMC', 16: 'RDTSC', 18: 'VMCALL', 19: 'VMCLEAR', 20: 'VMLAUNCH', 21: 'VMPTRLD',
+  22: 'VMPTRST', 23: 'VMREAD', 24: 'VMRESUME', 25: 'VMWRITE', 26: 'VMOFF', 27: 'VMON', 28: 'CR_ACCESS',
+  29: 'DR_ACCESS', 30: 'IO_INSTRUCTION', 31: 'MSR_READ', 32: 'MSR_WRITE', 33: 'INVALID_STATE',
+  34: 'MSR_LOAD_FAIL', 36: 'MWAIT_INSTRUCTION', 37: 'MONITOR_TRAP_FLAG', 39: 'MONITOR_INSTRUCTION',
+  40: 'PAUSE_INSTRUCTION', 41: 'MCE_DURING_VMENTRY', 43: 'TPR_BELOW_THRESHOLD', 44: 'APIC_ACCESS',
+  45: 'EOI_INDUCED', 46: 'GDTR_IDTR', 47: 'LDTR_TR', 48: 'EPT_VIOLATION', 49: 'EPT_MISCONFIG',
+  50: 'INVEPT', 51: 'RDTSCP', 52: 'PREEMPTION_TIMER', 53: 'INVVPID', 54: 'WBINVD', 55: 'XSETBV',
+  56: 'APIC_WRITE', 57: 'RDRAND', 58: 'INVPCID', 59: 'VMFUNC', 60: 'ENCLS', 61: 'RDSEED', 62: 'PML_FULL',
+  63: 'XSAVES', 64: 'XRSTORS', 67: 'UMWAIT', 68: 'TPAUSE', 74: 'BUS_LOCK', 75: 'NOTIFY',
+};
+
+/** Linux's name for a basic exit reason (bits 15:0), or the number in decimal if it has none. */
+export function exitReasonName(reason: number): string {
+  return EXIT_REASON_NAMES[reason & 0xffff] ?? String(reason & 0xffff);
+}
+
+/** VM-instruction error numbers (31.4, Table 31-1). */
+export const enum VmInstructionError {
+  VMCALL_IN_ROOT = 1, VMCLEAR_INVALID_ADDRESS = 2, VMCLEAR_VMXON_POINTER = 3, VMLAUNCH_NONCLEAR_VMCS = 4,
+  VMRESUME_NONLAUNCHED_VMCS = 5, VMRESUME_AFTER_VMXOFF = 6, ENTRY_INVALID_CONTROLS = 7,
+  ENTRY_INVALID_HOST_STATE = 8, VMPTRLD_INVALID_ADDRESS = 9, VMPTRLD_VMXON_POINTER = 10,
+  VMPTRLD_BAD_REVISION = 11, UNSUPPORTED_VMCS_COMPONENT = 12, VMWRITE_READ_ONLY = 13,
+  VMXON_IN_ROOT = 15, ENTRY_EVENTS_BLOCKED_BY_MOV_SS = 26, INVALID_INVEPT_INVVPID_OPERAND = 28,
+}
+
+export const VM_INSTRUCTION_ERROR_MESSAGES: Record<number, string> = {
+  1: 'VMCALL executed in VMX root operation',
+  2: 'VMCLEAR with invalid physical address',
+  3: 'VMCLEAR with VMXON pointer',
+  4: 'VMLAUNCH with non-clear VMCS',
+  5: 'VMRESUME with non-launched VMCS',
+  6: 'VMRESUME after VMXOFF',
+  7: 'VM entry with invalid control field(s)',
+  8: 'VM entry with invalid host-state field(s)',
+  9: 'VMPTRLD with invalid physical address',
+  10: 'VMPTRLD with VMXON pointer',
+  11: 'VMPTRLD with incorrect VMCS revision identifier',
+  12: 'VMREAD/VMWRITE from/to unsupported VMCS component',
+  13: 'VMWRITE to read-only VMCS component',
+  15: 'VMXON executed in VMX root operation',
+  26: 'VM entry with events blocked by MOV SS',
+  28: 'Invalid operand to INVEPT/INVVPID',
+};

@@ -1,0 +1,26 @@
+// What VMX needs from the processor it is part of. The interpreter's Cpu class satisfies this
+// structurally; tests use a small fake built on the real CpuState and PhysicalMemory.
+
+import type { CpuState } from '../cpu/state';
+import type { PhysicalMemory } from '../memory/physical';
+
+export interface VmxCpu {
+  readonly state: CpuState;
+  readonly phys: PhysicalMemory;
+  /** Length in bytes of the instruction being executed (the VM-exit instruction-length field). */
+  readonly insnLength: number;
+  /** Data read/write of a memory operand at the current CPL and paging; may throw CpuFault. */
+  readLinear64(linear: bigint): bigint;
+  writeLinear64(linear: bigint, value: bigint): void;
+  /** Drop cached translations and anything derived from CR0/CR3/CR4/EFER/CS (called after VM entry and exit). */
+  flushTlb(): void;
+  /**
+   * VM-entry event injection (SDM 27.6): deliver `vector` of `type` (25.8.3 encoding) through the
+   * guest IDT now, as if it occurred at the guest's first instruction boundary.
+   */
+  injectEvent(vector: number, type: number, errorCode: number | undefined, instructionLength: number): void;
+  /** RDMSR as CPL 0 would see it, for the VM-exit MSR-store area (28.4); undefined where RDMSR would #GP. */
+  readMsr(index: number): bigint | undefined;
+  /** WRMSR as CPL 0 would do it, for the MSR-load areas (27.4, 28.6); false where WRMSR would #GP. */
+  writeMsr(index: number, value: bigint): boolean;
+}
