@@ -7,6 +7,7 @@
 #include "kvm_para.h"
 #include "lib.h"
 #include "unistd.h"
+#include "x86.h"
 
 /* compat.S: VMCALL from a 32-bit code segment with the registers as given, RAX returned. */
 unsigned long compat_hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
@@ -58,10 +59,30 @@ static void user_tests(void)
 	exit(0);
 }
 
+/* The KVM paravirtual CPUID leaves and what the host hides or adds in leaf 1. */
+static void cpuid_tests(void)
+{
+	uint32_t a, b, c, d;
+	char sig[13];
+
+	cpuid_count(KVM_CPUID_SIGNATURE, 0, &a, &b, &c, &d);
+	memcpy(sig, &b, 4);
+	memcpy(sig + 4, &c, 4);
+	memcpy(sig + 8, &d, 4);
+	sig[12] = 0;
+	printk("cpuid 0x40000000: eax 0x%x signature \"%s\" edx 0x%x\n", a, sig, d);
+	cpuid_count(KVM_CPUID_FEATURES, 0, &a, &b, &c, &d);
+	printk("cpuid 0x40000001: eax 0x%x\n", a);
+	cpuid_count(1, 0, &a, &b, &c, &d);
+	printk("cpuid 1: vmx %u hypervisor %u\n", (c >> 5) & 1, (c >> 31) & 1);
+}
+
 void guest_main(void)
 {
 	unsigned i;
 	const unsigned long high = 0xabcd123400000000ul;
+
+	cpuid_tests();
 
 	for (i = 0; i < ARRAY_SIZE(numbers); i++)
 		report("hc", numbers[i], kvm_hypercall4(numbers[i], 0x11, 0x22, 0x33, 0x44));
