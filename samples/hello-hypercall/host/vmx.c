@@ -523,22 +523,26 @@ static int handle_io(struct kvm_vcpu *vcpu)
 	return kvm_fast_pio(vcpu, IO_QUAL_SIZE(qual), IO_QUAL_PORT(qual), (qual & IO_QUAL_IN) != 0);
 }
 
-/* MOV to CR0/CR4 that touched a host-owned bit (CRx_GUEST_HOST_MASK), after handle_set_cr0/4. */
+/*
+ * MOV to CR0/CR4 that touched a host-owned bit (CRx_GUEST_HOST_MASK), after handle_set_cr0/4.
+ * The guest sees its value through the read shadow; the CPU runs with the VMX fixed bits.
+ * False means #GP: a bit the CPU lacks, nested VMX, or (CR0) leaving protected mode or paging,
+ * which would need the real-mode emulation this host does not have.
+ */
 static bool handle_set_cr(struct kvm_vcpu *vcpu, int cr, unsigned long val)
 {
 	const struct vmcs_config *c = &vmcs_config;
 	uint64_t fixed0 = cr == 0 ? c->cr0_fixed0 : c->cr4_fixed0;
 	uint64_t fixed1 = cr == 0 ? c->cr0_fixed1 : c->cr4_fixed1;
-	uint64_t real;
 
 	(void)vcpu;
-	/* No nested VMX, and no paging/protection switch-off this host could emulate. */
+	if (val & ~fixed1)
+		return false;
 	if (cr == 4 && (val & X86_CR4_VMXE))
 		return false;
-	real = (val | fixed0) & fixed1;
-	if (cr == 0 && real != val)
+	if (cr == 0 && (val & fixed0) != fixed0)
 		return false;
-	vmcs_writel(cr == 0 ? GUEST_CR0 : GUEST_CR4, real);
+	vmcs_writel(cr == 0 ? GUEST_CR0 : GUEST_CR4, val | fixed0);
 	vmcs_writel(cr == 0 ? CR0_READ_SHADOW : CR4_READ_SHADOW, val);
 	return true;
 }
