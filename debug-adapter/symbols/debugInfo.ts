@@ -175,8 +175,14 @@ export class DebugInfo {
 
   // ---- frames ------------------------------------------------------------------------
 
-  /** The caller's registers (rip = return address), by CFI or the rbp chain; undefined at the outermost frame. */
+  /** The caller's registers (rip = return address), by CFI or the rbp chain; undefined at the outermost frame (the entry function, or no way to unwind). */
   unwind(frame: FrameState): UnwoundFrame | undefined {
+    // Like gdb, the function holding the ELF entry point is the outermost frame: nothing called it.
+    const pc = frame.registers.rip;
+    if (pc !== undefined) {
+      const fn = this.functionAt(frame.callerFrame ? pc - 1n : pc);
+      if (fn && this.entry >= fn.low && this.entry < fn.high) return undefined;
+    }
     return unwindFrame(this.cfi, frame.registers, frame.readMemory, frame.callerFrame ?? false);
   }
 
@@ -190,8 +196,10 @@ export class DebugInfo {
 
   // ---- variables ---------------------------------------------------------------------
 
-  scopeAt(pc: bigint): ScopeInfo {
-    const blocks = this.scopes.blocksAt(pc);
+  /** `callerFrame`: pc is a return address, so the scope is looked up at pc-1 (the call). */
+  scopeAt(pc: bigint, callerFrame = false): ScopeInfo {
+    const at = callerFrame ? pc - 1n : pc;
+    const blocks = this.scopes.blocksAt(at);
     const seen = new Set<string>();
     const variables: VariableInfo[] = [];
     // Up to the innermost function-like scope: an inlined body does not see its caller's locals.
@@ -204,7 +212,7 @@ export class DebugInfo {
       if (b.kind !== 'block') break;
     }
     const inlined = blocks.filter((b) => b.kind === 'inlined').map((b) => ({ name: b.name ?? '?', callFile: b.callFile, callLine: b.callLine }));
-    return { function: this.functionAt(pc), blocks, variables, inlined };
+    return { function: this.functionAt(at), blocks, variables, inlined };
   }
 
   globals(): VariableInfo[] { return this.scopes.globals; }
@@ -242,7 +250,7 @@ export class DebugInfo {
     if (!v.bytes) return { value: `<${v.error}>`, type: formatValue(variable.type, new Uint8Array(sizeOf(variable.type))).type, error: v.error };
     return formatValue(variable.type, v.bytes, {
       readMemory: frame.readMemory,
-      symbolize: (a) => this.describeAddress(a),
+      symbolize: (a) => { const hit = this.symbols.at(a); return hit && (hit.offset === 0 ? hit.symbol.name : `${hit.symbol.name}+${hit.offset}`); },
       ...options,
     });
   }

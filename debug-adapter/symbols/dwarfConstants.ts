@@ -17,7 +17,7 @@ export const enum At {
   inline = 0x20, upper_bound = 0x2f, abstract_origin = 0x31, count = 0x37,
   data_member_location = 0x38, decl_file = 0x3a, decl_line = 0x3b, declaration = 0x3c,
   encoding = 0x3e, external = 0x3f, frame_base = 0x40, specification = 0x47, type = 0x49,
-  ranges = 0x55, data_bit_offset = 0x6b, bit_size = 0x0d, lower_bound = 0x22,
+  ranges = 0x55, data_bit_offset = 0x6b, bit_size = 0x0d, bit_offset = 0x0c, lower_bound = 0x22,
   entry_pc = 0x52, call_file = 0x58, call_line = 0x59, call_column = 0x57, prototyped = 0x27,
   str_offsets_base = 0x72, addr_base = 0x73, rnglists_base = 0x74, loclists_base = 0x8c,
   GNU_locviews = 0x2137,

@@ -68,8 +68,14 @@ export class TypeBuilder {
           if (bitSize !== undefined) {
             member.bitSize = bitSize;
             const dataBitOffset = m.num(At.data_bit_offset);
+            const msbOffset = m.num(At.bit_offset);
             if (dataBitOffset !== undefined) { member.offset = 0; member.bitOffset = dataBitOffset; }
-            else member.bitOffset = member.offset * 8;
+            else if (msbOffset !== undefined) {
+              // DWARF 2-4 DW_AT_bit_offset counts from the storage unit's most significant bit.
+              const storageBits = (m.num(At.byte_size) ?? sizeOf(member.type)) * 8;
+              member.bitOffset = member.offset * 8 + storageBits - msbOffset - bitSize;
+              member.offset = 0;
+            } else member.bitOffset = member.offset * 8;
           }
           t.members.push(member);
         }

@@ -26,7 +26,7 @@ export interface FormattedValue {
 export interface FormatOptions {
   /** Reads target memory (for `char *` strings); omit to show bare addresses. */
   readMemory?: (address: bigint, size: number) => Uint8Array | null;
-  /** Names a code address ("add" or "add+4"), for function pointers. */
+  /** Names an address as gdb does ("add", "chain+48": decimal offset), for pointers; undefined if no symbol holds it. */
   symbolize?: (address: bigint) => string | undefined;
   /** Elements shown in a summary before "..." (gdb's `print elements`, 200). */
   maxElements?: number;
@@ -166,17 +166,17 @@ export function formatValue(type: CType, bytes: Uint8Array, options: FormatOptio
       const p = readUnsigned(bytes, 0, t.size);
       const hex = `0x${p.toString(16)}`;
       const target = resolveType(t.target);
-      if (target.kind === 'function') {
-        const sym = options.symbolize?.(p);
-        return { value: sym ? `${hex} <${sym}>` : hex, type: tname, pointer: p };
-      }
+      // gdb names pointers into symbols ("0x1030e0 <chain>", "<chain+48>") and shows char strings.
+      const sym = p !== 0n ? options.symbolize?.(p) : undefined;
+      const named = sym ? `${hex} <${sym}>` : hex;
+      if (target.kind === 'function') return { value: named, type: tname, pointer: p };
       if (isCharType(t.target) && p !== 0n && options.readMemory) {
         const mem = readCString(options.readMemory, p, max + 1);
-        if (mem) return { value: `${hex} ${cString(mem, max)}`, type: tname, pointer: p };
+        if (mem) return { value: `${named} ${cString(mem, max)}`, type: tname, pointer: p };
       }
       const expandable = target.kind !== 'void' && p !== 0n;
       return {
-        value: hex, type: tname, pointer: p,
+        value: named, type: tname, pointer: p,
         children: expandable ? [{ name: '*', type: t.target, address: p }] : undefined,
       };
     }

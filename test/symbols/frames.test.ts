@@ -1,0 +1,115 @@
+// Frames and variables against a live gdb: the fixture runs as a Linux process, gdb stops it at
+// marker lines and records registers, stack and data memory, the backtrace with each frame's
+// CFA, and `info args`/`info locals`. From the same registers and memory our unwinder must find
+// the same frames, and our scopes and formatter must print the same values.
+
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseElf as parseElfFile } from '../../emulator/loader/elf';
+import { DebugInfo, type FrameState, type RegisterSet } from '../../debug-adapter/symbols';
+import { compile, gdb, hex, markerLine, type Variant } from './toolchain';
+
+const STACK_BYTES = 4096;
+/** Leaf functions keep locals in the 128-byte red zone below rsp (unless -mno-red-zone). */
+const RED_ZONE = 128n;
+const REGS = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip'] as const;
+
+interface GdbFrame { level: number; pc: bigint; func: string; cfa: bigint; values: Map<string, string> }
+interface Stop { registers: RegisterSet; read: (a: bigint, n: number) => Uint8Array | null; frames: GdbFrame[] }
+
+/** Stops the program at `file:line` under gdb and records everything the checks need. */
+function stopAt(elf: string, file: string, line: number): Stop {
+  const dir = mkdtempSync(join(tmpdir(), 'symbols-stop-'));
+  const image = parseElfFile(readFileSync(elf), elf);
+  const writable = image.sections.filter((s) => (s.flags & 1n) !== 0n && (s.flags & 2n) !== 0n && s.size > 0);
+  const dataLow = writable.reduce((m, s) => (s.addr < m ? s.addr : m), writable[0].addr);
+  const dataHigh = writable.reduce((m, s) => (s.addr + BigInt(s.size) > m ? s.addr + BigInt(s.size) : m), 0n);
+  const cmds = [`break ${file}:${line}`, 'run', `info registers ${REGS.join(' ')}`,
+    `dump binary memory ${dir}/stack.bin $rsp-${RED_ZONE} $rsp+${STACK_BYTES}`,
+    `dump binary memory ${dir}/data.bin ${hex(dataLow)} ${hex(dataHigh)}`];
+  for (let level = 0; level < 8; level++) cmds.push(`echo FRAME ${level}\\n`, `frame ${level}`, 'info frame', 'info args', 'info locals');
+  const out = gdb(elf, cmds);
+
+  const registers: RegisterSet = {};
+  for (const m of out.matchAll(/^(\w+)\s+(0x[0-9a-f]+)\s/gm)) {
+    if ((REGS as readonly string[]).includes(m[1])) registers[m[1] as (typeof REGS)[number]] = BigInt(m[2]);
+  }
+  const stack = readFileSync(join(dir, 'stack.bin'));
+  const data = readFileSync(join(dir, 'data.bin'));
+  const rsp = registers.rsp! - RED_ZONE;
+  const read = (a: bigint, n: number): Uint8Array | null => {
+    if (a >= rsp && a + BigInt(n) <= rsp + BigInt(stack.length)) return stack.subarray(Number(a - rsp), Number(a - rsp) + n);
+    if (a >= dataLow && a + BigInt(n) <= dataLow + BigInt(data.length)) return data.subarray(Number(a - dataLow), Number(a - dataLow) + n);
+    const elfRead = (): Uint8Array | undefined => {
+      const s = image.sections.find((x) => (x.flags & 2n) !== 0n && a >= x.addr && a + BigInt(n) <= x.addr + BigInt(x.size));
+      return s && image.sectionData(s).subarray(Number(a - s.addr), Number(a - s.addr) + n);
+    };
+    return elfRead() ?? null;
+  };
+
+  const frames: GdbFrame[] = [];
+  for (const chunk of out.split(/^FRAME \d+\n/m).slice(1)) {
+    const head = /^#(\d+)\s+(?:(0x[0-9a-f]+) in )?(\w+) \(/m.exec(chunk);
+    const cfa = /frame at (0x[0-9a-f]+)/.exec(chunk);
+    const pc = /rip = (0x[0-9a-f]+)/.exec(chunk);
+    if (!head || !cfa || !pc) break;
+    const values = new Map<string, string>();
+    for (const m of chunk.matchAll(/^(\w+) = (.*)$/gm)) if (!values.has(m[1])) values.set(m[1], m[2]);
+    frames.push({ level: Number(head[1]), pc: BigInt(pc[1]), func: head[3], cfa: BigInt(cfa[1]), values });
+  }
+  return { registers, read, frames };
+}
+
+interface OurFrame { pc: bigint; func: string; cfa: bigint; values: Map<string, string> }
+
+function walk(info: DebugInfo, stop: Stop): OurFrame[] {
+  const frames: OurFrame[] = [];
+  let state: FrameState | undefined = { registers: stop.registers, readMemory: stop.read, callerFrame: false };
+  while (state && frames.length < 10) {
+    const pc = state.registers.rip!;
+    const scope = info.scopeAt(pc, state.callerFrame);
+    const values = new Map<string, string>();
+    for (const v of scope.variables) values.set(v.name, info.formatVariable(v, state).value);
+    frames.push({ pc, func: scope.function?.name ?? '?', cfa: info.cfaOf(state)!, values });
+    const caller = info.unwind(state);
+    state = caller && { registers: caller.registers, readMemory: stop.read, callerFrame: true };
+  }
+  return frames;
+}
+
+const show = (f: { pc: bigint; func: string; cfa: bigint }): string => `${f.func} pc=${hex(f.pc)} cfa=${hex(f.cfa)}`;
+const showValues = (m: Map<string, string>): string[] => [...m].map(([k, v]) => `${k} = ${v}`).sort();
+
+describe.each(['sampleFlags', 'ehFrame', 'dwarf4'] as Variant[])('frames and variables match gdb (%s build)', (variant) => {
+  let elf: string;
+  let info: DebugInfo;
+  beforeAll(() => { elf = compile(variant); info = DebugInfo.load(elf); });
+
+  it.each([
+    ['program.c', 'STOP_add'],
+    ['helper.c', 'STOP_helper'],
+  ])('stopped at %s %s', (file, marker) => {
+    const stop = stopAt(elf, file, markerLine(file, marker));
+    expect(stop.frames.length).toBeGreaterThanOrEqual(3);
+    const ours = walk(info, stop);
+    expect(ours.map(show)).toEqual(stop.frames.map(show));
+    ours.forEach((f, i) => expect(showValues(f.values), show(f)).toEqual(showValues(stop.frames[i].values)));
+  });
+});
+
+describe('frame-pointer fallback', () => {
+  it('unwinds the same frames by the rbp chain when the executable has no CFI', () => {
+    const elf = compile('sampleFlags');
+    const bytes = new Uint8Array(readFileSync(elf));
+    // Rename .debug_frame in the section-name table so the library finds no CFI at all.
+    const name = new TextEncoder().encode('.debug_frame');
+    const at = Buffer.from(bytes).indexOf(Buffer.from(name));
+    bytes[at + 1] = 'X'.charCodeAt(0);
+    const info = DebugInfo.load(bytes, 'no-cfi.elf');
+    expect(info.cfi.fdes).toHaveLength(0);
+    const stop = stopAt(elf, 'helper.c', markerLine('helper.c', 'STOP_helper'));
+    const ours = walk(info, stop);
+    expect(ours.map(show)).toEqual(stop.frames.map(show));
+  });
+});
