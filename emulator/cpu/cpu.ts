@@ -1,0 +1,568 @@
+// The x86-64 instruction interpreter: one logical processor executing from CpuState over
+// PhysicalMemory and an IoBus (Intel SDM vol. 2, vol. 3A). step() fetches through paging,
+// decodes with decoder/, dispatches through the handler table bound to the opcode table's
+// rows, and turns CpuFault into exception delivery (interrupts.ts). Memory operands are
+// accessed through a small per-access-kind TLB; linear addresses are JS numbers holding the
+// canonical address as a signed integer (NaN marks a non-canonical one).
+
+import { Cr0, Cr4, Flag, Seg, type CpuState } from './state';
+import { CpuFault, VmExitTaken, Vector } from './signals';
+import type { IoBus, VmxUnit } from './vmxUnit';
+import type { PhysicalMemory } from '../memory/physical';
+import { DecodedInsn, DecodeError, decode } from '../decoder/decoder';
+import { OPCODES } from '../decoder/opcodeTable';
+import { Access, walk, WalkResult, type PagingBus } from './paging';
+import { HANDLERS, type Handler } from './handlers';
+import { deliverFault, deliverEvent, EventKind, singleStepTrap } from './interrupts';
+import { readMsr, writeMsr } from './msr';
+
+const TLB_SIZE = 1024;
+const TWO32 = 4294967296;
+const CANON = 140737488355328; // 2^47
+const TWO64 = 1n << 64n;
+
+/** Data-access key added to a TLB tag: explicit supervisor, user (CPL 3), implicit supervisor. */
+const enum Priv { Supervisor = 0, User = 1, Implicit = 2 }
+
+export class Cpu {
+  /** The VMX unit (emulator/vmx), set after construction; undefined means no VMX (CPUID.1:ECX.VMX = 0). */
+  vmx: VmxUnit | undefined = undefined;
+  /** Length of the instruction being executed (valid while step() runs it). */
+  insnLength = 0;
+  /** Called on every data access while set (watchpoints); setting it flushes the TLB. */
+  private watchHook: ((linear: bigint, phys: number, size: number, write: boolean) => void) | undefined = undefined;
+
+  /** GPRs as little-endian 32-bit halves over state.gpr's buffer: [2r] low, [2r+1] high. */
+  readonly r32: Uint32Array;
+  readonly insn = new DecodedInsn();
+  /** Side channel for 64-bit values: high half of the last 64-bit read or ALU result. */
+  hi = 0;
+  /** RIP of the executing instruction and the RIP after it (branches change nextRip). */
+  rip = 0;
+  nextRip = 0;
+  /** 64-bit mode for the executing instruction. */
+  mode64 = true;
+  /** Memory operand: linear address (NaN if non-canonical), effective address halves (LEA). */
+  ea = 0;
+  eaLo = 0;
+  eaHi = 0;
+  /** Fault vector for a non-canonical memory operand: #SS for SS-based forms, else #GP. */
+  ncVector: number = Vector.GP;
+  /** A handler already set state.rip (VM entry, exit): step() must not overwrite it. */
+  ripCommitted = false;
+  /** The executing instruction set the interrupt shadow (STI, MOV SS, POP SS). */
+  shadowSet = false;
+  priv: number = Priv.Supervisor;
+  /** Set when the processor shut down: the event that could not be delivered (triple fault). */
+  shutdownCause: { vector: number; errorCode?: number; rip: bigint } | undefined = undefined;
+
+  private ripBig = -1n;
+  private ripNum = 0;
+  private readonly mem: Uint8Array;
+  private readonly view: DataView;
+  private readonly tagR = new Float64Array(TLB_SIZE).fill(NaN);
+  private readonly tagW = new Float64Array(TLB_SIZE).fill(NaN);
+  private readonly tagX = new Float64Array(TLB_SIZE).fill(NaN);
+  private readonly physR = new Float64Array(TLB_SIZE);
+  private readonly physW = new Float64Array(TLB_SIZE);
+  private readonly physX = new Float64Array(TLB_SIZE);
+  private readonly walkOut = new WalkResult();
+  private readonly fetchBuf = new Uint8Array(16);
+  private fsBig = 0n; private fsNum = 0;
+  private gsBig = 0n; private gsNum = 0;
+  private readonly handlers: Handler[];
+  readonly bus: PagingBus;
+
+  constructor(readonly state: CpuState, readonly phys: PhysicalMemory, readonly io: IoBus) {
+    this.r32 = new Uint32Array(state.gpr.buffer, state.gpr.byteOffset, 32);
+    this.mem = phys.bytes;
+    this.view = phys.view;
+    this.handlers = OPCODES.map((e) => {
+      const h = HANDLERS[e.handler];
+      if (!h) throw new Error(`opcode table row ${e.mnemonic} names unknown handler ${e.handler}`);
+      return h;
+    });
+    if (state.dr[6] === 0n && state.dr[7] === 0n) { state.dr[6] = 0xffff0ff0n; state.dr[7] = 0x400n; }
+    this.bus = {
+      toHost: (gpa, access, linear, ps) => this.toHost(gpa, access, linear, ps),
+      read32: (a) => this.phys.read32(a),
+      write32: (a, v) => this.phys.write32(a, v),
+    };
+  }
+
+  get watch(): ((linear: bigint, phys: number, size: number, write: boolean) => void) | undefined { return this.watchHook; }
+  set watch(hook: ((linear: bigint, phys: number, size: number, write: boolean) => void) | undefined) { this.watchHook = hook; this.flushTlb(); }
+
+  // ---------------------------------------------------------------- execution loop
+
+  /** Execute one instruction or deliver one pending event. Only CpuFault/VmExitTaken are handled; nothing else escapes except a clear internal Error. */
+  step(): void {
+    const st = this.state;
+    if (st.shutdown) return;
+    try {
+      const vmx = this.vmx;
+      if (vmx !== undefined && vmx.nonRoot) vmx.beforeInstruction();
+      if (st.halted) return;
+      this.execute();
+    } catch (e) {
+      this.recover(e);
+    }
+  }
+
+  private recover(e: unknown): void {
+    try {
+      if (e instanceof CpuFault) deliverFault(this, e);
+      else if (e instanceof VmExitTaken) this.state.icount++;
+      else throw e;
+    } catch (e2) {
+      if (e2 instanceof VmExitTaken) { this.state.icount++; return; }
+      const why = e2 instanceof Error ? e2.message : String(e2);
+      throw new Error(`internal CPU error at RIP 0x${this.state.rip.toString(16)}: ${why}`, { cause: e2 });
+    }
+  }
+
+  private execute(): void {
+    const st = this.state;
+    const rip = st.rip === this.ripBig ? this.ripNum : Number(BigInt.asIntN(64, st.rip));
+    this.rip = rip;
+    const mode64 = st.mode64;
+    this.mode64 = mode64;
+    this.priv = st.cpl === 3 ? Priv.User : Priv.Supervisor;
+    const flagsBefore = st.getRflags();
+    const i = this.insn;
+    this.fetchDecode(rip, mode64);
+    const len = i.length;
+    this.insnLength = len;
+    this.nextRip = mode64 ? rip + len : (rip + len) % TWO32;
+    if (i.hasModrm && i.mod !== 3) this.computeEa(i);
+    this.ripCommitted = false;
+    this.shadowSet = false;
+    this.handlers[i.id](this, i);
+    // Retire (SDM 6.8.3 shadow, 17.3.1.1 RF, 17.3.1.4 single-step).
+    st.icount++;
+    if (!this.ripCommitted) this.commitRip(this.nextRip);
+    if (this.shadowSet) st.interruptShadow = 1;
+    else if (st.interruptShadow > 0) st.interruptShadow--;
+    if (flagsBefore & (Flag.RF | Flag.TF)) {
+      if (flagsBefore & Flag.RF) st.setRflags(st.getRflags() & ~Flag.RF);
+      if ((flagsBefore & Flag.TF) && !this.shadowSet && !this.ripCommitted) singleStepTrap(this);
+    }
+  }
+
+  /** Set state.rip to `n` (a canonical linear address as a signed number). */
+  commitRip(n: number): void {
+    const big = n >= 0 ? BigInt(n) : BigInt(n) + TWO64;
+    this.state.rip = big;
+    this.ripBig = big;
+    this.ripNum = n;
+  }
+
+  private fetchDecode(rip: number, mode64: boolean): void {
+    const i = this.insn;
+    const off = rip & 0xfff;
+    const defSize = mode64 ? 4 : (this.state.seg[Seg.CS].attrs & (1 << 14)) ? 4 : 2;
+    let base = this.fetchPhys(rip);
+    if (off <= 4096 - 15 && base + 15 <= this.phys.size) {
+      decode(i, this.mem, base, 15, mode64, defSize);
+    } else {
+      // Crossing a page (or the end of RAM): gather bytes; fault on the next page only if they are needed.
+      const buf = this.fetchBuf;
+      const first = Math.min(15, 4096 - off);
+      for (let k = 0; k < first; k++) buf[k] = this.phys.read8(base + k);
+      let avail = first;
+      let pending: CpuFault | undefined;
+      if (first < 15) {
+        try {
+          base = this.fetchPhys(rip + first);
+          for (let k = first; k < 15; k++) buf[k] = this.phys.read8(base + k - first);
+          avail = 15;
+        } catch (e) {
+          if (!(e instanceof CpuFault)) throw e;
+          pending = e;
+        }
+      }
+      decode(i, buf, 0, avail, mode64, defSize);
+      if (i.error === DecodeError.Truncated && pending) throw pending;
+    }
+    if (i.error !== DecodeError.None) {
+      if (i.error === DecodeError.TooLong) throw new CpuFault(Vector.GP, 0);
+      throw new CpuFault(Vector.UD);
+    }
+  }
+
+  private fetchPhys(lin: number): number {
+    const off = lin & 0xfff;
+    const idx = (lin >>> 12) & (TLB_SIZE - 1);
+    if (this.tagX[idx] === lin - off + this.priv) return this.physX[idx] + off;
+    return this.translate(lin, Access.Execute, this.priv);
+  }
+
+  // ---------------------------------------------------------------- effective addresses
+
+  /** Compute the memory operand's effective address (SDM 3.7.5) and linear address. */
+  computeEa(i: DecodedInsn): void {
+    const r = this.r32;
+    let lo: number, hi: number;
+    if (i.ripRelative) {
+      const t = this.nextRip + i.disp;
+      lo = t >= 0 ? t % TWO32 : (t % TWO32 + TWO32) % TWO32;
+      hi = Math.floor(t / TWO32) >>> 0;
+    } else {
+      lo = i.disp >>> 0;
+      hi = i.disp < 0 ? -1 : 0;
+      const b = i.base, x = i.index;
+      if (b >= 0) { lo += r[b << 1]; hi += r[(b << 1) + 1]; }
+      if (x >= 0) {
+        const sc = i.scale, xl = r[x << 1], xh = r[(x << 1) + 1];
+        if (sc === 0) { lo += xl; hi += xh; }
+        else { lo += (xl << sc) >>> 0; hi += ((xh << sc) | (xl >>> (32 - sc))) >>> 0; }
+      }
+      const carry = Math.floor(lo / TWO32);
+      lo -= carry * TWO32;
+      hi = (hi + carry) >>> 0;
+    }
+    const as = i.addrsize;
+    if (as !== 8) { lo = as === 4 ? lo : lo & 0xffff; hi = 0; }
+    this.eaLo = lo;
+    this.eaHi = hi;
+    const seg = i.seg;
+    this.ncVector = seg === Seg.SS ? Vector.SS : Vector.GP;
+    if (this.mode64) {
+      let lin = (hi | 0) * TWO32 + lo;
+      if (seg >= Seg.FS) lin += this.segBase64(seg);
+      this.ea = lin >= -CANON && lin < CANON ? lin : NaN;
+    } else {
+      this.ea = (this.segBase32(seg) + lo) % TWO32;
+    }
+  }
+
+  /** FS/GS base as a signed number (cached against the bigint in CpuState). */
+  segBase64(seg: number): number {
+    const b = this.state.seg[seg].base;
+    if (seg === Seg.FS) {
+      if (b !== this.fsBig) { this.fsBig = b; this.fsNum = Number(BigInt.asIntN(64, b)); }
+      return this.fsNum;
+    }
+    if (seg === Seg.GS) {
+      if (b !== this.gsBig) { this.gsBig = b; this.gsNum = Number(BigInt.asIntN(64, b)); }
+      return this.gsNum;
+    }
+    return 0;
+  }
+
+  segBase32(seg: number): number {
+    const b = this.state.seg[seg].base;
+    return b === 0n ? 0 : Number(b & 0xffffffffn);
+  }
+
+  /** Linear address of segment:offset for string instructions and implicit operands. */
+  linearOf(seg: number, lo: number, hi: number): number {
+    if (this.mode64) {
+      let lin = (hi | 0) * TWO32 + lo;
+      if (seg >= Seg.FS) lin += this.segBase64(seg);
+      if (lin >= -CANON && lin < CANON) return lin;
+      throw new CpuFault(seg === Seg.SS ? Vector.SS : Vector.GP, 0);
+    }
+    return (this.segBase32(seg) + lo) % TWO32;
+  }
+
+  // ---------------------------------------------------------------- registers
+
+  /** Read a GPR of `size` bytes; size 8 leaves the high half in this.hi. Byte registers follow REX rules. */
+  getReg(size: number, r: number): number {
+    const g = this.r32;
+    if (size === 8) { this.hi = g[(r << 1) + 1]; return g[r << 1]; }
+    if (size === 4) return g[r << 1];
+    if (size === 2) return g[r << 1] & 0xffff;
+    if (r >= 4 && r < 8 && this.insn.rex === 0) return (g[(r - 4) << 1] >>> 8) & 0xff;
+    return g[r << 1] & 0xff;
+  }
+
+  /** Write a GPR; 32-bit writes zero the upper half (SDM 3.4.1.1). */
+  setReg(size: number, r: number, lo: number, hi: number): void {
+    const g = this.r32;
+    if (size === 8) { g[r << 1] = lo; g[(r << 1) + 1] = hi; }
+    else if (size === 4) { g[r << 1] = lo; g[(r << 1) + 1] = 0; }
+    else if (size === 2) g[r << 1] = (g[r << 1] & 0xffff0000) | (lo & 0xffff);
+    else if (r >= 4 && r < 8 && this.insn.rex === 0) { const k = (r - 4) << 1; g[k] = (g[k] & 0xffff00ff) | ((lo & 0xff) << 8); }
+    else g[r << 1] = (g[r << 1] & 0xffffff00) | (lo & 0xff);
+  }
+
+  /** Read the ModRM r/m operand of the instruction's operand size. */
+  readE(i: DecodedInsn, size = i.opsize): number {
+    return i.mod === 3 ? this.getReg(size, i.rm) : this.read(size, this.ea);
+  }
+
+  writeE(i: DecodedInsn, lo: number, hi: number, size = i.opsize): void {
+    if (i.mod === 3) this.setReg(size, i.rm, lo, hi);
+    else this.write(size, this.ea, lo, hi);
+  }
+
+  get rflags(): number { return this.state.getRflags(); }
+  set rflags(v: number) { this.state.setRflags(v); }
+
+  // ---------------------------------------------------------------- data memory by linear address
+
+  read(size: number, lin: number): number {
+    switch (size) {
+      case 1: return this.read8(lin);
+      case 2: return this.read16(lin);
+      case 4: return this.read32(lin);
+      default: return this.read64(lin);
+    }
+  }
+
+  write(size: number, lin: number, lo: number, hi: number): void {
+    switch (size) {
+      case 1: this.write8(lin, lo); break;
+      case 2: this.write16(lin, lo); break;
+      case 4: this.write32(lin, lo); break;
+      default: this.write64(lin, lo, hi);
+    }
+  }
+
+  read8(lin: number): number {
+    const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
+    if (this.tagR[idx] === lin - off + this.priv) return this.mem[this.physR[idx] + off];
+    return this.readSlow(lin, 1);
+  }
+  read16(lin: number): number {
+    const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
+    if (off <= 4094 && this.tagR[idx] === lin - off + this.priv) return this.view.getUint16(this.physR[idx] + off, true);
+    return this.readSlow(lin, 2);
+  }
+  read32(lin: number): number {
+    const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
+    if (off <= 4092 && this.tagR[idx] === lin - off + this.priv) return this.view.getUint32(this.physR[idx] + off, true);
+    return this.readSlow(lin, 4);
+  }
+  /** 64-bit read: returns the low half, high half in this.hi. */
+  read64(lin: number): number {
+    const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
+    if (off <= 4088 && this.tagR[idx] === lin - off + this.priv) {
+      const p = this.physR[idx] + off;
+      this.hi = this.view.getUint32(p + 4, true);
+      return this.view.getUint32(p, true);
+    }
+    return this.readSlow(lin, 8);
+  }
+  write8(lin: number, v: number): void {
+    const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
+    if (this.tagW[idx] === lin - off + this.priv) { this.mem[this.physW[idx] + off] = v; return; }
+    this.writeSlow(lin, 1, v, 0);
+  }
+  write16(lin: number, v: number): void {
+    const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
+    if (off <= 4094 && this.tagW[idx] === lin - off + this.priv) { this.view.setUint16(this.physW[idx] + off, v, true); return; }
+    this.writeSlow(lin, 2, v, 0);
+  }
+  write32(lin: number, v: number): void {
+    const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
+    if (off <= 4092 && this.tagW[idx] === lin - off + this.priv) { this.view.setUint32(this.physW[idx] + off, v >>> 0, true); return; }
+    this.writeSlow(lin, 4, v, 0);
+  }
+  write64(lin: number, lo: number, hi: number): void {
+    const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
+    if (off <= 4088 && this.tagW[idx] === lin - off + this.priv) {
+      const p = this.physW[idx] + off;
+      this.view.setUint32(p, lo >>> 0, true);
+      this.view.setUint32(p + 4, hi >>> 0, true);
+      return;
+    }
+    this.writeSlow(lin, 8, lo, hi);
+  }
+
+  /** Check that a write of `size` bytes at `lin` would succeed (for read-modify-write ordering), without writing. */
+  probeWrite(lin: number, size: number): void {
+    this.translate(lin, Access.Write, this.priv);
+    if ((lin & 0xfff) + size > 4096) this.translate(lin + size - 1, Access.Write, this.priv);
+  }
+
+  private readSlow(lin: number, size: number): number {
+    const off = lin & 0xfff;
+    if (off + size <= 4096) {
+      const p = this.translate(lin, Access.Read, this.priv);
+      if (this.watchHook) this.watchHook(this.big(lin), p, size, false);
+      const ph = this.phys;
+      switch (size) {
+        case 1: return ph.read8(p);
+        case 2: return ph.read16(p);
+        case 4: return ph.read32(p);
+        default: this.hi = ph.read32(p + 4); return ph.read32(p);
+      }
+    }
+    // Page-crossing access: both pages must translate before any byte is used.
+    const first = 4096 - off;
+    const p0 = this.translate(lin, Access.Read, this.priv);
+    const p1 = this.translate(lin + first, Access.Read, this.priv);
+    if (this.watchHook) this.watchHook(this.big(lin), p0, size, false);
+    let lo = 0, hi = 0;
+    for (let k = 0; k < size; k++) {
+      const b = this.phys.read8(k < first ? p0 + k : p1 + k - first);
+      if (k < 4) lo += b * 2 ** (8 * k); else hi += b * 2 ** (8 * (k - 4));
+    }
+    this.hi = hi;
+    return lo;
+  }
+
+  private writeSlow(lin: number, size: number, lo: number, hi: number): void {
+    const off = lin & 0xfff;
+    const ph = this.phys;
+    if (off + size <= 4096) {
+      const p = this.translate(lin, Access.Write, this.priv);
+      if (this.watchHook) this.watchHook(this.big(lin), p, size, true);
+      switch (size) {
+        case 1: ph.write8(p, lo & 0xff); break;
+        case 2: ph.write16(p, lo & 0xffff); break;
+        case 4: ph.write32(p, lo); break;
+        default: ph.write32(p, lo); ph.write32(p + 4, hi);
+      }
+      return;
+    }
+    const first = 4096 - off;
+    const p0 = this.translate(lin, Access.Write, this.priv);
+    const p1 = this.translate(lin + first, Access.Write, this.priv);
+    if (this.watchHook) this.watchHook(this.big(lin), p0, size, true);
+    for (let k = 0; k < size; k++) {
+      const b = k < 4 ? (lo >>> (8 * k)) & 0xff : (hi >>> (8 * (k - 4))) & 0xff;
+      ph.write8(k < first ? p0 + k : p1 + k - first, b);
+    }
+  }
+
+  /** Linear -> (host-)physical for an access at privilege `priv`, filling the TLB. Throws #PF/#GP or exits. */
+  translate(lin: number, access: Access, priv: number): number {
+    if (lin !== lin) throw new CpuFault(this.ncVector, 0);
+    const st = this.state;
+    let p: number;
+    if (!(st.cr0 & Cr0.PG)) {
+      const a = lin < 0 ? lin + 2 ** 64 : lin;
+      p = this.toHost(a % TWO32, access, lin, false);
+    } else {
+      const user = priv === Priv.User;
+      const smap = !user && (st.cr4 & Cr4.SMAP) !== 0 && (priv === Priv.Implicit || (st.getRflags() & Flag.AC) === 0);
+      walk(st, this.bus, lin, access, user, smap, true, this.walkOut);
+      p = this.toHost(this.walkOut.phys, access, lin, false);
+    }
+    const off = lin & 0xfff;
+    const page = p - off;
+    if (page >= 0 && page + 4096 <= this.phys.size && this.watchHook === undefined) {
+      const idx = (lin >>> 12) & (TLB_SIZE - 1);
+      const tag = lin - off + priv;
+      if (access === Access.Read) { this.tagR[idx] = tag; this.physR[idx] = page; }
+      else if (access === Access.Write) { this.tagW[idx] = tag; this.physW[idx] = page; this.tagR[idx] = tag; this.physR[idx] = page; }
+      else { this.tagX[idx] = tag; this.physX[idx] = page; }
+    }
+    return p;
+  }
+
+  private toHost(gpa: number, access: Access, linear: number, pagingStructure: boolean): number {
+    const vmx = this.vmx;
+    if (vmx === undefined || !vmx.nonRoot) return gpa;
+    return vmx.translateGuestPhysical(BigInt(gpa), access === Access.Read ? 'read' : access === Access.Write ? 'write' : 'execute', this.big(linear), pagingStructure);
+  }
+
+  /** Drop every cached translation (CR0/CR3/CR4/EFER writes, INVLPG, VM entry/exit, SMAP-relevant AC changes). */
+  flushTlb(): void {
+    this.tagR.fill(NaN);
+    this.tagW.fill(NaN);
+    this.tagX.fill(NaN);
+  }
+
+  /** Signed-number linear address -> unsigned 64-bit bigint. */
+  big(lin: number): bigint { return lin >= 0 ? BigInt(lin) : BigInt(lin) + TWO64; }
+  /** Unsigned 64-bit bigint -> signed-number linear address (NaN if not canonical). */
+  num(lin: bigint): number {
+    const n = Number(BigInt.asIntN(64, lin));
+    return this.mode64 || this.state.longMode ? (n >= -CANON && n < CANON ? n : NaN) : n % TWO32;
+  }
+
+  // ---------------------------------------------------------------- public bigint helpers (VMX, tests, debugger)
+
+  readLinear8(linear: bigint): number { this.ncVector = Vector.GP; return this.read8(this.num(linear)); }
+  readLinear16(linear: bigint): number { this.ncVector = Vector.GP; return this.read16(this.num(linear)); }
+  readLinear32(linear: bigint): number { this.ncVector = Vector.GP; return this.read32(this.num(linear)); }
+  readLinear64(linear: bigint): bigint {
+    this.ncVector = Vector.GP;
+    const lo = this.read64(this.num(linear));
+    return (BigInt(this.hi) << 32n) | BigInt(lo);
+  }
+  writeLinear8(linear: bigint, v: number): void { this.ncVector = Vector.GP; this.write8(this.num(linear), v); }
+  writeLinear16(linear: bigint, v: number): void { this.ncVector = Vector.GP; this.write16(this.num(linear), v); }
+  writeLinear32(linear: bigint, v: number): void { this.ncVector = Vector.GP; this.write32(this.num(linear), v); }
+  writeLinear64(linear: bigint, v: bigint): void {
+    this.ncVector = Vector.GP;
+    this.write64(this.num(linear), Number(v & 0xffffffffn), Number((v >> 32n) & 0xffffffffn));
+  }
+
+  /**
+   * Translate without side effects (no A/D writes, no faults, no VM exits) through the page
+   * tables at `cr3` (default: the current CR3). In VMX non-root the result is guest-physical
+   * unless `gpaToHpa` maps guest-physical addresses (used for the paging structures too).
+   */
+  translateNoFault(linear: bigint, cr3: bigint = this.state.cr3, gpaToHpa?: (gpa: bigint) => bigint | undefined): bigint | undefined {
+    const st = this.state;
+    const n = Number(BigInt.asIntN(64, linear));
+    let gpa: number;
+    if (!(st.cr0 & Cr0.PG)) gpa = Number(linear & 0xffffffffn);
+    else {
+      if (!(n >= -CANON && n < CANON)) return undefined;
+      let failed = false;
+      const bus: PagingBus = {
+        toHost: (g) => {
+          if (!gpaToHpa) return g;
+          const h = gpaToHpa(BigInt(g));
+          if (h === undefined) { failed = true; return this.phys.size; }
+          return Number(h);
+        },
+        read32: (a) => this.phys.read32(a),
+        write32: () => undefined,
+      };
+      const out = new WalkResult();
+      if (!walk(st, bus, n, Access.Read, false, false, false, out, Number(cr3 & 0xffffffffff000n)) || failed) return undefined;
+      gpa = out.phys;
+    }
+    if (!gpaToHpa) return BigInt(gpa);
+    return gpaToHpa(BigInt(gpa));
+  }
+
+  /** Read bytes by linear address without side effects; returns how many leading bytes translated. */
+  readLinearNoFault(linear: bigint, out: Uint8Array, cr3?: bigint, gpaToHpa?: (gpa: bigint) => bigint | undefined): number {
+    for (let k = 0; k < out.length; k++) {
+      const p = this.translateNoFault(BigInt.asUintN(64, linear + BigInt(k)), cr3, gpaToHpa);
+      if (p === undefined || p >= BigInt(this.phys.size)) return k;
+      out[k] = this.phys.read8(Number(p));
+    }
+    return out.length;
+  }
+
+  /** VM-entry event injection (SDM 27.6), called by VMX while entering the guest. */
+  injectEvent(vector: number, type: number, errorCode: number | undefined, instructionLength: number): void {
+    const st = this.state;
+    this.rip = Number(BigInt.asIntN(64, st.rip));
+    this.mode64 = st.mode64;
+    const kind = type === 4 ? EventKind.Software : type === 5 ? EventKind.PrivilegedSoftware : type === 6 ? EventKind.SoftwareException
+      : type === 0 ? EventKind.External : EventKind.Hardware;
+    const ret = kind === EventKind.Software || kind === EventKind.PrivilegedSoftware || kind === EventKind.SoftwareException
+      ? this.rip + instructionLength : this.rip;
+    st.halted = false;
+    try {
+      deliverEvent(this, vector, errorCode, kind, ret, undefined, false);
+    } catch (e) {
+      if (!(e instanceof CpuFault)) throw e;
+      deliverFault(this, e);
+    }
+  }
+
+  /** RDMSR as CPL 0 would see it (VMX MSR-store areas); undefined where RDMSR would #GP. */
+  readMsr(index: number): bigint | undefined {
+    try { return readMsr(this, index); } catch (e) { if (e instanceof CpuFault) return undefined; throw e; }
+  }
+
+  /** WRMSR as CPL 0 would do it (VMX MSR-load areas); false where WRMSR would #GP. */
+  writeMsr(index: number, value: bigint): boolean {
+    try { writeMsr(this, index, value); return true; } catch (e) { if (e instanceof CpuFault) return false; throw e; }
+  }
+
+  /** Raise #GP(0) etc. from handlers: small helper to keep them terse. */
+  fault(vector: number, errorCode?: number): never { throw new CpuFault(vector, errorCode); }
+}
