@@ -30,8 +30,7 @@
 struct pt_regs {
 	unsigned long r15, r14, r13, r12, bp, bx;
 	unsigned long r11, r10, r9, r8, ax, cx, dx, si, di;
-	unsigned long orig_ax;	/* syscall number, or the exception vector */
-	unsigned long error_code;
+	unsigned long orig_ax;	/* syscall number, or the exception's error code (-1 if none) */
 	unsigned long ip, cs, flags, sp, ss;
 };
 

@@ -1,7 +1,7 @@
 /*
  * compat.S - unsigned long compat_hypercall(nr, a0, a1, a2, a3): load RAX, RBX, RCX, RDX,
  * RSI in 64-bit mode, far-return into the 32-bit code segment __KERNEL32_CS (compatibility
- * mode, CPL 0), VMCALL there, and far-jump back to 64-bit mode. The upper register halves
+ * mode, CPL 0), VMCALL there, and far-return back to 64-bit mode. The upper register halves
  * are left as loaded, so the host sees them and must mask them (is_64_bit_hypercall).
  */
 #define __KERNEL_CS	0x08
@@ -24,7 +24,9 @@ compat_hypercall:
 	lretq
 	.code32
 1:	vmcall
-	ljmp	$__KERNEL_CS, $2f
+	pushl	$__KERNEL_CS		/* and back with a 32-bit far return */
+	pushl	$2f
+	lret
 	.code64
 2:	pop	%rbx
 	ret
