@@ -46,6 +46,15 @@ function parseHitCondition(text: string): ((hits: number) => boolean) | undefine
   }
 }
 
+/** Same file if equal, or if one is a relative path that ends the other at a folder boundary. */
+export function sameSourceFile(a: string, b: string): boolean {
+  const x = a.replace(/\\/g, '/');
+  const y = b.replace(/\\/g, '/');
+  if (x === y) return true;
+  const [short, long] = x.length < y.length ? [x, y] : [y, x];
+  return !short.startsWith('/') && long.endsWith(`/${short}`);
+}
+
 export class BreakpointManager {
   private nextId = 1;
   private readonly bySource = new Map<string, UserBreakpoint[]>();
@@ -88,8 +97,7 @@ export class BreakpointManager {
 
   /** Which programs' line tables contain `path` (both when a header is shared). */
   sidesForSource(path: string): Side[] {
-    const norm = (p: string): string => p.replace(/\\/g, '/');
-    return (['guest', 'host'] as Side[]).filter((side) => this.symbols[side].sourceFiles().some((f) => norm(f) === norm(path)));
+    return (['guest', 'host'] as Side[]).filter((side) => this.symbols[side].sourceFiles().some((f) => sameSourceFile(f, path)));
   }
 
   setSourceBreakpoints(path: string, specs: DebugProtocol.SourceBreakpoint[]): DebugProtocol.Breakpoint[] {

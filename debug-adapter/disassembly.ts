@@ -1,71 +1,72 @@
-// The disassemble request: instructions around a memory reference on the host or the guest
-// side, with the source line each belongs to (VS Code's disassembly view interleaves them).
+// The disassemble request: Intel-syntax instructions (emulator/disasm) around a memory
+// reference on the host or the guest side, with the source line each belongs to so VS Code's
+// disassembly view can interleave them, and branch targets named by the side's symbols.
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { DecodedInsn, DecodeError, decode } from '../emulator/decoder/decoder';
+import { disassembleOne, type DisasmLine } from '../emulator/disasm/disassembler';
+import { Field } from '../emulator/vmx/fields';
 import type { Debuggee } from './debuggee';
 import type { Side } from './programSymbols';
 
 const MAX_INSN = 15;
-
-/** Intel-syntax text of one decoded instruction, when a formatter is available. */
-export type InstructionFormatter = (insn: DecodedInsn, bytes: Uint8Array, address: bigint) => string;
+const CS_L = 1n << 13n; // access rights: 64-bit code segment (SDM vol. 3C 25.4.1)
 
 function hexBytes(bytes: Uint8Array): string {
   return [...bytes].map((b) => b.toString(16).padStart(2, '0')).join(' ');
 }
 
 export class Disassembler {
-  private readonly insn = new DecodedInsn();
+  constructor(private readonly debuggee: Debuggee) {}
 
-  constructor(private readonly debuggee: Debuggee, private readonly format?: InstructionFormatter) {}
+  /** Whether `side` runs 64-bit code now (the guest may be in compatibility mode). */
+  private mode64(side: Side): boolean {
+    const d = this.debuggee;
+    if (side === d.side) return d.machine.cpu.mode64 || !d.machine.cpu.longMode;
+    if (side === 'host') return true;
+    const ar = d.machine.vmcsRead(Field.GUEST_CS_AR);
+    return ar === undefined || (ar & CS_L) !== 0n;
+  }
 
-  /** One instruction at `address`: its length and text; unreadable memory gives length 1 and "??". */
-  private one(side: Side, address: bigint): { length: number; bytes: Uint8Array; text: string } {
+  private one(side: Side, address: bigint): { line: DisasmLine; bytes: Uint8Array } {
     const bytes = this.debuggee.memory(side).read(address, MAX_INSN);
-    if (!bytes) return { length: 1, bytes: new Uint8Array(0), text: '??' };
-    decode(this.insn, bytes, 0, bytes.length, true);
-    if (this.insn.error !== DecodeError.None) {
-      return { length: 1, bytes: bytes.subarray(0, 1), text: `(bad) .byte 0x${bytes[0].toString(16).padStart(2, '0')}` };
-    }
-    const own = bytes.subarray(0, this.insn.length);
-    return { length: this.insn.length, bytes: own, text: this.format ? this.format(this.insn, own, address) : `.byte ${hexBytes(own)}` };
+    if (!bytes) return { line: { address, length: 1, text: '??', valid: false }, bytes: new Uint8Array(0) };
+    const symbols = this.debuggee.symbolsFor(side);
+    const line = disassembleOne(bytes, 0, address, {
+      mode64: this.mode64(side),
+      symbolize: (a) => {
+        const fn = symbols.functionAt(a);
+        return fn ? (a === fn.low ? fn.name : `${fn.name}+0x${(a - fn.low).toString(16)}`) : undefined;
+      },
+    });
+    return { line, bytes: bytes.subarray(0, line.length) };
   }
 
   /**
-   * `instructionCount` instructions starting `instructionOffset` instructions from the reference.
-   * Going backwards x86 cannot be decoded exactly: we decode forward from an earlier point
-   * (the containing function's start when known) and take the instructions that end before the reference.
+   * `count` instructions starting `instructionOffset` instructions from `base`. x86 cannot be
+   * decoded backwards, so earlier instructions are found by decoding forward from the start of
+   * the containing function (or from far enough before), keeping those that end at `base`.
    */
   disassemble(side: Side, base: bigint, instructionOffset: number, count: number): DebugProtocol.DisassembledInstruction[] {
-    const symbols = this.debuggee.symbolsFor(side);
     let start = base;
-    let skip = instructionOffset;
     if (instructionOffset < 0) {
-      const fn = symbols.functionAt(base);
-      let from = fn && base - fn.low < 4096n ? fn.low : base - BigInt(-instructionOffset * MAX_INSN);
-      const before: bigint[] = [];
-      for (let a = from; a < base;) {
-        before.push(a);
-        a += BigInt(this.one(side, a).length);
-      }
       const need = -instructionOffset;
-      if (before.length >= need) {
-        start = before[before.length - need];
-        skip = 0;
-      } else {
-        start = before[0] ?? base;
-        from = start;
-        skip = 0;
-        // Not enough instructions before: pad with placeholders so the count still matches.
+      const fn = this.debuggee.symbolsFor(side).functionAt(base);
+      const from = fn && base - fn.low < 0x10000n ? fn.low : base - BigInt(need * MAX_INSN);
+      const before: bigint[] = [];
+      for (let a = from; a < base; a += BigInt(this.one(side, a).line.length)) before.push(a);
+      if (before.length >= need) start = before[before.length - need];
+      else {
+        // Not enough instructions before: invalid placeholders keep the count exact.
         const pad = need - before.length;
-        const out: DebugProtocol.DisassembledInstruction[] = Array.from({ length: Math.min(pad, count) }, (_, i) => ({
-          address: `0x${(from - BigInt(pad - i)).toString(16)}`, instruction: '??', presentationHint: 'invalid' as const,
+        const first = before[0] ?? base;
+        const placeholders = Array.from({ length: Math.min(pad, count) }, (_, i): DebugProtocol.DisassembledInstruction => ({
+          address: `0x${(first - BigInt(pad - i)).toString(16)}`, instruction: '??', presentationHint: 'invalid',
         }));
-        return [...out, ...this.forward(side, start, count - out.length)];
+        return [...placeholders, ...this.forward(side, first, count - placeholders.length)];
       }
+    } else {
+      for (let skip = instructionOffset; skip > 0; skip--) start += BigInt(this.one(side, start).line.length);
     }
-    for (; skip > 0; skip--) start += BigInt(this.one(side, start).length);
     return this.forward(side, start, count);
   }
 
@@ -74,23 +75,20 @@ export class Disassembler {
     const out: DebugProtocol.DisassembledInstruction[] = [];
     let lastLine = '';
     for (let a = start, i = 0; i < count; i++) {
-      const { length, bytes, text } = this.one(side, a);
+      const { line, bytes } = this.one(side, a);
       const fn = symbols.functionAt(a);
-      const line = symbols.addressToLine(a);
-      const key = line ? `${line.path}:${line.line}` : '';
-      const insn: DebugProtocol.DisassembledInstruction = {
+      const source = symbols.addressToLine(a);
+      const key = source ? `${source.path}:${source.line}` : '';
+      out.push({
         address: `0x${a.toString(16)}`,
         instructionBytes: hexBytes(bytes),
-        instruction: text,
+        instruction: line.text,
         symbol: fn && fn.low === a ? fn.name : undefined,
-      };
-      if (line && key !== lastLine) {
-        insn.location = { path: line.path, name: line.path.split('/').pop() };
-        insn.line = line.line;
-      }
+        presentationHint: line.valid ? undefined : 'invalid',
+        ...(source && key !== lastLine ? { location: { path: source.path, name: source.path.split('/').pop() }, line: source.line } : {}),
+      });
       lastLine = key;
-      out.push(insn);
-      a += BigInt(length);
+      a += BigInt(line.length);
     }
     return out;
   }

@@ -20,6 +20,8 @@ export interface FrameView {
 }
 
 const MAX_FRAMES = 64;
+/** The guest kernel's C entry for system calls (Linux arch/x86/entry/common.c). */
+const SYSCALL_DISPATCHER = 'do_syscall_64';
 
 /** Which side is on top of the stack the user sees. */
 export function topSide(debuggee: Debuggee): Side {
@@ -75,7 +77,7 @@ export class StackBuilder {
         location: symbols.addressToLine(lookup),
       };
       out.push(view);
-      if (side === 'guest') {
+      if (side === 'guest' && fn?.name === SYSCALL_DISPATCHER) {
         const user = this.syscallBoundary(symbols, regs);
         if (user) {
           out.push(this.label(user.label, side));
@@ -93,8 +95,8 @@ export class StackBuilder {
   }
 
   /**
-   * A guest kernel frame holding `struct pt_regs *regs` (Linux's do_syscall_64 shape) marks the
-   * syscall boundary: the user frames continue from regs->ip/sp/bp and the number is regs->orig_ax.
+   * do_syscall_64(struct pt_regs *regs, int nr) marks the syscall boundary: the user frames
+   * continue from regs->ip/sp/bp; the number is `nr`, else regs->orig_ax.
    */
   private syscallBoundary(symbols: ProgramSymbols, regs: FrameRegisters): { label: string; regs: FrameRegisters } | undefined {
     const locals = symbols.locals(regs, this.debuggee.memory('guest'));
@@ -105,7 +107,7 @@ export class StackBuilder {
     const ip = field('ip');
     const sp = field('sp');
     if (ip === undefined || sp === undefined) return undefined;
-    const nr = field('orig_ax') ?? field('ax');
+    const nr = locals.find((v) => v.name === 'nr')?.numeric ?? field('orig_ax');
     const gpr = new BigUint64Array(16);
     gpr[Reg.RSP] = sp;
     const known = new Set([Reg.RSP]);

@@ -9,7 +9,7 @@ import { join, resolve } from 'node:path';
 const source = resolve(__dirname, 'fixtures');
 let outDir: string | undefined;
 
-export type Fixture = 'spin-host' | 'poweroff-host' | 'triple-fault-host' | 'vmentry-failure-host' | 'idle-guest' | 'triple-fault-guest';
+export type Fixture = 'spin-guest' | 'spin-host' | 'poweroff-host' | 'triple-fault-host' | 'vmentry-failure-host' | 'idle-guest' | 'triple-fault-guest';
 
 /** Path of the built ELF for `name` (built on first use). */
 export function fixture(name: Fixture): string {

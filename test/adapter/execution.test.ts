@@ -1,0 +1,102 @@
+// Execution control and inspection over DAP: pause answers fast even in a tight guest loop;
+// stepping by instruction; registers, VMCS, memory, disassembly, evaluate and setVariable.
+
+import { fixture } from './fixtures';
+import { launchAndConfigure, scopeVariables, stack, stopAfter } from './helpers';
+import { InProcessDebugClient } from './inProcessClient';
+import { GUEST_ELF, HOST_ELF } from './sample';
+
+let dc: InProcessDebugClient;
+
+beforeEach(async () => {
+  dc = new InProcessDebugClient();
+  await dc.start();
+});
+
+afterEach(async () => {
+  await dc.stop();
+});
+
+describe('execution and inspection', () => {
+  it('pauses a guest spinning in a tight loop within 100 ms', async () => {
+    await launchAndConfigure(dc, { guest: fixture('spin-guest'), host: HOST_ELF });
+    await new Promise((r) => setTimeout(r, 300));
+    const started = performance.now();
+    const stopped = await stopAfter(dc, () => dc.pauseRequest({ threadId: 1 }));
+    expect(performance.now() - started).toBeLessThan(100);
+    expect(stopped.body.reason).toBe('pause');
+    const frames = await stack(dc);
+    expect(frames[0].name).toMatch(/\[guest\]$/);
+    // The loop counter is the guest's RAX: it is moving.
+    const rax1 = await dc.evaluateRequest({ expression: '$rax', frameId: frames[0].id });
+    await stopAfter(dc, () => dc.nextRequest({ threadId: 1, granularity: 'instruction' }));
+    await stopAfter(dc, () => dc.nextRequest({ threadId: 1, granularity: 'instruction' }));
+    const rax2 = await dc.evaluateRequest({ expression: 'rax', frameId: (await stack(dc))[0].id });
+    expect(BigInt(rax2.body.result.split(' ')[0]) - BigInt(rax1.body.result.split(' ')[0])).toBe(1n);
+  });
+
+  it('shows registers, the VMCS with the decoded exit reason, memory and disassembly; changes a register', async () => {
+    const first = dc.waitForEvent('stopped');
+    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, () => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'handle_vmcall' }] }));
+    await first;
+    const frames = await stack(dc);
+    const top = frames[0];
+    expect(top.name).toBe('handle_vmcall [host]');
+
+    const vmcs = await scopeVariables(dc, top.id, 'VMCS');
+    const exitInfo = (await dc.variablesRequest({ variablesReference: vmcs.find((v) => v.name === 'VM-exit information')!.variablesReference })).body.variables;
+    expect(exitInfo.find((v) => v.name === 'VM_EXIT_REASON')?.value).toBe('0x12 (VMCALL)');
+
+    const guestRegs = await scopeVariables(dc, top.id, 'Guest registers');
+    expect(guestRegs.find((v) => v.name === 'rax')?.value).toBe('0x100');
+    const hostRegs = await scopeVariables(dc, top.id, 'Host registers');
+    expect(hostRegs.find((v) => v.name === 'rflags')?.value).toMatch(/^0x[0-9a-f]+ \[.*\]$/);
+
+    // setVariable on a live host register and on a VMCS field.
+    const hostScope = (await dc.scopesRequest({ frameId: top.id })).body.scopes.find((s) => s.name === 'Host registers')!;
+    const set = await dc.setVariableRequest({ variablesReference: hostScope.variablesReference, name: 'r15', value: '0x1234 + 1' });
+    expect(set.body.value).toBe('0x1235');
+    expect((await dc.evaluateRequest({ expression: 'r15', frameId: top.id })).body.result).toBe('0x1235 (4661)');
+    const guestState = vmcs.find((v) => v.name === 'Guest state')!;
+    const guestFields = (await dc.variablesRequest({ variablesReference: guestState.variablesReference })).body.variables;
+    const dr7 = guestFields.find((v) => v.name === 'GUEST_DR7')!;
+    const written = await dc.setVariableRequest({ variablesReference: guestState.variablesReference, name: 'GUEST_DR7', value: '0x400' });
+    expect(written.body.value).toBe('0x400');
+    expect(dr7.value).not.toBe('0x400');
+
+    // Memory of the guest frame below the exit label, through the guest's page tables.
+    const guestFrame = frames[frames.findIndex((f) => f.name === 'VM exit: VMCALL') + 1];
+    expect(guestFrame.instructionPointerReference).toMatch(/^guest:0x/);
+    const mem = await dc.send('readMemory', { memoryReference: guestFrame.instructionPointerReference, count: 3 });
+    expect(Buffer.from(mem.body.data, 'base64').toString('hex')).toBe('0f01c1');
+    const dis = await dc.send('disassemble', { memoryReference: guestFrame.instructionPointerReference, instructionCount: 3, instructionOffset: -1 });
+    expect(dis.body.instructions).toHaveLength(3);
+    expect(dis.body.instructions[1].instruction).toBe('vmcall');
+    const hostDis = await dc.send('disassemble', { memoryReference: top.instructionPointerReference, instructionCount: 1 });
+    expect(hostDis.body.instructions[0].address).toBe(top.instructionPointerReference);
+
+    // writeMemory then readMemory on the host side.
+    const stackTop = await dc.evaluateRequest({ expression: 'rsp - 64', frameId: top.id });
+    const ref = stackTop.body.memoryReference!;
+    await dc.send('writeMemory', { memoryReference: ref, data: Buffer.from('cafe', 'hex').toString('base64') });
+    const back = await dc.send('readMemory', { memoryReference: ref, count: 2 });
+    expect(Buffer.from(back.body.data, 'base64').toString('hex')).toBe('cafe');
+
+    // evaluate: symbols and C expressions.
+    expect((await dc.evaluateRequest({ expression: 'vcpu->vcpu_id', frameId: top.id })).body.result).toBe('0');
+    expect((await dc.evaluateRequest({ expression: 'KVM_HC_HELLO_HYPERCALL + 1', frameId: top.id })).body.result).toBe('0x101 (257)');
+    const bad = await dc.failure(dc.evaluateRequest({ expression: 'no_such_thing', frameId: top.id }));
+    expect(bad).toBe('No variable, register or symbol is named no_such_thing.');
+  });
+
+  it('answers sourceForAddress for both sides', async () => {
+    const first = dc.waitForEvent('stopped');
+    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, () => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'kvm_emulate_hypercall' }] }));
+    await first;
+    const top = (await stack(dc))[0];
+    const r = await dc.customRequest('hypercall/sourceForAddress', { address: top.instructionPointerReference, side: 'host' });
+    expect(r.body).toEqual({ path: top.source?.path, line: top.line });
+    const none = await dc.customRequest('hypercall/sourceForAddress', { address: '0x10', side: 'guest' });
+    expect(none.body).toEqual({ disassembly: true });
+  });
+});

@@ -1,0 +1,37 @@
+// Small conveniences over DebugClient for the adapter's protocol tests.
+
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import type { InProcessDebugClient } from './inProcessClient';
+
+export async function launchAndConfigure(
+  dc: InProcessDebugClient,
+  launch: Record<string, unknown>,
+  configure: () => Promise<unknown> = async () => undefined,
+): Promise<void> {
+  await dc.initializeRequest({ adapterID: 'hypercall', linesStartAt1: true, columnsStartAt1: true, pathFormat: 'path' });
+  const initialized = dc.waitForEvent('initialized');
+  await dc.launchRequest({ type: 'hypercall', request: 'launch', ...launch } as DebugProtocol.LaunchRequestArguments);
+  await initialized;
+  await configure();
+  await dc.configurationDoneRequest();
+}
+
+/** Runs `request` and returns the stopped event that follows it. */
+export async function stopAfter(dc: InProcessDebugClient, request: () => Promise<unknown>): Promise<DebugProtocol.StoppedEvent> {
+  const stopped = dc.waitForEvent('stopped');
+  await request();
+  return (await stopped) as DebugProtocol.StoppedEvent;
+}
+
+export async function stack(dc: InProcessDebugClient): Promise<DebugProtocol.StackFrame[]> {
+  return (await dc.stackTraceRequest({ threadId: 1 })).body.stackFrames;
+}
+
+export async function scopeVariables(dc: InProcessDebugClient, frameId: number, scope: string): Promise<DebugProtocol.Variable[]> {
+  const scopes = (await dc.scopesRequest({ frameId })).body.scopes;
+  const s = scopes.find((x) => x.name === scope);
+  if (!s) throw new Error(`no scope ${scope}; scopes are ${scopes.map((x) => x.name).join(', ')}`);
+  return (await dc.variablesRequest({ variablesReference: s.variablesReference })).body.variables;
+}
+
+export const frameNames = (frames: DebugProtocol.StackFrame[]): string[] => frames.map((f) => f.name);
