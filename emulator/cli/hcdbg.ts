@@ -1,0 +1,141 @@
+// hcdbg: run a guest under the sample (or a given) host hypervisor on the embedded machine,
+// from the command line. Guest console -> stdout, host console -> stderr (each line
+// prefixed "[host] "), the ftrace text after the run with --trace. Exit status: 0 when the
+// host wrote 0 to the platform exit port, 1 when the run ended any other way, 2 for bad
+// usage or an unreadable or invalid ELF file.
+
+import { readFileSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { Machine } from '../machine';
+import { renderTrace } from '../trace/ftrace';
+import type { StopReason } from '../api';
+
+const USAGE = `Usage: hcdbg run --guest <elf> [--host <elf>] [--trace] [--trace-file <path>] [--max-instructions <n>]
+
+Runs <guest> in VMX non-root mode under the host hypervisor <host> (default: the bundled
+hello-hypercall host) on the embedded x86-64 + VMX machine until the host powers it off.
+
+  --guest <elf>             guest ELF64 executable, linked at 1 MiB (docs/platform.md)
+  --host <elf>              host hypervisor ELF64 executable (default: ${'samples/hello-hypercall/build/host.elf'})
+  --trace                   print the ftrace text (/sys/kernel/tracing/trace layout) after the run
+  --trace-file <path>       write the ftrace text to <path> instead of stdout (implies --trace)
+  --max-instructions <n>    instruction budget (default 1000000000)
+  -h, --help                show this help
+
+The guest console (COM2) goes to stdout, the host console (COM1) to stderr with "[host] "
+before each line. Exit status: 0 if the host wrote 0 to the platform exit port; 1 for any
+other end (non-zero exit status, halt, triple fault, failed VM entry, exhausted budget);
+2 for bad usage or a bad ELF file.`;
+
+const DEFAULT_BUDGET = 1_000_000_000;
+const SLICE = 10_000_000;
+
+class UsageError extends Error {}
+
+interface RunOptions { guest: string; host: string; trace: boolean; traceFile?: string; maxInstructions: number }
+
+/** Where the package keeps the sample host: dist/../samples/... */
+export function defaultHostPath(): string {
+  return resolve(__dirname, '..', 'samples', 'hello-hypercall', 'build', 'host.elf');
+}
+
+function parseRun(args: string[]): RunOptions {
+  let guest: string | undefined, host: string | undefined, traceFile: string | undefined;
+  let trace = false, maxInstructions = DEFAULT_BUDGET;
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`The option ${arg} needs a value.`);
+      return v;
+    };
+    switch (arg) {
+      case '--guest': guest = value(); break;
+      case '--host': host = value(); break;
+      case '--trace': trace = true; break;
+      case '--trace-file': traceFile = value(); trace = true; break;
+      case '--max-instructions': {
+        const v = value();
+        maxInstructions = Number(v);
+        if (!/^\d+$/.test(v) || !Number.isSafeInteger(maxInstructions) || maxInstructions <= 0) {
+          throw new UsageError(`--max-instructions needs a positive whole number, not "${v}".`);
+        }
+        break;
+      }
+      default: throw new UsageError(`Unknown option "${arg}"; see hcdbg --help.`);
+    }
+  }
+  if (!guest) throw new UsageError('hcdbg run needs --guest <elf>; see hcdbg --help.');
+  return { guest, host: host ?? defaultHostPath(), trace, traceFile, maxInstructions };
+}
+
+function readElf(path: string, role: string): Uint8Array {
+  try {
+    return new Uint8Array(readFileSync(path));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code;
+    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);
+    throw new UsageError(`Cannot read the ${role} ELF ${path}: ${why}.`);
+  }
+}
+
+/** One sentence for every way a run can end other than a clean power-off. */
+function describeStop(stop: StopReason, machine: Machine, executed: number): string {
+  const where = `${machine.inGuest ? 'guest' : 'host'} RIP 0x${machine.cpu.rip.toString(16)}`;
+  switch (stop.kind) {
+    case 'poweroff': return `The host powered the machine off with status ${stop.status}.`;
+    case 'halted': return `The machine halted at ${where} with nothing to wake it, before the host wrote the platform exit port.`;
+    case 'shutdown': return stop.message;
+    case 'vmentry-failure': return stop.message;
+    case 'budget': return `The instruction budget of ${executed} instructions ran out at ${where} before the machine powered off (raise --max-instructions).`;
+    default: return `The run stopped unexpectedly (${stop.kind}) at ${where}.`;
+  }
+}
+
+function run(options: RunOptions): number {
+  const hostElf = readElf(options.host, 'host');
+  const guestElf = readElf(options.guest, 'guest');
+  let machine: Machine;
+  try {
+    machine = Machine.boot({ hostElf, guestElf, hostPath: options.host, guestPath: options.guest });
+  } catch (e) {
+    throw new UsageError((e as Error).message);
+  }
+  machine.onConsole(({ port, text }) => {
+    if (port === 'guest') process.stdout.write(text);
+    else process.stderr.write(text.replace(/^(?=.)/gm, '[host] '));
+  });
+  const start = machine.cpu.icount;
+  let stop: StopReason = { kind: 'budget' };
+  while (machine.cpu.icount - start < options.maxInstructions) {
+    stop = machine.run(Math.min(SLICE, options.maxInstructions - (machine.cpu.icount - start)));
+    if (stop.kind !== 'budget') break;
+  }
+  if (options.trace) {
+    const text = renderTrace(machine.traceRecords);
+    if (options.traceFile) writeFileSync(options.traceFile, text);
+    else process.stdout.write(text);
+  }
+  if (stop.kind === 'poweroff' && stop.status === 0) return 0;
+  process.stderr.write(`hcdbg: ${describeStop(stop, machine, machine.cpu.icount - start)}\n`);
+  return 1;
+}
+
+export function main(argv: string[]): number {
+  try {
+    if (argv.length === 0 || argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') {
+      process.stdout.write(USAGE + '\n');
+      return argv.length === 0 ? 2 : 0;
+    }
+    if (argv[0] !== 'run') throw new UsageError(`Unknown command "${argv[0]}"; the only command is "run" (see hcdbg --help).`);
+    return run(parseRun(argv.slice(1)));
+  } catch (e) {
+    if (e instanceof UsageError) {
+      process.stderr.write(`hcdbg: ${e.message}\n`);
+      return 2;
+    }
+    throw e;
+  }
+}
+
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

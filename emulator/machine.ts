@@ -1,0 +1,382 @@
+// The whole machine behind MachineApi (emulator/api.ts): CpuState, RAM, the interpreter, VMX,
+// the devices of docs/platform.md and the trace buffer, booted by the loader. run() is the
+// hot loop: one cpu.step() per instruction with only cheap checks around it (breakpoints when
+// any are set, a pending-stop field that hooks and devices fill, halted/shutdown flags).
+
+import type {
+  AddressSpace, ConsoleOutput, MachineApi, MachineSnapshot, StopReason, VmEntryInfo, VmExitInfo,
+} from './api';
+import { Cpu } from './cpu/cpu';
+import { CpuState, Flag, type Segment } from './cpu/state';
+import { PlatformExit } from './devices/platformExit';
+import { PortBus } from './devices/portBus';
+import { Serial16550, type SerialState } from './devices/serial16550';
+import { TraceChannel } from './devices/traceChannel';
+import { boot, type BootInfo } from './loader/boot';
+import type { ElfFile } from './loader/elf';
+import { DEFAULT_RAM } from './loader/memoryMap';
+import { PhysicalMemory } from './memory/physical';
+import type { TraceRecord } from './trace/record';
+import { TraceBuffer } from './trace/traceBuffer';
+import { exitReasonName, Field } from './vmx/fields';
+import { Vmx, type VmxSnapshot } from './vmx/vmx';
+
+export interface MachineOptions {
+  hostElf: Uint8Array;
+  guestElf: Uint8Array;
+  /** Used in error messages (base name only); default "host.elf" / "guest.elf". */
+  hostPath?: string;
+  guestPath?: string;
+  /** Bytes of RAM; default 64 MiB. */
+  memorySize?: number;
+}
+
+export const PORT_COM1 = 0x3f8, PORT_COM2 = 0x2f8, PORT_TRACE = 0x510, PORT_EXIT = 0x501;
+
+const VECTOR_NAMES = ['#DE', '#DB', 'NMI', '#BP', '#OF', '#BR', '#UD', '#NM', '#DF', 'vector 9', '#TS', '#NP', '#SS', '#GP', '#PF', 'vector 15', '#MF', '#AC', '#MC', '#XM'];
+const hex = (v: bigint | number) => `0x${v.toString(16)}`;
+
+interface Watchpoint { start: number; end: number; read: boolean; write: boolean; space: 'linear' | 'physical' }
+
+interface SnapshotData {
+  memory: Uint8Array;
+  state: CpuState;
+  vmx: VmxSnapshot;
+  serials: [SerialState, SerialState];
+  exitStatus: number | undefined;
+  traceLength: number;
+}
+
+export class Machine implements MachineApi {
+  readonly cpu: CpuState;
+  readonly memory: PhysicalMemory;
+  readonly interpreter: Cpu;
+  readonly vmx: Vmx;
+  readonly bus = new PortBus();
+  readonly trace = new TraceBuffer();
+  readonly host: ElfFile;
+  readonly guest: ElfFile;
+  readonly bootInfo: BootInfo;
+
+  private readonly hostConsole: Serial16550;
+  private readonly guestConsole: Serial16550;
+  private readonly platformExit = new PlatformExit();
+  private readonly consoleListeners: ((out: ConsoleOutput) => void)[] = [];
+  private readonly exitHooks: ((exit: VmExitInfo) => boolean)[] = [];
+  private readonly entryHooks: ((entry: VmEntryInfo) => boolean)[] = [];
+
+  private readonly linearBreakpoints = new Set<bigint>();
+  private readonly physicalBreakpoints = new Set<number>();
+  private readonly watchpoints: Watchpoint[] = [];
+  /** A stop decided inside cpu.step() (hook, device, watchpoint); taken right after it. */
+  private pending: StopReason | undefined;
+  private pauseRequested = false;
+
+  /** Boot a machine from the two ELF images. Throws an Error with one sentence naming a bad file. */
+  static boot(options: MachineOptions): Machine {
+    return new Machine(options);
+  }
+
+  private constructor(options: MachineOptions) {
+    this.cpu = new CpuState();
+    this.memory = new PhysicalMemory(options.memorySize ?? DEFAULT_RAM);
+    const loaded = boot(this.cpu, this.memory, {
+      hostElf: options.hostElf, guestElf: options.guestElf,
+      hostPath: options.hostPath ?? 'host.elf', guestPath: options.guestPath ?? 'guest.elf',
+    });
+    this.host = loaded.host;
+    this.guest = loaded.guest;
+    this.bootInfo = loaded.bootInfo;
+
+    this.hostConsole = new Serial16550(PORT_COM1, (text) => this.emitConsole('host', text));
+    this.guestConsole = new Serial16550(PORT_COM2, (text) => this.emitConsole('guest', text));
+    this.bus.map(PORT_COM1, PORT_COM1 + 7, this.hostConsole);
+    this.bus.map(PORT_COM2, PORT_COM2 + 7, this.guestConsole);
+    this.bus.map(PORT_TRACE, PORT_TRACE, new TraceChannel(this.cpu, this.memory, this.trace, (ip) => this.host.symbolAt(ip)?.name));
+    this.bus.map(PORT_EXIT, PORT_EXIT, {
+      in: () => 0xffffffff,
+      out: (port, size, value) => {
+        this.platformExit.out(port, size, value);
+        this.pending ??= { kind: 'poweroff', status: this.platformExit.status! };
+      },
+    });
+
+    this.interpreter = new Cpu(this.cpu, this.memory, this.bus);
+    this.vmx = new Vmx(this.interpreter);
+    this.interpreter.vmx = this.vmx;
+    this.vmx.onExit((exit) => this.vmExited(exit));
+    this.vmx.onEntry((entry) => this.vmEntered(entry));
+    this.vmx.onEntryFailure((error, message) => this.entryFailed(error, message));
+  }
+
+  get inGuest(): boolean { return this.vmx.nonRoot; }
+  get currentVmcs(): bigint | undefined { return this.vmx.currentVmcs; }
+  /** Everything the trace channel produced so far. */
+  get traceRecords(): readonly TraceRecord[] { return this.trace.all; }
+  /** Status written to the platform exit port, once the machine powered off. */
+  get exitStatus(): number | undefined { return this.platformExit.status; }
+
+  // ---- execution ---------------------------------------------------------------------------
+
+  run(budget: number): StopReason {
+    const stop = this.execute(budget, true);
+    this.hostConsole.flush();
+    this.guestConsole.flush();
+    return stop;
+  }
+
+  step(): StopReason {
+    const stop = this.execute(1, false);
+    this.hostConsole.flush();
+    this.guestConsole.flush();
+    return stop;
+  }
+
+  requestPause(): void { this.pauseRequested = true; }
+
+  private execute(budget: number, run: boolean): StopReason {
+    const st = this.cpu;
+    const dead = this.deadStop();
+    if (dead) return dead;
+    const checkBreakpoints = this.linearBreakpoints.size > 0 || this.physicalBreakpoints.size > 0;
+    for (let n = 0; n < budget; n++) {
+      if (this.pauseRequested) { this.pauseRequested = false; return { kind: 'pause' }; }
+      if (checkBreakpoints && n > 0) {
+        const hit = this.breakpointAt();
+        if (hit) return hit;
+      }
+      this.interpreter.step();
+      if (this.pending) { const p = this.pending; this.pending = undefined; return p; }
+      if (st.halted || st.shutdown) {
+        const stop = this.deadStop();
+        if (stop) return stop;
+      }
+    }
+    return run ? { kind: 'budget' } : { kind: 'step' };
+  }
+
+  /** The stop for a machine that cannot go on: shutdown, powered off, or halted with nothing to wake it. */
+  private deadStop(): StopReason | undefined {
+    const st = this.cpu;
+    if (st.shutdown) return { kind: 'shutdown', message: this.shutdownMessage() };
+    if (this.platformExit.status !== undefined) return { kind: 'poweroff', status: this.platformExit.status };
+    if (st.halted && !this.wakeable()) return { kind: 'halted' };
+    return undefined;
+  }
+
+  /**
+   * This platform has no interrupt sources, so HLT ends execution unless the CPU is in VMX
+   * non-root operation with the VMX-preemption timer armed (SDM 26.5.1), which exits from HLT.
+   * Time passes while halted: the TSC (icount) jumps to the timer's deadline.
+   */
+  private wakeable(): boolean {
+    const deadline = this.vmx.nonRoot ? this.vmx.preemptionTimerDeadline : undefined;
+    if (deadline === undefined) return false;
+    if (this.cpu.icount < deadline) this.cpu.icount = deadline;
+    return true;
+  }
+
+  private shutdownMessage(): string {
+    const cause = this.interpreter.shutdownCause;
+    const where = `RIP ${hex(cause?.rip ?? this.cpu.rip)}`;
+    if (!cause) return `Triple fault at ${where}: the processor shut down.`;
+    const name = (v: number) => VECTOR_NAMES[v] ?? `vector ${v}`;
+    const code = cause.errorCode !== undefined ? ` (error code ${hex(cause.errorCode)})` : '';
+    const firstVector = (cause as { firstVector?: number }).firstVector;
+    const first = firstVector !== undefined && firstVector !== cause.vector ? `${name(firstVector)} escalated until ` : '';
+    return `Triple fault at ${where}: ${first}${name(cause.vector)}${code} could not be delivered, so the processor shut down.`;
+  }
+
+  private breakpointAt(): StopReason | undefined {
+    const rip = this.cpu.rip;
+    if (this.linearBreakpoints.has(rip)) return { kind: 'breakpoint', address: rip, space: 'linear' };
+    if (this.physicalBreakpoints.size > 0) {
+      const phys = this.translate(rip, this.inGuest ? 'guest-linear' : 'host-linear');
+      if (phys !== undefined && this.physicalBreakpoints.has(Number(phys))) return { kind: 'breakpoint', address: phys, space: 'physical' };
+    }
+    return undefined;
+  }
+
+  private vmExited(exit: VmExitInfo): void {
+    if (exit.entryFailure) return; // reported through onEntryFailure
+    let stop = false;
+    for (const hook of this.exitHooks) if (hook(exit)) stop = true;
+    if (stop) this.pending ??= { kind: 'vmexit', exit };
+  }
+
+  /**
+   * VMLAUNCH/VMRESUME VMfailed (`error` is the VM-instruction error number, SDM 31.4; 0 for
+   * VMfailInvalid) or VM entry failed late with an entry-failure exit (`error` is the exit
+   * reason with bit 31 set, SDM 27.8); the stop carries the number and the basic reason.
+   */
+  private entryFailed(error: number, detail: string): void {
+    const why = detail.replace(/\.$/, '');
+    const exitFailure = (error & 0x80000000) !== 0;
+    const basic = error & 0xffff;
+    const message = exitFailure
+      ? `VM entry failed with exit reason ${basic} (${exitReasonName(basic)}) at guest RIP ${hex(this.vmx.vmcsRead(Field.GUEST_RIP) ?? 0n)}: ${why}.`
+      : `VMLAUNCH/VMRESUME failed with VM-instruction error ${error}: ${why}.`;
+    this.pending = { kind: 'vmentry-failure', error: exitFailure ? basic : error, message };
+  }
+
+  private vmEntered(entry: VmEntryInfo): void {
+    let stop = false;
+    for (const hook of this.entryHooks) if (hook(entry)) stop = true;
+    if (stop) this.pending ??= { kind: 'vmentry', entry };
+  }
+
+  // ---- breakpoints and watchpoints ----------------------------------------------------------
+
+  addBreakpoint(address: bigint, space: 'linear' | 'physical'): void {
+    if (space === 'linear') this.linearBreakpoints.add(BigInt.asUintN(64, address));
+    else this.physicalBreakpoints.add(Number(address));
+  }
+
+  removeBreakpoint(address: bigint, space: 'linear' | 'physical'): void {
+    if (space === 'linear') this.linearBreakpoints.delete(BigInt.asUintN(64, address));
+    else this.physicalBreakpoints.delete(Number(address));
+  }
+
+  addWatchpoint(address: bigint, length: number, access: 'read' | 'write' | 'readwrite', space: 'linear' | 'physical'): void {
+    this.watchpoints.push({
+      start: Number(BigInt.asIntN(64, address)), end: Number(BigInt.asIntN(64, address)) + length,
+      read: access !== 'write', write: access !== 'read', space,
+    });
+    this.interpreter.watch = (linear: bigint, phys: number, size: number, write: boolean) => this.watched(linear, phys, size, write);
+  }
+
+  removeWatchpoint(address: bigint, length: number, space: 'linear' | 'physical'): void {
+    const start = Number(BigInt.asIntN(64, address));
+    const i = this.watchpoints.findIndex((w) => w.start === start && w.end === start + length && w.space === space);
+    if (i >= 0) this.watchpoints.splice(i, 1);
+    if (this.watchpoints.length === 0) this.interpreter.watch = undefined;
+  }
+
+  private watched(linear: bigint, phys: number, size: number, write: boolean): void {
+    if (this.pending) return;
+    for (const w of this.watchpoints) {
+      if (write ? !w.write : !w.read) continue;
+      const a = w.space === 'linear' ? Number(BigInt.asIntN(64, linear)) : phys;
+      if (a < w.end && a + size > w.start) {
+        this.pending = { kind: 'watchpoint', address: BigInt.asUintN(64, BigInt(a)), access: write ? 'write' : 'read', space: w.space };
+        return;
+      }
+    }
+  }
+
+  // ---- hooks --------------------------------------------------------------------------------
+
+  onVmExit(hook: (exit: VmExitInfo) => boolean): void { this.exitHooks.push(hook); }
+  onVmEntry(hook: (entry: VmEntryInfo) => boolean): void { this.entryHooks.push(hook); }
+  onTrace(listener: (record: TraceRecord) => void): void { this.trace.onRecord(listener); }
+  onConsole(listener: (out: ConsoleOutput) => void): void { this.consoleListeners.push(listener); }
+
+  private emitConsole(port: 'host' | 'guest', text: string): void {
+    for (const l of this.consoleListeners) l({ port, text });
+  }
+
+  // ---- memory -------------------------------------------------------------------------------
+
+  readMemory(address: bigint, length: number, space: AddressSpace): Uint8Array | null {
+    const out = new Uint8Array(length);
+    let any = false;
+    for (let i = 0; i < length; i++) {
+      const pa = this.translate(address + BigInt(i), space);
+      if (pa === undefined) continue;
+      out[i] = this.memory.bytes[Number(pa)];
+      any = true;
+    }
+    return any ? out : null;
+  }
+
+  writeMemory(address: bigint, data: Uint8Array, space: AddressSpace): number {
+    for (let i = 0; i < data.length; i++) {
+      const pa = this.translate(address + BigInt(i), space);
+      if (pa === undefined) return i;
+      this.memory.bytes[Number(pa)] = data[i];
+    }
+    this.interpreter.flushTlb();
+    return data.length;
+  }
+
+  translate(address: bigint, space: AddressSpace): bigint | undefined {
+    const addr = BigInt.asUintN(64, address);
+    let phys: bigint | undefined;
+    switch (space) {
+      case 'physical': phys = addr; break;
+      case 'guest-physical': phys = this.vmx.eptTranslate(addr); break;
+      case 'host-linear': phys = this.hostLinear(addr); break;
+      case 'guest-linear': phys = this.guestLinear(addr); break;
+    }
+    return phys !== undefined && phys < BigInt(this.memory.size) ? phys : undefined;
+  }
+
+  /** Host-linear: the current CR3 in root operation, the VMCS host CR3 while the guest runs. */
+  private hostLinear(addr: bigint): bigint | undefined {
+    const cr3 = this.vmx.nonRoot ? this.vmx.vmcsRead(Field.HOST_CR3) : this.cpu.cr3;
+    return cr3 === undefined ? undefined : this.interpreter.translateNoFault(addr, cr3);
+  }
+
+  /** Guest-linear: the guest's paging (live CR3 in non-root, the VMCS guest CR3 in root), then EPT. */
+  private guestLinear(addr: bigint): bigint | undefined {
+    const cr3 = this.vmx.nonRoot ? this.cpu.cr3 : this.vmx.vmcsRead(Field.GUEST_CR3);
+    if (cr3 === undefined) return undefined;
+    return this.interpreter.translateNoFault(addr, cr3, (gpa) => this.vmx.eptTranslate(gpa));
+  }
+
+  // ---- VMCS ---------------------------------------------------------------------------------
+
+  vmcsRead(encoding: number): bigint | undefined { return this.vmx.vmcsRead(encoding); }
+  vmcsWrite(encoding: number, value: bigint): boolean { return this.vmx.vmcsWrite(encoding, value); }
+
+  // ---- snapshot / restore -------------------------------------------------------------------
+
+  snapshot(): MachineSnapshot {
+    const data: SnapshotData = {
+      memory: this.memory.bytes.slice(),
+      state: copyCpuState(this.cpu, new CpuState()),
+      vmx: this.vmx.serialize(),
+      serials: [this.hostConsole.save(), this.guestConsole.save()],
+      exitStatus: this.platformExit.status,
+      traceLength: this.trace.length,
+    };
+    return { icount: this.cpu.icount, data };
+  }
+
+  restore(snapshot: MachineSnapshot): void {
+    const data = snapshot.data as SnapshotData;
+    this.memory.bytes.set(data.memory);
+    copyCpuState(data.state, this.cpu);
+    this.vmx.restore(data.vmx);
+    this.hostConsole.load(data.serials[0]);
+    this.guestConsole.load(data.serials[1]);
+    this.platformExit.status = data.exitStatus;
+    this.trace.truncate(data.traceLength);
+    this.pending = undefined;
+    this.pauseRequested = false;
+    this.interpreter.flushTlb();
+  }
+}
+
+const copySegment = (s: Segment): Segment => ({ selector: s.selector, base: s.base, limit: s.limit, attrs: s.attrs });
+
+/** Copy every architectural field of `from` into `to` (a snapshot or a restore). */
+export function copyCpuState(from: CpuState, to: CpuState): CpuState {
+  to.gpr.set(from.gpr);
+  to.rip = from.rip;
+  to.setRflags(from.getRflags() | Flag.FIXED1);
+  from.seg.forEach((s, i) => { to.seg[i] = copySegment(s); });
+  Object.assign(to.gdtr, from.gdtr);
+  Object.assign(to.idtr, from.idtr);
+  to.cr0 = from.cr0; to.cr2 = from.cr2; to.cr3 = from.cr3; to.cr4 = from.cr4; to.cr8 = from.cr8;
+  to.efer = from.efer;
+  to.dr.set(from.dr);
+  to.msr.clear();
+  for (const [k, v] of from.msr) to.msr.set(k, v);
+  to.tsc = from.tsc;
+  to.icount = from.icount;
+  to.halted = from.halted;
+  to.shutdown = from.shutdown;
+  to.interruptShadow = from.interruptShadow;
+  return to;
+}

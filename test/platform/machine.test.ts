@@ -1,0 +1,187 @@
+// Machine: run to power-off, consoles, stops (budget, halt, triple fault, failed VM entry,
+// non-zero exit), breakpoints, watchpoints, trace through the channel, translation, and
+// snapshot/restore determinism, on small gcc-built host programs.
+
+import { Machine } from '../../emulator/machine';
+import type { StopReason } from '../../emulator/api';
+import { compileElf, readBytes, tempDir } from './fixtures/compile';
+import * as P from './fixtures/programs';
+
+const dir = tempDir();
+const guestPath = compileElf(dir, 'idle-guest.elf', P.GUEST_IDLE);
+const built = new Map<string, string>();
+function machineFor(name: string, source: string): Machine {
+  if (!built.has(name)) built.set(name, compileElf(dir, `${name}.elf`, source));
+  const hostPath = built.get(name)!;
+  return Machine.boot({ hostElf: readBytes(hostPath), guestElf: readBytes(guestPath), hostPath, guestPath });
+}
+
+/** Run until something other than the budget stops it (bounded). */
+function runToStop(m: Machine, slice = 1_000_000, max = 50_000_000): StopReason {
+  let stop: StopReason = { kind: 'budget' };
+  for (let n = 0; n < max && stop.kind === 'budget'; n += slice) stop = m.run(slice);
+  return stop;
+}
+
+describe('Machine', () => {
+  it('runs a host to power-off with both consoles', () => {
+    const m = machineFor('compute', P.HOST_COMPUTE);
+    const out: string[] = [];
+    m.onConsole((o) => out.push(`${o.port}:${o.text}`));
+    expect(runToStop(m)).toEqual({ kind: 'poweroff', status: 0 });
+    expect(out).toEqual(['host:host up\n', 'guest:guest says hi\n']);
+    expect(m.exitStatus).toBe(0);
+    expect(m.inGuest).toBe(false);
+    // A powered-off machine stays off.
+    expect(m.run(10)).toEqual({ kind: 'poweroff', status: 0 });
+  });
+
+  it('is deterministic: same inputs, same instruction count', () => {
+    const a = machineFor('compute', P.HOST_COMPUTE); runToStop(a);
+    const b = machineFor('compute', P.HOST_COMPUTE); runToStop(b);
+    expect(a.cpu.icount).toBeGreaterThan(10_000);
+    expect(b.cpu.icount).toBe(a.cpu.icount);
+  });
+
+  it('stops on an exhausted budget after exactly that many instructions', () => {
+    const m = machineFor('spin', P.HOST_SPIN);
+    expect(m.run(12_345)).toEqual({ kind: 'budget' });
+    expect(m.cpu.icount).toBe(12_345);
+    expect(m.step()).toEqual({ kind: 'step' });
+    expect(m.cpu.icount).toBe(12_346);
+  });
+
+  it('reports a non-zero platform exit status', () => {
+    expect(runToStop(machineFor('exit3', P.HOST_EXIT_3))).toEqual({ kind: 'poweroff', status: 3 });
+  });
+
+  it('stops when HLT has nothing to wake it', () => {
+    const m = machineFor('halt', P.HOST_HALT);
+    expect(runToStop(m)).toEqual({ kind: 'halted' });
+    expect(m.run(100)).toEqual({ kind: 'halted' });
+  });
+
+  it('names the fault and RIP of a triple fault', () => {
+    const m = machineFor('triple', P.HOST_TRIPLE);
+    const stop = runToStop(m);
+    expect(stop.kind).toBe('shutdown');
+    const rip = m.host.symbol('_start')!.value;
+    expect((stop as { message: string }).message).toMatch(/^Triple fault at RIP 0x[0-9a-f]+: .*shut down\.$/);
+    expect((stop as { message: string }).message).toContain('#UD');
+    expect(m.cpu.rip).toBeGreaterThanOrEqual(rip);
+  });
+
+  it('stops with the SDM error number when VMLAUNCH fails', () => {
+    const m = machineFor('badlaunch', P.HOST_BAD_VMLAUNCH);
+    const stop = runToStop(m);
+    expect(stop.kind).toBe('vmentry-failure');
+    expect((stop as { error: number }).error).toBe(7); // VM entry with invalid control field(s) (SDM 31.4)
+    expect((stop as { message: string }).message).toMatch(/^VMLAUNCH\/VMRESUME failed with VM-instruction error 7: VM entry with invalid control field\(s\)[^\n]*\.$/);
+  });
+
+  it('stops before a breakpointed instruction and continues past it', () => {
+    const m = machineFor('compute', P.HOST_COMPUTE);
+    const work = m.host.symbol('work')!.value;
+    m.addBreakpoint(work, 'linear');
+    expect(runToStop(m)).toEqual({ kind: 'breakpoint', address: work, space: 'linear' });
+    expect(m.cpu.rip).toBe(work);
+    const first = m.cpu.icount;
+    expect(runToStop(m)).toEqual({ kind: 'breakpoint', address: work, space: 'linear' });
+    expect(m.cpu.icount).toBeGreaterThan(first);
+    // step() executes the breakpointed instruction itself.
+    expect(m.step()).toEqual({ kind: 'step' });
+    expect(m.cpu.rip).not.toBe(work);
+    m.removeBreakpoint(work, 'linear');
+    m.addBreakpoint(work, 'physical'); // identity-mapped host: same address
+    expect(runToStop(m)).toEqual({ kind: 'breakpoint', address: work, space: 'physical' });
+    m.removeBreakpoint(work, 'physical');
+    expect(runToStop(m)).toEqual({ kind: 'poweroff', status: 0 });
+  });
+
+  it('stops after an instruction that writes a watched variable', () => {
+    const m = machineFor('compute', P.HOST_COMPUTE);
+    const counter = m.host.symbol('counter')!.value;
+    m.addWatchpoint(counter, 8, 'write', 'linear');
+    const stop = runToStop(m);
+    expect(stop).toEqual({ kind: 'watchpoint', address: counter, access: 'write', space: 'linear' });
+    expect(m.readMemory(counter, 8, 'host-linear')![0]).toBe(1);
+    m.removeWatchpoint(counter, 8, 'linear');
+    m.addWatchpoint(counter, 8, 'read', 'physical');
+    expect(runToStop(m)).toMatchObject({ kind: 'watchpoint', access: 'read', space: 'physical' });
+    m.removeWatchpoint(counter, 8, 'physical');
+    expect(runToStop(m)).toEqual({ kind: 'poweroff', status: 0 });
+  });
+
+  it('honours requestPause at the next instruction', () => {
+    const m = machineFor('spin', P.HOST_SPIN);
+    m.run(10);
+    m.requestPause();
+    expect(m.run(1000)).toEqual({ kind: 'pause' });
+    expect(m.cpu.icount).toBe(10);
+    expect(m.run(5)).toEqual({ kind: 'budget' });
+  });
+
+  it('delivers trace records from the trace channel, with the host symbol for trace_printk', () => {
+    const m = machineFor('trace', P.HOST_TRACE);
+    const seen: string[] = [];
+    m.onTrace((r) => seen.push(r.event));
+    expect(runToStop(m)).toEqual({ kind: 'poweroff', status: 0 });
+    expect(seen).toEqual(['kvm_exit', 'kvm_hypercall', 'trace_printk', 'kvm_entry']);
+    const printk = m.traceRecords[2];
+    expect(printk.text).toMatch(/^ {9}hc-host-1 {7}\[000\] \.{5} +\d+\.\d{6}: kvm_emulate_hypercall: Hello World$/);
+    expect(printk.rip).toBe(m.host.symbol('kvm_emulate_hypercall')!.value);
+    expect(m.traceRecords[0].tsc).toBeLessThan(m.traceRecords[3].tsc);
+  });
+
+  it('reads and writes memory through physical and host-linear translation', () => {
+    const m = machineFor('compute', P.HOST_COMPUTE);
+    expect(m.translate(0x1000n, 'host-linear')).toBe(0x1000n);
+    expect(m.translate(0x10n, 'host-linear')).toBeUndefined(); // null page not present
+    expect(m.translate(0x3000000n, 'physical')).toBe(0x3000000n);
+    expect(m.translate(0x5000000n, 'physical')).toBeUndefined(); // beyond 64 MiB
+    expect(m.readMemory(0x1000n, 4, 'physical')).toEqual(new Uint8Array([0x48, 0x43, 0x42, 0x49]));
+    expect(m.readMemory(0x10n, 4, 'host-linear')).toBeNull();
+    const partial = m.readMemory(0xffcn, 8, 'host-linear')!;
+    expect([...partial.subarray(4)]).toEqual([0x48, 0x43, 0x42, 0x49]);
+    expect(m.writeMemory(0x2000000n, new Uint8Array([1, 2, 3]), 'host-linear')).toBe(3);
+    expect(m.memory.bytes.subarray(0x2000000, 0x2000003)).toEqual(new Uint8Array([1, 2, 3]));
+    expect(m.writeMemory(0xffen, new Uint8Array([9, 9, 9, 9]), 'host-linear')).toBe(0);
+    expect(m.currentVmcs).toBeUndefined();
+    expect(m.translate(0x100000n, 'guest-linear')).toBeUndefined(); // no VMCS yet
+  });
+
+  it('restores a snapshot exactly: same instruction count, output and trace on the rerun', () => {
+    const m = machineFor('trace', P.HOST_TRACE);
+    m.run(50);
+    const snap = m.snapshot();
+    expect(snap.icount).toBe(50);
+    const firstStop = runToStop(m);
+    const icount = m.cpu.icount;
+    const trace = m.traceRecords.map((r) => r.text);
+    m.restore(snap);
+    expect(m.cpu.icount).toBe(50);
+    expect(m.traceRecords.length).toBe(0);
+    expect(m.exitStatus).toBeUndefined();
+    expect(runToStop(m)).toEqual(firstStop);
+    expect(m.cpu.icount).toBe(icount);
+    expect(m.traceRecords.map((r) => r.text)).toEqual(trace);
+  });
+
+  it('snapshot/restore of a compute run reproduces registers and memory', () => {
+    const m = machineFor('compute', P.HOST_COMPUTE);
+    m.run(5_000);
+    const snap = m.snapshot();
+    m.run(20_000);
+    const regs = [...m.cpu.gpr], rip = m.cpu.rip, flags = m.cpu.getRflags();
+    const mem = m.memory.bytes.slice(0x100000, 0x110000);
+    m.restore(snap);
+    m.writeMemory(0x2000000n, new Uint8Array([7]), 'physical'); // unrelated change, undone by the next restore
+    m.restore(snap);
+    expect(m.memory.bytes[0x2000000]).toBe(0);
+    m.run(20_000);
+    expect([...m.cpu.gpr]).toEqual(regs);
+    expect(m.cpu.rip).toBe(rip);
+    expect(m.cpu.getRflags()).toBe(flags);
+    expect(m.memory.bytes.slice(0x100000, 0x110000)).toEqual(mem);
+  });
+});
