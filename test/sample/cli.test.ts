@@ -19,6 +19,8 @@ function hcdbg(...args: string[]) {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+let sample: ReturnType<typeof hcdbg>;
+
 beforeAll(async () => {
   buildSample();
   mkdirSync(join(pkg, 'dist'));
@@ -27,11 +29,12 @@ beforeAll(async () => {
     entryPoints: [join(root, 'emulator/cli/hcdbg.ts')], outfile: cli, bundle: true,
     platform: 'node', target: 'node20', format: 'cjs', logLevel: 'warning',
   });
+  sample = hcdbg('run', '--guest', guestElf, '--trace');
 });
 
 describe('hcdbg run with the sample', () => {
   it('prints the guest console, then the trace with the whole hypercall sequence', () => {
-    const r = hcdbg('run', '--guest', guestElf, '--trace');
+    const r = sample;
     expect(r.status).toBe(0);
     const [console, trace] = r.stdout.split(/(?=^# tracer: nop$)/m);
     expect(console).toContain('\nHello World\n');
@@ -43,15 +46,14 @@ describe('hcdbg run with the sample', () => {
     const hello = lines.findIndex((l) => / kvm_hypercall: nr 0x100 /.test(l));
     const [exit, hypercall, printk, entry] = lines.slice(hello - 1, hello + 3);
     const vmcallRip = BigInt(exit.match(/ kvm_exit: vcpu 0 reason VMCALL rip (0x[0-9a-f]+) /)![1]);
-    expect(hypercall).toMatch(/^ {8}hc-host-1 {7}\[000\] \.{5} +\d+\.\d{6}: kvm_hypercall: nr 0x100 a0 0x[0-9a-f]+ a1 0x[0-9a-f]+ a2 0x[0-9a-f]+ a3 0x[0-9a-f]+$/);
-    expect(printk).toMatch(/^ {8}hc-host-1 {7}\[000\] \.{5} +\d+\.\d{6}: kvm_emulate_hypercall: Hello World$/);
-    expect(entry).toMatch(new RegExp(`^ {8}hc-host-1 {7}\\[000\\] d\\.\\.1\\. +\\d+\\.\\d{6}: kvm_entry: vcpu 0, rip 0x${(vmcallRip + 3n).toString(16)}$`));
+    expect(hypercall).toMatch(/^ +hc-host-1 +\[000\] \.{5} +\d+\.\d{6}: kvm_hypercall: nr 0x100 a0 0x[0-9a-f]+ a1 0x[0-9a-f]+ a2 0x[0-9a-f]+ a3 0x[0-9a-f]+$/);
+    expect(printk).toMatch(/^ +hc-host-1 +\[000\] \.{5} +\d+\.\d{6}: kvm_emulate_hypercall: Hello World$/);
+    expect(entry).toMatch(new RegExp(`^ +hc-host-1 +\\[000\\] d\\.\\.1\\. +\\d+\\.\\d{6}: kvm_entry: vcpu 0, rip 0x${(vmcallRip + 3n).toString(16)}$`));
   });
 
   it('gives the same trace as the emulator API run', () => {
-    const r = hcdbg('run', '--guest', guestElf, '--trace');
     const api = runSample(guestElf);
-    expect(r.stdout.slice(r.stdout.indexOf('# tracer: nop')).split('\n').filter((l) => !l.startsWith('#') && l)).toEqual(api.trace.map((t) => t.text));
+    expect(sample.stdout.slice(sample.stdout.indexOf('# tracer: nop')).split('\n').filter((l) => !l.startsWith('#') && l)).toEqual(api.trace.map((t) => t.text));
   });
 
   it('reports a guest triple fault with status 2 from the host', () => {

@@ -47,7 +47,7 @@ describe('hello-hypercall sample', () => {
     expect(exit.event).toBe('kvm_exit');
     expect(exit.fields.reason).toBe('VMCALL');
     expect(exit.fields.rip).toBe(vmcall.guestRip);
-    expect(exit.text).toMatch(/^ {8}hc-host-1 {7}\[000\] \.{5} +\d+\.\d{6}: kvm_exit: vcpu 0 reason VMCALL rip 0x[0-9a-f]+ info1 0x0{16} info2 0x0{16} intr_info 0x0{8} error_code 0x0{8}$/);
+    expect(exit.text).toMatch(/^ +hc-host-1 +\[000\] \.{5} +\d+\.\d{6}: kvm_exit: vcpu 0 reason VMCALL rip 0x[0-9a-f]+ info1 0x0{16} info2 0x0{16} intr_info 0x0{8} error_code 0x0{8}$/);
 
     // a0..a3 are whatever RBX, RCX, RDX, RSI held: kvm_hypercall0 sets none of them.
     expect(hypercall.fields).toEqual({
