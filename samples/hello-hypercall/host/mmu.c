@@ -23,24 +23,32 @@ static uint64_t *ept_next_level(uint64_t *t, unsigned index)
 	return table(t[index] & ADDR_MASK);
 }
 
-static void ept_map_page(struct kvm *kvm, gpa_t gpa, hpa_t hpa)
+/* The last-level table (PT) that maps `gpa`, with the tables above it allocated as needed. */
+static uint64_t *ept_pt_for(struct kvm *kvm, gpa_t gpa)
 {
 	uint64_t *pml4 = table(kvm->ept_root);
 	uint64_t *pdpt = ept_next_level(pml4, (gpa >> 39) & 511);
 	uint64_t *pd = ept_next_level(pdpt, (gpa >> 30) & 511);
-	uint64_t *pt = ept_next_level(pd, (gpa >> 21) & 511);
 
-	pt[(gpa >> 12) & 511] = hpa | VMX_EPT_RWX_MASK | (VMX_EPTP_MT_WB << VMX_EPT_MT_SHIFT);
+	return ept_next_level(pd, (gpa >> 21) & 511);
 }
 
 void kvm_init_ept(struct kvm *kvm)
 {
 	const struct kvm_memory_slot *slot = &kvm->memslot;
+	uint64_t *pt = NULL;
 	uint64_t i;
 
 	kvm->ept_root = alloc_page();
-	for (i = 0; i < slot->npages; i++)
-		ept_map_page(kvm, (slot->base_gfn + i) * PAGE_SIZE, slot->userspace_addr + i * PAGE_SIZE);
+	for (i = 0; i < slot->npages; i++) {
+		gpa_t gpa = (slot->base_gfn + i) * PAGE_SIZE;
+
+		/* One walk per 2 MiB: consecutive pages share a PT. */
+		if (!pt || (gpa >> 12) % PT_ENTRIES == 0)
+			pt = ept_pt_for(kvm, gpa);
+		pt[(gpa >> 12) % PT_ENTRIES] = (slot->userspace_addr + i * PAGE_SIZE) | VMX_EPT_RWX_MASK |
+					       (VMX_EPTP_MT_WB << VMX_EPT_MT_SHIFT);
+	}
 }
 
 /* EPTP (SDM 25.6.11): write-back paging structures, 4-level walk, no accessed/dirty flags. */
