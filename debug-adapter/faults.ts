@@ -13,8 +13,9 @@ export function describeFault(debuggee: Debuggee, cause: FaultCause, detail?: St
   const where = `${debuggee.side} RIP ${hex(cpu.rip)}`;
   switch (cause) {
     case 'shutdown': {
-      const why = detail?.kind === 'shutdown' ? ` (${detail.message.replace(/\.$/, '')})` : '';
-      return { description: 'Triple fault: the machine shut down', text: `Triple fault in the host at ${where}${why}: the processor shut down.`, fatal: true };
+      // The machine's message starts with its own "Triple fault at RIP ...:"; keep only the why.
+      const why = detail?.kind === 'shutdown' ? detail.message.replace(/^Triple fault at RIP 0x[0-9a-f]+:\s*/i, '') : 'the processor shut down.';
+      return { description: 'Triple fault: the machine shut down', text: `Triple fault in the host at ${where}: ${why}`, fatal: true };
     }
     case 'vmentry-failure': {
       const d = detail?.kind === 'vmentry-failure' ? detail : undefined;

@@ -136,7 +136,9 @@ export class HypercallDebugSession extends DebugSession {
       throw new LaunchConfigError((e as Error).message);
     }
     const hypercalls = new HypercallNames();
-    for (const header of symbols.host.sourceFiles().filter((f) => /\.h$/.test(f))) {
+    // KVM_HC_* numbers the user added live in headers the host or the guest was built with.
+    const headers = new Set([...symbols.host.sourceFiles(), ...symbols.guest.sourceFiles()].filter((f) => /\.h$/.test(f)));
+    for (const header of headers) {
       try {
         hypercalls.addFromHeader(new TextDecoder().decode(await fs.readFile(header)));
       } catch {
@@ -184,7 +186,7 @@ export class HypercallDebugSession extends DebugSession {
   }
 
   protected override async restartRequest(response: DebugProtocol.RestartResponse, args: DebugProtocol.RestartArguments): Promise<void> {
-    const launch = (args.arguments as LaunchArguments | undefined) ?? this.launchArgs ?? {};
+    const launch = (args?.arguments as LaunchArguments | undefined) ?? this.launchArgs ?? {};
     this.live?.engine.requestPause();
     try {
       this.live = await this.boot(launch);
