@@ -5,7 +5,7 @@
 import { At, Tag } from './dwarfConstants';
 import type { Die } from './dies';
 import { dieRanges, locationList, type AddressRange, type LocationListEntry } from './rangeLists';
-import { TypeBuilder, type CType } from './types';
+import { canonicalBaseName, TypeBuilder, type CType } from './types';
 
 export type LocationDescription =
   | { kind: 'expression'; expr: Uint8Array }
@@ -100,7 +100,7 @@ export class ProgramScopes {
         case Tag.structure_type: case Tag.union_type: case Tag.enumeration_type: case Tag.typedef: case Tag.base_type: {
           const name = die.name;
           if (!name || die.flag(At.declaration)) break;
-          const key = die.tag === Tag.structure_type ? `struct ${name}` : die.tag === Tag.union_type ? `union ${name}` : die.tag === Tag.enumeration_type ? `enum ${name}` : name;
+          const key = die.tag === Tag.structure_type ? `struct ${name}` : die.tag === Tag.union_type ? `union ${name}` : die.tag === Tag.enumeration_type ? `enum ${name}` : canonicalBaseName(name);
           if (!this.namedTypes.has(key)) this.namedTypes.set(key, this.types.of(die));
           break;
         }
@@ -125,7 +125,7 @@ export class ProgramScopes {
   }
 
   /** A type by C name: "int", "u64", "struct point", "union u", "enum color". */
-  typeNamed(name: string): CType | undefined { return this.namedTypes.get(name.trim().replace(/\s+/g, ' ')); }
+  typeNamed(name: string): CType | undefined { return this.namedTypes.get(canonicalBaseName(name.trim().replace(/\s+/g, ' '))); }
 
   functionAt(pc: bigint): FunctionInfo | undefined {
     // Functions may have several ranges (-O2 hot/cold splitting), so scan the few candidates.
@@ -180,6 +180,24 @@ export class ProgramScopes {
           inner ??= sub.inner;
         } else if (inRanges(ranges, pc)) inner = c;
       }
+    }
+    // An inlined or out-of-line instance lists only the variables it has locations for; the
+    // rest of the abstract function's parameters and locals exist too, optimized out (as gdb's
+    // inherit_abstract_dies: direct children only).
+    const abstract = die.tag === Tag.lexical_block ? undefined : die.ref(At.abstract_origin);
+    if (abstract) {
+      const concrete = new Set(die.children.map((c) => c.ref(At.abstract_origin)?.offset));
+      const inherit = (from: Die): void => {
+        for (const a of from.children) {
+          if (concrete.has(a.offset)) continue;
+          // An abstract block without a concrete copy has no pc range: its variables join this scope.
+          if (a.tag === Tag.lexical_block) { inherit(a); continue; }
+          if (a.tag !== Tag.formal_parameter && a.tag !== Tag.variable_) continue;
+          const v = this.variable(a, a.tag === Tag.formal_parameter ? 'parameter' : 'local');
+          if (v) vars.push({ ...v, location: { kind: 'none' } });
+        }
+      };
+      inherit(abstract);
     }
     return { vars, inner };
   }

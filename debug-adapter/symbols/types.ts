@@ -40,7 +40,7 @@ export class TypeBuilder {
   private build(die: Die): CType {
     switch (die.tag) {
       case Tag.base_type:
-        return { kind: 'base', name: die.name ?? '?', size: die.num(At.byte_size) ?? 0, encoding: baseEncoding(die.num(At.encoding)) };
+        return { kind: 'base', name: canonicalBaseName(die.name ?? '?'), size: die.num(At.byte_size) ?? 0, encoding: baseEncoding(die.num(At.encoding)) };
       case Tag.pointer_type:
         return this.placeholder(die, { kind: 'pointer', size: die.num(At.byte_size) ?? 8, target: VOID }, (t) => { (t as { target: CType }).target = this.target(die); });
       case Tag.typedef:
@@ -114,6 +114,14 @@ export class TypeBuilder {
     return t;
   }
 }
+
+/** gcc names base types "long unsigned int"; debuggers (gdb) show the short C spelling. */
+const SHORT_NAMES: Record<string, string> = {
+  'long int': 'long', 'long unsigned int': 'unsigned long', 'short int': 'short',
+  'short unsigned int': 'unsigned short', 'long long int': 'long long',
+  'long long unsigned int': 'unsigned long long', '__int128 unsigned': 'unsigned __int128',
+};
+export function canonicalBaseName(name: string): string { return SHORT_NAMES[name] ?? name; }
 
 function baseEncoding(e: number | undefined): BaseEncoding {
   switch (e) {
