@@ -17,6 +17,7 @@ import { deliverFault, deliverEvent, EventKind, singleStepTrap } from './interru
 import { readMsr, writeMsr } from './msr';
 
 const TLB_SIZE = 1024;
+const DECODE_CACHE = 8192;
 const TWO32 = 4294967296;
 const CANON = 140737488355328; // 2^47
 const TWO64 = 1n << 64n;
@@ -34,7 +35,9 @@ export class Cpu {
 
   /** GPRs as little-endian 32-bit halves over state.gpr's buffer: [2r] low, [2r+1] high. */
   readonly r32: Uint32Array;
-  readonly insn = new DecodedInsn();
+  /** The instruction being executed (a decoded-cache slot or the scratch object). */
+  insn: DecodedInsn;
+  private readonly scratch = new DecodedInsn();
   /** Side channel for 64-bit values: high half of the last 64-bit read or ALU result. */
   hi = 0;
   /** RIP of the executing instruction and the RIP after it (branches change nextRip). */
@@ -71,11 +74,20 @@ export class Cpu {
   private fsBig = 0n; private fsNum = 0;
   private gsBig = 0n; private gsNum = 0;
   private readonly handlers: Handler[];
+  private readonly dcTag = new Float64Array(DECODE_CACHE).fill(NaN);
+  private readonly dcGen = new Uint32Array(DECODE_CACHE);
+  private readonly dcInsn: DecodedInsn[] = Array.from({ length: DECODE_CACHE }, () => new DecodedInsn());
+  /** Per physical page: holds cached decoded code; write generation. */
+  private readonly codePage: Uint8Array;
+  private readonly codeGen: Uint32Array;
   readonly bus: PagingBus;
 
   constructor(readonly state: CpuState, readonly phys: PhysicalMemory, readonly io: IoBus) {
     this.r32 = new Uint32Array(state.gpr.buffer, state.gpr.byteOffset, 32);
     this.mem = phys.bytes;
+    this.insn = this.scratch;
+    this.codePage = new Uint8Array((phys.size >>> 12) + 1);
+    this.codeGen = new Uint32Array((phys.size >>> 12) + 1);
     this.view = phys.view;
     this.handlers = OPCODES.map((e) => {
       const h = HANDLERS[e.handler];
@@ -129,8 +141,7 @@ export class Cpu {
     this.mode64 = mode64;
     this.priv = st.cpl === 3 ? Priv.User : Priv.Supervisor;
     const flagsBefore = st.getRflags();
-    const i = this.insn;
-    this.fetchDecode(rip, mode64);
+    const i = this.fetchDecode(rip, mode64);
     const len = i.length;
     this.insnLength = len;
     this.nextRip = mode64 ? rip + len : (rip + len) % TWO32;
@@ -157,15 +168,31 @@ export class Cpu {
     this.ripNum = n;
   }
 
-  private fetchDecode(rip: number, mode64: boolean): void {
-    const i = this.insn;
+  /**
+   * Fetch and decode at `rip`. Decoded instructions are cached by physical address and mode;
+   * a cache entry is valid while its page's write generation is unchanged (writes through the
+   * CPU bump it; code pages are kept out of the write TLB so every write to them is seen).
+   */
+  private fetchDecode(rip: number, mode64: boolean): DecodedInsn {
     const off = rip & 0xfff;
     const defSize = mode64 ? 4 : (this.state.seg[Seg.CS].attrs & (1 << 14)) ? 4 : 2;
     let base = this.fetchPhys(rip);
+    let i: DecodedInsn;
     if (off <= 4096 - 15 && base + 15 <= this.phys.size) {
+      const key = base * 4 + (mode64 ? 0 : defSize === 4 ? 1 : 2);
+      const slot = (base ^ (base >>> 11)) & (DECODE_CACHE - 1);
+      i = this.dcInsn[slot];
+      const page = base >>> 12;
+      if (this.dcTag[slot] === key && this.dcGen[slot] === this.codeGen[page]) { this.insn = i; return i; }
       decode(i, this.mem, base, 15, mode64, defSize);
+      if (i.error === DecodeError.None) {
+        this.dcTag[slot] = key;
+        this.dcGen[slot] = this.codeGen[page];
+        if (!this.codePage[page]) { this.codePage[page] = 1; this.tagW.fill(NaN); }
+      } else this.dcTag[slot] = NaN;
     } else {
       // Crossing a page (or the end of RAM): gather bytes; fault on the next page only if they are needed.
+      i = this.scratch;
       const buf = this.fetchBuf;
       const first = Math.min(15, 4096 - off);
       for (let k = 0; k < first; k++) buf[k] = this.phys.read8(base + k);
@@ -184,10 +211,17 @@ export class Cpu {
       decode(i, buf, 0, avail, mode64, defSize);
       if (i.error === DecodeError.Truncated && pending) throw pending;
     }
+    this.insn = i;
     if (i.error !== DecodeError.None) {
       if (i.error === DecodeError.TooLong) throw new CpuFault(Vector.GP, 0);
       throw new CpuFault(Vector.UD);
     }
+    return i;
+  }
+
+  /** Forget decoded instructions (call after writing guest code behind the CPU's back, e.g. a debugger or loader). */
+  invalidateCode(): void {
+    this.dcTag.fill(NaN);
   }
 
   private fetchPhys(lin: number): number {
@@ -410,6 +444,7 @@ export class Cpu {
     const ph = this.phys;
     if (off + size <= 4096) {
       const p = this.translate(lin, Access.Write, this.priv);
+      this.codeWritten(p);
       if (this.watchHook) this.watchHook(this.big(lin), p, size, true);
       switch (size) {
         case 1: ph.write8(p, lo & 0xff); break;
@@ -422,11 +457,18 @@ export class Cpu {
     const first = 4096 - off;
     const p0 = this.translate(lin, Access.Write, this.priv);
     const p1 = this.translate(lin + first, Access.Write, this.priv);
+    this.codeWritten(p0);
+    this.codeWritten(p1);
     if (this.watchHook) this.watchHook(this.big(lin), p0, size, true);
     for (let k = 0; k < size; k++) {
       const b = k < 4 ? (lo >>> (8 * k)) & 0xff : (hi >>> (8 * (k - 4))) & 0xff;
       ph.write8(k < first ? p0 + k : p1 + k - first, b);
     }
+  }
+
+  private codeWritten(p: number): void {
+    const page = p >>> 12;
+    if (page < this.codePage.length && this.codePage[page]) this.codeGen[page]++;
   }
 
   /** Linear -> (host-)physical for an access at privilege `priv`, filling the TLB. Throws #PF/#GP or exits. */
@@ -449,7 +491,10 @@ export class Cpu {
       const idx = (lin >>> 12) & (TLB_SIZE - 1);
       const tag = lin - off + priv;
       if (access === Access.Read) { this.tagR[idx] = tag; this.physR[idx] = page; }
-      else if (access === Access.Write) { this.tagW[idx] = tag; this.physW[idx] = page; this.tagR[idx] = tag; this.physR[idx] = page; }
+      else if (access === Access.Write) {
+        if (!this.codePage[page >>> 12]) { this.tagW[idx] = tag; this.physW[idx] = page; }
+        this.tagR[idx] = tag; this.physR[idx] = page;
+      }
       else { this.tagX[idx] = tag; this.physX[idx] = page; }
     }
     return p;

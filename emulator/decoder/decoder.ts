@@ -69,6 +69,18 @@ export class DecodedInsn {
 /** 16-bit addressing forms (SDM Table 2-1): base and index register per ModRM.rm. */
 const BASE16 = [3, 3, 5, 5, 6, 7, 5, 3], INDEX16 = [6, 7, 6, 7, -1, -1, -1, -1];
 
+const enum ImmKind { None = 0, Ib = 1, Iw = 2, Iz = 3, Iv = 4, Jb = 5, Jz = 6, O = 7 }
+/** Up to two immediate kinds per row, from its operand list (SDM A.2.1: I, J, O operands). */
+const IMM_KIND = new Int8Array(OPCODES.length * 2);
+for (const e of OPCODES) {
+  let k = 0;
+  for (const op of e.operands.split(',')) {
+    const kind = op === 'Ib' ? ImmKind.Ib : op === 'Iw' ? ImmKind.Iw : op === 'Iz' ? ImmKind.Iz : op === 'Iv' ? ImmKind.Iv
+      : op === 'Jb' ? ImmKind.Jb : op === 'Jz' ? ImmKind.Jz : op[0] === 'O' ? ImmKind.O : ImmKind.None;
+    if (kind !== ImmKind.None) IMM_KIND[(e.id << 1) + k++] = kind;
+  }
+}
+
 /** Per (map, opcode): whether a ModRM byte follows and the candidate rows. */
 interface OpcodeSlot { modrm: boolean; rows: OpcodeEntry[] }
 
@@ -243,41 +255,34 @@ export function decode(insn: DecodedInsn, bytes: Uint8Array, offset: number, ava
     }
   }
 
-  // Immediates, from the operand list.
-  const ops = entry.operands;
-  if (ops.length) {
-    let first = true;
-    let start = 0;
-    while (start <= ops.length) {
-      let end = ops.indexOf(',', start);
-      if (end < 0) end = ops.length;
-      const c0 = ops.charCodeAt(start), c1 = ops.charCodeAt(start + 1);
-      let n = 0; // immediate byte count
-      let kind = 0; // 1 signed, 2 unsigned, 3 Iv, 4 moffs
-      if (c0 === 73 /* I */) {
-        if (c1 === 98 /* b */) { n = 1; kind = 1; }
-        else if (c1 === 119 /* w */) { n = 2; kind = 2; }
-        else if (c1 === 122 /* z */) { n = opsize === 2 ? 2 : 4; kind = 1; }
-        else if (c1 === 118 /* v */) { n = opsize; kind = 3; }
-      } else if (c0 === 74 /* J */) { n = c1 === 98 ? 1 : (opsize === 2 && !mode64 ? 2 : 4); kind = 1; }
-      else if (c0 === 79 /* O */) { n = addrsize; kind = 4; }
-      if (n) {
-        if (p + n > limit) return fail(insn, p + n, available);
-        const o = offset + p;
-        let lo = 0, hi = 0;
-        if (n === 1) lo = bytes[o];
-        else if (n === 2) lo = bytes[o] | (bytes[o + 1] << 8);
-        else {
-          lo = (bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24)) >>> 0;
-          if (n === 8) hi = (bytes[o + 4] | (bytes[o + 5] << 8) | (bytes[o + 6] << 16) | (bytes[o + 7] << 24)) >>> 0;
-        }
-        if (kind === 1) lo = n === 1 ? (lo << 24) >> 24 : n === 2 ? (lo << 16) >> 16 : lo | 0;
-        if (first) { insn.imm = lo; insn.immHi = hi; insn.immOffset = p; first = false; }
-        else insn.imm2 = kind === 1 ? lo & 0xff : lo;
-        p += n;
-      }
-      start = end + 1;
+  // Immediates (kinds precomputed from the operand list).
+  const base2 = entry.id << 1;
+  for (let k = 0; k < 2; k++) {
+    const kind = IMM_KIND[base2 + k];
+    if (kind === ImmKind.None) break;
+    let n: number;
+    switch (kind) {
+      case ImmKind.Ib: case ImmKind.Jb: n = 1; break;
+      case ImmKind.Iw: n = 2; break;
+      case ImmKind.Iz: n = opsize === 2 ? 2 : 4; break;
+      case ImmKind.Iv: n = opsize; break;
+      case ImmKind.Jz: n = opsize === 2 && !mode64 ? 2 : 4; break;
+      default: n = addrsize;
     }
+    if (p + n > limit) return fail(insn, p + n, available);
+    const o = offset + p;
+    let lo: number, hi = 0;
+    if (n === 1) lo = bytes[o];
+    else if (n === 2) lo = bytes[o] | (bytes[o + 1] << 8);
+    else {
+      lo = (bytes[o] | (bytes[o + 1] << 8) | (bytes[o + 2] << 16) | (bytes[o + 3] << 24)) >>> 0;
+      if (n === 8) hi = (bytes[o + 4] | (bytes[o + 5] << 8) | (bytes[o + 6] << 16) | (bytes[o + 7] << 24)) >>> 0;
+    }
+    const signed = kind === ImmKind.Ib || kind === ImmKind.Iz || kind === ImmKind.Jb || kind === ImmKind.Jz;
+    if (signed) lo = n === 1 ? (lo << 24) >> 24 : n === 2 ? (lo << 16) >> 16 : lo | 0;
+    if (k === 0) { insn.imm = lo; insn.immHi = hi; insn.immOffset = p; }
+    else insn.imm2 = signed ? lo & 0xff : lo;
+    p += n;
   }
   if (p > 15) { insn.length = p; insn.error = DecodeError.TooLong; return; }
   insn.length = p;

@@ -2,6 +2,10 @@
 // writable), a GDT with kernel/user code and data and a 64-bit TSS, an IDT whose handlers
 // are HLT stubs, code at 0x10000 and a stack below 0x80000.
 
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { Cpu } from '../../emulator/cpu/cpu';
 import { CpuState, Seg, Cr0, Cr4, Efer, type Segment } from '../../emulator/cpu/state';
 import { PhysicalMemory } from '../../emulator/memory/physical';
@@ -98,3 +102,37 @@ export function run(code: number[], setup?: (m: TestMachine) => void): TestMachi
 
 export const reg = (m: TestMachine, r: number) => m.state.gpr[r];
 export const flags = (m: TestMachine) => m.state.getRflags();
+
+/** Assemble Intel-syntax code with GNU as (binutils comes with the gcc the project needs). */
+function assemble(source: string, bits: 64 | 32): number[] {
+  const dir = mkdtempSync(join(tmpdir(), 'cpu-asm-'));
+  try {
+    const src = join(dir, 'a.s'), obj = join(dir, 'a.o'), bin = join(dir, 'a.bin');
+    writeFileSync(src, `.intel_syntax noprefix\n.code${bits}\n${source}\n`);
+    execFileSync('as', ['--64', '-o', obj, src]);
+    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', obj, bin]);
+    return [...readFileSync(bin)];
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * An assembler whose results are kept in test/cpu/fixtures/<name>.asm.json (source -> bytes),
+ * so test runs do not spawn `as` unless a snippet changed.
+ */
+export function assembler(name: string): (source: string, bits?: 64 | 32) => number[] {
+  const file = join(__dirname, 'fixtures', `${name}.asm.json`);
+  const cache: Record<string, number[]> = existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) : {};
+  return (source, bits = 64) => {
+    const key = `${bits}:${source}`;
+    let bytes = cache[key];
+    if (!bytes) {
+      bytes = assemble(source, bits);
+      cache[key] = bytes;
+      mkdirSync(dirname(file), { recursive: true });
+      writeFileSync(file, JSON.stringify(cache, null, 0).replace(/\],"/g, '],\n"') + '\n');
+    }
+    return bytes;
+  };
+}
