@@ -19,6 +19,10 @@ export interface DiffCase {
   window: Uint8Array;
   /** Names of the instruction forms in the case, in order. */
   forms: string[];
+  /** Arithmetic flags the SDM leaves undefined at the end of the case (see flagEffects.ts). */
+  undefinedFlags: number;
+  /** Flags undefined after any instruction of the case (used when the case ends in an exception). */
+  undefinedAnywhere: number;
 }
 
 const INTERESTING = [0n, 1n, 2n, 0x7fn, 0x80n, 0xffn, 0x100n, 0x7fffn, 0x8000n, 0xffffn, 0x7fff_ffffn,
@@ -40,6 +44,8 @@ export class CaseBuilder {
   readonly window: Uint8Array;
   readonly code: number[] = [];
   readonly forms: string[] = [];
+  /** Byte range of each emitted instruction (a jcc form's span includes the instruction it skips). */
+  readonly spans: [number, number][] = [];
   /** Registers no instruction may write: memory base/index and those a controlled form set up. */
   readonly reserved = new Set<number>();
   private base = -1;
@@ -173,6 +179,7 @@ export class CaseBuilder {
 
   /** Append raw instruction bytes. */
   emit(form: string, bytes: number[]): number[] {
+    this.spans.push([this.code.length, this.code.length + bytes.length]);
     this.code.push(...bytes);
     this.forms.push(form);
     return bytes;
@@ -199,7 +206,7 @@ export class CaseBuilder {
     return v;
   }
 
-  build(): DiffCase {
-    return { code: Uint8Array.from(this.code), gpr: this.gpr, rflags: this.rflags, window: this.window, forms: this.forms };
+  build(undefinedFlags: number, undefinedAnywhere: number): DiffCase {
+    return { code: Uint8Array.from(this.code), gpr: this.gpr, rflags: this.rflags, window: this.window, forms: this.forms, undefinedFlags, undefinedAnywhere };
   }
 }

@@ -300,9 +300,14 @@ function shiftForms(): Form[] {
   for (const [op, base] of [['shld', 0xa4], ['shrd', 0xac]] as const) {
     for (const size of [16, 32, 64] as Size[]) for (const kind of KINDS) for (const count of ['imm8', 'cl'] as const) {
       const name = `${op} r/m${size}, r${size}, ${count} (${kind})`;
-      forms.push({ name, implicit: count === 'cl' ? [RCX] : [], emit: (b) => {
+      // A 16-bit operand shifted by 17-31 has an undefined result (SDM SHLD/SHRD), so 16-bit
+      // forms keep counts in 0..16 (plus high bits the CPU masks off) and set CL themselves.
+      const own = size === 16 && count === 'cl';
+      forms.push({ name, controlled: own, implicit: count === 'cl' ? [RCX] : [], emit: (b) => {
         const s = sizeBits(size); const o = operands(b, size, kind, false, true);
-        const imm = count === 'imm8' ? [b.rng.bool() ? b.rng.int(size + 1) : b.rng.int(256)] : [];
+        const small = () => b.rng.int(17) | (b.rng.bool() ? 0x20 * b.rng.int(8) : 0);
+        const imm = count === 'imm8' ? [size === 16 ? small() : b.rng.bool() ? b.rng.int(size + 1) : b.rng.int(256)] : [];
+        if (own) setRegPart(b, RCX, 8, BigInt(small()));
         b.modrm(name, { prefixes: s.prefixes, w: s.w, opcode: [0x0f, base + (count === 'cl' ? 1 : 0)], reg: o.reg, rm: o.rm, imm });
       } });
     }
