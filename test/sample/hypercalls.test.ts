@@ -89,6 +89,11 @@ describe('hypercalls of the sample host', () => {
     expect(results.get('cpl3 0x101')).toBe(EPERM);
   });
 
+  it('shows the guest an always-ready COM1, all-ones for unclaimed ports, and CR4 without VMXE', () => {
+    expect(run.guestConsole).toContain('io: lsr 0x60, unclaimed port 0xff\n');
+    expect(run.guestConsole).toContain('cr4: 0x20\n'); // PAE only: VMXE is host-owned and shadowed
+  });
+
   it('answers the KVM CPUID leaves and hides VMX', () => {
     expect(run.guestConsole).toContain('cpuid 0x40000000: eax 0x40000001 signature "KVMKVMKVM" edx 0x4d\n');
     expect(run.guestConsole).toContain('cpuid 0x40000001: eax 0x0\n');

@@ -3,6 +3,7 @@
  * buffers, hypercalls from compatibility mode and from CPL 3. Each result is one console
  * line "<case>: <RAX as 0x%016lx>" so test/sample/ can compare it with real KVM's.
  */
+#include "hc_platform.h"
 #include "kernel.h"
 #include "kvm_para.h"
 #include "lib.h"
@@ -77,12 +78,20 @@ static void cpuid_tests(void)
 	printk("cpuid 1: vmx %u hypervisor %u\n", (c >> 5) & 1, (c >> 31) & 1);
 }
 
+/* What the host's handle_io and CR4 read shadow show the guest. */
+static void platform_tests(void)
+{
+	printk("io: lsr 0x%x, unclaimed port 0x%x\n", inb(HC_PORT_COM1 + HC_UART_LSR), inb(0x80));
+	printk("cr4: 0x%lx\n", read_cr4());
+}
+
 void guest_main(void)
 {
 	unsigned i;
 	const unsigned long high = 0xabcd123400000000ul;
 
 	cpuid_tests();
+	platform_tests();
 
 	for (i = 0; i < ARRAY_SIZE(numbers); i++)
 		report("hc", numbers[i], kvm_hypercall4(numbers[i], 0x11, 0x22, 0x33, 0x44));
