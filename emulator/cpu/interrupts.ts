@@ -139,7 +139,7 @@ export function deliverEvent(cpu: Cpu, vector: number, errorCode: number | undef
   const withErr = kind === EventKind.Hardware && pushesErrorCode(vector);
   const frame = withErr ? 48 : 40;
   const base = sp - frame;
-  const oldRsp = cpu.mode64 ? (r[9] | 0) * TWO32 + r[8] : r[8];
+  const oldRspLo = r[8], oldRspHi = cpu.mode64 ? r[9] : 0;
   cpu.priv = newCpl === 3 ? 1 : 0;
   try {
     let o = 0;
@@ -147,7 +147,7 @@ export function deliverEvent(cpu: Cpu, vector: number, errorCode: number | undef
     cpu.write64(base + o, ((returnRip % TWO32) + TWO32) % TWO32, Math.floor(returnRip / TWO32) >>> 0);
     cpu.write64(base + o + 8, cs.selector, 0);
     cpu.write64(base + o + 16, rflags >>> 0, 0);
-    cpu.write64(base + o + 24, ((oldRsp % TWO32) + TWO32) % TWO32, Math.floor(oldRsp / TWO32) >>> 0);
+    cpu.write64(base + o + 24, oldRspLo, oldRspHi);
     cpu.write64(base + o + 32, ss.selector, 0);
   } finally { cpu.priv = saved; }
   // Commit: CS, SS (null with RPL = new CPL on a privilege change), RSP, RIP, RFLAGS.

@@ -69,12 +69,14 @@ export class DecodedInsn {
 /** 16-bit addressing forms (SDM Table 2-1): base and index register per ModRM.rm. */
 const BASE16 = [3, 3, 5, 5, 6, 7, 5, 3], INDEX16 = [6, 7, 6, 7, -1, -1, -1, -1];
 
-const enum ImmKind { None = 0, Ib = 1, Iw = 2, Iz = 3, Iv = 4, Jb = 5, Jz = 6, O = 7 }
+const enum ImmKind { None = 0, Ib = 1, Iw = 2, Iz = 3, Iv = 4, Jb = 5, Jz = 6, O = 7, Offset = 8 }
 /** Up to two immediate kinds per row, from its operand list (SDM A.2.1: I, J, O operands). */
 const IMM_KIND = new Int8Array(OPCODES.length * 2);
 for (const e of OPCODES) {
   let k = 0;
   for (const op of e.operands.split(',')) {
+    // Ap (far pointer): offset of the operand size, then a 16-bit selector (in imm2).
+    if (op === 'Ap') { IMM_KIND[(e.id << 1)] = ImmKind.Offset; IMM_KIND[(e.id << 1) + 1] = ImmKind.Iw; k = 2; continue; }
     const kind = op === 'Ib' ? ImmKind.Ib : op === 'Iw' ? ImmKind.Iw : op === 'Iz' ? ImmKind.Iz : op === 'Iv' ? ImmKind.Iv
       : op === 'Jb' ? ImmKind.Jb : op === 'Jz' ? ImmKind.Jz : op[0] === 'O' ? ImmKind.O : ImmKind.None;
     if (kind !== ImmKind.None) IMM_KIND[(e.id << 1) + k++] = kind;
@@ -267,6 +269,7 @@ export function decode(insn: DecodedInsn, bytes: Uint8Array, offset: number, ava
       case ImmKind.Iz: n = opsize === 2 ? 2 : 4; break;
       case ImmKind.Iv: n = opsize; break;
       case ImmKind.Jz: n = opsize === 2 && !mode64 ? 2 : 4; break;
+      case ImmKind.Offset: n = opsize === 2 ? 2 : 4; break;
       default: n = addrsize;
     }
     if (p + n > limit) return fail(insn, p + n, available);

@@ -131,6 +131,7 @@ one(0x90, 'pause', '', 'pause', { prefix: MandatoryPrefix.PF3 });
 for (let r = 1; r < 8; r++) one(0x90 + r, 'xchg', 'Zv,rAX', 'xchgZA');
 one(0x98, 'cbw', '', 'cbw'); // cwde/cdqe by operand size
 one(0x99, 'cwd', '', 'cwd'); // cdq/cqo
+one(0x9a, 'callf', 'Ap', 'callFarA', { flags: OpFlag.I64 });
 one(0x9c, 'pushf', '', 'pushf', { flags: OpFlag.D64 });
 one(0x9d, 'popf', '', 'popf', { flags: OpFlag.D64 });
 one(0x9e, 'sahf', '', 'sahf');
@@ -187,6 +188,7 @@ one(0xe6, 'out', 'Ib,AL', 'inOut');
 one(0xe7, 'out', 'Ib,eAX', 'inOut');
 one(0xe8, 'call', 'Jz', 'callNear', { flags: OpFlag.F64 });
 one(0xe9, 'jmp', 'Jz', 'jmpNear', { flags: OpFlag.F64 });
+one(0xea, 'jmpf', 'Ap', 'jmpFarA', { flags: OpFlag.I64 });
 one(0xeb, 'jmp', 'Jb', 'jmpNear', { flags: OpFlag.F64 });
 one(0xec, 'in', 'AL,DX', 'inOut');
 one(0xed, 'in', 'eAX,DX', 'inOut');

@@ -312,6 +312,21 @@ const callFarM: Handler = (c, i) => {
   push(c, s, ripLo(ret), ripHi(ret));
   farJump(c, sel, lo, hi, s, addr, d);
 };
+/** JMP/CALL ptr16:16/32 (EA/9A, not in 64-bit mode): offset in imm, selector in imm2. */
+const jmpFarA: Handler = (c, i) => {
+  const { addr, d } = farTarget(c, i.imm2);
+  farJump(c, i.imm2, i.imm >>> 0, 0, i.opsize, addr, d);
+};
+const callFarA: Handler = (c, i) => {
+  const s = i.opsize;
+  const { addr, d } = farTarget(c, i.imm2);
+  const cs = c.state.seg[Seg.CS].selector;
+  const ret = c.nextRip;
+  stackAddr(c, -2 * s);
+  push(c, s, cs, 0);
+  push(c, s, ripLo(ret), ripHi(ret));
+  farJump(c, i.imm2, i.imm >>> 0, 0, s, addr, d);
+};
 const loadFarPtr: Handler = (c, i) => {
   const { lo, hi, sel } = farPointer(c, i);
   const seg = i.opcode === 0xb2 ? Seg.SS : i.opcode === 0xb4 ? Seg.FS : Seg.GS;
@@ -321,5 +336,5 @@ const loadFarPtr: Handler = (c, i) => {
 
 export const CONTROL_HANDLERS: Record<string, Handler> = {
   jcc, jmpNear, callNear, jmpE, callE, retNear, loop, jrcxz, pushZ, popZ, pushI, pushE, popE, pushSeg, popSeg,
-  enter, leave, pushf, popf, flagOp, int3, intN, into, int1, retFar, iret, jmpFarM, callFarM, loadFarPtr,
+  enter, leave, pushf, popf, flagOp, int3, intN, into, int1, retFar, iret, jmpFarM, callFarM, jmpFarA, callFarA, loadFarPtr,
 };

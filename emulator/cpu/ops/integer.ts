@@ -498,7 +498,8 @@ const cmpxchg: Handler = (c, i) => {
     const v = c.getReg(s, i.reg);
     c.writeE(i, v, c.hi);
   } else {
-    c.writeE(i, d, dH); // written back on failure too (zero-extends a 32-bit register destination)
+    // Memory is written back with its own value; a register destination is left untouched.
+    if (i.mod !== 3) c.writeE(i, d, dH);
     c.setReg(s, 0, d, dH);
   }
 };
