@@ -146,7 +146,7 @@ function evaluate(expr: Uint8Array, ctx: ExpressionContext, initial?: bigint): L
         stack.push(ctx.addrIndex(r.ulebn()));
         break;
       case 0xa3: case 0xf3: r.bytesN(r.ulebn()); throw new Unavailable('optimized out (entry value)');
-      case 0xf2: case 0xa0: throw new Unavailable('optimized out (implicit pointer)');
+      case 0xf2: case 0xa0: throw new Unavailable('synthetic pointer');   // implicit_pointer: gdb's wording
       default: throw new Unavailable(`unsupported DWARF operation 0x${op.toString(16)}`);
     }
   }
