@@ -27,7 +27,12 @@ export function describeRflags(value: bigint): string {
 export type ValueParser = (text: string) => bigint;
 
 function scalar(name: string, value: bigint, set?: (v: bigint) => void, parse?: ValueParser, shown = hex(value)): VariableNode {
-  return { name, value: shown, numeric: value, memoryReference: value, assign: set && parse ? (text) => set(parse(text)) : undefined };
+  return { name, value: shown, numeric: value, assign: set && parse ? (text) => set(parse(text)) : undefined };
+}
+
+/** A register that may hold an address (GPRs, RIP): the memory view can open at its value. */
+function pointerRegister(name: string, value: bigint, set?: (v: bigint) => void, parse?: ValueParser): VariableNode {
+  return { ...scalar(name, value, set, parse), memoryReference: value };
 }
 
 function segmentNode(name: string, seg: Segment): VariableNode {
@@ -40,8 +45,8 @@ function segmentNode(name: string, seg: Segment): VariableNode {
 /** The CPU's own registers, writable. */
 export function liveRegisters(cpu: CpuState, parse: ValueParser): VariableNode[] {
   return [
-    ...GPR_NAMES.map((name, i) => scalar(name, cpu.gpr[i], (v) => { cpu.gpr[i] = BigInt.asUintN(64, v); }, parse)),
-    scalar('rip', cpu.rip, (v) => { cpu.rip = BigInt.asUintN(64, v); }, parse),
+    ...GPR_NAMES.map((name, i) => pointerRegister(name, cpu.gpr[i], (v) => { cpu.gpr[i] = BigInt.asUintN(64, v); }, parse)),
+    pointerRegister('rip', cpu.rip, (v) => { cpu.rip = BigInt.asUintN(64, v); }, parse),
     scalar('rflags', BigInt(cpu.getRflags()), (v) => cpu.setRflags(Number(v & 0xffffffffn)), parse, describeRflags(BigInt(cpu.getRflags()))),
     scalar('cr0', BigInt(cpu.cr0)), scalar('cr2', cpu.cr2), scalar('cr3', cpu.cr3), scalar('cr4', BigInt(cpu.cr4)),
     scalar('efer', BigInt(cpu.efer)),
@@ -63,7 +68,7 @@ const GUEST_SEGMENT_SELECTORS = [Field.GUEST_ES_SELECTOR, Field.GUEST_CS_SELECTO
 export function guestRegistersAtExit(d: Debuggee, parse: ValueParser): VariableNode[] {
   const exit = d.exit;
   const nodes: (VariableNode | undefined)[] = [];
-  if (exit) nodes.push(...GPR_NAMES.map((name, i) => (name === 'rsp' ? undefined : scalar(name, exit.guestGprs[i]))));
+  if (exit) nodes.push(...GPR_NAMES.map((name, i) => (name === 'rsp' ? undefined : pointerRegister(name, exit.guestGprs[i]))));
   nodes.push(
     vmcsScalar(d, 'rsp', Field.GUEST_RSP, parse),
     vmcsScalar(d, 'rip', Field.GUEST_RIP, parse),

@@ -453,7 +453,7 @@ export class HypercallDebugSession extends DebugSession {
     try {
       const v = live.variables.set(args.variablesReference, args.name, args.value);
       response.body = { value: v.value, type: v.type, variablesReference: v.variablesReference, memoryReference: v.memoryReference };
-      live.stack.invalidate();
+      live.stack.refreshLiveFrame();
       this.sendResponse(response);
     } catch (e) {
       this.fail(response, e);
@@ -525,7 +525,6 @@ export class HypercallDebugSession extends DebugSession {
       const written = live.debuggee.memory(side).write(address, data);
       if (written === 0 && data.length > 0) throw new Error(`Nothing could be written: ${side} address 0x${address.toString(16)} is not mapped.`);
       response.body = { bytesWritten: written };
-      live.stack.invalidate();
       this.sendResponse(response);
     } catch (e) {
       this.fail(response, e);

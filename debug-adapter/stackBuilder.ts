@@ -37,6 +37,12 @@ export class StackBuilder {
   /** Forget frames of the previous stop (their ids become invalid). */
   invalidate(): void { this.frames = []; }
 
+  /** After the user changed a register: the running side's frame 0 reads the CPU again (ids stay valid). */
+  refreshLiveFrame(): void {
+    const top = this.frames[0];
+    if (top?.regs && !this.debuggee.exitStopView && top.side === this.debuggee.side) top.regs = this.debuggee.liveRegisters();
+  }
+
   frame(id: number): FrameView | undefined { return this.frames.find((f) => f.id === id); }
 
   /** The stack of the current stop; computed once per stop. */

@@ -19,7 +19,13 @@ afterEach(async () => {
 
 describe('execution and inspection', () => {
   it('pauses a guest spinning in a tight loop within 100 ms', async () => {
-    await launchAndConfigure(dc, { guest: fixture('spin-guest'), host: HOST_ELF });
+    // Run until the guest's loop is reached, then let it spin.
+    const inGuest = dc.waitForEvent('stopped');
+    await launchAndConfigure(dc, { guest: fixture('spin-guest'), host: HOST_ELF }, () =>
+      dc.send('setInstructionBreakpoints', { breakpoints: [{ instructionReference: 'guest:0x100000' }] }));
+    await inGuest;
+    await dc.send('setInstructionBreakpoints', { breakpoints: [] });
+    await dc.continueRequest({ threadId: 1 });
     await new Promise((r) => setTimeout(r, 300));
     const started = performance.now();
     const stopped = await stopAfter(dc, () => dc.pauseRequest({ threadId: 1 }));
@@ -60,9 +66,9 @@ describe('execution and inspection', () => {
     const guestState = vmcs.find((v) => v.name === 'Guest state')!;
     const guestFields = (await dc.variablesRequest({ variablesReference: guestState.variablesReference })).body.variables;
     const dr7 = guestFields.find((v) => v.name === 'GUEST_DR7')!;
-    const written = await dc.setVariableRequest({ variablesReference: guestState.variablesReference, name: 'GUEST_DR7', value: '0x400' });
-    expect(written.body.value).toBe('0x400');
-    expect(dr7.value).not.toBe('0x400');
+    const written = await dc.setVariableRequest({ variablesReference: guestState.variablesReference, name: 'GUEST_DR7', value: '0x401' });
+    expect(written.body.value).toBe('0x401');
+    expect(dr7.value).toBe('0x400'); // the architectural reset value the host leaves
 
     // Memory of the guest frame below the exit label, through the guest's page tables.
     const guestFrame = frames[frames.findIndex((f) => f.name === 'VM exit: VMCALL') + 1];
