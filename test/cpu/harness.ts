@@ -52,6 +52,7 @@ export function makeMachine(code: number[] | Uint8Array = [], memSize = 4 << 20)
     0x00cff3000000ffffn, // 0x20 data DPL3
     0x00affb000000ffffn, // 0x28 code64 DPL3
   ];
+  mem.write64(GDT + 0x40, 0x00cf9b000000ffffn); // 0x40 code32 DPL0 (compatibility mode)
   gdt.forEach((d, k) => mem.write64(GDT + k * 8, d));
   // 0x30: 64-bit TSS (available, type 9) at TSS, limit 0x67.
   const lo = BigInt(0x67) | (BigInt(TSS & 0xffff) << 16n) | (BigInt((TSS >> 16) & 0xff) << 32n) | (0x89n << 40n);
@@ -72,7 +73,7 @@ export function makeMachine(code: number[] | Uint8Array = [], memSize = 4 << 20)
   state.cr4 = Cr4.PAE;
   state.cr3 = BigInt(PML4);
   state.efer = Efer.SCE | Efer.LME | Efer.LMA | Efer.NXE;
-  state.gdtr.base = BigInt(GDT); state.gdtr.limit = 0x3f;
+  state.gdtr.base = BigInt(GDT); state.gdtr.limit = 0x47;
   state.idtr.base = BigInt(IDT); state.idtr.limit = 256 * 16 - 1;
   seg(state.seg[Seg.CS], 0x08, 0xa09b);
   for (const s of [Seg.DS, Seg.ES, Seg.SS, Seg.FS, Seg.GS]) seg(state.seg[s], 0x10, 0xc093);
@@ -83,6 +84,14 @@ export function makeMachine(code: number[] | Uint8Array = [], memSize = 4 << 20)
   mem.bytes.set(code, CODE);
   const cpu = new Cpu(state, mem, bus);
   return { cpu, state, mem, bus };
+}
+
+/** Write a 64-bit IDT gate (SDM Figure 6-8): type 0xE interrupt / 0xF trap, DPL, IST. */
+export function setGate(mem: PhysicalMemory, vector: number, handler: number, o: { type?: number; dpl?: number; ist?: number; present?: boolean } = {}): void {
+  const attrs = BigInt((o.present === false ? 0 : 0x80) | ((o.dpl ?? 0) << 5) | (o.type ?? 0xe));
+  const g0 = BigInt(handler & 0xffff) | (0x08n << 16n) | (BigInt(o.ist ?? 0) << 32n) | (attrs << 40n) | (BigInt((handler >>> 16) & 0xffff) << 48n);
+  mem.write64(IDT + vector * 16, g0);
+  mem.write64(IDT + vector * 16 + 8, BigInt(Math.floor(handler / 2 ** 32)));
 }
 
 /** Step until RIP reaches `end` (or `max` steps); returns the number of steps. */
