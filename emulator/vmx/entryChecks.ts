@@ -20,6 +20,12 @@ export function isCanonical(a: bigint): boolean {
 }
 
 function physOk(a: bigint): boolean { return (a & PHYS_ADDR_RESERVED) === 0n; }
+/** A field holding a linear address is canonical (bits 63:47 of its high dword all equal). */
+function canonical(vmcs: Vmcs, f: Field): boolean {
+  const top = vmcs.high(f) >>> 15;
+  return top === 0 || top === 0x1ffff;
+}
+function physFieldOk(vmcs: Vmcs, f: Field): boolean { return vmcs.high(f) >>> (MAXPHYADDR - 32) === 0; }
 function pageAligned(a: bigint): boolean { return (a & 0xfffn) === 0n && physOk(a); }
 
 function ctlError(name: string, value: number, caps: ControlCaps): string | undefined {
@@ -91,6 +97,9 @@ export function checkControls(vmcs: Vmcs): string | undefined {
   return msrAreaError('VM-entry MSR-load address', vmcs.get(Field.VM_ENTRY_MSR_LOAD_ADDR), vmcs.get32(Field.VM_ENTRY_MSR_LOAD_COUNT));
 }
 
+/** Exceptions that push an error code (vol. 3A 6.13); #CP (21) is not implemented. */
+const ERROR_CODE_VECTORS = new Set([8, 10, 11, 12, 13, 14, 17]);
+
 /** 27.2.1.3: the VM-entry interruption-information field and its companions. */
 function injectionError(vmcs: Vmcs): string | undefined {
   const info = vmcs.get32(Field.VM_ENTRY_INTR_INFO);
@@ -100,7 +109,7 @@ function injectionError(vmcs: Vmcs): string | undefined {
   if (type === 1 || type === EventType.OTHER_EVENT) return `VM-entry interruption type ${type} is reserved or unsupported`;
   if (type === EventType.NMI && vector !== 2) return `VM-entry NMI injection with vector ${vector} (must be 2)`;
   if (type === EventType.HARDWARE_EXCEPTION && vector > 31) return `VM-entry hardware exception vector ${vector} is above 31`;
-  const needsCode = type === EventType.HARDWARE_EXCEPTION && [8, 10, 11, 12, 13, 14, 17].includes(vector);
+  const needsCode = type === EventType.HARDWARE_EXCEPTION && ERROR_CODE_VECTORS.has(vector);
   if (((info & IntrInfo.ERROR_CODE) !== 0) !== needsCode) {
     return `VM-entry "deliver error code" is ${needsCode ? 0 : 1} for ${type === EventType.HARDWARE_EXCEPTION ? `exception ${vector}` : `event type ${type}`}`;
   }
@@ -131,6 +140,12 @@ function fixedError(name: string, value: bigint, fixed0: number, fixed1: number)
   return undefined;
 }
 
+const HOST_SELECTORS: ReadonlyArray<[string, Field]> = [['ES', Field.HOST_ES_SELECTOR], ['CS', Field.HOST_CS_SELECTOR],
+  ['SS', Field.HOST_SS_SELECTOR], ['DS', Field.HOST_DS_SELECTOR], ['FS', Field.HOST_FS_SELECTOR], ['GS', Field.HOST_GS_SELECTOR],
+  ['TR', Field.HOST_TR_SELECTOR]];
+const HOST_BASES: ReadonlyArray<[string, Field]> = [['FS', Field.HOST_FS_BASE], ['GS', Field.HOST_GS_BASE],
+  ['GDTR', Field.HOST_GDTR_BASE], ['IDTR', Field.HOST_IDTR_BASE], ['TR', Field.HOST_TR_BASE]];
+
 /** 27.2.2-27.2.4: host-state area. `inIa32e` is the processor's IA32_EFER.LMA at the time of VM entry. */
 export function checkHostState(vmcs: Vmcs, inIa32e: boolean): string | undefined {
   const exit = vmcs.get32(Field.VM_EXIT_CONTROLS);
@@ -140,9 +155,9 @@ export function checkHostState(vmcs: Vmcs, inIa32e: boolean): string | undefined
   const e = fixedError('host CR0', vmcs.get(Field.HOST_CR0), CR0_FIXED0, CR0_FIXED1)
     ?? fixedError('host CR4', cr4, CR4_FIXED0, CR4_FIXED1);
   if (e) return e;
-  if (!physOk(vmcs.get(Field.HOST_CR3))) return `host CR3 sets bits beyond the physical-address width (${MAXPHYADDR})`;
-  if (!isCanonical(vmcs.get(Field.HOST_SYSENTER_ESP))) return 'host IA32_SYSENTER_ESP is not canonical';
-  if (!isCanonical(vmcs.get(Field.HOST_SYSENTER_EIP))) return 'host IA32_SYSENTER_EIP is not canonical';
+  if (!physFieldOk(vmcs, Field.HOST_CR3)) return `host CR3 sets bits beyond the physical-address width (${MAXPHYADDR})`;
+  if (!canonical(vmcs, Field.HOST_SYSENTER_ESP)) return 'host IA32_SYSENTER_ESP is not canonical';
+  if (!canonical(vmcs, Field.HOST_SYSENTER_EIP)) return 'host IA32_SYSENTER_EIP is not canonical';
   if ((exit & ExitCtl.LOAD_PAT) !== 0 && patError(vmcs.get(Field.HOST_IA32_PAT))) return 'host IA32_PAT has an invalid memory type';
   if ((exit & ExitCtl.LOAD_EFER) !== 0) {
     const efer = vmcs.get(Field.HOST_IA32_EFER);
@@ -151,17 +166,13 @@ export function checkHostState(vmcs: Vmcs, inIa32e: boolean): string | undefined
     if (((efer & BigInt(Efer.LME)) !== 0n) !== hass) return 'host IA32_EFER.LME differs from "host address-space size"';
   }
   // 27.2.3 selectors and bases
-  const selectors: Array<[string, Field]> = [['ES', Field.HOST_ES_SELECTOR], ['CS', Field.HOST_CS_SELECTOR], ['SS', Field.HOST_SS_SELECTOR],
-    ['DS', Field.HOST_DS_SELECTOR], ['FS', Field.HOST_FS_SELECTOR], ['GS', Field.HOST_GS_SELECTOR], ['TR', Field.HOST_TR_SELECTOR]];
-  for (const [name, f] of selectors) {
+  for (const [name, f] of HOST_SELECTORS) {
     if ((vmcs.get32(f) & 7) !== 0) return `host ${name} selector 0x${vmcs.get32(f).toString(16)} has RPL or TI set`;
   }
   if (vmcs.get32(Field.HOST_CS_SELECTOR) === 0) return 'host CS selector is 0';
   if (vmcs.get32(Field.HOST_TR_SELECTOR) === 0) return 'host TR selector is 0';
   if (!hass && vmcs.get32(Field.HOST_SS_SELECTOR) === 0) return 'host SS selector is 0 with "host address-space size" 0';
-  const bases: Array<[string, Field]> = [['FS', Field.HOST_FS_BASE], ['GS', Field.HOST_GS_BASE], ['GDTR', Field.HOST_GDTR_BASE],
-    ['IDTR', Field.HOST_IDTR_BASE], ['TR', Field.HOST_TR_BASE]];
-  for (const [name, f] of bases) if (!isCanonical(vmcs.get(f))) return `host ${name} base is not canonical`;
+  for (const [name, f] of HOST_BASES) if (!canonical(vmcs, f)) return `host ${name} base is not canonical`;
   // 27.2.4 address-space size
   const ia32eGuest = (entry & EntryCtl.IA32E_MODE_GUEST) !== 0;
   if (!inIa32e && (ia32eGuest || hass)) return 'outside IA-32e mode, "IA-32e mode guest" and "host address-space size" must be 0';
@@ -202,13 +213,13 @@ function guestRegisterError(vmcs: Vmcs): string | undefined {
   const pg = (cr0 & BigInt(Cr0.PG)) !== 0n;
   if ((entry & EntryCtl.LOAD_DEBUG_CONTROLS) !== 0) {
     if ((vmcs.get(Field.GUEST_IA32_DEBUGCTL) & ~0x7fc3n) !== 0n) return 'guest IA32_DEBUGCTL sets reserved bits';
-    if ((vmcs.get(Field.GUEST_DR7) >> 32n) !== 0n) return 'guest DR7 bits 63:32 are set';
+    if (vmcs.high(Field.GUEST_DR7) !== 0) return 'guest DR7 bits 63:32 are set';
   }
   if (ia32e && (!pg || (cr4 & BigInt(Cr4.PAE)) === 0n)) return '"IA-32e mode guest" is 1 but guest CR0.PG or CR4.PAE is 0';
   if (!ia32e && (cr4 & BigInt(Cr4.PCIDE)) !== 0n) return 'guest CR4.PCIDE is 1 outside IA-32e mode';
-  if (!physOk(vmcs.get(Field.GUEST_CR3))) return `guest CR3 sets bits beyond the physical-address width (${MAXPHYADDR})`;
-  if (!isCanonical(vmcs.get(Field.GUEST_SYSENTER_ESP))) return 'guest IA32_SYSENTER_ESP is not canonical';
-  if (!isCanonical(vmcs.get(Field.GUEST_SYSENTER_EIP))) return 'guest IA32_SYSENTER_EIP is not canonical';
+  if (!physFieldOk(vmcs, Field.GUEST_CR3)) return `guest CR3 sets bits beyond the physical-address width (${MAXPHYADDR})`;
+  if (!canonical(vmcs, Field.GUEST_SYSENTER_ESP)) return 'guest IA32_SYSENTER_ESP is not canonical';
+  if (!canonical(vmcs, Field.GUEST_SYSENTER_EIP)) return 'guest IA32_SYSENTER_EIP is not canonical';
   if ((entry & EntryCtl.LOAD_PAT) !== 0 && patError(vmcs.get(Field.GUEST_IA32_PAT))) return 'guest IA32_PAT has an invalid memory type';
   if ((entry & EntryCtl.LOAD_EFER) !== 0) {
     const efer = vmcs.get(Field.GUEST_IA32_EFER);
@@ -217,8 +228,8 @@ function guestRegisterError(vmcs: Vmcs): string | undefined {
     if (pg && ((efer & BigInt(Efer.LME)) !== 0n) !== ia32e) return 'guest IA32_EFER.LME differs from "IA-32e mode guest" with CR0.PG = 1';
   }
   // 27.3.1.3
-  if (!isCanonical(vmcs.get(Field.GUEST_GDTR_BASE))) return 'guest GDTR base is not canonical';
-  if (!isCanonical(vmcs.get(Field.GUEST_IDTR_BASE))) return 'guest IDTR base is not canonical';
+  if (!canonical(vmcs, Field.GUEST_GDTR_BASE)) return 'guest GDTR base is not canonical';
+  if (!canonical(vmcs, Field.GUEST_IDTR_BASE)) return 'guest IDTR base is not canonical';
   if ((vmcs.get32(Field.GUEST_GDTR_LIMIT) >>> 16) !== 0) return 'guest GDTR limit bits 31:16 are set';
   if ((vmcs.get32(Field.GUEST_IDTR_LIMIT) >>> 16) !== 0) return 'guest IDTR limit bits 31:16 are set';
   // 27.3.1.4
@@ -282,7 +293,7 @@ function guestSegmentError(vmcs: Vmcs): string | undefined {
   if (!v86) {
     // CS
     const csType = cs.ar & 0xf;
-    if (![9, 11, 13, 15].includes(csType)) return `guest CS type ${csType} is not an accessed code segment`;
+    if ((csType & 9) !== 9) return `guest CS type ${csType} is not an accessed code segment`;
     if ((cs.ar & 0x10) === 0) return 'guest CS is not a code/data segment (S = 0)';
     const dpl = (s: GuestSeg): number => (s.ar >> 5) & 3;
     if ((csType === 9 || csType === 11) && dpl(cs) !== dpl(ss)) return 'guest CS.DPL differs from SS.DPL for a non-conforming CS';

@@ -53,7 +53,7 @@ export function vmexit(vmx: Vmx, reason: number, qualification: bigint, details:
 export function vmentryFailure(vmx: Vmx, reason: number, qualification: bigint, message: string): never {
   const vmcs = vmx.current!;
   const full = (reason | EXIT_REASON_FAILED_VMENTRY) >>> 0;
-  vmcs.set(Field.VM_EXIT_REASON, BigInt(full));
+  vmcs.set32(Field.VM_EXIT_REASON, full);
   vmcs.set(Field.EXIT_QUALIFICATION, qualification);
   const state = vmx.cpu.state;
   const info: VmExitInfo = {
@@ -67,28 +67,28 @@ export function vmentryFailure(vmx: Vmx, reason: number, qualification: bigint, 
 }
 
 function writeExitInformation(vmcs: Vmcs, reason: number, qualification: bigint, d: ExitDetails): void {
-  vmcs.set(Field.VM_EXIT_REASON, BigInt(reason >>> 0));
+  vmcs.set32(Field.VM_EXIT_REASON, reason >>> 0);
   vmcs.set(Field.EXIT_QUALIFICATION, qualification);
   vmcs.set(Field.GUEST_LINEAR_ADDRESS, d.guestLinear ?? 0n);
   vmcs.set(Field.GUEST_PHYSICAL_ADDRESS, d.guestPhysical ?? 0n);
-  vmcs.set(Field.VM_EXIT_INSTRUCTION_LEN, BigInt(d.instructionLength ?? 0));
-  vmcs.set(Field.VMX_INSTRUCTION_INFO, BigInt((d.instructionInfo ?? 0) >>> 0));
-  vmcs.set(Field.VM_EXIT_INTR_INFO, BigInt((d.intrInfo ?? 0) >>> 0));
-  vmcs.set(Field.VM_EXIT_INTR_ERROR_CODE, BigInt((d.intrErrorCode ?? 0) >>> 0));
+  vmcs.set32(Field.VM_EXIT_INSTRUCTION_LEN, d.instructionLength ?? 0);
+  vmcs.set32(Field.VMX_INSTRUCTION_INFO, (d.instructionInfo ?? 0) >>> 0);
+  vmcs.set32(Field.VM_EXIT_INTR_INFO, (d.intrInfo ?? 0) >>> 0);
+  vmcs.set32(Field.VM_EXIT_INTR_ERROR_CODE, (d.intrErrorCode ?? 0) >>> 0);
   // No event is ever being delivered through the IDT when this CPU exits (28.2.3).
-  vmcs.set(Field.IDT_VECTORING_INFO, 0n);
-  vmcs.set(Field.IDT_VECTORING_ERROR_CODE, 0n);
+  vmcs.set32(Field.IDT_VECTORING_INFO, 0);
+  vmcs.set32(Field.IDT_VECTORING_ERROR_CODE, 0);
   // 28.2: every VM exit clears the valid bit of the VM-entry interruption-information field.
-  vmcs.set(Field.VM_ENTRY_INTR_INFO, vmcs.get(Field.VM_ENTRY_INTR_INFO) & ~BigInt(IntrInfo.VALID));
+  vmcs.set32(Field.VM_ENTRY_INTR_INFO, (vmcs.get32(Field.VM_ENTRY_INTR_INFO) & ~IntrInfo.VALID) >>> 0);
 }
 
 /** 28.3: guest-state area from the processor. */
 function saveGuestState(vmx: Vmx, vmcs: Vmcs, reason: number): void {
   const s = vmx.cpu.state;
   const c = vmx.controls!;
-  vmcs.set(Field.GUEST_CR0, BigInt(s.cr0 >>> 0));
+  vmcs.set32(Field.GUEST_CR0, s.cr0 >>> 0);
   vmcs.set(Field.GUEST_CR3, s.cr3);
-  vmcs.set(Field.GUEST_CR4, BigInt(s.cr4 >>> 0));
+  vmcs.set32(Field.GUEST_CR4, s.cr4 >>> 0);
   if ((c.exit & ExitCtl.SAVE_DEBUG_CONTROLS) !== 0) {
     vmcs.set(Field.GUEST_DR7, s.dr[7]);
     vmcs.set(Field.GUEST_IA32_DEBUGCTL, s.msr.get(Msr.IA32_DEBUGCTL) ?? 0n);
@@ -97,30 +97,30 @@ function saveGuestState(vmx: Vmx, vmcs: Vmcs, reason: number): void {
   vmcs.set(Field.GUEST_SYSENTER_ESP, s.msr.get(Msr.IA32_SYSENTER_ESP) ?? 0n);
   vmcs.set(Field.GUEST_SYSENTER_EIP, s.msr.get(Msr.IA32_SYSENTER_EIP) ?? 0n);
   if ((c.exit & ExitCtl.SAVE_PAT) !== 0) vmcs.set(Field.GUEST_IA32_PAT, s.msr.get(Msr.IA32_PAT) ?? 0x0007040600070406n);
-  if ((c.exit & ExitCtl.SAVE_EFER) !== 0) vmcs.set(Field.GUEST_IA32_EFER, BigInt(s.efer));
+  if ((c.exit & ExitCtl.SAVE_EFER) !== 0) vmcs.set32(Field.GUEST_IA32_EFER, s.efer);
   // IA32_VMX_MISC[5]: the "IA-32e mode guest" entry control follows EFER.LMA.
   const entry = vmcs.get32(Field.VM_ENTRY_CONTROLS);
-  vmcs.set(Field.VM_ENTRY_CONTROLS, BigInt(s.longMode ? entry | EntryCtl.IA32E_MODE_GUEST : entry & ~EntryCtl.IA32E_MODE_GUEST));
+  vmcs.set32(Field.VM_ENTRY_CONTROLS, (s.longMode ? entry | EntryCtl.IA32E_MODE_GUEST : entry & ~EntryCtl.IA32E_MODE_GUEST) >>> 0);
   SEG_FIELDS.forEach((seg, i) => {
     const r = s.seg[seg];
-    vmcs.set(Field.GUEST_ES_SELECTOR + 2 * i, BigInt(r.selector));
+    vmcs.set32(Field.GUEST_ES_SELECTOR + 2 * i, r.selector);
     vmcs.set(Field.GUEST_ES_BASE + 2 * i, r.base);
-    vmcs.set(Field.GUEST_ES_LIMIT + 2 * i, BigInt(r.limit >>> 0));
-    vmcs.set(Field.GUEST_ES_AR + 2 * i, BigInt(r.attrs & 0x1f0ff));
+    vmcs.set32(Field.GUEST_ES_LIMIT + 2 * i, r.limit >>> 0);
+    vmcs.set32(Field.GUEST_ES_AR + 2 * i, r.attrs & 0x1f0ff);
   });
   vmcs.set(Field.GUEST_GDTR_BASE, s.gdtr.base);
-  vmcs.set(Field.GUEST_GDTR_LIMIT, BigInt(s.gdtr.limit));
+  vmcs.set32(Field.GUEST_GDTR_LIMIT, s.gdtr.limit);
   vmcs.set(Field.GUEST_IDTR_BASE, s.idtr.base);
-  vmcs.set(Field.GUEST_IDTR_LIMIT, BigInt(s.idtr.limit));
+  vmcs.set32(Field.GUEST_IDTR_LIMIT, s.idtr.limit);
   vmcs.set(Field.GUEST_RIP, s.rip);
   vmcs.set(Field.GUEST_RSP, s.gpr[4]);
-  vmcs.set(Field.GUEST_RFLAGS, BigInt(s.getRflags()));
-  vmcs.set(Field.GUEST_PENDING_DBG_EXCEPTIONS, 0n);
+  vmcs.set32(Field.GUEST_RFLAGS, s.getRflags());
+  vmcs.set32(Field.GUEST_PENDING_DBG_EXCEPTIONS, 0);
   // Blocking by STI needs IF = 1 (27.3.1.5); with IF = 0 the only possible shadow is MOV SS.
   const shadow = s.interruptShadow > 0 ? ((s.getRflags() & Flag.IF) !== 0 ? Interruptibility.STI : Interruptibility.MOV_SS) : 0;
   const nmiBlocked = vmcs.get32(Field.GUEST_INTERRUPTIBILITY) & Interruptibility.NMI;
-  vmcs.set(Field.GUEST_INTERRUPTIBILITY, BigInt(shadow | nmiBlocked));
-  vmcs.set(Field.GUEST_ACTIVITY_STATE, BigInt(s.halted ? Activity.HLT : Activity.ACTIVE));
+  vmcs.set32(Field.GUEST_INTERRUPTIBILITY, shadow | nmiBlocked);
+  vmcs.set32(Field.GUEST_ACTIVITY_STATE, s.halted ? Activity.HLT : Activity.ACTIVE);
   if ((c.exit & ExitCtl.SAVE_PREEMPTION_TIMER) !== 0) {
     vmcs.set(Field.VMX_PREEMPTION_TIMER_VALUE, reason === 52 ? 0n : remainingTimer(vmx, vmcs));
   }

@@ -129,8 +129,9 @@ const NAMED: Array<[number, string]> = [
 export const VMCS_FIELDS: readonly FieldInfo[] = NAMED.map(([encoding, name]) =>
   ({ encoding, name, group: fieldGroup(encoding), width: fieldWidth(encoding) }));
 
-/** Storage slot of each full-access encoding. */
-export const FIELD_SLOT = new Map<number, number>(VMCS_FIELDS.map((f, i) => [f.encoding, i]));
+/** Storage slot of each full-access encoding, indexed by encoding bits 14:1 (-1: not implemented). */
+export const FIELD_SLOT = new Int16Array(1 << 14).fill(-1);
+VMCS_FIELDS.forEach((f, i) => { FIELD_SLOT[f.encoding >> 1] = i; });
 
 /** Highest index (bits 9:1) of any implemented encoding, reported in IA32_VMX_VMCS_ENUM (A.9). */
 export const HIGHEST_FIELD_INDEX = Math.max(...VMCS_FIELDS.map(f => (f.encoding >> 1) & 0x1ff));

@@ -111,7 +111,7 @@ export class Vmx implements VmxUnit {
     return {
       inVmxOperation: this.inVmxOperation, nonRoot: this.nonRoot, vmxonPointer: this.vmxonPointer,
       currentVmcs: this.current?.address,
-      regions: [...this.regions.values()].map(r => ({ address: r.address, launchState: r.launchState, values: [...r.values] })),
+      regions: [...this.regions.values()].map(r => ({ address: r.address, launchState: r.launchState, values: r.values() })),
       timerStartTsc: this.timerStartTsc, timerDeadline: this.preemptionTimerDeadline,
     };
   }
@@ -124,7 +124,7 @@ export class Vmx implements VmxUnit {
     for (const r of s.regions) {
       const vmcs = new Vmcs(r.address);
       vmcs.launchState = r.launchState;
-      vmcs.values.set(r.values);
+      vmcs.restoreValues(r.values);
       this.regions.set(r.address, vmcs);
     }
     this.current = s.currentVmcs === undefined ? undefined : this.regions.get(s.currentVmcs);

@@ -110,7 +110,7 @@ describe('VMfailValid(7): invalid control fields (27.2.1)', () => {
 describe('VMfailValid(8): invalid host state (27.2.2-27.2.4)', () => {
   const cases: Array<[string, Tweak]> = [
     ['CR0.NE clear', [[Field.HOST_CR0, CR0_PG_PROTECTED & ~0x20]]],
-    ['CR4.VMXE clear', [[Field.HOST_CR4, 0x20]], /guest CR4 .*fixed to 1/],
+    ['CR4.VMXE clear', [[Field.HOST_CR4, 0x20]]],
     ['CR4.PAE clear with 64-bit host', [[Field.HOST_CR4, 0x2000]]],
     ['CR3 beyond MAXPHYADDR', [[Field.HOST_CR3, 1n << 45n]]],
     ['SS selector with RPL 3', [[Field.HOST_SS_SELECTOR, 0x13]]],
@@ -118,7 +118,7 @@ describe('VMfailValid(8): invalid host state (27.2.2-27.2.4)', () => {
     ['TR selector 0', [[Field.HOST_TR_SELECTOR, 0]]],
     ['CS selector 0', [[Field.HOST_CS_SELECTOR, 0]]],
     ['non-canonical GS base', [[Field.HOST_GS_BASE, 0x0000_8000_0000_0000n]]],
-    ['non-canonical RIP', [[Field.HOST_RIP, 0x1234_0000_0000_0000n]], /guest RIP is not canonical/],
+    ['non-canonical RIP', [[Field.HOST_RIP, 0x1234_0000_0000_0000n]]],
     ['32-bit host while in IA-32e mode', [[Field.VM_EXIT_CONTROLS, 0x00036dfb], [Field.VM_ENTRY_CONTROLS, 0x11fb]]],
     ['EFER.LMA clear with "load IA32_EFER"', [[Field.HOST_IA32_EFER, 0x101]]],
     ['invalid PAT memory type with "load IA32_PAT"', [[Field.VM_EXIT_CONTROLS, 0x00036dfb | (1 << 9) | (1 << 19)], [Field.HOST_IA32_PAT, 0x02]]],
