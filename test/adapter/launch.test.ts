@@ -86,8 +86,8 @@ describe('launch configuration', () => {
     const initialized = dc.waitForEvent('initialized');
     await launch({ guest: 'idle-guest.elf', host, cwd: scratchDir(), stopOnEntry: true });
     await initialized;
+    const stopped = dc.waitForEvent('stopped');
     await dc.configurationDoneRequest();
-    const stopped = await dc.waitForEvent('stopped');
-    expect(stopped.body.reason).toBe('entry');
+    expect((await stopped).body.reason).toBe('entry');
   });
 });
