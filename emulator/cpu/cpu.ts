@@ -18,6 +18,7 @@ import { readMsr, writeMsr } from './msr';
 
 const TLB_SIZE = 1024;
 const DECODE_CACHE = 8192;
+const RIP_CACHE = 4096;
 const TWO32 = 4294967296;
 const CANON = 140737488355328; // 2^47
 const TWO64 = 1n << 64n;
@@ -60,6 +61,8 @@ export class Cpu {
   shutdownCause: { vector: number; errorCode?: number; rip: bigint } | undefined = undefined;
 
   private ripBig = -1n;
+  private readonly ripCacheNum = new Float64Array(RIP_CACHE).fill(NaN);
+  private readonly ripCacheBig: bigint[] = new Array<bigint>(RIP_CACHE).fill(0n);
   private ripNum = 0;
   private readonly mem: Uint8Array;
   private readonly view: DataView;
@@ -162,7 +165,15 @@ export class Cpu {
 
   /** Set state.rip to `n` (a canonical linear address as a signed number). */
   commitRip(n: number): void {
-    const big = n >= 0 ? BigInt(n) : BigInt(n) + TWO64;
+    // Loops revisit the same RIPs: reuse their bigint instead of allocating one per instruction.
+    const slot = n & (RIP_CACHE - 1);
+    let big: bigint;
+    if (this.ripCacheNum[slot] === n) big = this.ripCacheBig[slot];
+    else {
+      big = n >= 0 ? BigInt(n) : BigInt(n) + TWO64;
+      this.ripCacheNum[slot] = n;
+      this.ripCacheBig[slot] = big;
+    }
     this.state.rip = big;
     this.ripBig = big;
     this.ripNum = n;

@@ -68,6 +68,12 @@ export interface VmxUnit {
   translateGuestPhysical(gpa: bigint, access: 'read' | 'write' | 'execute', linear: bigint | undefined, pagingStructure: boolean): number;
   /** Called before each instruction in non-root operation (VMX-preemption timer, SDM 25.5.1). */
   beforeInstruction(): void;
+  /**
+   * The event whose delivery through the IDT was in progress when the current fault or VM exit
+   * arose (type per SDM 25.8.3), set by the interpreter while it delivers an event and cleared
+   * after; a VM exit reports it as IDT-vectoring information (SDM 28.2.4) and clears it.
+   */
+  eventDelivery: { vector: number; type: number; errorCode: number | undefined } | undefined;
   /** RDMSR of the IA32_VMX_* capability MSRs (0x480-0x491); undefined for any other MSR. */
   readCapabilityMsr(msr: number): bigint | undefined;
 }

@@ -202,6 +202,7 @@ export function decode(insn: DecodedInsn, bytes: Uint8Array, offset: number, ava
   if (f & OpFlag.ModIgnored) { mod = 3; insn.mod = 3; }
   if (mode64 ? (f & OpFlag.I64) : (f & OpFlag.O64)) return invalid(insn, p);
   if ((insn.prefixes & Prefix.Lock) && (!(f & OpFlag.Lockable) || mod === 3)) return invalid(insn, p); // #UD (SDM LOCK)
+  if ((f & OpFlag.NoPrefix) && (insn.prefixes & (Prefix.OpSize | Prefix.Rep | Prefix.Repne))) return invalid(insn, p);
 
   // Operand and address size (SDM 3.6, Table 3-4; 64-bit: 2.2.1.2).
   const opsizePrefix = (insn.prefixes & Prefix.OpSize) !== 0 && entry.prefix !== MandatoryPrefix.P66;

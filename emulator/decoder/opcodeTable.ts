@@ -37,6 +37,8 @@ export const enum OpFlag {
   Rep = 1 << 8,
   /** ModRM.mod is ignored and r/m always names a register (MOV to/from CR/DR, SDM vol. 2 MOV). */
   ModIgnored = 1 << 9,
+  /** "NP" in the SDM opcode column: a 66/F2/F3 prefix makes the encoding invalid. */
+  NoPrefix = 1 << 10,
 }
 
 export interface OpcodeEntry {
@@ -224,12 +226,12 @@ two(0x01, 'lidt', 'M', 'descTable', { ext: 3, flags: OpFlag.MemOnly });
 two(0x01, 'smsw', 'Ew', 'smsw', { ext: 4 });
 two(0x01, 'lmsw', 'Ew', 'lmsw', { ext: 6 });
 two(0x01, 'invlpg', 'M', 'invlpg', { ext: 7, flags: OpFlag.MemOnly });
-two(0x01, 'vmcall', '', 'vmcall', { ext: 0, rm: 1 });
-two(0x01, 'vmlaunch', '', 'vmlaunch', { ext: 0, rm: 2 });
-two(0x01, 'vmresume', '', 'vmresume', { ext: 0, rm: 3 });
-two(0x01, 'vmxoff', '', 'vmxoff', { ext: 0, rm: 4 });
-two(0x01, 'clac', '', 'clacStac', { ext: 1, rm: 2 });
-two(0x01, 'stac', '', 'clacStac', { ext: 1, rm: 3 });
+two(0x01, 'vmcall', '', 'vmcall', { ext: 0, rm: 1, flags: OpFlag.NoPrefix });
+two(0x01, 'vmlaunch', '', 'vmlaunch', { ext: 0, rm: 2, flags: OpFlag.NoPrefix });
+two(0x01, 'vmresume', '', 'vmresume', { ext: 0, rm: 3, flags: OpFlag.NoPrefix });
+two(0x01, 'vmxoff', '', 'vmxoff', { ext: 0, rm: 4, flags: OpFlag.NoPrefix });
+two(0x01, 'clac', '', 'clacStac', { ext: 1, rm: 2, flags: OpFlag.NoPrefix });
+two(0x01, 'stac', '', 'clacStac', { ext: 1, rm: 3, flags: OpFlag.NoPrefix });
 two(0x01, 'swapgs', '', 'swapgs', { ext: 7, rm: 0, flags: OpFlag.O64 });
 two(0x01, 'rdtscp', '', 'rdtscp', { ext: 7, rm: 1 });
 two(0x05, 'syscall', '', 'syscall');
@@ -249,8 +251,8 @@ two(0x31, 'rdtsc', '', 'rdtsc');
 two(0x32, 'rdmsr', '', 'rdmsr');
 two(0x33, 'rdpmc', '', 'rdpmc');
 CC.forEach((c, i) => two(0x40 + i, 'cmov' + c, 'Gv,Ev', 'cmov'));
-two(0x78, 'vmread', 'Ey,Gy', 'vmread', { flags: OpFlag.F64 });
-two(0x79, 'vmwrite', 'Gy,Ey', 'vmwrite', { flags: OpFlag.F64 });
+two(0x78, 'vmread', 'Ey,Gy', 'vmread', { flags: OpFlag.F64 | OpFlag.NoPrefix });
+two(0x79, 'vmwrite', 'Gy,Ey', 'vmwrite', { flags: OpFlag.F64 | OpFlag.NoPrefix });
 CC.forEach((c, i) => two(0x80 + i, 'j' + c, 'Jz', 'jcc', { flags: OpFlag.F64 }));
 CC.forEach((c, i) => two(0x90 + i, 'set' + c, 'Eb', 'setcc'));
 two(0xa0, 'push', 'FS', 'pushSeg', { flags: OpFlag.D64 });
@@ -265,9 +267,9 @@ two(0xab, 'bts', 'Ev,Gv', 'btG', { flags: lk });
 two(0xac, 'shrd', 'Ev,Gv,Ib', 'shxd');
 two(0xad, 'shrd', 'Ev,Gv,CL', 'shxd');
 two(0xae, 'clflush', 'Mb', 'nopE', { ext: 7, flags: OpFlag.MemOnly });
-two(0xae, 'lfence', '', 'nop90', { ext: 5, rm: 0 });
-two(0xae, 'mfence', '', 'nop90', { ext: 6, rm: 0 });
-two(0xae, 'sfence', '', 'nop90', { ext: 7, rm: 0 });
+two(0xae, 'lfence', '', 'nop90', { ext: 5, rm: 0, flags: OpFlag.NoPrefix });
+two(0xae, 'mfence', '', 'nop90', { ext: 6, rm: 0, flags: OpFlag.NoPrefix });
+two(0xae, 'sfence', '', 'nop90', { ext: 7, rm: 0, flags: OpFlag.NoPrefix });
 two(0xaf, 'imul', 'Gv,Ev', 'imul2');
 two(0xb0, 'cmpxchg', 'Eb,Gb', 'cmpxchg', { flags: lk });
 two(0xb1, 'cmpxchg', 'Ev,Gv', 'cmpxchg', { flags: lk });
@@ -290,10 +292,10 @@ two(0xbf, 'movsx', 'Gv,Ew', 'movsx');
 two(0xc0, 'xadd', 'Eb,Gb', 'xadd', { flags: lk });
 two(0xc1, 'xadd', 'Ev,Gv', 'xadd', { flags: lk });
 two(0xc7, 'cmpxchg8b', 'Mq', 'cmpxchg8b', { ext: 1, flags: lk | OpFlag.MemOnly }); // cmpxchg16b with REX.W
-two(0xc7, 'vmptrld', 'Mq', 'vmptrld', { ext: 6, flags: OpFlag.MemOnly });
+two(0xc7, 'vmptrld', 'Mq', 'vmptrld', { ext: 6, flags: OpFlag.MemOnly | OpFlag.NoPrefix });
 two(0xc7, 'vmclear', 'Mq', 'vmclear', { ext: 6, prefix: MandatoryPrefix.P66, flags: OpFlag.MemOnly });
 two(0xc7, 'vmxon', 'Mq', 'vmxon', { ext: 6, prefix: MandatoryPrefix.PF3, flags: OpFlag.MemOnly });
-two(0xc7, 'vmptrst', 'Mq', 'vmptrst', { ext: 7, flags: OpFlag.MemOnly });
+two(0xc7, 'vmptrst', 'Mq', 'vmptrst', { ext: 7, flags: OpFlag.MemOnly | OpFlag.NoPrefix });
 for (let r = 0; r < 8; r++) two(0xc8 + r, 'bswap', 'Zv', 'bswap');
 two(0xff, 'ud0', 'Gv,Ev', 'ud');
 
