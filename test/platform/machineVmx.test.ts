@@ -1,0 +1,94 @@
+// Machine across the VM boundary on the real hello-hypercall sample (built with its Makefile):
+// VM-exit and VM-entry hooks, inGuest, guest-linear/guest-physical translation through the
+// guest page tables and the host's EPT, side-selecting physical breakpoints, and
+// snapshot/restore in the middle of the guest's life.
+
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Machine } from '../../emulator/machine';
+import type { StopReason, VmExitInfo } from '../../emulator/api';
+
+const root = resolve(__dirname, '../..');
+const build = join(root, 'samples/hello-hypercall/build');
+
+function boot(): Machine {
+  return Machine.boot({
+    hostElf: new Uint8Array(readFileSync(join(build, 'host.elf'))), guestElf: new Uint8Array(readFileSync(join(build, 'guest.elf'))),
+    hostPath: 'host.elf', guestPath: 'guest.elf',
+  });
+}
+
+function runToStop(m: Machine, max = 20_000_000): StopReason {
+  let stop: StopReason = { kind: 'budget' };
+  for (let n = 0; n < max && stop.kind === 'budget'; n += 1_000_000) stop = m.run(1_000_000);
+  return stop;
+}
+
+beforeAll(() => { execFileSync('make', ['-s', '-C', join(root, 'samples/hello-hypercall')], { stdio: 'pipe' }); });
+
+describe('Machine with the hello-hypercall sample', () => {
+  it('stops at the first VMCALL exit with the guest state and the host at its exit handler', () => {
+    const m = boot();
+    let entries = 0;
+    m.onVmEntry(() => { entries++; return false; });
+    m.onVmExit((e) => e.reasonName === 'VMCALL');
+    const stop = runToStop(m);
+    expect(stop.kind).toBe('vmexit');
+    const exit = (stop as { exit: VmExitInfo }).exit;
+    expect(exit).toMatchObject({ reason: 18, reasonName: 'VMCALL', entryFailure: false, instructionLength: 3 });
+    expect(m.inGuest).toBe(false);
+    expect(entries).toBeGreaterThan(0);
+    expect(m.currentVmcs).toBeDefined();
+    // The vmcall bytes, read through the guest's paging and EPT while the host runs.
+    expect([...m.readMemory(exit.guestRip, 3, 'guest-linear')!]).toEqual([0x0f, 0x01, 0xc1]);
+    const gpa = m.translate(exit.guestRip, 'guest-linear')!;
+    expect(gpa).toBe(0x1000000n + exit.guestRip); // identity guest paging, EPT at guest_mem_base
+    expect(m.translate(exit.guestRip, 'guest-physical')).toBe(gpa);
+    expect(m.translate(0x2000000n, 'guest-physical')).toBeUndefined(); // beyond the 16 MiB of guest RAM
+    expect(m.vmcsRead(0x681e)).toBe(exit.guestRip); // GUEST_RIP
+    // Host code is at the same linear addresses as guest code, but in host-physical memory.
+    expect(m.translate(exit.guestRip, 'host-linear')).toBe(exit.guestRip);
+    // The host then traces the hypercall with the number the guest had in RAX.
+    const hypercall = new Promise<bigint>((done) => m.onTrace((r) => { if (r.event === 'kvm_hypercall') done(r.fields.nr as bigint); }));
+    m.run(1_000_000);
+    return expect(hypercall).resolves.toBe(exit.guestGprs[0]);
+  });
+
+  it('stops at VM entry with the guest RIP when a hook asks', () => {
+    const m = boot();
+    m.onVmEntry((e) => e.launch);
+    const stop = runToStop(m);
+    expect(stop).toMatchObject({ kind: 'vmentry', entry: { launch: true, guestRip: m.guest.header.entry } });
+    expect(m.inGuest).toBe(true);
+    expect(m.cpu.rip).toBe(m.guest.header.entry);
+    expect(m.translate(m.cpu.rip, 'guest-linear')).toBe(0x1000000n + m.cpu.rip);
+  });
+
+  it('a physical breakpoint picks the guest side of a linear address both sides use', () => {
+    const m = boot();
+    const entry = m.guest.header.entry;
+    m.addBreakpoint(0x1000000n + entry, 'physical');
+    const stop = runToStop(m);
+    expect(stop).toEqual({ kind: 'breakpoint', address: 0x1000000n + entry, space: 'physical' });
+    expect(m.inGuest).toBe(true);
+    expect(m.cpu.rip).toBe(entry);
+  });
+
+  it('replays the guest exactly after restoring a snapshot taken inside it', () => {
+    const m = boot();
+    m.onVmEntry((e) => e.launch);
+    runToStop(m);
+    const out: string[] = [];
+    m.onConsole((o) => { if (o.port === 'guest') out.push(o.text); });
+    const snap = m.snapshot();
+    expect(runToStop(m)).toEqual({ kind: 'poweroff', status: 0 });
+    const first = { icount: m.cpu.icount, trace: m.traceRecords.map((r) => r.text), out: out.join('') };
+    expect(first.out).toContain('Hello World');
+    out.length = 0;
+    m.restore(snap);
+    expect(m.inGuest).toBe(true);
+    expect(runToStop(m)).toEqual({ kind: 'poweroff', status: 0 });
+    expect({ icount: m.cpu.icount, trace: m.traceRecords.map((r) => r.text), out: out.join('') }).toEqual(first);
+  });
+});
