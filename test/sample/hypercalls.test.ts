@@ -94,6 +94,13 @@ describe('hypercalls of the sample host', () => {
     expect(run.guestConsole).toContain('cr4: 0x20\n'); // PAE only: VMXE is host-owned and shadowed
   });
 
+  it('emulates REP OUTSB in one exit: the bytes, RSI advanced, RCX consumed', () => {
+    expect(run.guestConsole).toContain('outs\nrep outsb: rsi +5, rcx 0\n');
+    const outs = run.exits.filter((e) => e.reasonName === 'IO_INSTRUCTION' && (e.qualification & 0x30n) === 0x30n);
+    expect(outs.length).toBeGreaterThan(0);
+    expect(outs.every((e) => e.qualification >> 16n === 0x3f8n)).toBe(true);
+  });
+
   it('answers the KVM CPUID leaves and hides VMX', () => {
     expect(run.guestConsole).toContain('cpuid 0x40000000: eax 0x40000001 signature "KVMKVMKVM" edx 0x4d\n');
     expect(run.guestConsole).toContain('cpuid 0x40000001: eax 0x0\n');

@@ -133,12 +133,14 @@ int kvm_emulate_hypercall(struct kvm_vcpu *vcpu);
 int kvm_skip_emulated_instruction(struct kvm_vcpu *vcpu);
 bool is_64_bit_mode(struct kvm_vcpu *vcpu);
 int kvm_vcpu_write_guest(struct kvm_vcpu *vcpu, gpa_t gpa, const void *data, unsigned long len);
+int kvm_vcpu_read_guest(struct kvm_vcpu *vcpu, gpa_t gpa, void *data, unsigned long len);
 
 /* cpuid.c */
 int kvm_emulate_cpuid(struct kvm_vcpu *vcpu);
 
 /* mmu.c */
 void kvm_init_ept(struct kvm *kvm);
+bool kvm_mmu_gva_to_gpa(struct kvm_vcpu *vcpu, uint64_t gva, gpa_t *gpa);
 uint64_t construct_eptp(struct kvm *kvm);
 
 /* vmx.c */

@@ -1,9 +1,12 @@
 /*
- * mmu.c - EPT for the one memory slot, a much reduced arch/x86/kvm/mmu: the whole slot is
- * mapped up front with 4 KiB pages, read/write/execute, write-back (SDM 29.3), so the guest
- * never takes an EPT violation inside its RAM and one outside it is always an error.
+ * mmu.c - a much reduced arch/x86/kvm/mmu: EPT for the one memory slot, mapped up front with
+ * 4 KiB pages, read/write/execute, write-back (SDM 29.3), so the guest never takes an EPT
+ * violation inside its RAM and one outside it is always an error; and a walk of the guest's
+ * own page tables for the instructions the host emulates on guest-linear addresses.
  */
 #include "kvm_host.h"
+#include "vmx.h"
+#include "vmx_ops.h"
 #include "vmx.h"
 
 #define PAGE_SIZE	4096ull
@@ -55,4 +58,33 @@ void kvm_init_ept(struct kvm *kvm)
 uint64_t construct_eptp(struct kvm *kvm)
 {
 	return kvm->ept_root | VMX_EPTP_PWL_4 | VMX_EPTP_MT_WB;
+}
+
+/*
+ * Guest-linear to guest-physical through the guest's 4-level paging (SDM vol. 3A 4.5), as
+ * kvm_mmu_gva_to_gpa_read() does for the emulator. Only presence is checked: the host walks
+ * for instructions that already passed the CPU's privilege checks.
+ */
+bool kvm_mmu_gva_to_gpa(struct kvm_vcpu *vcpu, uint64_t gva, gpa_t *gpa)
+{
+	uint64_t table = vmcs_readl(GUEST_CR3) & ADDR_MASK, entry;
+	int level;
+
+	for (level = 4; level >= 1; level--) {
+		unsigned shift = 12 + 9 * (level - 1);
+
+		if (kvm_vcpu_read_guest(vcpu, table + ((gva >> shift) & 511) * 8, &entry, sizeof(entry)))
+			return false;
+		if (!(entry & 1))					/* P */
+			return false;
+		if ((level == 3 || level == 2) && (entry & 0x80)) {	/* PS: 1 GiB or 2 MiB page */
+			uint64_t offset_mask = (1ull << shift) - 1;
+
+			*gpa = (entry & ADDR_MASK & ~offset_mask) | (gva & offset_mask);
+			return true;
+		}
+		table = entry & ADDR_MASK;
+	}
+	*gpa = table | (gva & 0xfff);
+	return true;
 }

@@ -512,15 +512,52 @@ static int kvm_fast_pio(struct kvm_vcpu *vcpu, int size, uint16_t port, bool in)
 	return kvm_skip_emulated_instruction(vcpu);
 }
 
+/*
+ * OUTS/REP OUTS, which KVM hands to its instruction emulator: the bytes come from guest-linear
+ * DS:RSI (the exit's GUEST_LINEAR_ADDRESS), RSI moves by the bytes sent (backwards if DF),
+ * and REP consumes RCX. One exit for a whole string keeps console output cheap.
+ */
+static int kvm_emulate_outs(struct kvm_vcpu *vcpu, int size, uint16_t port, bool rep)
+{
+	bool op64 = is_64_bit_mode(vcpu);
+	unsigned long count = rep ? kvm_rcx_read(vcpu) : 1;
+	uint64_t linear = vmcs_readl(GUEST_LINEAR_ADDRESS);
+	long step = vmcs_readl(GUEST_RFLAGS) & X86_EFLAGS_DF ? -size : size;
+	unsigned long done;
+
+	if (!op64)
+		count = (uint32_t)count;
+	for (done = 0; done < count; done++, linear += step) {
+		uint32_t val = 0;
+		gpa_t gpa;
+
+		/* A string that crosses into an unmapped page would need a guest #PF: not emulated. */
+		if (!kvm_mmu_gva_to_gpa(vcpu, linear, &gpa) ||
+		    kvm_vcpu_read_guest(vcpu, gpa, &val, (unsigned long)size))
+			return handle_unexpected_exit(vcpu);
+		if (is_guest_serial_port(port))
+			guest_serial_out(port, val);
+	}
+	kvm_register_write(vcpu, VCPU_REGS_RSI, kvm_rsi_read(vcpu) + done * step);
+	if (rep)
+		kvm_register_write(vcpu, VCPU_REGS_RCX, op64 ? 0 : kvm_rcx_read(vcpu) & ~0xffffffffull);
+	return kvm_skip_emulated_instruction(vcpu);
+}
+
 static int handle_io(struct kvm_vcpu *vcpu)
 {
 	unsigned long qual = vmx_get_exit_qual(vcpu);
+	int size = IO_QUAL_SIZE(qual);
+	uint16_t port = IO_QUAL_PORT(qual);
 
 	++vcpu->stat.io_exits;
-	/* String I/O would need the instruction emulator KVM has and this host does not. */
-	if (qual & IO_QUAL_STRING)
-		return handle_unexpected_exit(vcpu);
-	return kvm_fast_pio(vcpu, IO_QUAL_SIZE(qual), IO_QUAL_PORT(qual), (qual & IO_QUAL_IN) != 0);
+	if (qual & IO_QUAL_STRING) {
+		/* INS would need guest-memory writes with #PF injection; nothing here uses it. */
+		if (qual & IO_QUAL_IN)
+			return handle_unexpected_exit(vcpu);
+		return kvm_emulate_outs(vcpu, size, port, (qual & IO_QUAL_REP) != 0);
+	}
+	return kvm_fast_pio(vcpu, size, port, (qual & IO_QUAL_IN) != 0);
 }
 
 /*

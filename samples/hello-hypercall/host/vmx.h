@@ -212,6 +212,7 @@ enum vmcs_field {
 #define IO_QUAL_SIZE(q)			(((q) & 7) + 1)
 #define IO_QUAL_IN			(1u << 3)
 #define IO_QUAL_STRING			(1u << 4)
+#define IO_QUAL_REP			(1u << 5)
 #define IO_QUAL_PORT(q)			(((q) >> 16) & 0xffff)
 
 /* Exit qualification for control-register accesses (SDM 28.2.1, Table 28-3). */

@@ -79,6 +79,19 @@ int kvm_vcpu_write_guest(struct kvm_vcpu *vcpu, gpa_t gpa, const void *data, uns
 	return 0;
 }
 
+/* The read side of kvm_vcpu_write_guest(). */
+int kvm_vcpu_read_guest(struct kvm_vcpu *vcpu, gpa_t gpa, void *data, unsigned long len)
+{
+	const struct kvm_memory_slot *slot = &vcpu->kvm->memslot;
+	uint64_t start = slot->base_gfn << PAGE_SHIFT;
+	uint64_t size = slot->npages << PAGE_SHIFT;
+
+	if (gpa < start || gpa - start > size || len > size - (gpa - start))
+		return -KVM_EFAULT;
+	memcpy(data, (const void *)(uintptr_t)(slot->userspace_addr + (gpa - start)), len);
+	return 0;
+}
+
 /*
  * KVM_HC_HELLO_STRING: a0 = guest-physical buffer, a1 = its length. The whole buffer must be
  * guest RAM, even the part the string does not need, so a guest learns about a bad buffer

@@ -83,6 +83,14 @@ static void platform_tests(void)
 {
 	printk("io: lsr 0x%x, unclaimed port 0x%x\n", inb(HC_PORT_COM1 + HC_UART_LSR), inb(0x80));
 	printk("cr4: 0x%lx\n", read_cr4());
+	{
+		static const char text[] = "outs\n";
+		const char *rsi = text;
+		unsigned long rcx = sizeof(text) - 1;
+
+		asm volatile("rep outsb" : "+S"(rsi), "+c"(rcx) : "d"(HC_PORT_COM1) : "memory");
+		printk("rep outsb: rsi +%ld, rcx %lu\n", (long)(rsi - text), rcx);
+	}
 }
 
 void guest_main(void)
