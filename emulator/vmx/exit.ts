@@ -8,7 +8,7 @@ import { Cr0, Cr4, Efer, Flag, Seg, SEG_ATTR_UNUSABLE, type Segment } from '../c
 import { readTsc } from '../devices/tsc';
 import { Msr, PREEMPTION_TIMER_RATE } from './capabilities';
 import { Activity, EntryCtl, ExitCtl, Interruptibility, IntrInfo } from './controls';
-import { EXIT_REASON_FAILED_VMENTRY, Field, exitReasonName } from './fields';
+import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field, exitReasonName } from './fields';
 import { loadMsrList, storeMsrList } from './msrList';
 import type { Vmcs } from './vmcs';
 import type { Vmx } from './vmx';
@@ -35,7 +35,8 @@ export function vmexit(vmx: Vmx, reason: number, qualification: bigint, details:
   const state = vmx.cpu.state;
   const guestGprs = state.gpr.slice();
   const guestRip = state.rip;
-  writeExitInformation(vmcs, reason, qualification, details);
+  writeExitInformation(vmcs, reason, qualification, details, reason === ExitReason.TRIPLE_FAULT ? undefined : vmx.eventDelivery);
+  vmx.eventDelivery = undefined;
   saveGuestState(vmx, vmcs, reason);
   if (!storeMsrList(vmx, vmcs.get(Field.VM_EXIT_MSR_STORE_ADDR), vmcs.get32(Field.VM_EXIT_MSR_STORE_COUNT))) vmxAbort(vmx, 1);
   leaveNonRoot(vmx, vmcs);
@@ -66,7 +67,7 @@ export function vmentryFailure(vmx: Vmx, reason: number, qualification: bigint, 
   throw new VmExitTaken(full);
 }
 
-function writeExitInformation(vmcs: Vmcs, reason: number, qualification: bigint, d: ExitDetails): void {
+function writeExitInformation(vmcs: Vmcs, reason: number, qualification: bigint, d: ExitDetails, event: Vmx['eventDelivery']): void {
   vmcs.set32(Field.VM_EXIT_REASON, reason >>> 0);
   vmcs.set(Field.EXIT_QUALIFICATION, qualification);
   vmcs.set(Field.GUEST_LINEAR_ADDRESS, d.guestLinear ?? 0n);
@@ -75,9 +76,11 @@ function writeExitInformation(vmcs: Vmcs, reason: number, qualification: bigint,
   vmcs.set32(Field.VMX_INSTRUCTION_INFO, (d.instructionInfo ?? 0) >>> 0);
   vmcs.set32(Field.VM_EXIT_INTR_INFO, (d.intrInfo ?? 0) >>> 0);
   vmcs.set32(Field.VM_EXIT_INTR_ERROR_CODE, (d.intrErrorCode ?? 0) >>> 0);
-  // No event is ever being delivered through the IDT when this CPU exits (28.2.3).
-  vmcs.set32(Field.IDT_VECTORING_INFO, 0);
-  vmcs.set32(Field.IDT_VECTORING_ERROR_CODE, 0);
+  // 28.2.4: the event whose delivery through the IDT this exit interrupted.
+  const hasCode = event !== undefined && event.errorCode !== undefined;
+  vmcs.set32(Field.IDT_VECTORING_INFO, event === undefined ? 0
+    : (IntrInfo.VALID | (event.type << IntrInfo.TYPE_SHIFT) | (hasCode ? IntrInfo.ERROR_CODE : 0) | event.vector) >>> 0);
+  vmcs.set32(Field.IDT_VECTORING_ERROR_CODE, hasCode ? event.errorCode! >>> 0 : 0);
   // 28.2: every VM exit clears the valid bit of the VM-entry interruption-information field.
   vmcs.set32(Field.VM_ENTRY_INTR_INFO, (vmcs.get32(Field.VM_ENTRY_INTR_INFO) & ~IntrInfo.VALID) >>> 0);
 }

@@ -36,6 +36,8 @@ export class Vmx implements VmxUnit {
   readonly regions = new Map<bigint, Vmcs>();
   /** The current VMCS's controls, fixed for the duration of non-root operation (loaded at VM entry). */
   controls: ActiveControls | undefined;
+  /** Set by the interpreter during IDT event delivery; reported as IDT-vectoring information by a VM exit. */
+  eventDelivery: { vector: number; type: number; errorCode: number | undefined } | undefined;
   /** VMX-preemption timer: TSC at VM entry and the icount at which it reaches zero. */
   timerStartTsc = 0n;
   preemptionTimerDeadline: number | undefined;

@@ -347,6 +347,19 @@ describe('exceptions, triple fault, timer, interrupt window', () => {
     expect(expectExit(() => h.vmx.interceptException(14, 0x2, false, 0n))).toBe(0);
   });
 
+  it('an exit during event delivery reports the event as IDT-vectoring information (28.2.4)', () => {
+    const g = guest(PROC, w => w(Field.EXCEPTION_BITMAP, 1 << 14));
+    g.vmx.eventDelivery = { vector: 13, type: 3, errorCode: 0x10 };
+    expect(expectExit(() => g.vmx.interceptException(14, 2, false, 0x7000n))).toBe(0);
+    expect(read(g.vmx, Field.IDT_VECTORING_INFO)).toBe(0x80000b0dn);
+    expect(read(g.vmx, Field.IDT_VECTORING_ERROR_CODE)).toBe(0x10n);
+    expect(g.vmx.eventDelivery).toBeUndefined();
+    write(g.vmx, g.cpu, Field.GUEST_RIP, GUEST_AT);
+    expect(g.vmx.vmresume()).toBe(true);
+    expectExit(() => g.vmx.intercept({ kind: 'cpuid' }));
+    expect(read(g.vmx, Field.IDT_VECTORING_INFO)).toBe(0n);
+  });
+
   it('triple fault: reason 2', () => {
     const g = guest();
     expect(expectExit(() => g.vmx.tripleFault())).toBe(2);
