@@ -195,56 +195,38 @@ static void vmx_setup_msr_bitmap(void)
 	vmx_disable_intercept_for_msr(MSR_KERNEL_GS_BASE);
 }
 
-static uint16_t read_sreg(int which)
-{
-	uint16_t sel;
-
-	switch (which) {
-	case 0:
-		asm volatile("mov %%cs, %0" : "=r"(sel));
-		break;
-	case 1:
-		asm volatile("mov %%ss, %0" : "=r"(sel));
-		break;
-	default:
-		asm volatile("mov %%ds, %0" : "=r"(sel));
-		break;
-	}
-	return sel;
-}
-
 /* Host state the CPU loads on every VM exit (SDM 25.5, checked by SDM 26.2.2-26.2.4). */
 static void vmx_set_constant_host_state(void)
 {
 	struct desc_ptr gdt, idt;
-	uint16_t tr;
+	uint16_t cs, ss, ds, tr;
+	const uint8_t *tss_desc;
 
 	store_gdt(&gdt);
 	asm volatile("sidt %0" : "=m"(idt));
 	asm volatile("str %0" : "=r"(tr));
+	asm volatile("mov %%cs, %0" : "=r"(cs));
+	asm volatile("mov %%ss, %0" : "=r"(ss));
+	asm volatile("mov %%ds, %0" : "=r"(ds));
+	tss_desc = (const uint8_t *)(uintptr_t)(gdt.address + tr);
 
 	vmcs_writel(HOST_CR0, read_cr0());
 	vmcs_writel(HOST_CR3, read_cr3());
 	vmcs_writel(HOST_CR4, read_cr4());
 
-	vmcs_write16(HOST_CS_SELECTOR, read_sreg(0));
-	vmcs_write16(HOST_SS_SELECTOR, read_sreg(1));
-	vmcs_write16(HOST_DS_SELECTOR, read_sreg(2));
-	vmcs_write16(HOST_ES_SELECTOR, read_sreg(2));
-	vmcs_write16(HOST_FS_SELECTOR, read_sreg(2));
-	vmcs_write16(HOST_GS_SELECTOR, read_sreg(2));
+	vmcs_write16(HOST_CS_SELECTOR, cs);
+	vmcs_write16(HOST_SS_SELECTOR, ss);
+	vmcs_write16(HOST_DS_SELECTOR, ds);
+	vmcs_write16(HOST_ES_SELECTOR, ds);
+	vmcs_write16(HOST_FS_SELECTOR, ds);
+	vmcs_write16(HOST_GS_SELECTOR, ds);
 	vmcs_write16(HOST_TR_SELECTOR, tr);
 
 	vmcs_writel(HOST_FS_BASE, rdmsr(MSR_FS_BASE));
 	vmcs_writel(HOST_GS_BASE, rdmsr(MSR_GS_BASE));
-	/* The TSS descriptor in the host GDT holds the base; read it back from there. */
-	{
-		const uint8_t *d = (const uint8_t *)(uintptr_t)(gdt.address + tr);
-		uint64_t base = d[2] | (uint64_t)d[3] << 8 | (uint64_t)d[4] << 16 |
-				(uint64_t)d[7] << 24 | (uint64_t)(*(const uint32_t *)(d + 8)) << 32;
-
-		vmcs_writel(HOST_TR_BASE, base);
-	}
+	/* The 16-byte TSS descriptor (SDM vol. 3A 8.2.3) holds the base in four pieces. */
+	vmcs_writel(HOST_TR_BASE, tss_desc[2] | (uint64_t)tss_desc[3] << 8 | (uint64_t)tss_desc[4] << 16 |
+		    (uint64_t)tss_desc[7] << 24 | (uint64_t)*(const uint32_t *)(tss_desc + 8) << 32);
 	vmcs_writel(HOST_GDTR_BASE, gdt.address);
 	vmcs_writel(HOST_IDTR_BASE, idt.address);
 

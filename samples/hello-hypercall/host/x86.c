@@ -63,32 +63,37 @@ int kvm_skip_emulated_instruction(struct kvm_vcpu *vcpu)
 	return 1;
 }
 
+/* Does [gpa, gpa + len) lie wholly in the memory slot? Written so that no sum can overflow. */
+static bool kvm_memslot_contains(const struct kvm_memory_slot *slot, gpa_t gpa, unsigned long len)
+{
+	uint64_t start = slot->base_gfn << PAGE_SHIFT;
+	uint64_t size = slot->npages << PAGE_SHIFT;
+
+	return gpa >= start && gpa - start <= size && len <= size - (gpa - start);
+}
+
+static void *gpa_to_hva(const struct kvm_memory_slot *slot, gpa_t gpa)
+{
+	return (void *)(uintptr_t)(slot->userspace_addr + (gpa - (slot->base_gfn << PAGE_SHIFT)));
+}
+
 /*
- * Copy into guest memory through the memory slot, as kvm_vcpu_write_guest() does: the whole
- * range must lie in a slot (here the only one), otherwise nothing is written.
+ * Guest memory through the memory slot, as kvm_vcpu_write_guest()/kvm_vcpu_read_guest() do:
+ * the whole range must lie in a slot (here the only one), otherwise nothing is copied.
  */
 int kvm_vcpu_write_guest(struct kvm_vcpu *vcpu, gpa_t gpa, const void *data, unsigned long len)
 {
-	const struct kvm_memory_slot *slot = &vcpu->kvm->memslot;
-	uint64_t start = slot->base_gfn << PAGE_SHIFT;
-	uint64_t size = slot->npages << PAGE_SHIFT;
-
-	if (gpa < start || gpa - start > size || len > size - (gpa - start))
+	if (!kvm_memslot_contains(&vcpu->kvm->memslot, gpa, len))
 		return -KVM_EFAULT;
-	memcpy((void *)(uintptr_t)(slot->userspace_addr + (gpa - start)), data, len);
+	memcpy(gpa_to_hva(&vcpu->kvm->memslot, gpa), data, len);
 	return 0;
 }
 
-/* The read side of kvm_vcpu_write_guest(). */
 int kvm_vcpu_read_guest(struct kvm_vcpu *vcpu, gpa_t gpa, void *data, unsigned long len)
 {
-	const struct kvm_memory_slot *slot = &vcpu->kvm->memslot;
-	uint64_t start = slot->base_gfn << PAGE_SHIFT;
-	uint64_t size = slot->npages << PAGE_SHIFT;
-
-	if (gpa < start || gpa - start > size || len > size - (gpa - start))
+	if (!kvm_memslot_contains(&vcpu->kvm->memslot, gpa, len))
 		return -KVM_EFAULT;
-	memcpy(data, (const void *)(uintptr_t)(slot->userspace_addr + (gpa - start)), len);
+	memcpy(data, gpa_to_hva(&vcpu->kvm->memslot, gpa), len);
 	return 0;
 }
 
@@ -101,15 +106,12 @@ static unsigned long kvm_pv_hello_string(struct kvm_vcpu *vcpu, gpa_t buf, unsig
 {
 	static const char hello[] = "Hello World";
 	const unsigned long n = sizeof(hello) - 1;	/* no NUL: the return value is the length */
-	const struct kvm_memory_slot *slot = &vcpu->kvm->memslot;
-	uint64_t start = slot->base_gfn << PAGE_SHIFT, size = slot->npages << PAGE_SHIFT;
 
 	if (len < n)
 		return -KVM_EINVAL;
-	if (buf < start || buf - start > size || len > size - (buf - start))
+	if (!kvm_memslot_contains(&vcpu->kvm->memslot, buf, len))
 		return -KVM_EFAULT;
-	if (kvm_vcpu_write_guest(vcpu, buf, hello, n))
-		return -KVM_EFAULT;
+	kvm_vcpu_write_guest(vcpu, buf, hello, n);
 	return n;
 }
 
