@@ -145,10 +145,10 @@ export function shift(cpu: Cpu, op: number, size: number, lo: number, hi: number
       of = ((res & sign) ? 1 : 0) ^ cf;
       break;
     }
-    case 5: { // SHR
+    case 5: { // SHR: OF = MSB(result) XOR next bit (the original MSB for count 1)
       res = lo >>> masked;
       cf = masked <= bits ? (lo >>> (masked - 1)) & 1 : 0;
-      of = (lo & sign) ? 1 : 0;
+      of = ((res & sign) ? 1 : 0) ^ ((res & (sign >>> 1)) ? 1 : 0);
       break;
     }
     default: { // SAR
@@ -159,7 +159,8 @@ export function shift(cpu: Cpu, op: number, size: number, lo: number, hi: number
       of = 0;
     }
   }
-  st.setRflags((f0 & ~STATUS) | cf | (of ? Flag.OF : 0) | szp(size, res, 0));
+  // AF is undefined for shifts; this machine's processor sets it (docs/cpu.md).
+  st.setRflags((f0 & ~STATUS) | cf | (of ? Flag.OF : 0) | Flag.AF | szp(size, res, 0));
   return res;
 }
 
@@ -196,7 +197,7 @@ function shift64(cpu: Cpu, op: number, lo: number, hi: number, c: number): numbe
     if (c < 32) { rl = ((lo >>> c) | (hi << (32 - c))) >>> 0; rh = hi >>> c; cf = (lo >>> (c - 1)) & 1; }
     else if (c === 32) { rl = hi; rh = 0; cf = lo >>> 31; }
     else { rl = hi >>> (c - 32); rh = 0; cf = (hi >>> (c - 33)) & 1; }
-    of = hi >>> 31;
+    of = (rh >>> 31) ^ ((rh >>> 30) & 1);
   } else {
     const sh = hi | 0;
     if (c < 32) { rl = ((lo >>> c) | (hi << (32 - c))) >>> 0; rh = (sh >> c) >>> 0; cf = (lo >>> (c - 1)) & 1; }
@@ -204,7 +205,7 @@ function shift64(cpu: Cpu, op: number, lo: number, hi: number, c: number): numbe
     else { rl = (sh >> (c - 32)) >>> 0; rh = (sh >> 31) >>> 0; cf = (sh >> (c - 33)) & 1; }
     of = 0;
   }
-  st.setRflags((f0 & ~STATUS) | cf | (of ? Flag.OF : 0) | szp(8, rl, rh));
+  st.setRflags((f0 & ~STATUS) | cf | (of ? Flag.OF : 0) | Flag.AF | szp(8, rl, rh));
   cpu.hi = rh;
   return rl;
 }

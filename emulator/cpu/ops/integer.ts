@@ -183,10 +183,16 @@ const negE: Handler = (c, i) => {
 
 // ---- multiply and divide (SDM MUL, IMUL, DIV, IDIV) ----
 
-function setMulFlags(c: Cpu, overflow: boolean, lo: number, hi: number, size: number): void {
-  // CF = OF = high half significant; SF/ZF/PF from the low half, AF = 0 (undefined in the SDM; docs/cpu.md).
+function setMulFlags(c: Cpu, overflow: boolean): void {
+  // CF = OF = the high half is significant; SF/ZF/AF/PF are undefined and left unchanged (docs/cpu.md).
   const st = c.state;
-  st.setRflags((st.getRflags() & ~STATUS) | (overflow ? Flag.CF | Flag.OF : 0) | szp(size, lo, size === 8 ? hi : 0));
+  st.setRflags((st.getRflags() & ~(Flag.CF | Flag.OF)) | (overflow ? Flag.CF | Flag.OF : 0));
+}
+
+/** DIV/IDIV leave all six flags undefined; this machine's processor gives SF=ZF=PF=0, AF=1, CF/OF unchanged. */
+function setDivFlags(c: Cpu): void {
+  const st = c.state;
+  st.setRflags((st.getRflags() & ~(Flag.SF | Flag.ZF | Flag.PF)) | Flag.AF);
 }
 
 const toBig = (lo: number, hi: number) => (BigInt(hi) << 32n) | BigInt(lo);
@@ -206,7 +212,7 @@ const mulDiv: Handler = (c, i) => {
       r[0] = Number(lo & 0xffffffffn); r[1] = Number(lo >> 32n);
       r[4] = Number(hi & 0xffffffffn); r[5] = Number(hi >> 32n);
       const of = signed ? BigInt.asIntN(64, lo) !== a * b : hi !== 0n;
-      setMulFlags(c, of, r[0], r[1], 8);
+      setMulFlags(c, of);
       return;
     }
     if (s === 4) {
@@ -216,7 +222,7 @@ const mulDiv: Handler = (c, i) => {
       if (signed) hi = (hi - (a & 0x80000000 ? src : 0) - (src & 0x80000000 ? a : 0)) >>> 0;
       r[0] = lo; r[1] = 0; r[4] = hi; r[5] = 0;
       const of = signed ? hi !== (lo & 0x80000000 ? 0xffffffff : 0) : hi !== 0;
-      setMulFlags(c, of, lo, 0, 4);
+      setMulFlags(c, of);
       return;
     }
     const a = signed ? sNum(c.getReg(s, 0), s) : c.getReg(s, 0);
@@ -224,11 +230,11 @@ const mulDiv: Handler = (c, i) => {
     const p = a * b;
     if (s === 1) {
       c.setReg(2, 0, p & 0xffff, 0);
-      setMulFlags(c, signed ? p !== ((p << 24) >> 24) : (p & 0xff00) !== 0, p & 0xff, 0, 1);
+      setMulFlags(c, signed ? p !== ((p << 24) >> 24) : (p & 0xff00) !== 0);
     } else {
       c.setReg(2, 0, p & 0xffff, 0);
       c.setReg(2, 2, (p >> 16) & 0xffff, 0);
-      setMulFlags(c, signed ? p !== ((p << 16) >> 16) : (p >>> 16) !== 0, p & 0xffff, 0, 2);
+      setMulFlags(c, signed ? p !== ((p << 16) >> 16) : (p >>> 16) !== 0);
     }
     return;
   }
@@ -244,6 +250,7 @@ const mulDiv: Handler = (c, i) => {
     const qu = BigInt.asUintN(64, q), ru = BigInt.asUintN(64, rem);
     r[0] = Number(qu & 0xffffffffn); r[1] = Number(qu >> 32n);
     r[4] = Number(ru & 0xffffffffn); r[5] = Number(ru >> 32n);
+    setDivFlags(c);
     return;
   }
   if (s === 4) {
@@ -265,6 +272,7 @@ const mulDiv: Handler = (c, i) => {
       q = Number(bq) >>> 0; rem = Number(d % b) >>> 0;
     }
     r[0] = q >>> 0; r[1] = 0; r[4] = rem >>> 0; r[5] = 0;
+    setDivFlags(c);
     return;
   }
   const bits = s * 8;
@@ -276,6 +284,7 @@ const mulDiv: Handler = (c, i) => {
   if (signed ? q < -(2 ** (bits - 1)) || q >= 2 ** (bits - 1) : q >= 2 ** bits) throw new CpuFault(Vector.DE);
   if (s === 1) c.setReg(2, 0, ((rem & 0xff) << 8) | (q & 0xff), 0);
   else { c.setReg(2, 0, q & 0xffff, 0); c.setReg(2, 2, rem & 0xffff, 0); }
+  setDivFlags(c);
 };
 
 /** High 32 bits of the unsigned 64-bit product of two unsigned 32-bit numbers. */
@@ -292,19 +301,19 @@ function imulTrunc(c: Cpu, s: number, aL: number, aH: number, bL: number, bH: nu
     const p = sBig(aL, aH) * sBig(bL, bH);
     const t = BigInt.asUintN(64, p);
     const lo = Number(t & 0xffffffffn), hi = Number(t >> 32n);
-    setMulFlags(c, BigInt.asIntN(64, t) !== p, lo, hi, 8);
+    setMulFlags(c, BigInt.asIntN(64, t) !== p);
     c.hi = hi;
     return lo;
   }
   if (s === 4) {
     const lo = Math.imul(aL, bL);
     const exact = (aL | 0) * (bL | 0);
-    setMulFlags(c, exact !== lo, lo >>> 0, 0, 4);
+    setMulFlags(c, exact !== lo);
     return lo >>> 0;
   }
   const p = sNum(aL, s) * sNum(bL, s);
   const r = p & 0xffff;
-  setMulFlags(c, p !== ((p << 16) >> 16), r, 0, 2);
+  setMulFlags(c, p !== ((p << 16) >> 16));
   return r;
 }
 const imul2: Handler = (c, i) => {
@@ -350,11 +359,12 @@ const shxd: Handler = (c, i) => {
     r = (v >> n) & mask;
     cf = (v >> (n - 1n)) & 1n;
   }
-  const sign = 1n << (bits - 1n);
-  const of = ((r ^ d) & sign) !== 0n;
+  // OF (defined for count 1) as this machine computes it for any count: SHLD MSB(r) XOR CF, SHRD MSB(r) XOR next bit.
+  const msb = (r >> (bits - 1n)) & 1n;
+  const of = i.opcode < 0xa8 ? (msb ^ cf) !== 0n : (msb ^ ((r >> (bits - 2n)) & 1n)) !== 0n;
   const lo = Number(r & 0xffffffffn), hi = Number(r >> 32n);
   const st = c.state;
-  st.setRflags((st.getRflags() & ~STATUS) | Number(cf) | (of ? Flag.OF : 0) | szp(s, lo, hi));
+  st.setRflags((st.getRflags() & ~STATUS) | Number(cf) | (of ? Flag.OF : 0) | Flag.AF | szp(s, lo, hi));
   c.writeE(i, lo, hi);
 };
 
@@ -435,7 +445,7 @@ const tzcnt: Handler = (c, i) => {
   let n = s === 8 ? (v !== 0 ? ctz32(v) : 32 + ctz32(h)) : ctz32(v);
   if (n > bits) n = bits;
   const st = c.state;
-  st.setRflags((st.getRflags() & ~(Flag.CF | Flag.ZF)) | (n === bits ? Flag.CF : 0) | (n === 0 ? Flag.ZF : 0));
+  st.setRflags((st.getRflags() & ~(Flag.CF | Flag.ZF | Flag.AF | Flag.SF | Flag.PF)) | (n === bits ? Flag.CF : 0) | (n === 0 ? Flag.ZF : 0));
   c.setReg(s, i.reg, n, 0);
 };
 const lzcnt: Handler = (c, i) => {
@@ -443,7 +453,7 @@ const lzcnt: Handler = (c, i) => {
   const v = c.readE(i), h = s === 8 ? c.hi : 0;
   const n = s === 8 ? (h !== 0 ? clz32(h) : 32 + clz32(v)) : clz32(v) - (32 - bits);
   const st = c.state;
-  st.setRflags((st.getRflags() & ~(Flag.CF | Flag.ZF)) | (n === bits ? Flag.CF : 0) | (n === 0 ? Flag.ZF : 0));
+  st.setRflags((st.getRflags() & ~(Flag.CF | Flag.ZF | Flag.AF | Flag.SF | Flag.PF)) | (n === bits ? Flag.CF : 0) | (n === 0 ? Flag.ZF : 0));
   c.setReg(s, i.reg, n, 0);
 };
 function pop32(v: number): number { v = v - ((v >>> 1) & 0x55555555); v = (v & 0x33333333) + ((v >>> 2) & 0x33333333); return (((v + (v >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24; }
