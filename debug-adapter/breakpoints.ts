@@ -196,26 +196,29 @@ export class BreakpointManager {
   }
 
   /** A machine breakpoint at `address` was reached on `side`: decide with conditions and hit counts. */
-  onBreakpoint(address: bigint, side: Side, evaluator: ConditionEvaluator): HitVerdict {
+  onBreakpoint(address: bigint, side: Side, evaluator: () => ConditionEvaluator): HitVerdict {
     const candidates = [...[...this.bySource.values()].flat(), ...this.functionBps, ...this.instructionBps]
       .filter((bp) => bp.address === address && bp.side === side);
     return this.judge(candidates, evaluator);
   }
 
-  onWatchpoint(address: bigint, side: Side, evaluator: ConditionEvaluator): HitVerdict {
+  onWatchpoint(address: bigint, side: Side, evaluator: () => ConditionEvaluator): HitVerdict {
     const candidates = this.dataBps.filter((bp) => bp.side === side && address >= bp.address && address < bp.address + BigInt(bp.length!));
     return this.judge(candidates, evaluator);
   }
 
-  private judge(candidates: UserBreakpoint[], evaluator: ConditionEvaluator): HitVerdict {
+  /** `context` is built only if a condition or log message needs it (it unwinds the stack). */
+  private judge(candidates: UserBreakpoint[], context: () => ConditionEvaluator): HitVerdict {
     const verdict: HitVerdict = { stop: false, reason: 'breakpoint', ids: [], logs: [] };
+    let built: ConditionEvaluator | undefined;
+    const evaluator = (): ConditionEvaluator => (built ??= context());
     const seen = new Set<number>();
     for (const bp of candidates) {
       if (seen.has(bp.id)) continue;
       seen.add(bp.id);
       if (bp.condition) {
         try {
-          if (!evaluator.condition(bp.condition)) continue;
+          if (!evaluator().condition(bp.condition)) continue;
         } catch (e) {
           verdict.stop = true;
           verdict.ids.push(bp.id);
@@ -226,7 +229,7 @@ export class BreakpointManager {
       bp.hits++;
       if (bp.hitCondition && !parseHitCondition(bp.hitCondition)!(bp.hits)) continue;
       if (bp.logMessage) {
-        verdict.logs.push(evaluator.interpolate(bp.logMessage));
+        verdict.logs.push(evaluator().interpolate(bp.logMessage));
         continue;
       }
       verdict.stop = true;

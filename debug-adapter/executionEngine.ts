@@ -10,8 +10,13 @@ import type { ExceptionFilters } from './exceptionFilters';
 import { describeFault } from './faults';
 import type { Side } from './programSymbols';
 
-/** Instructions per slice: small enough that pause answers within milliseconds. */
-export const SLICE = 50_000;
+/**
+ * Slices adapt to the machine's speed so that each one takes about SLICE_MS: pause then
+ * answers within a few tens of milliseconds however fast or slow the emulator runs.
+ */
+const SLICE_MS = 20;
+const MIN_SLICE = 1_000;
+const MAX_SLICE = 2_000_000;
 
 export type Outcome =
   | { kind: 'goal' }
@@ -49,6 +54,7 @@ export class ExecutionEngine {
   private pending: Outcome | undefined;
   private pauseRequested = false;
   private running = false;
+  private sliceSize = 10_000;
 
   constructor(
     private readonly debuggee: Debuggee,
@@ -147,14 +153,21 @@ export class ExecutionEngine {
   private slice(): Outcome | undefined {
     const machine = this.debuggee.machine;
     const max = this.debuggee.config.maxInstructions;
-    let budget = SLICE;
+    let budget = this.sliceSize;
     if (max !== undefined) budget = Math.min(budget, max - machine.cpu.icount);
     if (!this.debuggee.entered) budget = Math.min(budget, Math.max(1, this.options.neverEnteredLimit - machine.cpu.icount));
     if (budget <= 0) return this.fault('budget');
     const before = machine.cpu.icount;
-    const outcome = this.interpret(machine.run(budget));
+    const started = performance.now();
+    const stop = machine.run(budget);
+    const elapsed = performance.now() - started;
+    if (stop.kind === 'budget') {
+      if (elapsed < SLICE_MS / 2) this.sliceSize = Math.min(MAX_SLICE, this.sliceSize * 2);
+      else if (elapsed > SLICE_MS * 2) this.sliceSize = Math.max(MIN_SLICE, this.sliceSize >> 1);
+    }
+    const outcome = this.interpret(stop);
     if (outcome) return outcome;
-    // A stop that did not retire anything (a watchpoint reported before its access, say) must not repeat forever.
+    // An ignored stop that retired nothing must not come back forever: move one instruction on.
     if (machine.cpu.icount === before) return this.interpret(machine.step());
     return undefined;
   }
@@ -176,13 +189,13 @@ export class ExecutionEngine {
         const side = this.debuggee.side;
         const at = this.goal.at;
         if (at && at.address === reason.address && at.side === side && (!at.when || at.when())) return { kind: 'goal' };
-        const verdict = this.breakpoints.onBreakpoint(reason.address, side, this.host.evaluator());
+        const verdict = this.breakpoints.onBreakpoint(reason.address, side, () => this.host.evaluator());
         for (const line of verdict.logs) this.host.log(line);
         if (verdict.stop) return { kind: 'stop', reason: verdict.error ? 'exception' : verdict.reason, hitBreakpointIds: verdict.ids, description: verdict.error, text: verdict.error };
         return this.interpret(machine.step());
       }
       case 'watchpoint': {
-        const verdict = this.breakpoints.onWatchpoint(reason.address, this.debuggee.side, this.host.evaluator());
+        const verdict = this.breakpoints.onWatchpoint(reason.address, this.debuggee.side, () => this.host.evaluator());
         for (const line of verdict.logs) this.host.log(line);
         if (verdict.stop) return { kind: 'stop', reason: 'data breakpoint', hitBreakpointIds: verdict.ids, description: verdict.error ?? `Data breakpoint: ${reason.access} of 0x${reason.address.toString(16)}` };
         return undefined;

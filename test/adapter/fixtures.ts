@@ -18,7 +18,7 @@ export function fixture(name: Fixture): string {
   const object = join(outDir, `${name}.o`);
   const elf = join(outDir, `${name}.elf`);
   execFileSync('gcc', ['-c', '-g', '-o', object, join(source, `${name}.S`)]);
-  execFileSync('ld', ['-T', join(source, 'link.ld'), '-o', elf, object]);
+  execFileSync('ld', ['--no-warn-rwx-segments', '-T', join(source, 'link.ld'), '-o', elf, object]);
   return elf;
 }
 
