@@ -63,8 +63,6 @@ export const ENTRY_CTLS = ctl(ENTRY_DEFAULT1 & ~EntryCtl.LOAD_DEBUG_CONTROLS, EN
 /** IA32_VMX_MISC[4:0]: the preemption timer counts down by 1 each time TSC bit 5 changes. */
 export const PREEMPTION_TIMER_RATE = 5;
 export const CR3_TARGET_COUNT_MAX = 4;
-/** Recommended maximum of each MSR list: 512 * (IA32_VMX_MISC[27:25] + 1). */
-export const MSR_LIST_MAX = 512;
 
 // CR0: PE, NE and PG fixed to 1 (no unrestricted guest); CR4: VMXE fixed to 1 (A.7, A.8).
 export const CR0_FIXED0 = (Cr0.PE | Cr0.NE | Cr0.PG) >>> 0;
@@ -92,7 +90,11 @@ const VPID_CAP = VpidCap.INVVPID | VpidCap.INDIVIDUAL_ADDRESS | VpidCap.SINGLE_C
 
 /** IA32_VMX_BASIC (A.1): revision, 4-KByte regions, write-back VMCS memory (type 6), TRUE controls (bit 55). */
 const BASIC = BigInt(VMCS_REVISION_ID) | (0x1000n << 32n) | (6n << 50n) | (1n << 55n);
-/** IA32_VMX_MISC (A.6): timer rate, EFER.LMA stored into "IA-32e mode guest" (bit 5), HLT activity state (bit 6), 4 CR3 targets. */
+/**
+ * IA32_VMX_MISC (A.6): timer rate, EFER.LMA stored into "IA-32e mode guest" (bit 5), HLT activity
+ * state (bit 6), 4 CR3 targets; bits 27:25 = 0 (512 MSRs per list recommended); bit 29 = 0 (VMWRITE
+ * to exit-information fields fails); bit 30 = 0 (software events need an instruction length).
+ */
 const MISC = BigInt(PREEMPTION_TIMER_RATE) | (1n << 5n) | (1n << 6n) | (BigInt(CR3_TARGET_COUNT_MAX) << 16n);
 
 const CAPABILITY_MSRS = new Map<number, bigint>([

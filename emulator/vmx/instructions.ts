@@ -192,9 +192,9 @@ export function vmlaunchOrResume(vmx: Vmx, launch: boolean): boolean {
 /** 31 INVEPT: types 1 (single-context) and 2 (all-context); this CPU keeps no EPT-derived translations across a TLB flush. */
 export function invept(vmx: Vmx, type: bigint, descriptor: bigint, info: number, qualification: bigint): void {
   rootOnly(vmx, ExitReason.INVEPT, info, qualification);
+  if (type !== 1n && type !== 2n) return vmFail(vmx, VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND);
   const eptp = vmx.cpu.readLinear64(descriptor);
   vmx.cpu.readLinear64(descriptor + 8n);
-  if (type !== 1n && type !== 2n) return vmFail(vmx, VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND);
   if (type === 1n && eptpError(eptp)) return vmFail(vmx, VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND);
   vmx.cpu.flushTlb();
   vmSucceed(vmx);
@@ -203,10 +203,10 @@ export function invept(vmx: Vmx, type: bigint, descriptor: bigint, info: number,
 /** 31 INVVPID: types 0 (individual address), 1 (single context), 2 (all contexts), 3 (single context retaining globals). */
 export function invvpid(vmx: Vmx, type: bigint, descriptor: bigint, info: number, qualification: bigint): void {
   rootOnly(vmx, ExitReason.INVVPID, info, qualification);
+  if (type > 3n) return vmFail(vmx, VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND);
   const low = vmx.cpu.readLinear64(descriptor);
   const linear = vmx.cpu.readLinear64(descriptor + 8n);
   const vpid = low & 0xffffn;
-  if (type > 3n) return vmFail(vmx, VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND);
   if ((low >> 16n) !== 0n) return vmFail(vmx, VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND);
   if (type !== 2n && vpid === 0n) return vmFail(vmx, VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND);
   if (type === 0n && !isCanonical(linear)) return vmFail(vmx, VmInstructionError.INVALID_INVEPT_INVVPID_OPERAND);
