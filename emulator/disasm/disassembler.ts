@@ -53,6 +53,7 @@ export function disassembleOne(bytes: Uint8Array, offset: number, address: bigin
   if (insn.error !== DecodeError.None || !entry) {
     return { address, length: 1, text: `(bad) .byte ${formatNumber(bytes[offset] ?? 0)}`, valid: false };
   }
+  if (reservedRegister(entry)) return { address, length: 1, text: `(bad) .byte ${formatNumber(bytes[offset])}`, valid: false };
   const f = new LineFormatter(bytes, offset, address, mode64, entry, options.symbolize);
   const text = f.format();
   return { address, length: insn.length, text, valid: true, branchTarget: f.branchTarget };
@@ -67,6 +68,20 @@ export function disassemble(bytes: Uint8Array, address: bigint, count = Infinity
     at += line.length;
   }
   return lines;
+}
+
+/**
+ * MOV to/from a control, debug or segment register that does not exist raises #UD (SDM MOV:
+ * CR1, CR5-7, CR9-15; DR8-15; Sreg 6-7, and CS as a destination); the decoder leaves that to
+ * the handlers, the disassembler shows such encodings as undecodable.
+ */
+function reservedRegister(entry: OpcodeEntry): boolean {
+  const h = entry.handler;
+  if (h === 'movFromCr' || h === 'movToCr') return ![0, 2, 3, 4, 8].includes(insn.reg);
+  if (h === 'movFromDr' || h === 'movToDr') return insn.reg >= 8;
+  if (h === 'movESw') return (insn.reg & 7) > 5;
+  if (h === 'movSwE') return (insn.reg & 7) > 5 || (insn.reg & 7) === 1;
+  return false;
 }
 
 class LineFormatter {

@@ -56,8 +56,12 @@ export function flagEffect(form: string, bytes: number[]): FlagEffect {
     case 'shld': case 'shrd': {
       const count = form.includes(', cl') ? -1 : bytes[bytes.length - 1] & (size === 64 ? 63 : 31);
       if (count === 0) return NONE;
-      const beyond = count < 0 ? size === 16 : count > size; // result and all flags undefined (SDM SHLD)
+      // Beyond the operand size the result and all flags are undefined (SDM SHLD); the 16-bit CL
+      // forms set CL to 0..16 themselves (forms.ts), so only immediates can get there.
+      const beyond = count > size;
       if (beyond) return { reads: 0, defines: 0, undefined: undef('shxd', ARITH) };
+      // A CL count may be 0 (flags unaffected), so nothing counts as defined.
+      if (count < 0) return { reads: 0, defines: 0, undefined: undef('shxd', AF | OF) };
       return { reads: 0, defines: CF | SF | ZF | PF | (count === 1 ? OF : 0), undefined: undef('shxd', AF | (count === 1 ? 0 : OF)) };
     }
   }
