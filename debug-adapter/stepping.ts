@@ -158,7 +158,9 @@ export class SteppingEngine {
         if (!loc) return STEP;
         const atRowStart = loc.address === here.rip;
         const otherLine = !start.line || loc.line !== start.line.line || loc.path !== start.line.path;
-        if (atRowStart && (otherLine || here.rip <= start.rip || here.rsp > start.rsp)) return STEP;
+        if (atRowStart && (otherLine || here.rip <= start.rip || here.rsp > start.rsp)) {
+          return into ? this.pastPrologue(here.side, here.rip) : STEP;
+        }
       }
       if (into && this.isVmcallAt(here.side, here.rip)) return this.intoHost();
       const outcome = into ? await this.intoInstruction(here) : await this.overInstruction(start);
@@ -169,6 +171,20 @@ export class SteppingEngine {
         if (paused) return paused;
       }
     }
+  }
+
+  /** Entering a function stops where its body starts, after the prologue, as gdb's step does. */
+  private async pastPrologue(side: Side, rip: bigint): Promise<Outcome> {
+    const symbols = this.debuggee.symbolsFor(side);
+    const fn = symbols.functionAt(rip);
+    if (!fn || fn.low !== rip) return STEP;
+    const body = symbols.bodyStart(fn);
+    // The prologue is a handful of straight-line instructions (endbr64, push rbp, mov rbp, sub rsp).
+    for (let i = 0; i < 16 && this.debuggee.machine.cpu.rip !== body && this.debuggee.side === side; i++) {
+      const outcome = await this.engine.stepInstruction();
+      if (outcome) return outcome;
+    }
+    return STEP;
   }
 
   /** stepIn's single instruction: enter calls, but run through code without line information. */

@@ -4,7 +4,7 @@
 
 import { frameNames, launchAndConfigure, scopeVariables, stack, stopAfter } from './helpers';
 import { InProcessDebugClient } from './inProcessClient';
-import { GUEST_ELF, HOST_ELF, MARKERS } from './sample';
+import { GUEST_ELF, HOST_ELF, MARKERS, source } from './sample';
 
 let dc: InProcessDebugClient;
 
@@ -112,5 +112,28 @@ describe('break on vmcall, step into the host and back', () => {
     const hostState = vmcs.find((v) => v.name === 'Host state')!;
     const fields = (await dc.variablesRequest({ variablesReference: hostState.variablesReference })).body.variables;
     expect(hostRip.body.result.split(' ')[0]).toBe(fields.find((f) => f.name === 'HOST_RIP')?.value);
+  });
+});
+
+describe('line stepping in the guest', () => {
+  it('next over a system call runs kernel and host and stops on the next user line; stepIn enters the call past its prologue', async () => {
+    const line = MARKERS.guestSyscall.line();
+    const first = dc.waitForEvent('stopped');
+    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, () =>
+      dc.setBreakpointsRequest({ source: { path: source(MARKERS.guestSyscall.file) }, breakpoints: [{ line }] }));
+    await first;
+    await stopAfter(dc, () => dc.stepInRequest({ threadId: 1 }));
+    let frames = await stack(dc);
+    expect(frames[0].name).toBe('syscall3 [guest]');
+    expect(frames[0].source?.path).toBe(source('guest/unistd.h'));
+    expect(frames[1].name).toBe('user_main [guest]');
+    // Past the prologue: the frame pointer is set up, so the caller's frame is found.
+    expect(frames[1].line).toBe(line);
+    await stopAfter(dc, () => dc.stepOutRequest({ threadId: 1 }));
+    await stopAfter(dc, () => dc.nextRequest({ threadId: 1 }));
+    frames = await stack(dc);
+    expect(frames[0]).toMatchObject({ name: 'user_main [guest]', line: line + 1 });
+    const trace = dc.events.filter((e) => e.event === 'hypercall/trace').map((e) => e.body.line as string);
+    expect(trace.some((l) => l.endsWith('kvm_emulate_hypercall: Hello World'))).toBe(true);
   });
 });
