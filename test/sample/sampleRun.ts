@@ -4,6 +4,7 @@
 
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { StopReason, VmExitInfo } from '../../emulator/api';
 import { Machine } from '../../emulator/machine';
@@ -17,9 +18,12 @@ export const hostElf = join(sampleDir, 'build', 'host.elf');
 export const guestElf = join(sampleDir, 'build', 'guest.elf');
 export const testGuest = (name: string) => join(sampleDir, 'build', 'tests', `${name}.elf`);
 
-/** `make` is incremental: cheap when `npm run build` already ran. */
+/**
+ * `make` is incremental: cheap when `npm run build` already ran. Test files run in parallel
+ * forks, so flock(1) keeps two of them from compiling the same objects at once.
+ */
 export function buildSample(): void {
-  execFileSync('make', ['-s', '-C', sampleDir], { stdio: 'inherit' });
+  execFileSync('flock', [join(tmpdir(), 'hc-sample-make.lock'), 'make', '-s', '-C', sampleDir], { stdio: 'inherit' });
 }
 
 export interface SampleRun {
