@@ -14,7 +14,7 @@ import { Serial16550, type SerialState } from './devices/serial16550';
 import { TraceChannel } from './devices/traceChannel';
 import { boot, type BootInfo } from './loader/boot';
 import type { ElfFile } from './loader/elf';
-import { DEFAULT_RAM } from './loader/memoryMap';
+import { DEFAULT_RAM, MiB } from './loader/memoryMap';
 import { PhysicalMemory } from './memory/physical';
 import type { TraceRecord } from './trace/record';
 import { TraceBuffer } from './trace/traceBuffer';
@@ -39,7 +39,8 @@ const hex = (v: bigint | number) => `0x${v.toString(16)}`;
 interface Watchpoint { start: number; end: number; read: boolean; write: boolean; space: 'linear' | 'physical' }
 
 interface SnapshotData {
-  memory: Uint8Array;
+  /** The non-zero 4 KiB pages of RAM by page number; every other page was all zero. */
+  pages: Map<number, Uint8Array>;
   state: CpuState;
   vmx: VmxSnapshot;
   serials: [SerialState, SerialState];
@@ -78,8 +79,10 @@ export class Machine implements MachineApi {
   }
 
   private constructor(options: MachineOptions) {
+    const size = options.memorySize ?? DEFAULT_RAM;
+    if (!Number.isSafeInteger(size) || size <= 0 || size % MiB !== 0) throw new Error(`The RAM size must be a whole number of MiB, not ${size} bytes.`);
     this.cpu = new CpuState();
-    this.memory = new PhysicalMemory(options.memorySize ?? DEFAULT_RAM);
+    this.memory = new PhysicalMemory(size);
     const loaded = boot(this.cpu, this.memory, {
       hostElf: options.hostElf, guestElf: options.guestElf,
       hostPath: options.hostPath ?? 'host.elf', guestPath: options.guestPath ?? 'guest.elf',
@@ -333,7 +336,7 @@ export class Machine implements MachineApi {
 
   snapshot(): MachineSnapshot {
     const data: SnapshotData = {
-      memory: this.memory.bytes.slice(),
+      pages: savePages(this.memory),
       state: copyCpuState(this.cpu, new CpuState()),
       vmx: this.vmx.serialize(),
       serials: [this.hostConsole.save(), this.guestConsole.save()],
@@ -345,7 +348,7 @@ export class Machine implements MachineApi {
 
   restore(snapshot: MachineSnapshot): void {
     const data = snapshot.data as SnapshotData;
-    this.memory.bytes.set(data.memory);
+    restorePages(this.memory, data.pages);
     copyCpuState(data.state, this.cpu);
     this.vmx.restore(data.vmx);
     this.hostConsole.load(data.serials[0]);
@@ -355,6 +358,36 @@ export class Machine implements MachineApi {
     this.pending = undefined;
     this.pauseRequested = false;
     this.interpreter.flushTlb();
+  }
+}
+
+const PAGE = 4096;
+
+/** Whether a 4 KiB page holds anything but zeros (Int32 words: no -0 pitfall). */
+function pageInUse(words: Int32Array, page: number): boolean {
+  for (let i = page * (PAGE / 4), end = i + PAGE / 4; i < end; i++) if (words[i] !== 0) return true;
+  return false;
+}
+
+/**
+ * Copy only the pages in use: most of RAM is never touched, and reading untouched pages
+ * costs far less than copying all of it (which would also make every page resident).
+ */
+function savePages(memory: PhysicalMemory): Map<number, Uint8Array> {
+  const words = new Int32Array(memory.bytes.buffer, memory.bytes.byteOffset, memory.size >> 2);
+  const pages = new Map<number, Uint8Array>();
+  for (let p = 0; p < memory.size / PAGE; p++) {
+    if (pageInUse(words, p)) pages.set(p, memory.bytes.slice(p * PAGE, (p + 1) * PAGE));
+  }
+  return pages;
+}
+
+function restorePages(memory: PhysicalMemory, pages: Map<number, Uint8Array>): void {
+  const words = new Int32Array(memory.bytes.buffer, memory.bytes.byteOffset, memory.size >> 2);
+  for (let p = 0; p < memory.size / PAGE; p++) {
+    const saved = pages.get(p);
+    if (saved) memory.bytes.set(saved, p * PAGE);
+    else if (pageInUse(words, p)) memory.bytes.fill(0, p * PAGE, (p + 1) * PAGE);
   }
 }
 

@@ -24,6 +24,14 @@ function runToStop(m: Machine, slice = 1_000_000, max = 50_000_000): StopReason 
 }
 
 describe('Machine', () => {
+  it('refuses a RAM size that is not a whole number of MiB', () => {
+    const hostPath = compileElf(dir, 'halt-ram.elf', P.HOST_HALT);
+    expect(() => Machine.boot({ hostElf: readBytes(hostPath), guestElf: readBytes(guestPath), memorySize: 48 * 1024 * 1024 + 100 }))
+      .toThrow('The RAM size must be a whole number of MiB, not 50331748 bytes.');
+    const m = Machine.boot({ hostElf: readBytes(hostPath), guestElf: readBytes(guestPath), memorySize: 48 * 1024 * 1024 });
+    expect(m.bootInfo.memSize).toBe(48n * 1024n * 1024n);
+  });
+
   it('runs a host to power-off with both consoles', () => {
     const m = machineFor('compute', P.HOST_COMPUTE);
     const out: string[] = [];
@@ -177,9 +185,11 @@ describe('Machine', () => {
     const regs = [...m.cpu.gpr], rip = m.cpu.rip, flags = m.cpu.getRflags();
     const mem = m.memory.bytes.slice(0x100000, 0x110000);
     m.restore(snap);
-    m.writeMemory(0x2000000n, new Uint8Array([7]), 'physical'); // unrelated change, undone by the next restore
+    m.writeMemory(0x2000000n, new Uint8Array([7]), 'physical'); // a page that was all zero at the snapshot
+    m.writeMemory(0x3fff000n, new Uint8Array([7]), 'physical');
     m.restore(snap);
     expect(m.memory.bytes[0x2000000]).toBe(0);
+    expect(m.memory.bytes[0x3fff000]).toBe(0);
     m.run(20_000);
     expect([...m.cpu.gpr]).toEqual(regs);
     expect(m.cpu.rip).toBe(rip);
