@@ -8,6 +8,7 @@ import { panelHtml } from './panelHtml';
 import { DEFAULT_CAPACITY, TraceModel, type TraceOrigin } from './traceModel';
 
 export const TRACE_VIEW_ID = 'hypercall.trace';
+export const TRACE_CONTAINER_ID = 'hypercallTrace';
 export const TRACE_EVENT = 'hypercall/trace';
 export const SOURCE_FOR_ADDRESS = 'hypercall/sourceForAddress';
 
@@ -70,6 +71,7 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
 
   /** Brings the panel into view (the "Show Trace Panel" command). */
   async show(): Promise<void> {
+    await vscode.commands.executeCommand(`workbench.view.extension.${TRACE_CONTAINER_ID}`);
     await vscode.commands.executeCommand(`${TRACE_VIEW_ID}.focus`);
   }
 

@@ -1,0 +1,109 @@
+// The extension in a real VS Code: the packaged .vsix installed into code-server, driven in
+// headless Debian Chromium. Screenshots of every step go to test-artifacts/ui/.
+// Missing tooling fails the test with what to install (test/ui/setup.sh), never skips it.
+
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Browser } from 'playwright-core';
+import { CHROMIUM, CodeServer, missingTooling } from './codeServer';
+import { Workbench } from './workbench';
+
+const root = resolve(__dirname, '../..');
+const artifacts = join(root, 'test-artifacts', 'ui');
+const sample = join(root, 'samples', 'hello-hypercall');
+
+let home: string;
+let server: CodeServer;
+let browser: Browser | undefined;
+let wb: Workbench;
+let setupError: Error | undefined;
+
+function packageVsix(): string {
+  if (!existsSync(join(root, 'dist', 'extension.js')) || !existsSync(join(root, 'dist', 'webview', 'webview.js'))) {
+    throw new Error('dist/extension.js or dist/webview/webview.js is missing: run `npm run build` before the UI test (npm test does).');
+  }
+  const vsix = join(artifacts, 'hypercall-debug.vsix');
+  execFileSync(join(root, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', vsix],
+    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
+  return vsix;
+}
+
+beforeAll(async () => {
+  try {
+    const missing = missingTooling();
+    if (missing) throw new Error(missing);
+    rmSync(artifacts, { recursive: true, force: true });
+    mkdirSync(artifacts, { recursive: true });
+    const vsix = packageVsix();
+    home = mkdtempSync(join(tmpdir(), 'hcdbg-ui-'));
+    server = new CodeServer(home);
+    server.writeSettings({
+      'workbench.startupEditor': 'none',
+      'workbench.tips.enabled': false,
+      'workbench.enableExperiments': false,
+      'telemetry.telemetryLevel': 'off',
+      'extensions.autoCheckUpdates': false,
+      'extensions.autoUpdate': false,
+      'update.mode': 'none',
+      'debug.openDebug': 'openOnDebugBreak',
+      'debug.toolBarLocation': 'docked',
+    });
+    const installed = server.installExtension(vsix);
+    if (!/hypercall-debug/.test(installed)) throw new Error(`code-server did not install the .vsix: ${installed}`);
+    const folder = join(home, 'hello-hypercall');
+    cpSync(sample, folder, { recursive: true });
+    const url = await server.start(folder);
+    const { chromium } = await import('playwright-core');
+    browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    // code-server's own PWA service worker sits on the workbench origin with scope '/', so it
+    // also claims the webview frames, whose loader then waits forever for VS Code's webview
+    // service worker: keep the PWA worker out (a test-bed quirk; VS Code's worker still runs).
+    await context.route('**/_static/out/browser/serviceWorker.js', (route) => route.fulfill({ status: 404, body: '' }));
+    const page = await context.newPage();
+    wb = new Workbench(page, artifacts);
+    await page.goto(url);
+    await wb.waitForWorkbench();
+    await wb.screenshot('workbench');
+  } catch (e) {
+    setupError = e as Error;
+  }
+}, 300_000);
+
+afterAll(async () => {
+  await browser?.close();
+  server?.stop();
+  if (home) rmSync(home, { recursive: true, force: true });
+});
+
+afterEach(async (context) => {
+  if (context.task.result?.state === 'fail') await wb?.screenshot('failed').catch(() => undefined);
+});
+
+function ready(): Workbench {
+  if (setupError) throw setupError;
+  return wb;
+}
+
+describe('the extension in code-server', () => {
+  it('installs from the .vsix and renders the Trace panel: ftrace header, filters, CSP', async () => {
+    const wb = ready();
+    await wb.showTracePanel();
+    const frame = wb.traceFrame();
+    expect(await wb.traceRows().nth(2).textContent()).toMatch(/^# entries-in-buffer\/entries-written: \d+\/\d+ {3}#P:1$/);
+    // vscode-elements rendered (shadow DOM present), one checkbox per event.
+    const events = await frame.locator('vscode-checkbox').evaluateAll((boxes) => boxes.map((b) => [b.getAttribute('data-event'), b.shadowRoot !== null]));
+    expect(events).toEqual([['kvm_exit', true], ['kvm_entry', true], ['kvm_hypercall', true], ['trace_printk', true]]);
+    const csp = await frame.locator('meta[http-equiv="Content-Security-Policy"]').getAttribute('content');
+    expect(csp).toMatch(/^default-src 'none'; script-src 'nonce-[0-9a-f]{32}';/);
+    // The monospace editor font, not the UI font.
+    const font = await frame.locator('#viewport').evaluate((el) => getComputedStyle(el).fontFamily);
+    expect(font.toLowerCase()).toMatch(/mono|courier|consolas|menlo/);
+    await wb.screenshot('trace-panel');
+  }, 300_000);
+});

@@ -1,0 +1,87 @@
+// Driving the VS Code workbench in Chromium with playwright-core: commands through the
+// command palette, the Trace panel's webview (two nested iframes), the views the debug test
+// reads, and a screenshot per step into test-artifacts/ui/.
+
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { FrameLocator, Locator, Page } from 'playwright-core';
+
+export class Workbench {
+  private shot = 0;
+
+  constructor(readonly page: Page, private readonly artifacts: string) {
+    mkdirSync(artifacts, { recursive: true });
+  }
+
+  async screenshot(name: string): Promise<string> {
+    const path = join(this.artifacts, `${String(++this.shot).padStart(2, '0')}-${name}.png`);
+    await this.page.screenshot({ path });
+    return path;
+  }
+
+  async waitForWorkbench(): Promise<void> {
+    await this.page.locator('.monaco-workbench').waitFor({ timeout: 60_000 });
+    await this.page.locator('.explorer-folders-view, .explorer-viewlet').first().waitFor({ timeout: 60_000 });
+  }
+
+  /**
+   * Runs a command by its palette label, e.g. "Hypercall: Show Trace Panel". The palette lists
+   * the commands known when it opens (extension contributions arrive a little after the
+   * workbench), so it is reopened until the command shows up.
+   */
+  async runCommand(label: string, timeoutMs = 60_000): Promise<void> {
+    const input = this.page.locator('.quick-input-widget input');
+    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.page.keyboard.press('Escape');
+      await this.page.keyboard.press('F1');
+      await input.waitFor({ state: 'visible', timeout: 10_000 });
+      // The palette matches the title, not always the "Category: " prefix: type the title only.
+      await input.fill(`>${label.replace(/^[^:]+:\s*/, '')}`);
+      try {
+        await row.waitFor({ timeout: 3_000 });
+        await row.click();
+        return;
+      } catch (e) {
+        if (Date.now() > deadline) throw new Error(`The command palette never offered "${label}": ${(e as Error).message}`);
+      }
+    }
+  }
+
+  /** The document inside the Trace panel's webview. */
+  traceFrame(): FrameLocator {
+    return this.page.locator('.part.panel iframe.webview.ready').first().contentFrame().locator('iframe#active-frame').contentFrame();
+  }
+
+  /** Runs "Show Trace Panel" until the webview shows the ftrace header (a loaded machine is slow). */
+  async showTracePanel(timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await this.runCommand('Hypercall: Show Trace Panel', Math.max(10_000, deadline - Date.now()));
+      try {
+        await this.traceRows().first().filter({ hasText: '# tracer: nop' }).waitFor({ timeout: 20_000 });
+        return;
+      } catch (e) {
+        if (Date.now() > deadline) throw new Error(`The Trace panel never showed the ftrace header: ${(e as Error).message}`);
+      }
+    }
+  }
+
+  traceRows(): Locator {
+    return this.traceFrame().locator('#rows .row');
+  }
+
+  callStackRows(): Locator {
+    return this.page.locator('.debug-call-stack .monaco-list-row');
+  }
+
+  activeEditorTab(): Locator {
+    return this.page.locator('.editor-group-container.active .tabs-container .tab.active');
+  }
+
+  /** True while a debug session is paused (the toolbar offers Continue). */
+  continueButton(): Locator {
+    return this.page.locator('.debug-toolbar .codicon-debug-continue');
+  }
+}
