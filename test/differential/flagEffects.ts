@@ -47,7 +47,8 @@ export function flagEffect(form: string, bytes: number[]): FlagEffect {
     case 'bsf': case 'bsr': return { reads: 0, defines: ZF, undefined: undef('bsf', CF | OF | SF | AF | PF) };
     case 'tzcnt': case 'lzcnt': return { reads: 0, defines: ZF | CF, undefined: undef('tzcnt', OF | SF | AF | PF) };
     case 'cmpxchg8b': case 'cmpxchg16b': return { reads: 0, defines: ZF, undefined: 0 };
-    case 'sahf': case 'popfq': return ALL;
+    case 'sahf': return { reads: 0, defines: ARITH & ~OF, undefined: 0 }; // AH holds no OF (SDM SAHF)
+    case 'popfq': return ALL;
     case 'lahf': case 'pushfq': return { reads: ARITH, defines: 0, undefined: 0 };
     case 'clc': case 'stc': return { reads: 0, defines: CF, undefined: 0 };
     case 'cmc': return { reads: CF, defines: CF, undefined: 0 };
