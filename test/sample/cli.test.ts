@@ -1,6 +1,6 @@
 // The sample through the command line, as `npm start` runs it: `hcdbg run --guest guest.elf
 // --trace` with the bundled default host. Also the failure ends the sample host reports
-// (guest triple fault, guest access outside RAM) with their exit status and message.
+// (guest triple fault, guest access outside RAM, an unhandled exit) with their exit status and message.
 
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
@@ -68,6 +68,14 @@ describe('hcdbg run with the sample', () => {
     const r = hcdbg('run', '--guest', testGuest('mmio'));
     expect(r.stdout).toBe('guest: reading guest-physical 0x2000000\n');
     expect(r.stderr).toMatch(/\[host\] hc-host: guest read guest-physical 0x2000000, which is not RAM \(rip 0x[0-9a-f]+\)\n/);
+    expect(r.stderr).toMatch(/^hcdbg: The host powered the machine off with status 3\.$/m);
+    expect(r.status).toBe(1);
+  });
+
+  it('reports a VM exit it does not handle (INSB) with status 3 from the host', () => {
+    const r = hcdbg('run', '--guest', testGuest('unexpected-exit'));
+    expect(r.stdout).toBe('guest: insb from COM1\n');
+    expect(r.stderr).toMatch(/\[host\] hc-host: unexpected VM exit 30 \(IO_INSTRUCTION\) at rip 0x[0-9a-f]+, exit qualification 0x3f80018\n/);
     expect(r.stderr).toMatch(/^hcdbg: The host powered the machine off with status 3\.$/m);
     expect(r.status).toBe(1);
   });
