@@ -129,6 +129,7 @@ class DwarfProgram implements ProgramSymbols {
     return {
       name, value: f.value, type: f.type, numeric,
       memoryReference: f.pointer ?? address,
+      address, size,
       children: f.children ? () => f.children!.map((c) => this.child(c, bytes, memory, writer, address)) : undefined,
       assign: numeric !== undefined && address !== undefined && writer
         ? (text) => {

@@ -94,8 +94,8 @@ class Parser {
       case '!': return numberOf(operand) === 0n ? 1n : 0n;
       case '~': return u64(~numberOf(operand));
       case '&': {
-        if (typeof operand === 'bigint' || operand.memoryReference === undefined) throw new ExpressionError('Only a variable in memory has an address.');
-        return operand.memoryReference;
+        if (typeof operand === 'bigint' || operand.address === undefined) throw new ExpressionError('Only a variable in memory has an address.');
+        return operand.address;
       }
       default: { // '*'
         if (typeof operand !== 'bigint') {

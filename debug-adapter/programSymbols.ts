@@ -28,8 +28,11 @@ export interface VariableNode {
   name: string;
   value: string;
   type?: string;
-  /** Address of the object, for the memory view; a pointer's value is its memoryReference. */
+  /** Where the memory view opens: a pointer's value, else the object's own address. */
   memoryReference?: bigint;
+  /** The object's own address and size in bytes, when it lives in memory (for `&` and data breakpoints). */
+  address?: bigint;
+  size?: number;
   children?: () => VariableNode[];
   /** Numeric value when the variable is a scalar (integers, pointers, enums). */
   numeric?: bigint;

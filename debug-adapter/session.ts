@@ -277,17 +277,18 @@ export class HypercallDebugSession extends DebugSession {
     if (!live) return;
     const accessTypes: DebugProtocol.DataBreakpointAccessType[] = ['write', 'read', 'readWrite'];
     const side = topSide(live.debuggee);
-    // An address ("0x...", with optional side) or a variable/expression whose value has an address.
+    // An address ("0x...", with optional side), a variable shown in a Variables container, or an expression.
     let target: { side: Side; address: bigint; size: number } | undefined;
     const ref = args.asAddress || args.variablesReference === undefined ? parseReference(args.name) : undefined;
     if (ref) {
       target = { side: ref.side ?? side, address: ref.address, size: args.bytes ?? 8 };
     } else {
       try {
-        const frame = args.frameId !== undefined ? live.stack.frame(args.frameId) : live.stack.build()[0];
-        const value = evaluateExpression(args.name, frameNames(live.debuggee, frame));
-        if (typeof value !== 'bigint' && value.memoryReference !== undefined && value.numeric !== undefined) {
-          target = { side: frame?.side ?? side, address: value.memoryReference, size: 8 };
+        const frame = args.frameId !== undefined ? live.stack.frame(args.frameId) : live.stack.build().find((f) => !f.label);
+        const shown = args.variablesReference ? live.variables.find(args.variablesReference, args.name) : undefined;
+        const node = shown?.node ?? evaluateExpression(args.name, frameNames(live.debuggee, frame));
+        if (typeof node !== 'bigint' && node.address !== undefined) {
+          target = { side: shown?.side ?? frame?.side ?? side, address: node.address, size: node.size ?? 8 };
         }
       } catch {
         target = undefined;

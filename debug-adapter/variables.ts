@@ -67,6 +67,13 @@ export class VariableStore {
     return container.nodes.map((node) => this.toVariable(node, container.side));
   }
 
+  /** A variable the client was shown, by its container and name. */
+  find(reference: number, name: string): { node: VariableNode; side: Side } | undefined {
+    const container = this.handles.get(reference);
+    const node = container && (container.nodes ?? container.children()).find((n) => n.name === name);
+    return node && container ? { node, side: container.side } : undefined;
+  }
+
   toVariable(node: VariableNode, side: Side): DebugProtocol.Variable {
     const children = node.children;
     return {

@@ -137,6 +137,14 @@ describe('breakpoints', () => {
     const frames = await stack(dc);
     const info = await dc.dataBreakpointInfoRequest({ name: 'vcpu->stat.hypercalls', frameId: frames[0].id });
     expect(info.body.dataId).toMatch(/^host:0x[0-9a-f]+:8$/);
+    // The same from the Variables view: a local by its container; a register has no address.
+    const scopes = (await dc.scopesRequest({ frameId: frames[0].id })).body.scopes;
+    const locals = scopes.find((s) => s.name === 'Locals')!;
+    const local = await dc.dataBreakpointInfoRequest({ name: 'op_64_bit', variablesReference: locals.variablesReference });
+    expect(local.body.dataId).toMatch(/^host:0x[0-9a-f]+:4$/);
+    const registers = scopes.find((s) => s.name === 'Host registers')!;
+    const reg = await dc.dataBreakpointInfoRequest({ name: 'rax', variablesReference: registers.variablesReference });
+    expect(reg.body).toMatchObject({ dataId: null, description: 'rax is not a variable or address in memory.' });
     await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
     const set = await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId!, accessType: 'write' }] });
     expect(set.body.breakpoints[0].verified).toBe(true);
