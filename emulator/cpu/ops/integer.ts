@@ -205,14 +205,11 @@ const mulDiv: Handler = (c, i) => {
   if (op === 4 || op === 5) {
     const signed = op === 5;
     if (s === 8) {
-      const a = signed ? sBig(r[0], r[1]) : toBig(r[0], r[1]);
-      const b = signed ? sBig(src, srcHi) : toBig(src, srcHi);
-      const p = BigInt.asUintN(128, a * b);
-      const lo = p & 0xffffffffffffffffn, hi = p >> 64n;
-      r[0] = Number(lo & 0xffffffffn); r[1] = Number(lo >> 32n);
-      r[4] = Number(hi & 0xffffffffn); r[5] = Number(hi >> 32n);
-      const of = signed ? BigInt.asIntN(64, lo) !== a * b : hi !== 0n;
-      setMulFlags(c, of);
+      mul128(r[0], r[1], src, srcHi, signed);
+      const q = PROD;
+      r[0] = q[0]; r[1] = q[1]; r[4] = q[2]; r[5] = q[3];
+      const ext = signed && (q[1] & 0x80000000) ? 0xffffffff : 0;
+      setMulFlags(c, q[2] !== ext || q[3] !== ext);
       return;
     }
     if (s === 4) {
@@ -241,6 +238,23 @@ const mulDiv: Handler = (c, i) => {
   // DIV / IDIV: #DE on a zero divisor or a quotient that does not fit (SDM DIV/IDIV).
   const signed = op === 7;
   if (s === 8) {
+    // Fast path: dividend and divisor below 2^52 in magnitude (exact as doubles).
+    const extA = r[1] & 0x80000000 ? 0xffffffff : 0;
+    if (r[4] === (signed ? extA : 0) && r[5] === r[4] && (src | srcHi) !== 0) {
+      const a = signed ? (r[1] | 0) * TWO32 + r[0] : r[1] * TWO32 + r[0];
+      const b = signed ? (srcHi | 0) * TWO32 + src : srcHi * TWO32 + src;
+      const ua = Math.abs(a), ub = Math.abs(b);
+      if (ua < 2 ** 52 && ub < 2 ** 52) {
+        // The rounded double quotient may be one off; correct it with the exact remainder.
+        let uq = Math.floor(ua / ub), ur = ua - uq * ub;
+        if (ur < 0) { uq--; ur += ub; } else if (ur >= ub) { uq++; ur -= ub; }
+        const q = (a < 0) !== (b < 0) ? -uq : uq, rem = a < 0 ? -ur : ur;
+        r[0] = ((q % TWO32) + TWO32) % TWO32; r[1] = Math.floor(q / TWO32) >>> 0;
+        r[4] = ((rem % TWO32) + TWO32) % TWO32; r[5] = Math.floor(rem / TWO32) >>> 0;
+        setDivFlags(c);
+        return;
+      }
+    }
     const divisor = signed ? sBig(src, srcHi) : toBig(src, srcHi);
     if (divisor === 0n) throw new CpuFault(Vector.DE);
     const dividendU = (toBig(r[4], r[5]) << 64n) | toBig(r[0], r[1]);
@@ -295,15 +309,37 @@ export function mulHigh32(a: number, b: number): number {
   return (hh + (lh >>> 16) + (hl >>> 16) + Math.floor(mid / 65536)) >>> 0;
 }
 
+/** The 128-bit product of mul128 as four 32-bit limbs, least significant first. */
+const PROD = new Uint32Array(4);
+
+/** 64 x 64 -> 128-bit multiply on 32-bit limbs (signed: two's-complement operands and result). */
+export function mul128(aL: number, aH: number, bL: number, bH: number, signed: boolean, out: Uint32Array = PROD): void {
+  const p0l = Math.imul(aL, bL) >>> 0, p0h = mulHigh32(aL, bL);
+  const p1l = Math.imul(aL, bH) >>> 0, p1h = mulHigh32(aL, bH);
+  const p2l = Math.imul(aH, bL) >>> 0, p2h = mulHigh32(aH, bL);
+  const p3l = Math.imul(aH, bH) >>> 0, p3h = mulHigh32(aH, bH);
+  const t1 = p0h + p1l + p2l;
+  const c1 = Math.floor(t1 / TWO32);
+  const t2 = p1h + p2h + p3l + c1;
+  const c2 = Math.floor(t2 / TWO32);
+  let r2 = t2 - c2 * TWO32, r3 = (p3h + c2) >>> 0;
+  if (signed) {
+    // Signed high half = unsigned high half - (a < 0 ? b : 0) - (b < 0 ? a : 0)  (mod 2^64).
+    if (aH & 0x80000000) { const d = r2 - bL; r2 = d >>> 0; r3 = (r3 - bH - (d < 0 ? 1 : 0)) >>> 0; }
+    if (bH & 0x80000000) { const d = r2 - aL; r2 = d >>> 0; r3 = (r3 - aH - (d < 0 ? 1 : 0)) >>> 0; }
+  }
+  out[0] = p0l; out[1] = t1 >>> 0; out[2] = r2; out[3] = r3;
+}
+
 /** Truncating signed multiply for IMUL r, r/m [, imm]: returns low part, sets flags. */
 function imulTrunc(c: Cpu, s: number, aL: number, aH: number, bL: number, bH: number): number {
   if (s === 8) {
-    const p = sBig(aL, aH) * sBig(bL, bH);
-    const t = BigInt.asUintN(64, p);
-    const lo = Number(t & 0xffffffffn), hi = Number(t >> 32n);
-    setMulFlags(c, BigInt.asIntN(64, t) !== p);
-    c.hi = hi;
-    return lo;
+    mul128(aL, aH, bL, bH, true);
+    const q = PROD;
+    const ext = (q[1] & 0x80000000) ? 0xffffffff : 0;
+    setMulFlags(c, q[2] !== ext || q[3] !== ext);
+    c.hi = q[1];
+    return q[0];
   }
   if (s === 4) {
     const lo = Math.imul(aL, bL);
