@@ -118,14 +118,24 @@ export class DebugInfo {
     return { name: hit.symbol.name, low: hit.symbol.value, high: hit.symbol.value + BigInt(hit.symbol.size), source: 'symbol' };
   }
 
-  /** Where a function breakpoint on `name` goes: after the prologue, as gdb places it. */
-  functionBreakpoint(name: string): LinePlacement | undefined {
-    const f = this.scopes.functionNamed(name);
-    const low = f?.low ?? this.symbols.lookup(name)?.value;
-    if (low === undefined) return undefined;
-    const address = this.afterPrologue(low);
-    return { address, line: this.lines.lineAt(address)?.line ?? 0 };
+  /**
+   * Where a function breakpoint on `name` goes: after the prologue of every out-of-line copy
+   * (a static function from a header exists once per file that uses it), as gdb places it.
+   */
+  functionBreakpoints(name: string): LinePlacement[] {
+    const lows = new Set(this.scopes.functions.filter((f) => f.name === name).map((f) => f.low));
+    if (lows.size === 0) {
+      const sym = this.symbols.lookup(name);
+      if (sym?.kind === 'function') lows.add(sym.value);
+    }
+    return [...lows].sort((a, b) => (a < b ? -1 : 1)).map((low) => {
+      const address = this.afterPrologue(low);
+      return { address, line: this.lines.lineAt(address)?.line ?? 0 };
+    });
   }
+
+  /** The first of functionBreakpoints(name) (the lowest address), for callers that want one. */
+  functionBreakpoint(name: string): LinePlacement | undefined { return this.functionBreakpoints(name)[0]; }
 
   // ---- lines -------------------------------------------------------------------------
 

@@ -71,7 +71,8 @@ export function parseLineProgram(s: DwarfSections, offset: number, compDir: stri
       }
       return out;
     };
-    for (const d of readEntries()) dirs.push(d.path);
+    // Directory 0 is the compilation directory; the others may be relative to it.
+    for (const d of readEntries()) dirs.push(dirs.length === 0 ? d.path : joinPath(dirs[0] || compDir, d.path));
     for (const f of readEntries()) files.push(joinPath(dirs[f.dir], f.path));
   } else {
     dirs.push(compDir ?? '');

@@ -169,8 +169,14 @@ export function typeName(t: CType, declarator = ''): string {
     case 'enum': return join(`enum ${t.name ?? '{...}'}`, declarator);
     case 'qualified': {
       const inner = t.target;
+      // C qualifies an array's elements, not the array: gcc's "const (const char)[22]" reads "const char [22]".
+      if (inner.kind === 'array') {
+        const element = inner.element.kind === 'qualified' && inner.element.qualifier === t.qualifier ? inner.element : { kind: 'qualified' as const, qualifier: t.qualifier, target: inner.element };
+        return typeName({ ...inner, element }, declarator);
+      }
       // A qualified pointer takes the qualifier after the star ("char * const"), like gdb.
-      if (inner.kind === 'pointer') return typeName(inner, ` ${t.qualifier}${declarator ? ' ' + declarator : ''}`);
+      // gdb writes an array suffix right after it: "const char * const[32]".
+      if (inner.kind === 'pointer') return typeName(inner, ` ${t.qualifier}${declarator && !declarator.startsWith('[') ? ' ' : ''}${declarator}`);
       return `${t.qualifier} ${typeName(inner, declarator)}`;
     }
     case 'pointer': {

@@ -118,16 +118,16 @@ function cString(bytes: Uint8Array, max: number): string {
 }
 
 /**
- * gdb's char-array display: one trailing NUL is dropped, runs longer than the repeat
- * threshold become `'c' <repeats n times>` segments, the rest is a quoted C string.
+ * gdb's char-array display: one trailing NUL is dropped; runs longer than the repeat threshold
+ * become `'c' <repeats n times>` segments, the rest quoted C strings; whole runs are taken
+ * until `max` characters are shown, then "..." if any are left.
  */
 function charArray(bytes: Uint8Array, max: number): string {
-  let data = bytes.length > 0 && bytes[bytes.length - 1] === 0 ? bytes.subarray(0, bytes.length - 1) : bytes;
-  const truncated = data.length > max;
-  if (truncated) data = data.subarray(0, max);
+  const data = bytes.length > 0 && bytes[bytes.length - 1] === 0 ? bytes.subarray(0, bytes.length - 1) : bytes;
   const segments: string[] = [];
   let quoted = '';
-  for (let i = 0; i < data.length;) {
+  let i = 0;
+  while (i < data.length && i < max) {
     let j = i + 1;
     while (j < data.length && data[j] === data[i]) j++;
     if (j - i > REPEAT_THRESHOLD) {
@@ -139,7 +139,7 @@ function charArray(bytes: Uint8Array, max: number): string {
     i = j;
   }
   if (quoted || segments.length === 0) segments.push(`"${quoted}"`);
-  return segments.join(', ') + (truncated ? '...' : '');
+  return segments.join(', ') + (i < data.length ? '...' : '');
 }
 
 export function formatValue(type: CType, bytes: Uint8Array, options: FormatOptions = {}, depth = 0): FormattedValue {
@@ -188,16 +188,18 @@ export function formatValue(type: CType, bytes: Uint8Array, options: FormatOptio
       const children: ChildDescriptor[] = [];
       for (let i = 0; i < n; i++) children.push({ name: `[${i}]`, type: element, offset: i * esize });
       if (isCharType(element)) return { value: charArray(bytes.subarray(0, n), max), type: tname, children };
+      // gdb's `print elements` counts a repeat block as `print repeats` elements.
       const parts: string[] = [];
-      for (let i = 0; i < n && i < max;) {
+      let i = 0;
+      for (let shown = 0; i < n && shown < max;) {
         const slice = (k: number): Uint8Array => bytes.subarray(k * esize, (k + 1) * esize);
         let j = i + 1;
         while (j < n && equalBytes(slice(i), slice(j))) j++;
         const text = depth > 4 ? '...' : formatValue(element, slice(i), options, depth + 1).value;
-        if (j - i > REPEAT_THRESHOLD) { parts.push(`${text} <repeats ${j - i} times>`); i = j; }
-        else { parts.push(text); i++; }
+        if (j - i > REPEAT_THRESHOLD) { parts.push(`${text} <repeats ${j - i} times>`); i = j; shown += REPEAT_THRESHOLD; }
+        else { parts.push(text); i++; shown++; }
       }
-      return { value: `{${parts.join(', ')}${n > max ? '...' : ''}}`, type: tname, children };
+      return { value: `{${parts.join(', ')}${i < n ? '...' : ''}}`, type: tname, children };
     }
     case 'struct': case 'union': {
       const children: ChildDescriptor[] = t.members.map((m, i) => ({

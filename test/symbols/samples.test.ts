@@ -1,0 +1,53 @@
+// The real sample ELFs (host hypervisor and guest, built by samples/hello-hypercall/Makefile
+// with .debug_frame and DWARF 5): every static answer the adapter relies on, against readelf,
+// objdump, nm and gdb.
+
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { DebugInfo } from '../../debug-adapter/symbols';
+import { checkCfi, checkFunctionBreakpoints, checkGlobals, checkInfoScope, checkLinePlacements, checkLineRows, checkSymbols } from './staticChecks';
+
+const SAMPLE = join(__dirname, '../../samples/hello-hypercall');
+
+describe.each([
+  ['host', ['host/x86.c', 'host/vmx.c']],
+  ['guest', ['guest/user.c', 'guest/kernel.c']],
+])('sample %s.elf', (side, sources) => {
+  const elf = join(SAMPLE, 'build', `${side}.elf`);
+  let info: DebugInfo;
+  beforeAll(() => {
+    if (!existsSync(elf)) execFileSync('make', ['-s', '-C', SAMPLE], { stdio: 'pipe' });
+    info = DebugInfo.load(elf);
+  });
+
+  it('has readelf\'s line rows and objdump\'s .debug_frame rules', () => {
+    checkLineRows(elf, info);
+    checkCfi(elf, info, '.debug_frame');
+  });
+
+  it('places line and function breakpoints where gdb does', () => {
+    for (const source of sources) expect(checkLinePlacements(elf, info, join(SAMPLE, source))).toBeGreaterThan(5);
+    const names = [...new Set(info.scopes.functions.map((f) => f.name))];
+    expect(names.length).toBeGreaterThan(10);
+    checkFunctionBreakpoints(elf, info, names);
+  });
+
+  it('sees gdb\'s variables at every line address, its globals and nm\'s symbols', () => {
+    const addresses = [...new Set(info.lines.allRows.map((r) => r.address))].filter((a) => info.scopes.functionAt(a));
+    expect(checkInfoScope(elf, info, addresses)).toBeGreaterThan(50);
+    checkGlobals(elf, info);
+    checkSymbols(elf, info);
+  });
+});
+
+describe('sample host.elf hypercall handler', () => {
+  it('knows kvm_emulate_hypercall, its C variables and its callers\' frames', () => {
+    const info = DebugInfo.load(join(SAMPLE, 'build/host.elf'));
+    const bp = info.functionBreakpoint('kvm_emulate_hypercall')!;
+    expect(info.lineAt(bp.address)!.file).toBe(join(SAMPLE, 'host/x86.c'));
+    const names = info.scopeAt(bp.address).variables.map((v) => v.name);
+    expect(names).toEqual(expect.arrayContaining(['vcpu', 'nr', 'a0', 'a1', 'a2', 'a3']));
+    expect(info.cfi.fdes.some((f) => bp.address >= f.low && bp.address < f.high)).toBe(true);
+  });
+});
