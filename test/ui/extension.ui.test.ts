@@ -106,4 +106,40 @@ describe('the extension in code-server', () => {
     expect(font.toLowerCase()).toMatch(/mono|courier|consolas|menlo/);
     await wb.screenshot('trace-panel');
   }, 300_000);
+
+  it('debugs the sample across the VM boundary: break on vmcall, step into kvm_emulate_hypercall, Hello World in the trace', async () => {
+    const wb = ready();
+    const page = wb.page;
+    // F5 with no launch.json in the sample, from a C file: the whole run, trace live in the panel.
+    await wb.openFile('kvm_para.h');
+    await wb.startDebugging();
+    await expect.poll(async () => (await wb.traceRows().allTextContents()).length > 13, { timeout: 120_000 }).toBe(true);
+    await wb.continueToEnd();
+    await wb.screenshot('first-run-trace');
+
+    // The adapter's filters stay in the Breakpoints view: break on the guest's VMCALL.
+    await wb.enableExceptionFilter('VMCALL (hypercall)');
+    await wb.screenshot('vmcall-filter-on');
+    await wb.startDebugging();
+    await wb.continueButton().waitFor({ timeout: 120_000 });
+    await expect.poll(() => wb.callStackRows().allTextContents(), { timeout: 30_000 }).not.toEqual([]);
+    await wb.screenshot('stopped-on-vmcall');
+
+    await wb.runCommand('Debug: Step Into');
+    await wb.activeEditorTab().filter({ hasText: 'x86.c' }).waitFor({ timeout: 120_000 });
+    const stack = async () => (await wb.callStackRows().allTextContents()).join('\n');
+    await expect.poll(stack, { timeout: 60_000 }).toContain('VM exit: VMCALL');
+    const frames = await stack();
+    expect(frames).toMatch(/kvm_emulate_hypercall[\s\S]*VM exit: VMCALL/);
+    expect(await page.locator('.editor-group-container.active .monaco-editor .current-line, .editor-group-container.active .debug-top-stack-frame-line').count()).toBeGreaterThan(0);
+    await wb.screenshot('stepped-into-kvm_emulate_hypercall');
+
+    await wb.continueToEnd();
+    await wb.showTracePanel();
+    await wb.traceFrame().locator('#text-filter input').fill('Hello World');
+    const hello = wb.traceRows().filter({ hasText: 'kvm_emulate_hypercall: Hello World' });
+    await hello.first().waitFor({ timeout: 30_000 });
+    expect(await hello.first().textContent()).toMatch(/^\s+hc-host-1\s+\[000\] \.{5}\s+\d+\.\d{6}: kvm_emulate_hypercall: Hello World$/);
+    await wb.screenshot('hello-world-in-trace');
+  }, 600_000);
 });

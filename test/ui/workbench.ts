@@ -72,6 +72,47 @@ export class Workbench {
     return this.traceFrame().locator('#rows .row');
   }
 
+  /** Opens a workspace file through Quick Open. */
+  async openFile(name: string): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('Control+P');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(name);
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click({ timeout: 30_000 });
+    await this.activeEditorTab().filter({ hasText: name }).waitFor({ timeout: 30_000 });
+  }
+
+  /** F5 without launch.json; picks the Hypercall debugger if VS Code asks which one. */
+  async startDebugging(): Promise<void> {
+    await this.runCommand('Debug: Start Debugging');
+    const pick = this.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Hypercall' }).first();
+    if (await pick.isVisible({ timeout: 3_000 }).catch(() => false)) await pick.click();
+  }
+
+  debugToolbar(): Locator {
+    return this.page.locator('.debug-toolbar');
+  }
+
+  /** Waits until the session has ended, pressing Continue at every stop on the way. */
+  async continueToEnd(timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (await this.debugToolbar().isVisible()) {
+      if (Date.now() > deadline) throw new Error('The debug session did not end.');
+      if (await this.continueButton().isVisible()) await this.runCommand('Debug: Continue');
+      await this.page.waitForTimeout(1_000);
+    }
+  }
+
+  /** Ticks an exception breakpoint filter in the Breakpoints view by its label. */
+  async enableExceptionFilter(label: string): Promise<void> {
+    await this.runCommand('View: Show Run and Debug');
+    const row = this.page.locator('.debug-breakpoints .monaco-list-row', { hasText: label }).first();
+    await row.waitFor({ timeout: 60_000 });
+    const box = row.locator('input[type=checkbox]');
+    if (!(await box.isChecked())) await box.check();
+  }
+
   callStackRows(): Locator {
     return this.page.locator('.debug-call-stack .monaco-list-row');
   }
