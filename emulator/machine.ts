@@ -295,10 +295,10 @@ export class Machine implements MachineApi {
   writeMemory(address: bigint, data: Uint8Array, space: AddressSpace): number {
     for (let i = 0; i < data.length; i++) {
       const pa = this.translate(address + BigInt(i), space);
-      if (pa === undefined) return i;
+      if (pa === undefined) { this.interpreter.invalidateCode(); return i; }
       this.memory.bytes[Number(pa)] = data[i];
     }
-    this.interpreter.flushTlb();
+    this.interpreter.invalidateCode(); // the write went behind the CPU's back
     return data.length;
   }
 
@@ -358,6 +358,7 @@ export class Machine implements MachineApi {
     this.pending = undefined;
     this.pauseRequested = false;
     this.interpreter.flushTlb();
+    this.interpreter.invalidateCode();
   }
 }
 

@@ -120,6 +120,16 @@ describe('Machine', () => {
     expect(runToStop(m)).toEqual({ kind: 'poweroff', status: 0 });
   });
 
+  it('executes code the debugger patched into memory, not a stale decoding', () => {
+    const m = machineFor('spin', P.HOST_SPIN);
+    const start = m.host.symbol('_start')!.value;
+    expect(m.run(100)).toEqual({ kind: 'budget' });
+    expect(m.cpu.rip).toBe(start); // spinning on "jmp ."
+    // mov edx, 0x501; mov eax, 5; out dx, eax
+    expect(m.writeMemory(start, new Uint8Array([0xba, 0x01, 0x05, 0, 0, 0xb8, 5, 0, 0, 0, 0xef]), 'host-linear')).toBe(11);
+    expect(m.run(100)).toEqual({ kind: 'poweroff', status: 5 });
+  });
+
   it('honours requestPause at the next instruction', () => {
     const m = machineFor('spin', P.HOST_SPIN);
     m.run(10);
