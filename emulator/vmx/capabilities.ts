@@ -53,12 +53,18 @@ const EXIT_SUPPORTED = ExitCtl.SAVE_DEBUG_CONTROLS | ExitCtl.HOST_ADDRESS_SPACE_
   ExitCtl.SAVE_PAT | ExitCtl.LOAD_PAT | ExitCtl.SAVE_EFER | ExitCtl.LOAD_EFER | ExitCtl.SAVE_PREEMPTION_TIMER;
 const ENTRY_SUPPORTED = EntryCtl.LOAD_DEBUG_CONTROLS | EntryCtl.IA32E_MODE_GUEST | EntryCtl.LOAD_PAT | EntryCtl.LOAD_EFER;
 
+// The interpreter implements IA-32e paging and IA-32e event delivery only, so this CPU requires
+// the guest and the host to be in IA-32e mode: "IA-32e mode guest" and "host address-space
+// size" have no allowed 0-setting (a processor may require any control to be 1, A.4, A.5).
+const EXIT_REQUIRED = ExitCtl.HOST_ADDRESS_SPACE_SIZE;
+const ENTRY_REQUIRED = EntryCtl.IA32E_MODE_GUEST;
+
 /** The TRUE_ variants (A.3.1, A.3.2, A.4, A.5): what the entry checks use, since IA32_VMX_BASIC[55] = 1. */
 export const PINBASED = ctl(PIN_DEFAULT1, PIN_SUPPORTED);
 export const PROCBASED = ctl(PROC_DEFAULT1 & ~(Proc.CR3_LOAD_EXITING | Proc.CR3_STORE_EXITING), PROC_SUPPORTED);
 export const PROCBASED2 = ctl(0, PROC2_SUPPORTED);
-export const EXIT_CTLS = ctl(EXIT_DEFAULT1 & ~ExitCtl.SAVE_DEBUG_CONTROLS, EXIT_SUPPORTED);
-export const ENTRY_CTLS = ctl(ENTRY_DEFAULT1 & ~EntryCtl.LOAD_DEBUG_CONTROLS, ENTRY_SUPPORTED);
+export const EXIT_CTLS = ctl((EXIT_DEFAULT1 & ~ExitCtl.SAVE_DEBUG_CONTROLS) | EXIT_REQUIRED, EXIT_SUPPORTED);
+export const ENTRY_CTLS = ctl((ENTRY_DEFAULT1 & ~EntryCtl.LOAD_DEBUG_CONTROLS) | ENTRY_REQUIRED, ENTRY_SUPPORTED);
 
 /** IA32_VMX_MISC[4:0]: the preemption timer counts down by 1 each time TSC bit 5 changes. */
 export const PREEMPTION_TIMER_RATE = 5;
@@ -101,8 +107,8 @@ const CAPABILITY_MSRS = new Map<number, bigint>([
   [Msr.IA32_VMX_BASIC, BASIC],
   [Msr.IA32_VMX_PINBASED_CTLS, msrValue(ctl(PIN_DEFAULT1, PIN_SUPPORTED))],
   [Msr.IA32_VMX_PROCBASED_CTLS, msrValue(ctl(PROC_DEFAULT1, PROC_SUPPORTED))],
-  [Msr.IA32_VMX_EXIT_CTLS, msrValue(ctl(EXIT_DEFAULT1, EXIT_SUPPORTED))],
-  [Msr.IA32_VMX_ENTRY_CTLS, msrValue(ctl(ENTRY_DEFAULT1, ENTRY_SUPPORTED))],
+  [Msr.IA32_VMX_EXIT_CTLS, msrValue(ctl(EXIT_DEFAULT1 | EXIT_REQUIRED, EXIT_SUPPORTED))],
+  [Msr.IA32_VMX_ENTRY_CTLS, msrValue(ctl(ENTRY_DEFAULT1 | ENTRY_REQUIRED, ENTRY_SUPPORTED))],
   [Msr.IA32_VMX_MISC, MISC],
   [Msr.IA32_VMX_CR0_FIXED0, BigInt(CR0_FIXED0)],
   [Msr.IA32_VMX_CR0_FIXED1, BigInt(CR0_FIXED1)],

@@ -177,15 +177,9 @@ export function checkHostState(vmcs: Vmcs, inIa32e: boolean): string | undefined
   const ia32eGuest = (entry & EntryCtl.IA32E_MODE_GUEST) !== 0;
   if (!inIa32e && (ia32eGuest || hass)) return 'outside IA-32e mode, "IA-32e mode guest" and "host address-space size" must be 0';
   if (inIa32e && !hass) return 'in IA-32e mode, "host address-space size" must be 1';
-  const rip = vmcs.get(Field.HOST_RIP);
-  if (!hass) {
-    if (ia32eGuest) return '"IA-32e mode guest" is 1 but "host address-space size" is 0';
-    if ((cr4 & BigInt(Cr4.PCIDE)) !== 0n) return 'host CR4.PCIDE is 1 with "host address-space size" 0';
-    if ((rip >> 32n) !== 0n) return 'host RIP bits 63:32 are set with "host address-space size" 0';
-  } else {
-    if ((cr4 & BigInt(Cr4.PAE)) === 0n) return 'host CR4.PAE is 0 with "host address-space size" 1';
-    if (!isCanonical(rip)) return 'host RIP is not canonical';
-  }
+  // "host address-space size" is always 1 here (capabilities.ts), so the rules for 0 never apply.
+  if ((cr4 & BigInt(Cr4.PAE)) === 0n) return 'host CR4.PAE is 0 with "host address-space size" 1';
+  if (!canonical(vmcs, Field.HOST_RIP)) return 'host RIP is not canonical';
   return undefined;
 }
 

@@ -23,12 +23,12 @@ describe('capability MSR values', () => {
   it('the non-TRUE MSRs report the default1 bits as must-be-1; the TRUE ones relax only the documented bits', () => {
     expect(allowed0(msr(0x481))).toBe(0x16);
     expect(allowed0(msr(0x482))).toBe(0x0401e172);
-    expect(allowed0(msr(0x483))).toBe(0x00036dff);
-    expect(allowed0(msr(0x484))).toBe(0x000011ff);
+    expect(allowed0(msr(0x483))).toBe(0x00036dff | 0x200); // host address-space size required (IA-32e hosts only)
+    expect(allowed0(msr(0x484))).toBe(0x000011ff | 0x200); // IA-32e mode guest required (IA-32e guests only)
     expect(allowed0(msr(0x48d))).toBe(0x16);
     expect(allowed0(msr(0x48e))).toBe(0x04006172); // CR3-load/store exiting may be 0
-    expect(allowed0(msr(0x48f))).toBe(0x00036dfb); // "save debug controls" may be 0
-    expect(allowed0(msr(0x490))).toBe(0x000011fb); // "load debug controls" may be 0
+    expect(allowed0(msr(0x48f))).toBe(0x00036dfb | 0x200); // "save debug controls" may be 0
+    expect(allowed0(msr(0x490))).toBe(0x000011fb | 0x200); // "load debug controls" may be 0
     for (const i of [0x481, 0x482, 0x483, 0x484]) expect(allowed1(msr(i))).toBe(allowed1(msr(i + 0xc)));
   });
 

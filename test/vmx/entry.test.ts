@@ -90,6 +90,8 @@ describe('VMfailValid(7): invalid control fields (27.2.1)', () => {
     ['save timer without the timer', [[Field.VM_EXIT_CONTROLS, 0x00036dfb | (1 << 9) | (1 << 22)]]],
     ['exit controls default1 cleared', [[Field.VM_EXIT_CONTROLS, 0x200]]],
     ['entry to SMM', [[Field.VM_ENTRY_CONTROLS, 0x11fb | (1 << 9) | (1 << 10)]]],
+    ['"IA-32e mode guest" 0 (this CPU runs IA-32e guests only)', [[Field.VM_ENTRY_CONTROLS, 0x11fb]]],
+    ['"host address-space size" 0 (this CPU runs IA-32e hosts only)', [[Field.VM_EXIT_CONTROLS, 0x00036dfb]]],
     ['unaligned VM-exit MSR-store area', [[Field.VM_EXIT_MSR_STORE_COUNT, 1], [Field.VM_EXIT_MSR_STORE_ADDR, 0x6008]]],
     ['#GP injected without an error code', [[Field.VM_ENTRY_INTR_INFO, 0x8000030d]]],
     ['#UD injected with an error code', [[Field.VM_ENTRY_INTR_INFO, 0x80000b06]]],
@@ -119,7 +121,6 @@ describe('VMfailValid(8): invalid host state (27.2.2-27.2.4)', () => {
     ['CS selector 0', [[Field.HOST_CS_SELECTOR, 0]]],
     ['non-canonical GS base', [[Field.HOST_GS_BASE, 0x0000_8000_0000_0000n]]],
     ['non-canonical RIP', [[Field.HOST_RIP, 0x1234_0000_0000_0000n]]],
-    ['32-bit host while in IA-32e mode', [[Field.VM_EXIT_CONTROLS, 0x00036dfb], [Field.VM_ENTRY_CONTROLS, 0x11fb]]],
     ['EFER.LMA clear with "load IA32_EFER"', [[Field.HOST_IA32_EFER, 0x101]]],
     ['invalid PAT memory type with "load IA32_PAT"', [[Field.VM_EXIT_CONTROLS, 0x00036dfb | (1 << 9) | (1 << 19)], [Field.HOST_IA32_PAT, 0x02]]],
   ];
