@@ -58,7 +58,7 @@ export class Cpu {
   shadowSet = false;
   priv: number = Priv.Supervisor;
   /** Set when the processor shut down: the event that could not be delivered (triple fault). */
-  shutdownCause: { vector: number; errorCode?: number; rip: bigint } | undefined = undefined;
+  shutdownCause: { vector: number; errorCode?: number; rip: bigint; firstVector?: number } | undefined = undefined;
 
   private ripBig = -1n;
   private readonly ripCacheNum = new Float64Array(RIP_CACHE).fill(NaN);

@@ -20,6 +20,9 @@ export const enum EventKind {
   External = 4,
 }
 
+/** VMCS interruption types (SDM 25.8.3) by event kind. */
+const EVENT_TYPE = [3, 4, 6, 5, 0];
+
 const TWO32 = 4294967296;
 const CANON = 140737488355328;
 
@@ -38,6 +41,7 @@ function klass(v: number): 0 | 1 | 2 {
 /** Deliver a fault raised while executing (or delivering), escalating per SDM Table 6-5. */
 export function deliverFault(cpu: Cpu, first: CpuFault): void {
   let vector = first.vector, err = first.errorCode, cr2 = first.cr2;
+  if (cpu.vmx?.nonRoot) cpu.vmx.eventDelivery = undefined;
   const ret = cpu.rip;
   for (;;) {
     try {
@@ -45,7 +49,7 @@ export function deliverFault(cpu: Cpu, first: CpuFault): void {
       return;
     } catch (e) {
       if (!(e instanceof CpuFault)) throw e;
-      if (vector === Vector.DF) { tripleFault(cpu, e); return; }
+      if (vector === Vector.DF) { tripleFault(cpu, e, first); return; }
       const k1 = klass(vector), k2 = klass(e.vector);
       if ((k1 === 1 && k2 === 1) || (k1 === 2 && k2 !== 0)) { vector = Vector.DF; err = 0; cr2 = undefined; }
       else { vector = e.vector; err = e.errorCode; cr2 = e.cr2; }
@@ -53,11 +57,11 @@ export function deliverFault(cpu: Cpu, first: CpuFault): void {
   }
 }
 
-function tripleFault(cpu: Cpu, last: CpuFault): void {
+function tripleFault(cpu: Cpu, last: CpuFault, first: CpuFault): void {
   const vmx = cpu.vmx;
   if (vmx !== undefined && vmx.nonRoot) vmx.tripleFault();
   cpu.state.shutdown = true;
-  cpu.shutdownCause = { vector: last.vector, errorCode: last.errorCode, rip: cpu.state.rip };
+  cpu.shutdownCause = { vector: last.vector, errorCode: last.errorCode, rip: cpu.state.rip, firstVector: first.vector };
 }
 
 /** Software-initiated events (INT n, INT3, INTO, INT1): the return RIP is the next instruction. */
@@ -86,8 +90,11 @@ export function deliverEvent(cpu: Cpu, vector: number, errorCode: number | undef
   returnRip: number, cr2: bigint | undefined, intercept: boolean): void {
   const st = cpu.state;
   const vmx = cpu.vmx;
-  if (intercept && vmx !== undefined && vmx.nonRoot && kind !== EventKind.Software && kind !== EventKind.External) {
-    vmx.interceptException(vector, errorCode, kind !== EventKind.Hardware, cr2);
+  const guest = vmx !== undefined && vmx.nonRoot;
+  if (guest) {
+    // An exit for this exception reports the event whose delivery raised it (still recorded), SDM 28.2.4.
+    if (intercept && kind !== EventKind.Software && kind !== EventKind.External) vmx.interceptException(vector, errorCode, kind !== EventKind.Hardware, cr2);
+    vmx.eventDelivery = { vector, type: EVENT_TYPE[kind], errorCode: kind === EventKind.Hardware && pushesErrorCode(vector) ? errorCode ?? 0 : undefined };
   }
   if (vector === Vector.PF && cr2 !== undefined) st.cr2 = cr2;
   if (!st.longMode) throw new Error('exception delivery outside IA-32e mode is not implemented');
@@ -167,4 +174,5 @@ export function deliverEvent(cpu: Cpu, vector: number, errorCode: number | undef
   st.interruptShadow = 0;
   cpu.commitRip(target);
   cpu.mode64 = true;
+  if (guest) vmx.eventDelivery = undefined;
 }

@@ -223,6 +223,7 @@ class FakeVmx implements VmxUnit {
   inVmxOperation = true;
   nonRoot = false;
   tscOffset = 0n;
+  eventDelivery = undefined;
   calls: unknown[][] = [];
   vmxon(...a: unknown[]) { this.calls.push(['vmxon', ...a]); }
   vmxoff() { this.calls.push(['vmxoff']); }

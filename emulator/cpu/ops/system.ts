@@ -108,13 +108,16 @@ const movFromCr: Handler = (c, i) => {
   else c.setReg(4, i.rm, Number(v & 0xffffffffn), 0);
 };
 
-/** VMX fixed bits (IA32_VMX_CR0/CR4_FIXED0/1) while in VMX root operation (SDM 23.8). */
+/** VMX fixed bits (IA32_VMX_CR0/CR4_FIXED0/1) in VMX operation, root and non-root (SDM 24.8). */
 function vmxFixedOk(c: Cpu, v: number, fixed0Msr: number): boolean {
   const vmx = c.vmx;
-  if (vmx === undefined || !vmx.inVmxOperation || vmx.nonRoot) return true;
+  if (vmx === undefined || !vmx.inVmxOperation) return true;
   const f0 = vmx.readCapabilityMsr(fixed0Msr), f1 = vmx.readCapabilityMsr(fixed0Msr + 1);
   if (f0 === undefined || f1 === undefined) return true;
-  const n0 = Number(f0 & 0xffffffffn), n1 = Number(f1 & 0xffffffffn);
+  let n0 = Number(f0 & 0xffffffffn);
+  const n1 = Number(f1 & 0xffffffffn);
+  // In non-root operation an unrestricted guest may clear PE and PG (SDM 24.8); we do not see that control here.
+  if (vmx.nonRoot && fixed0Msr === 0x486) n0 &= ~(Cr0.PE | Cr0.PG);
   return ((v & n0) >>> 0) === (n0 >>> 0) && ((v & ~n1) >>> 0) === 0;
 }
 
