@@ -67,13 +67,14 @@ export class ExecutionEngine {
     debuggee.machine.onVmEntry((entry) => this.onVmEntry(entry));
   }
 
-  get isRunning(): boolean { return this.running; }
-
   requestPause(): void {
     // Slices are short, so the flag is seen within milliseconds; the machine's own pause flag
     // would outlive a stop and cut the next run short.
     this.pauseRequested = true;
   }
+
+  /** The program stopped for whatever reason: a pause asked for meanwhile is answered by that stop. */
+  clearPause(): void { this.pauseRequested = false; }
 
   private onVmExit(exit: VmExitInfo): boolean {
     this.debuggee.exit = exit;

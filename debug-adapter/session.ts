@@ -51,6 +51,8 @@ interface Live {
   stack: StackBuilder;
   variables: VariableStore;
   disassembler: Disassembler;
+  /** A continue or step is in progress (it may span many engine runs). */
+  busy: boolean;
 }
 
 /** Breakpoint requests as the client last sent them, replayed after a restart. */
@@ -170,6 +172,7 @@ export class HypercallDebugSession extends DebugSession {
       stepping: new SteppingEngine(debuggee, engine, config.hostStepInTarget),
       variables: new VariableStore(debuggee),
       disassembler: new Disassembler(debuggee),
+      busy: false,
     };
   }
 
@@ -317,7 +320,7 @@ export class HypercallDebugSession extends DebugSession {
       if (response) this.need(response);
       return;
     }
-    if (live.engine.isRunning) {
+    if (live.busy) {
       if (response) this.fail(response, new Error('The program is already running.'));
       return;
     }
@@ -328,12 +331,15 @@ export class HypercallDebugSession extends DebugSession {
     }
     live.stack.invalidate();
     live.variables.reset();
+    live.busy = true;
     void action().then((outcome) => this.report(live, outcome), (e: unknown) => this.report(live, {
       kind: 'fault', description: 'Internal error', text: `The debugger failed: ${(e as Error).message}`, fatal: true,
     }));
   }
 
   private report(live: Live, outcome: Outcome): void {
+    live.busy = false;
+    live.engine.clearPause();
     if (this.ended || this.live !== live) return;
     live.stack.invalidate();
     live.variables.reset();
@@ -395,7 +401,7 @@ export class HypercallDebugSession extends DebugSession {
     const live = this.need(response);
     if (!live) return;
     this.sendResponse(response);
-    if (live.engine.isRunning) live.engine.requestPause();
+    if (live.busy) live.engine.requestPause();
     else this.stopped('pause');
   }
 

@@ -35,6 +35,14 @@ export class SteppingEngine {
     return side === 'guest' && !!bytes && bytes[0] === 0x0f && bytes[1] === 0x01 && bytes[2] === 0xc1;
   }
 
+  /** Length of a SYSCALL (0f 05) or INT n (cd ib) at `rip`, else 0: instructions `next` treats like calls. */
+  private systemCallLength(side: Side, rip: bigint): number {
+    const bytes = this.debuggee.memory(side).read(rip, 2);
+    if (!bytes || this.debuggee.machine.cpu.cpl !== 3) return 0;
+    if (bytes[0] === 0x0f && bytes[1] === 0x05) return 2;
+    return bytes[0] === 0xcd ? 2 : 0;
+  }
+
   /** A filter stop shows the guest at its VMCALL while the CPU already sits at the host's exit entry. */
   private takeExitView(): boolean {
     const was = this.debuggee.exitStopView && this.debuggee.exit !== undefined;
@@ -122,6 +130,13 @@ export class SteppingEngine {
    */
   private async overInstruction(start: Position): Promise<Outcome | undefined> {
     const before = this.position();
+    const trapLength = this.systemCallLength(before.side, before.rip);
+    if (trapLength) {
+      // SYSCALL / INT n: the kernel runs (and may exit to the host) until it returns right after it.
+      const cpl = this.debuggee.machine.cpu.cpl;
+      const back = await this.engine.run({ at: { address: before.rip + BigInt(trapLength), side: before.side, when: () => this.debuggee.machine.cpu.cpl === cpl } });
+      return back.kind === 'goal' ? undefined : back;
+    }
     const outcome = await this.crossing(start.side, () => this.engine.stepInstruction(this.isVmcallAt(before.side, before.rip)));
     if (outcome) return outcome;
     const now = this.position();
