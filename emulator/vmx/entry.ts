@@ -2,7 +2,7 @@
 // checks (27.2), guest-state checks and loading (27.3), MSR loading (27.4), the VMX-preemption
 // timer start (26.5.1) and event injection (27.6).
 
-import { Cr0, Efer, Seg, type Segment } from '../cpu/state';
+import { Cr0, Efer, Seg, SEG_ATTR_UNUSABLE, type Segment } from '../cpu/state';
 import { readTsc } from '../devices/tsc';
 import { activeControls } from './activeControls';
 import { Msr, PREEMPTION_TIMER_RATE } from './capabilities';
@@ -72,9 +72,12 @@ function loadGuestState(vmx: Vmx, vmcs: Vmcs): void {
   SEG_ORDER.forEach((seg, i) => {
     const r: Segment = s.seg[seg];
     r.selector = vmcs.get32(Field.GUEST_ES_SELECTOR + 2 * i);
-    r.base = vmcs.get(Field.GUEST_ES_BASE + 2 * i);
     r.limit = vmcs.get32(Field.GUEST_ES_LIMIT + 2 * i);
     r.attrs = vmcs.get32(Field.GUEST_ES_AR + 2 * i) & 0x1f0ff;
+    // 27.3.2.2: bits 63:32 of an unusable SS, DS or ES base are cleared.
+    const base = vmcs.get(Field.GUEST_ES_BASE + 2 * i);
+    const clearHigh = (r.attrs & SEG_ATTR_UNUSABLE) !== 0 && (seg === Seg.SS || seg === Seg.DS || seg === Seg.ES);
+    r.base = clearHigh ? base & 0xffffffffn : base;
   });
   s.gdtr.base = vmcs.get(Field.GUEST_GDTR_BASE);
   s.gdtr.limit = vmcs.get32(Field.GUEST_GDTR_LIMIT);

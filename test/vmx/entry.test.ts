@@ -54,9 +54,11 @@ describe('successful VM entry', () => {
     const { cpu } = launched(w => {
       w(Field.GUEST_DS_AR, 0x10000);
       w(Field.GUEST_DS_SELECTOR, 0);
+      w(Field.GUEST_DS_BASE, 0xdead_0000_1000n);
       w(Field.GUEST_ACTIVITY_STATE, 1);
     });
     expect(cpu.state.seg[Seg.DS].attrs).toBe(0x10000);
+    expect(cpu.state.seg[Seg.DS].base).toBe(0x1000n); // 27.3.2.2: bits 63:32 cleared when unusable
     expect(cpu.state.halted).toBe(true);
   });
 
