@@ -49,6 +49,8 @@ export interface VariableValue {
   location: Location;
   /** The value's bytes, or undefined with `error` saying why (optimized out, unreadable memory). */
   bytes?: Uint8Array;
+  /** When only parts are known (DW_OP_piece): per byte, nonzero = optimized out. */
+  unavailable?: Uint8Array;
   error?: string;
 }
 
@@ -250,8 +252,24 @@ export class DebugInfo {
   readVariable(variable: VariableInfo, frame: FrameState): VariableValue {
     const location = this.locate(variable, frame);
     const size = sizeOf(variable.type);
+    if (location.kind === 'pieces') return { location, ...this.readPieces(location.pieces, size, frame) };
     const bytes = this.readLocation(location, size, frame);
     return typeof bytes === 'string' ? { location, error: bytes } : { location, bytes };
+  }
+
+  /** A value assembled from pieces; pieces that are optimized out or unreadable are marked, not fatal. */
+  private readPieces(pieces: Array<{ location: Location | undefined; size: number }>, size: number, frame: FrameState): Omit<VariableValue, 'location'> {
+    const bytes = new Uint8Array(size);
+    const unavailable = new Uint8Array(size).fill(1);
+    let at = 0;
+    for (const p of pieces) {
+      const n = Math.min(p.size, size - at);
+      const part = p.location && p.location.kind !== 'pieces' ? this.readLocation(p.location, p.size, frame) : undefined;
+      if (part instanceof Uint8Array && n > 0) { bytes.set(part.subarray(0, n), at); unavailable.fill(0, at, at + n); }
+      at += p.size;
+    }
+    if (unavailable.every((u) => u !== 0)) return { error: 'optimized out' };
+    return unavailable.some((u) => u !== 0) ? { bytes, unavailable } : { bytes };
   }
 
   /** readVariable + formatValue: the display a Variables view needs. */
@@ -259,6 +277,7 @@ export class DebugInfo {
     const v = this.readVariable(variable, frame);
     if (!v.bytes) return { value: `<${v.error}>`, type: formatValue(variable.type, new Uint8Array(sizeOf(variable.type))).type, error: v.error };
     return formatValue(variable.type, v.bytes, {
+      unavailable: v.unavailable,
       readMemory: frame.readMemory,
       symbolize: (a) => { const hit = this.symbols.at(a); return hit && (hit.offset === 0 ? hit.symbol.name : `${hit.symbol.name}+${hit.offset}`); },
       ...options,
@@ -300,16 +319,8 @@ export class DebugInfo {
       case 'value': return littleEndian(location.value, size);
       case 'implicit': return location.bytes.subarray(0, size);
       case 'pieces': {
-        const out = new Uint8Array(size);
-        let at = 0;
-        for (const p of location.pieces) {
-          if (!p.location) return 'optimized out (in part)';
-          const part = this.readLocation(p.location, p.size, frame);
-          if (typeof part === 'string') return part;
-          out.set(part.subarray(0, Math.min(p.size, size - at)), at);
-          at += p.size;
-        }
-        return out;
+        const v = this.readPieces(location.pieces, size, frame);
+        return v.bytes && !v.unavailable ? v.bytes : 'optimized out (in part)';
       }
       case 'unavailable': return location.reason;
     }

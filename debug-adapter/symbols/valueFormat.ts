@@ -30,6 +30,8 @@ export interface FormatOptions {
   symbolize?: (address: bigint) => string | undefined;
   /** Elements shown in a summary before "..." (gdb's `print elements`, 200). */
   maxElements?: number;
+  /** Per byte of `bytes`: nonzero = optimized out (values assembled from DWARF pieces). */
+  unavailable?: Uint8Array;
 }
 
 const REPEAT_THRESHOLD = 10;   // gdb's `print repeats`
@@ -146,6 +148,11 @@ export function formatValue(type: CType, bytes: Uint8Array, options: FormatOptio
   const t = resolveType(type);
   const tname = typeName(type);
   const max = options.maxElements ?? 200;
+  const gaps = options.unavailable;
+  // Like gdb, a scalar with any byte optimized out is "<optimized out>"; aggregates show which parts are.
+  const partial = gaps !== undefined && gaps.subarray(0, sizeOf(type)).some((u) => u !== 0);
+  if (partial && t.kind !== 'struct' && t.kind !== 'union' && t.kind !== 'array') return { value: '<optimized out>', type: tname };
+  const sub = (offset: number, size: number): FormatOptions => (gaps ? { ...options, unavailable: gaps.subarray(offset, offset + size) } : options);
   switch (t.kind) {
     case 'void': return { value: 'void', type: tname };
     case 'base': {
@@ -187,15 +194,15 @@ export function formatValue(type: CType, bytes: Uint8Array, options: FormatOptio
       const n = count ?? 0;
       const children: ChildDescriptor[] = [];
       for (let i = 0; i < n; i++) children.push({ name: `[${i}]`, type: element, offset: i * esize });
-      if (isCharType(element)) return { value: charArray(bytes.subarray(0, n), max), type: tname, children };
+      if (isCharType(element) && !partial) return { value: charArray(bytes.subarray(0, n), max), type: tname, children };
       // gdb's `print elements` counts a repeat block as `print repeats` elements.
       const parts: string[] = [];
       let i = 0;
       for (let shown = 0; i < n && shown < max;) {
         const slice = (k: number): Uint8Array => bytes.subarray(k * esize, (k + 1) * esize);
         let j = i + 1;
-        while (j < n && equalBytes(slice(i), slice(j))) j++;
-        const text = depth > 4 ? '...' : formatValue(element, slice(i), options, depth + 1).value;
+        while (j < n && equalBytes(slice(i), slice(j)) && !partial) j++;
+        const text = depth > 4 ? '...' : formatValue(element, slice(i), sub(i * esize, esize), depth + 1).value;
         if (j - i > REPEAT_THRESHOLD) { parts.push(`${text} <repeats ${j - i} times>`); i = j; shown += REPEAT_THRESHOLD; }
         else { parts.push(text); i++; shown++; }
       }
@@ -209,7 +216,7 @@ export function formatValue(type: CType, bytes: Uint8Array, options: FormatOptio
       const parts = t.members.map((m) => {
         const text = depth > 4 ? '...' : m.bitSize !== undefined
           ? bitfield(m.type, bytes, m.bitOffset ?? 0, m.bitSize)
-          : formatValue(m.type, bytes.subarray(m.offset, m.offset + sizeOf(m.type)), options, depth + 1).value;
+          : formatValue(m.type, bytes.subarray(m.offset, m.offset + sizeOf(m.type)), sub(m.offset, sizeOf(m.type)), depth + 1).value;
         return m.name ? `${m.name} = ${text}` : text;
       });
       return { value: `{${parts.join(', ')}}`, type: tname, children };
