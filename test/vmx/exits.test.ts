@@ -105,6 +105,18 @@ describe('an exit saves guest state and loads host state (28.3, 28.5)', () => {
     expect(cpu.state.msr.get(0xc0000102)).toBe(0x1111n);
   });
 
+  it('an invalid VM-exit MSR-store entry is a VMX abort (28.7): abort indicator 1, shutdown', () => {
+    const { vmx, cpu } = guest(PROC, w => {
+      w(Field.VM_EXIT_MSR_STORE_ADDR, 0x6000);
+      w(Field.VM_EXIT_MSR_STORE_COUNT, 1);
+    });
+    cpu.phys.write32(0x6000, 0x9e); // IA32_SMBASE may not be stored
+    expectExit(() => vmx.intercept({ kind: 'cpuid' }));
+    expect(cpu.state.shutdown).toBe(true);
+    expect(cpu.phys.read32(Number(VMCS_REGION) + 4)).toBe(1);
+    expect(vmx.nonRoot).toBe(false);
+  });
+
   it('a VM exit clears the valid bit of the VM-entry interruption-information field', () => {
     const { vmx } = guest(PROC, w => { w(Field.VM_ENTRY_INTR_INFO, 0x80000306); });
     expectExit(() => vmx.intercept({ kind: 'cpuid' }));
