@@ -49,6 +49,11 @@ export interface EngineOptions {
   neverEnteredLimit: number;
 }
 
+/** Lets pending messages (pause!) be handled; setImmediate in Node, a zero timeout in a web worker. */
+function yieldToEventLoop(): Promise<void> {
+  return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
+}
+
 export class ExecutionEngine {
   private goal: Goal = {};
   private pending: Outcome | undefined;
@@ -115,7 +120,7 @@ export class ExecutionEngine {
       return await this.guard(goal, async () => {
         let outcome = this.interpret(this.debuggee.machine.step());
         while (!outcome) {
-          await new Promise((resolve) => setImmediate(resolve));
+          await yieldToEventLoop();
           if (this.pauseRequested) return { kind: 'stop', reason: 'pause' } as Outcome;
           outcome = this.slice();
         }
@@ -128,7 +133,7 @@ export class ExecutionEngine {
 
   /** Lets a long stepping loop (instruction by instruction) yield and see a pause request. */
   async yieldToEvents(): Promise<Outcome | undefined> {
-    await new Promise((resolve) => setImmediate(resolve));
+    await yieldToEventLoop();
     if (this.pauseRequested) {
       this.pauseRequested = false;
       return { kind: 'stop', reason: 'pause' };

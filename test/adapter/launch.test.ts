@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fixture, scratchDir } from './fixtures';
 import { InProcessDebugClient } from './inProcessClient';
+import { GUEST_ELF, SAMPLE } from './sample';
 
 let dc: InProcessDebugClient;
 let guest: string;
@@ -89,5 +90,26 @@ describe('launch configuration', () => {
     const stopped = dc.waitForEvent('stopped');
     await dc.configurationDoneRequest();
     expect((await stopped).body.reason).toBe('entry');
+  });
+});
+
+describe('the bundled host', () => {
+  it('is used when the configuration names none', async () => {
+    const bundled = new InProcessDebugClient();
+    await bundled.start();
+    try {
+      await bundled.initializeRequest({ adapterID: 'hypercall', pathFormat: 'path' });
+      const initialized = bundled.waitForEvent('initialized');
+      await bundled.launchRequest({ type: 'hypercall', request: 'launch', guest: GUEST_ELF, stopOnEntry: true } as never);
+      await initialized;
+      const stopped = bundled.waitForEvent('stopped');
+      await bundled.configurationDoneRequest();
+      await stopped;
+      const top = (await bundled.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
+      expect(top.name).toBe('_start [host]');
+      expect(top.source?.path).toBe(`${SAMPLE}/host/head.S`);
+    } finally {
+      await bundled.stop();
+    }
   });
 });
