@@ -130,6 +130,19 @@ describe('breakpoints', () => {
     expect(stop.body).toMatchObject({ reason: 'exception', description: 'VM exit: HLT' });
   });
 
+  it('stops on the vmcall filter only for the hypercall number its condition names', async () => {
+    const first = dc.waitForEvent('stopped');
+    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, async () => {
+      const r = await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'vmcall', condition: 'nr == 0x101' }, { filterId: 'vmexit', condition: 'reason ==' }] });
+      expect(r.body?.breakpoints?.[0]).toMatchObject({ verified: true });
+      expect(r.body?.breakpoints?.[1]).toMatchObject({ verified: false, message: 'The vmexit condition "reason ==" is not valid: The expression ends too early.' });
+    });
+    const stop = await first;
+    expect(stop.body).toMatchObject({ reason: 'exception', description: 'VMCALL: hypercall KVM_HC_HELLO_STRING' });
+    const frames = await stack(dc);
+    expect(frames[0].name).toBe('kvm_hypercall2 [guest]');
+  });
+
   it('stops when a data breakpoint sees the host count a hypercall', async () => {
     const first = dc.waitForEvent('stopped');
     await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, () => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'kvm_emulate_hypercall' }] }));
