@@ -67,7 +67,7 @@ beforeAll(async () => {
     await context.route('**/_static/out/browser/serviceWorker.js', (route) => route.fulfill({ status: 404, body: '' }));
     const page = await context.newPage();
     wb = new Workbench(page, artifacts);
-    await page.goto(url);
+    await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 180_000 });
     await wb.waitForWorkbench();
     await wb.screenshot('workbench');
   } catch (e) {
