@@ -185,7 +185,7 @@ export class Machine implements MachineApi {
     if (!cause) return `Triple fault at ${where}: the processor shut down.`;
     const name = (v: number) => VECTOR_NAMES[v] ?? `vector ${v}`;
     const code = cause.errorCode !== undefined ? ` (error code ${hex(cause.errorCode)})` : '';
-    const firstVector = (cause as { firstVector?: number }).firstVector;
+    const firstVector = cause.firstVector;
     const first = firstVector !== undefined && firstVector !== cause.vector ? `${name(firstVector)} escalated until ` : '';
     return `Triple fault at ${where}: ${first}${name(cause.vector)}${code} could not be delivered, so the processor shut down.`;
   }
