@@ -99,6 +99,7 @@ function parseFrameSection(bytes: Uint8Array, eh: boolean, sectionAddress: bigin
     const { length, dwarf64 } = r.initialLength();
     if (length === 0) { if (eh) break; continue; }   // .eh_frame terminator
     const end = r.offset + length;
+    if (end > bytes.length) throw new Error(`${name} is truncated: the entry at 0x${start.toString(16)} runs past the end of the section`);
     const idField = r.offset;
     const id = dwarf64 && !eh ? r.u64n() : r.u32();
     const isCie = eh ? id === 0 : dwarf64 ? id >= 0xffffffff : id === 0xffffffff;

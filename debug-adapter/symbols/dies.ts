@@ -116,6 +116,7 @@ export class DebugInfoSection {
       const start = r.offset;
       const { length, dwarf64 } = r.initialLength();
       const end = r.offset + length;
+      if (end > sections.info.length) throw new Error(`${sections.fileName} .debug_info is truncated: the unit at 0x${start.toString(16)} runs past the end of the section`);
       const version = r.u16();
       if (version < 2 || version > 5) throw new Error(`${sections.fileName}: .debug_info unit at 0x${start.toString(16)} has unsupported DWARF version ${version}`);
       let addressSize: number;

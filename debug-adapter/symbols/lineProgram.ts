@@ -36,6 +36,7 @@ export function parseLineProgram(s: DwarfSections, offset: number, compDir: stri
   const r = new ByteReader(s.line, offset, name);
   const { length, dwarf64 } = r.initialLength();
   const end = r.offset + length;
+  if (end > s.line.length) throw new Error(`${name} is truncated: the program at 0x${offset.toString(16)} runs past the end of the section`);
   const version = r.u16();
   if (version < 2 || version > 5) throw new Error(`${name}: program at 0x${offset.toString(16)} has unsupported version ${version}`);
   let addressSize = 8;

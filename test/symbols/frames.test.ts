@@ -15,7 +15,7 @@ const STACK_BYTES = 4096;
 const RED_ZONE = 128n;
 const REGS = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9', 'r10', 'r11', 'r12', 'r13', 'r14', 'r15', 'rip'] as const;
 
-interface GdbFrame { level: number; pc: bigint; func: string; cfa: bigint; inlined: boolean; values: Map<string, string> }
+interface GdbFrame { level: number; pc: bigint; func: string; line: number; cfa: bigint; inlined: boolean; values: Map<string, string> }
 interface Stop { registers: RegisterSet; read: (a: bigint, n: number) => Uint8Array | null; frames: GdbFrame[] }
 
 /** Stops the program at `file:line` under gdb and records everything the checks need. */
@@ -50,18 +50,18 @@ function stopAt(elf: string, file: string, line: number): Stop {
 
   const frames: GdbFrame[] = [];
   for (const chunk of out.split(/^FRAME \d+\n/m).slice(1)) {
-    const head = /^#(\d+)\s+(?:(0x[0-9a-f]+) in )?(\w+) \(/m.exec(chunk);
+    const head = /^#(\d+)\s+(?:(0x[0-9a-f]+) in )?(\w+) \(.*? at \S+:(\d+)$/m.exec(chunk);
     const cfa = /frame at (0x[0-9a-f]+)/.exec(chunk);
     const pc = /rip = (0x[0-9a-f]+)/.exec(chunk);
     if (!head || !cfa || !pc) break;
     const values = new Map<string, string>();
     for (const m of chunk.matchAll(/^(\w+) = (.*)$/gm)) if (!values.has(m[1])) values.set(m[1], m[2]);
-    frames.push({ level: Number(head[1]), pc: BigInt(pc[1]), func: head[3], cfa: BigInt(cfa[1]), inlined: /inlined into frame/.test(chunk), values });
+    frames.push({ level: Number(head[1]), pc: BigInt(pc[1]), func: head[3], line: Number(head[4]), cfa: BigInt(cfa[1]), inlined: /inlined into frame/.test(chunk), values });
   }
   return { registers, read, frames };
 }
 
-interface OurFrame { pc: bigint; func: string; cfa: bigint; values: Map<string, string> }
+interface OurFrame { pc: bigint; func: string; cfa: bigint; values: Map<string, string>; inlined: string[] }
 
 function walk(info: DebugInfo, stop: Stop): OurFrame[] {
   const frames: OurFrame[] = [];
@@ -71,21 +71,29 @@ function walk(info: DebugInfo, stop: Stop): OurFrame[] {
     const scope = info.scopeAt(pc, state.callerFrame);
     const values = new Map<string, string>();
     for (const v of scope.variables) values.set(v.name, info.formatVariable(v, state).value);
-    frames.push({ pc, func: scope.function?.name ?? '?', cfa: info.cfaOf(state)!, values });
+    frames.push({ pc, func: scope.function?.name ?? '?', cfa: info.cfaOf(state)!, values, inlined: scope.inlined.map((i) => `${i.name} called at line ${i.callLine}`) });
     const caller = info.unwind(state);
     state = caller && { registers: caller.registers, readMemory: stop.read, callerFrame: true };
   }
   return frames;
 }
 
-function physicalFrames(frames: GdbFrame[]): Array<{ inner: GdbFrame; outer: GdbFrame }> {
-  const out: Array<{ inner: GdbFrame; outer: GdbFrame }> = [];
-  let inner: GdbFrame | undefined;
+interface InlineGroup { inner: GdbFrame; outer: GdbFrame; members: GdbFrame[] }
+
+/** gdb's frames grouped by machine frame: inlined frames, innermost first, then the real function. */
+function physicalFrames(frames: GdbFrame[]): InlineGroup[] {
+  const out: InlineGroup[] = [];
+  let members: GdbFrame[] = [];
   for (const f of frames) {
-    inner ??= f;
-    if (!f.inlined) { out.push({ inner, outer: f }); inner = undefined; }
+    members.push(f);
+    if (!f.inlined) { out.push({ inner: members[0], outer: f, members }); members = []; }
   }
   return out;
+}
+
+/** An inline group as "<inlined function> called at line <line of the frame above>". */
+function inlineChain(group: InlineGroup): string[] {
+  return group.members.slice(0, -1).map((f, i) => `${f.func} called at line ${group.members[i + 1].line}`);
 }
 
 const show = (f: { pc: bigint; func: string; cfa: bigint }): string => `${f.func} pc=${hex(f.pc)} cfa=${hex(f.cfa)}`;
@@ -112,6 +120,8 @@ describe.each(['sampleFlags', 'ehFrame', 'dwarf4', 'optimized'] as Variant[])('f
     const machine = physicalFrames(stop.frames);
     expect(ours.map(show)).toEqual(machine.map((g) => show(g.outer)));
     ours.forEach((f, i) => expect(showValues(f.values), show(f)).toEqual(showValues(machine[i].inner.values)));
+    ours.forEach((f, i) => expect(f.inlined, show(f)).toEqual(inlineChain(machine[i])));
+    if (variant === 'optimized' && marker === 'STOP_fold') expect(ours[0].inlined.length).toBeGreaterThan(0);
   });
 });
 
