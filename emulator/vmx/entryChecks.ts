@@ -210,7 +210,6 @@ function guestRegisterError(vmcs: Vmcs): string | undefined {
     if (vmcs.high(Field.GUEST_DR7) !== 0) return 'guest DR7 bits 63:32 are set';
   }
   if (ia32e && (!pg || (cr4 & BigInt(Cr4.PAE)) === 0n)) return '"IA-32e mode guest" is 1 but guest CR0.PG or CR4.PAE is 0';
-  if (!ia32e && (cr4 & BigInt(Cr4.PCIDE)) !== 0n) return 'guest CR4.PCIDE is 1 outside IA-32e mode';
   if (!physFieldOk(vmcs, Field.GUEST_CR3)) return `guest CR3 sets bits beyond the physical-address width (${MAXPHYADDR})`;
   if (!canonical(vmcs, Field.GUEST_SYSENTER_ESP)) return 'guest IA32_SYSENTER_ESP is not canonical';
   if (!canonical(vmcs, Field.GUEST_SYSENTER_EIP)) return 'guest IA32_SYSENTER_EIP is not canonical';
@@ -242,12 +241,14 @@ function guestRegisterError(vmcs: Vmcs): string | undefined {
   return undefined;
 }
 
-interface GuestSeg { name: string; selector: number; base: bigint; limit: number; ar: number; usable: boolean }
+/** A guest segment's fields, the base as its two 32-bit halves. */
+interface GuestSeg { name: string; selector: number; baseLo: number; baseHi: number; limit: number; ar: number; usable: boolean }
 
 function guestSeg(vmcs: Vmcs, i: number): GuestSeg {
   const ar = vmcs.get32(Field.GUEST_ES_AR + 2 * i);
   return {
-    name: SEG_NAMES[i], selector: vmcs.get32(Field.GUEST_ES_SELECTOR + 2 * i), base: vmcs.get(Field.GUEST_ES_BASE + 2 * i),
+    name: SEG_NAMES[i], selector: vmcs.get32(Field.GUEST_ES_SELECTOR + 2 * i),
+    baseLo: vmcs.get32(Field.GUEST_ES_BASE + 2 * i), baseHi: vmcs.high(Field.GUEST_ES_BASE + 2 * i),
     limit: vmcs.get32(Field.GUEST_ES_LIMIT + 2 * i), ar, usable: (ar & AR_UNUSABLE) === 0,
   };
 }
@@ -267,55 +268,47 @@ function guestSegmentError(vmcs: Vmcs): string | undefined {
   const segs = [0, 1, 2, 3, 4, 5, 6, 7].map(i => guestSeg(vmcs, i));
   const [es, cs, ss, ds, fs, gs, ldtr, tr] = segs;
   const ia32e = (vmcs.get32(Field.VM_ENTRY_CONTROLS) & EntryCtl.IA32E_MODE_GUEST) !== 0;
-  const v86 = (vmcs.get(Field.GUEST_RFLAGS) & BigInt(Flag.VM)) !== 0n;
+  // "IA-32e mode guest" is required (capabilities.ts), so RFLAGS.VM is 0 here and the virtual-8086 rules never apply.
   // selectors
   if ((tr.selector & 4) !== 0) return 'guest TR selector has TI set';
   if (ldtr.usable && (ldtr.selector & 4) !== 0) return 'guest LDTR selector has TI set';
-  if (!v86 && (ss.selector & 3) !== (cs.selector & 3)) return 'guest SS.RPL differs from CS.RPL';
-  if (v86) {
-    for (const s of [cs, ss, ds, es, fs, gs]) {
-      if (s.base !== BigInt(s.selector) << 4n) return `guest ${s.name} base is not selector << 4 in virtual-8086 mode`;
-      if (s.limit !== 0xffff) return `guest ${s.name} limit is not 0xffff in virtual-8086 mode`;
-      if (s.ar !== 0xf3) return `guest ${s.name} access rights are not 0xf3 in virtual-8086 mode`;
-    }
-  }
+  if ((ss.selector & 3) !== (cs.selector & 3)) return 'guest SS.RPL differs from CS.RPL';
   // bases
-  for (const s of [tr, fs, gs]) if (!isCanonical(s.base)) return `guest ${s.name} base is not canonical`;
-  if (ldtr.usable && !isCanonical(ldtr.base)) return 'guest LDTR base is not canonical';
-  if ((cs.base >> 32n) !== 0n) return 'guest CS base bits 63:32 are set';
-  for (const s of [ss, ds, es]) if (s.usable && (s.base >> 32n) !== 0n) return `guest ${s.name} base bits 63:32 are set`;
-  if (!v86) {
-    // CS
-    const csType = cs.ar & 0xf;
-    if ((csType & 9) !== 9) return `guest CS type ${csType} is not an accessed code segment`;
-    if ((cs.ar & 0x10) === 0) return 'guest CS is not a code/data segment (S = 0)';
-    const dpl = (s: GuestSeg): number => (s.ar >> 5) & 3;
-    if ((csType === 9 || csType === 11) && dpl(cs) !== dpl(ss)) return 'guest CS.DPL differs from SS.DPL for a non-conforming CS';
-    if ((csType === 13 || csType === 15) && dpl(cs) > dpl(ss)) return 'guest CS.DPL is greater than SS.DPL for a conforming CS';
-    if (!cs.usable) return 'guest CS is unusable';
-    const csErr = arCommonError(cs);
-    if (csErr) return csErr;
-    if (ia32e && (cs.ar & (1 << 13)) !== 0 && (cs.ar & (1 << 14)) !== 0) return 'guest CS has both L and D/B set in IA-32e mode';
-    // SS
-    if (ss.usable) {
-      const t = ss.ar & 0xf;
-      if (t !== 3 && t !== 7) return `guest SS type ${t} is not a writable accessed data segment`;
-      if ((ss.ar & 0x10) === 0) return 'guest SS has S = 0';
-      const ssErr = arCommonError(ss);
-      if (ssErr) return ssErr;
-    }
-    if (dpl(ss) !== (ss.selector & 3)) return 'guest SS.DPL differs from SS.RPL';
-    // DS, ES, FS, GS
-    for (const s of [ds, es, fs, gs]) {
-      if (!s.usable) continue;
-      const t = s.ar & 0xf;
-      if ((t & 1) === 0) return `guest ${s.name} type ${t} is not accessed`;
-      if ((t & 8) !== 0 && (t & 2) === 0) return `guest ${s.name} is an execute-only code segment`;
-      if ((s.ar & 0x10) === 0) return `guest ${s.name} has S = 0`;
-      if (t <= 11 && dpl(s) < (s.selector & 3)) return `guest ${s.name}.DPL is less than its RPL`;
-      const err = arCommonError(s);
-      if (err) return err;
-    }
+  const canonicalBase = (seg: GuestSeg): boolean => seg.baseHi >>> 15 === 0 || seg.baseHi >>> 15 === 0x1ffff;
+  for (const s of [tr, fs, gs]) if (!canonicalBase(s)) return `guest ${s.name} base is not canonical`;
+  if (ldtr.usable && !canonicalBase(ldtr)) return 'guest LDTR base is not canonical';
+  if (cs.baseHi !== 0) return 'guest CS base bits 63:32 are set';
+  for (const s of [ss, ds, es]) if (s.usable && s.baseHi !== 0) return `guest ${s.name} base bits 63:32 are set`;
+  // CS
+  const csType = cs.ar & 0xf;
+  if ((csType & 9) !== 9) return `guest CS type ${csType} is not an accessed code segment`;
+  if ((cs.ar & 0x10) === 0) return 'guest CS is not a code/data segment (S = 0)';
+  const dpl = (s: GuestSeg): number => (s.ar >> 5) & 3;
+  if ((csType === 9 || csType === 11) && dpl(cs) !== dpl(ss)) return 'guest CS.DPL differs from SS.DPL for a non-conforming CS';
+  if ((csType === 13 || csType === 15) && dpl(cs) > dpl(ss)) return 'guest CS.DPL is greater than SS.DPL for a conforming CS';
+  if (!cs.usable) return 'guest CS is unusable';
+  const csErr = arCommonError(cs);
+  if (csErr) return csErr;
+  if (ia32e && (cs.ar & (1 << 13)) !== 0 && (cs.ar & (1 << 14)) !== 0) return 'guest CS has both L and D/B set in IA-32e mode';
+  // SS
+  if (ss.usable) {
+    const t = ss.ar & 0xf;
+    if (t !== 3 && t !== 7) return `guest SS type ${t} is not a writable accessed data segment`;
+    if ((ss.ar & 0x10) === 0) return 'guest SS has S = 0';
+    const ssErr = arCommonError(ss);
+    if (ssErr) return ssErr;
+  }
+  if (dpl(ss) !== (ss.selector & 3)) return 'guest SS.DPL differs from SS.RPL';
+  // DS, ES, FS, GS
+  for (const s of [ds, es, fs, gs]) {
+    if (!s.usable) continue;
+    const t = s.ar & 0xf;
+    if ((t & 1) === 0) return `guest ${s.name} type ${t} is not accessed`;
+    if ((t & 8) !== 0 && (t & 2) === 0) return `guest ${s.name} is an execute-only code segment`;
+    if ((s.ar & 0x10) === 0) return `guest ${s.name} has S = 0`;
+    if (t <= 11 && dpl(s) < (s.selector & 3)) return `guest ${s.name}.DPL is less than its RPL`;
+    const err = arCommonError(s);
+    if (err) return err;
   }
   // TR
   const trType = tr.ar & 0xf;
