@@ -16,7 +16,16 @@ function hexBytes(bytes: Uint8Array): string {
 }
 
 export class Disassembler {
+  /** Addresses shown in the disassembly view, by side: a plain instruction reference from there belongs to that side. */
+  private readonly shown = new Map<bigint, Set<Side>>();
+
   constructor(private readonly debuggee: Debuggee) {}
+
+  /** The side whose disassembly showed `address`, when only one did. */
+  sideOf(address: bigint): Side | undefined {
+    const sides = this.shown.get(address);
+    return sides?.size === 1 ? [...sides][0] : undefined;
+  }
 
   /** Whether `side` runs 64-bit code now (the guest may be in compatibility mode). */
   private mode64(side: Side): boolean {
@@ -76,6 +85,8 @@ export class Disassembler {
     let lastLine = '';
     for (let a = start, i = 0; i < count; i++) {
       const { line, bytes } = this.one(side, a);
+      if (!this.shown.has(a)) this.shown.set(a, new Set());
+      this.shown.get(a)!.add(side);
       const fn = symbols.functionAt(a);
       const source = symbols.addressToLine(a);
       const key = source ? `${source.path}:${source.line}` : '';

@@ -206,7 +206,7 @@ export class HypercallDebugSession extends DebugSession {
   private replayBreakpoints(live: Live): void {
     for (const [path, args] of this.client.source) live.breakpoints.setSourceBreakpoints(path, args.breakpoints ?? []);
     if (this.client.functions) live.breakpoints.setFunctionBreakpoints(this.client.functions.breakpoints);
-    if (this.client.instructions) live.breakpoints.setInstructionBreakpoints(this.client.instructions.breakpoints, parseReference);
+    if (this.client.instructions) live.breakpoints.setInstructionBreakpoints(this.client.instructions.breakpoints, (ref) => this.instructionReference(live, ref));
     if (this.client.exceptions) live.filters.set(this.client.exceptions);
     if (this.client.data) live.breakpoints.setDataBreakpoints(this.client.data.breakpoints);
   }
@@ -263,8 +263,14 @@ export class HypercallDebugSession extends DebugSession {
     const live = this.need(response);
     if (!live) return;
     this.client.instructions = args;
-    response.body = { breakpoints: live.breakpoints.setInstructionBreakpoints(args.breakpoints, parseReference) };
+    response.body = { breakpoints: live.breakpoints.setInstructionBreakpoints(args.breakpoints, (ref) => this.instructionReference(live, ref)) };
     this.sendResponse(response);
+  }
+
+  /** A plain address from the disassembly view belongs to the side that view showed. */
+  private instructionReference(live: Live, text: string): { side?: Side; address: bigint } | undefined {
+    const ref = parseReference(text);
+    return ref && !ref.side ? { address: ref.address, side: live.disassembler.sideOf(ref.address) } : ref;
   }
 
   protected override setExceptionBreakPointsRequest(response: DebugProtocol.SetExceptionBreakpointsResponse, args: DebugProtocol.SetExceptionBreakpointsArguments): void {

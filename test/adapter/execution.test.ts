@@ -95,6 +95,22 @@ describe('execution and inspection', () => {
     expect(bad).toBe('No variable, register or symbol is named no_such_thing.');
   });
 
+  it('puts an instruction breakpoint from the disassembly view on the side that view showed', async () => {
+    const first = dc.waitForEvent('stopped');
+    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, () => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'handle_vmcall' }] }));
+    await first;
+    const top = (await stack(dc))[0];
+    const dis = await dc.send('disassemble', { memoryReference: top.instructionPointerReference, instructionCount: 4 });
+    const target = dis.body.instructions[3].address as string;
+    await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
+    const set = await dc.send('setInstructionBreakpoints', { breakpoints: [{ instructionReference: target }] });
+    expect(set.body.breakpoints[0]).toMatchObject({ verified: true, instructionReference: target });
+    const hit = await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+    expect(hit.body.reason).toBe('instruction breakpoint');
+    const now = (await stack(dc))[0];
+    expect(now).toMatchObject({ name: 'handle_vmcall [host]', instructionPointerReference: target });
+  });
+
   it('answers sourceForAddress for both sides', async () => {
     const first = dc.waitForEvent('stopped');
     await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, () => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'kvm_emulate_hypercall' }] }));
