@@ -18,7 +18,6 @@ import { readMsr, writeMsr } from './msr';
 
 const TLB_SIZE = 1024;
 const DECODE_CACHE = 8192;
-const RIP_CACHE = 4096;
 const TWO32 = 4294967296;
 const CANON = 140737488355328; // 2^47
 const TWO64 = 1n << 64n;
@@ -60,10 +59,6 @@ export class Cpu {
   /** Set when the processor shut down: the event that could not be delivered (triple fault). */
   shutdownCause: { vector: number; errorCode?: number; rip: bigint; firstVector?: number } | undefined = undefined;
 
-  private ripBig = -1n;
-  private readonly ripCacheNum = new Float64Array(RIP_CACHE).fill(NaN);
-  private readonly ripCacheBig: bigint[] = new Array<bigint>(RIP_CACHE).fill(0n);
-  private ripNum = 0;
   private readonly mem: Uint8Array;
   private readonly view: DataView;
   private readonly tagR = new Float64Array(TLB_SIZE).fill(NaN);
@@ -138,7 +133,7 @@ export class Cpu {
 
   private execute(): void {
     const st = this.state;
-    const rip = st.rip === this.ripBig ? this.ripNum : Number(BigInt.asIntN(64, st.rip));
+    const rip = st.ripNum;
     this.rip = rip;
     const mode64 = st.mode64;
     this.mode64 = mode64;
@@ -165,18 +160,7 @@ export class Cpu {
 
   /** Set state.rip to `n` (a canonical linear address as a signed number). */
   commitRip(n: number): void {
-    // Loops revisit the same RIPs: reuse their bigint instead of allocating one per instruction.
-    const slot = n & (RIP_CACHE - 1);
-    let big: bigint;
-    if (this.ripCacheNum[slot] === n) big = this.ripCacheBig[slot];
-    else {
-      big = n >= 0 ? BigInt(n) : BigInt(n) + TWO64;
-      this.ripCacheNum[slot] = n;
-      this.ripCacheBig[slot] = big;
-    }
-    this.state.rip = big;
-    this.ripBig = big;
-    this.ripNum = n;
+    this.state.setRipNum(n);
   }
 
   /**
@@ -594,7 +578,7 @@ export class Cpu {
   /** VM-entry event injection (SDM 27.6), called by VMX while entering the guest. */
   injectEvent(vector: number, type: number, errorCode: number | undefined, instructionLength: number): void {
     const st = this.state;
-    this.rip = Number(BigInt.asIntN(64, st.rip));
+    this.rip = st.ripNum;
     this.mode64 = st.mode64;
     const kind = type === 4 ? EventKind.Software : type === 5 ? EventKind.PrivilegedSoftware : type === 6 ? EventKind.SoftwareException
       : type === 0 ? EventKind.External : EventKind.Hardware;

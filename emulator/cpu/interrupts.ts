@@ -75,7 +75,7 @@ export function singleStepTrap(cpu: Cpu): void {
   const st = cpu.state;
   st.dr[6] |= 1n << 14n;
   try {
-    deliverEvent(cpu, Vector.DB, undefined, EventKind.Hardware, Number(BigInt.asIntN(64, st.rip)), undefined, true);
+    deliverEvent(cpu, Vector.DB, undefined, EventKind.Hardware, st.ripNum, undefined, true);
   } catch (e) {
     if (!(e instanceof CpuFault)) throw e;
     deliverFault(cpu, e);

@@ -37,11 +37,36 @@ export const enum Cr0 { PE = 1 << 0, MP = 1 << 1, EM = 1 << 2, TS = 1 << 3, ET =
 export const enum Cr4 { VME = 1 << 0, PVI = 1 << 1, TSD = 1 << 2, DE = 1 << 3, PSE = 1 << 4, PAE = 1 << 5, MCE = 1 << 6, PGE = 1 << 7, PCE = 1 << 8, OSFXSR = 1 << 9, OSXMMEXCPT = 1 << 10, UMIP = 1 << 11, LA57 = 1 << 12, VMXE = 1 << 13, SMXE = 1 << 14, FSGSBASE = 1 << 16, PCIDE = 1 << 17, OSXSAVE = 1 << 18, SMEP = 1 << 20, SMAP = 1 << 21 }
 export const enum Efer { SCE = 1 << 0, LME = 1 << 8, LMA = 1 << 10, NXE = 1 << 11 }
 
+const RIP_CANONICAL = 2 ** 47;
+
 export class CpuState {
   /** General-purpose registers, always held as unsigned 64-bit values. */
   readonly gpr = new BigUint64Array(16);
-  /** RIP of the instruction being executed (faults and VM exits report this one). */
-  rip = 0n;
+  /**
+   * RIP of the instruction being executed (faults and VM exits report this one). Held as a
+   * number (the canonical value as a signed integer) so the interpreter never builds a BigInt
+   * per instruction; the bigint is made only when read.
+   */
+  get rip(): bigint {
+    let b = this.ripBig;
+    if (b === undefined) {
+      const n = this.ripNumber;
+      b = n >= 0 ? BigInt(n) : BigInt(n) + (1n << 64n);
+      this.ripBig = b;
+    }
+    return b;
+  }
+  set rip(value: bigint) {
+    const v = BigInt.asUintN(64, value);
+    const n = Number(BigInt.asIntN(64, v));
+    this.ripBig = v;
+    this.ripNumber = n >= -RIP_CANONICAL && n < RIP_CANONICAL ? n : NaN; // NaN: not canonical, fetch faults
+  }
+  /** The interpreter's view of RIP: a signed number (NaN for a non-canonical value). */
+  get ripNum(): number { return this.ripNumber; }
+  setRipNum(n: number): void { this.ripNumber = n; this.ripBig = undefined; }
+  private ripNumber = 0;
+  private ripBig: bigint | undefined = 0n;
   /** RFLAGS; bit 1 always set. Read and written only through get/setRflags so the interpreter may keep flags lazily. */
   private rflagsValue = Flag.FIXED1 as number;
 
