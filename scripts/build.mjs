@@ -1,7 +1,7 @@
 // One build for every target: the C samples (make), then each TypeScript entry with esbuild.
 import { build } from 'esbuild';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync } from 'node:fs';
+import { cpSync, mkdirSync } from 'node:fs';
 
 execFileSync('make', ['-s', '-C', 'samples/hello-hypercall'], { stdio: 'inherit' });
 
@@ -25,14 +25,12 @@ const nodeBuiltinsUnavailable = {
     }));
   },
 };
-if (existsSync('debug-adapter/session.ts')) {
-  targets.push(
-    { ...node, entryPoints: { extension: 'extension/extension.ts' }, external: ['vscode'] },
-    { bundle: true, platform: 'browser', target: 'es2022', format: 'cjs', sourcemap: true, logLevel: 'warning',
-      entryPoints: { web: 'extension/web.ts' }, external: ['vscode'], plugins: [nodeBuiltinsUnavailable],
-      alias: { url: './extension/webShims/url.ts' } }, // `events` resolves to the npm polyfill
-  );
-}
+targets.push(
+  { ...node, entryPoints: { extension: 'extension/extension.ts' }, external: ['vscode'] },
+  { bundle: true, platform: 'browser', target: 'es2022', format: 'cjs', sourcemap: true, logLevel: 'warning',
+    entryPoints: { web: 'extension/web.ts' }, external: ['vscode'], plugins: [nodeBuiltinsUnavailable],
+    alias: { url: './extension/webShims/url.ts' } }, // `events` resolves to the npm polyfill
+);
 targets.push({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, logLevel: 'warning',
   entryPoints: { 'webview/webview': 'extension/webview/main.ts' } });
 mkdirSync('dist/webview/codicons', { recursive: true });
