@@ -137,12 +137,12 @@ export class BreakpointManager {
       const sides = m[1] ? [m[1] as Side] : (['guest', 'host'] as Side[]);
       let first: UserBreakpoint | undefined;
       for (const side of sides) {
-        const fn = this.symbols[side].functionByName(m[2]);
-        if (!fn) continue;
-        const bp = this.make('function', side, this.symbols[side].bodyStart(fn), spec);
-        if (first) bp.id = first.id;
-        first ??= bp;
-        fresh.push(bp);
+        for (const address of this.symbols[side].functionBreakpointAddresses(m[2])) {
+          const bp = this.make('function', side, address, spec);
+          if (first) bp.id = first.id;
+          first ??= bp;
+          fresh.push(bp);
+        }
       }
       if (!first) return { verified: false, message: `No function named ${m[2]} in the ${m[1] ?? 'host or guest'} ELF.` };
       const line = this.symbols[first.side].addressToLine(first.address);

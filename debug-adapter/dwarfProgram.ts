@@ -92,6 +92,10 @@ class DwarfProgram implements ProgramSymbols {
     return this.info.functionBreakpoint(fn.name)?.address ?? fn.low;
   }
 
+  functionBreakpointAddresses(name: string): bigint[] {
+    return this.info.functionBreakpoints(name).map((p) => p.address);
+  }
+
   symbolAddress(name: string): bigint | undefined { return this.info.symbolNamed(name)?.value; }
 
   private frame(regs: FrameRegisters, memory: MemoryReader): FrameState {

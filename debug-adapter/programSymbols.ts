@@ -51,8 +51,10 @@ export interface ProgramSymbols {
   addressToLine(address: bigint): LineLocation | undefined;
   functionAt(address: bigint): FunctionInfo | undefined;
   functionByName(name: string): FunctionInfo | undefined;
-  /** First address after the prologue (where a function breakpoint goes). */
+  /** First address after the prologue (where stepping into `fn` stops). */
   bodyStart(fn: FunctionInfo): bigint;
+  /** Where a function breakpoint on `name` goes: after the prologue of every out-of-line copy (static inline helpers have one per file). */
+  functionBreakpointAddresses(name: string): bigint[];
   /** Address of a global/static variable or function symbol by name. */
   symbolAddress(name: string): bigint | undefined;
   /** The caller's registers and this frame's CFA, or undefined at the outermost frame. */

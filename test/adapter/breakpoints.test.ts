@@ -3,7 +3,7 @@
 // conditions, logpoints, the vmexit filter with a condition, and data breakpoints.
 
 import { readFileSync } from 'node:fs';
-import { launchAndConfigure, stack, stopAfter } from './helpers';
+import { frameNames, launchAndConfigure, stack, stopAfter } from './helpers';
 import { InProcessDebugClient } from './inProcessClient';
 import { GUEST_ELF, HOST_ELF, MARKERS, source } from './sample';
 
@@ -109,6 +109,17 @@ describe('breakpoints', () => {
     expect(hypercalls.length).toBe(1);
     const logs = dc.events.filter((e) => e.event === 'output' && e.body.category === 'console' && e.body.output.startsWith('handle_vmcall for nr'));
     expect(logs.length).toBe(2);
+  });
+
+  it('puts a function breakpoint on every copy of a static inline helper', async () => {
+    const first = dc.waitForEvent('stopped');
+    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, () => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'guest:kvm_hypercall0' }] }));
+    await first;
+    let frames = await stack(dc);
+    expect(frameNames(frames).slice(0, 2)).toEqual(['kvm_hypercall0 [guest]', 'sys_hello_hypercall [guest]']);
+    await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+    frames = await stack(dc);
+    expect(frameNames(frames).slice(0, 2)).toEqual(['kvm_hypercall0 [guest]', 'user_main [guest]']);
   });
 
   it('stops on a conditional source breakpoint only when the condition holds', async () => {
