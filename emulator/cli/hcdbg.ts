@@ -134,7 +134,10 @@ export function main(argv: string[]): number {
       process.stderr.write(`hcdbg: ${e.message}\n`);
       return 2;
     }
-    throw e;
+    // An emulator defect, not guest behaviour: still one sentence, and a non-zero status.
+    const message = e instanceof Error ? e.message : String(e);
+    process.stderr.write(`hcdbg: The emulator failed: ${message.replace(/\.?$/, '.')}\n`);
+    return 1;
   }
 }
 
