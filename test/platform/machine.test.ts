@@ -87,6 +87,16 @@ describe('Machine', () => {
     expect((stop as { message: string }).message).toMatch(/^VMLAUNCH\/VMRESUME failed with VM-instruction error 7: VM entry with invalid control field\(s\)[^\n]*\.$/);
   });
 
+  it('reports an entry-failure exit by its basic exit reason', () => {
+    const m = machineFor('spin', P.HOST_SPIN);
+    // What Vmx reports when VM entry fails after loading guest state (SDM 27.8): reason 33 with bit 31.
+    for (const l of m.vmx.entryFailureListeners) l(0x80000021, 'guest CR0.PG is set without CR0.PE.');
+    const stop = m.step();
+    expect(stop.kind).toBe('vmentry-failure');
+    expect((stop as { error: number }).error).toBe(33);
+    expect((stop as { message: string }).message).toBe('VM entry failed with exit reason 33 (INVALID_STATE) at guest RIP 0x0: guest CR0.PG is set without CR0.PE.');
+  });
+
   it('stops before a breakpointed instruction and continues past it', () => {
     const m = machineFor('compute', P.HOST_COMPUTE);
     const work = m.host.symbol('work')!.value;
