@@ -237,7 +237,7 @@ class FakeVmx implements VmxUnit {
   vmcall() { this.calls.push(['vmcall']); }
   invept(...a: unknown[]) { this.calls.push(['invept', ...a]); }
   invvpid() { /* unused */ }
-  intercept() { /* unused */ }
+  intercept(what: unknown) { this.calls.push(['intercept', what]); }
   movToCr(_cr: number, _g: number, v: bigint) { return v; }
   movFromCr(_cr: number, _g: number, v: bigint) { return v; }
   interceptException() { /* unused */ }
@@ -248,6 +248,15 @@ class FakeVmx implements VmxUnit {
 }
 
 describe('VMX instruction forwarding (SDM 27.2.5 instruction information)', () => {
+  test('descriptor-table exits in non-root carry the instruction information and displacement', () => {
+    const vmx = new FakeVmx();
+    vmx.nonRoot = true;
+    exec('mov eax, 0x20000\nsgdt [rax+8]\nltr cx\nhlt', (m) => { m.cpu.vmx = vmx; m.state.gpr[RCX] = 0x30n; m.mem.write64(0x4030 + 0, m.mem.read64(0x4030) & ~(2n << 40n)); });
+    const calls = vmx.calls.filter((c) => c[0] === 'intercept').map((c) => c[1]);
+    expect(calls[0]).toEqual({ kind: 'descriptor-table', instr: 'sgdt', info: (2 << 7) | (1 << 11) | (3 << 15) | (1 << 22), qualification: 8n });
+    expect(calls[1]).toEqual({ kind: 'descriptor-table', instr: 'ltr', info: ((1 << 3) | (2 << 7) | (1 << 10) | (3 << 28)) >>> 0, qualification: 0n });
+  });
+
   test('vmread to memory: scaling, address size, segment, index, base, Reg2; displacement as qualification', () => {
     const vmx = new FakeVmx();
     const m = exec('mov eax, 0x20000\nmov ebx, 2\nmov ecx, 0x4400\nvmread qword ptr [rax+rbx*4+0x10], rcx\nhlt', (m) => { m.cpu.vmx = vmx; });

@@ -15,6 +15,7 @@ import { readMsr, writeMsr, stored, Msr } from '../msr';
 import { readTsc } from '../../devices/tsc';
 import { MAX_PHYS_BITS } from '../paging';
 import { Ar, descriptorAddress, readDescriptor, loadNull } from '../segments';
+import { memoryInfo } from './vmxOps';
 
 const TWO32 = 4294967296;
 const CANON = 140737488355328;
@@ -202,13 +203,27 @@ const movToDr: Handler = (c, i) => {
 
 // ---- descriptor tables ----
 
+/**
+ * VM-exit instruction information for descriptor-table exits (SDM Tables 28-10/28-11): the
+ * memory-operand fields of memoryInfo, instruction identity in 29:28; LLDT/LTR/SLDT/STR
+ * register forms set bit 10 and Reg1 in 6:3; LGDT/LIDT/SGDT/SIDT put the operand size in bit 11.
+ */
+function tableInfo(i: DecodedInsn, identity: number, ldtTr: boolean): number {
+  if (ldtTr && i.mod === 3) {
+    const asz = i.addrsize === 2 ? 0 : i.addrsize === 4 ? 1 : 2;
+    return ((i.rm << 3) | (asz << 7) | (1 << 10) | (identity << 28)) >>> 0;
+  }
+  const mem = memoryInfo(i);
+  return (mem | (ldtTr ? 0 : (i.opsize >= 4 ? 1 << 11 : 0)) | (identity << 28)) >>> 0;
+}
+
 const DT_NAMES = ['sgdt', 'sidt', 'lgdt', 'lidt'] as const;
 const descTable: Handler = (c, i) => {
   const st = c.state, op = i.reg & 7;
   const load = op >= 2;
   if (load) requireCpl0(c);
   else if ((st.cr4 & Cr4.UMIP) && st.cpl > 0) throw gp0();
-  intercept(c, { kind: 'descriptor-table', instr: DT_NAMES[op] });
+  intercept(c, { kind: 'descriptor-table', instr: DT_NAMES[op], info: tableInfo(i, op, false), qualification: BigInt.asUintN(64, BigInt(i.disp)) });
   const table = op & 1 ? st.idtr : st.gdtr;
   const ea = c.ea;
   if (load) {
@@ -238,14 +253,14 @@ const grp6: Handler = (c, i) => {
   const st = c.state, op = i.reg & 7;
   if (op <= 1) {
     if ((st.cr4 & Cr4.UMIP) && st.cpl > 0) throw gp0();
-    intercept(c, { kind: 'descriptor-table', instr: GRP6[op] });
+    intercept(c, { kind: 'descriptor-table', instr: GRP6[op], info: tableInfo(i, op, true), qualification: i.mod === 3 ? 0n : BigInt.asUintN(64, BigInt(i.disp)) });
     const sel = st.seg[op === 0 ? Seg.LDTR : Seg.TR].selector;
     if (i.mod === 3) c.setReg(i.opsize, i.rm, sel, 0);
     else c.write16(c.ea, sel);
     return;
   }
   requireCpl0(c);
-  intercept(c, { kind: 'descriptor-table', instr: GRP6[op] });
+  intercept(c, { kind: 'descriptor-table', instr: GRP6[op], info: tableInfo(i, op, true), qualification: i.mod === 3 ? 0n : BigInt.asUintN(64, BigInt(i.disp)) });
   const sel = c.readE(i, 2);
   const seg = st.seg[op === 2 ? Seg.LDTR : Seg.TR];
   if ((sel & 0xfffc) === 0) {
