@@ -1,7 +1,9 @@
 // "Create a new custom hypercall": number choice, collision warnings and the three edits,
 // on the shipped sample's own kvm_para.h and host x86.c.
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { execFileSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import {
   CustomHypercallError, collisionWarnings, existingHypercalls, hypercallMacroName, pickHypercallNumber, planNewHypercall,
 } from '../../extension/hypercall/customHypercall';
@@ -65,4 +67,27 @@ describe('custom hypercall', () => {
   it('says what is missing in host sources without kvm_emulate_hypercall', () => {
     expect(() => planNewHypercall('x', { kvmParaH, hostC: 'int main(void)\n{\n}\n' })).toThrow('No definition of kvm_emulate_hypercall found in the host sources.');
   });
+
+  it('gives a sample that builds with -Werror and traces the new hypercall from the guest', () => {
+    const hcdbg = resolve(__dirname, '../../dist/hcdbg.js');
+    if (!existsSync(hcdbg)) throw new Error('dist/hcdbg.js is missing: run `npm run build` first (npm test does).');
+    const dir = mkdtempSync(join(tmpdir(), 'hcdbg-newhc-'));
+    try {
+      cpSync(sample, dir, { recursive: true, filter: (src) => !src.includes('/build') });
+      const guestPath = join(dir, 'guest/syscalls.c');
+      const plan = planNewHypercall('ping', {
+        kvmParaH, hostC, guest: { path: guestPath, text: readFileSync(guestPath, 'utf8') },
+      });
+      writeFileSync(join(dir, 'include/kvm_para.h'), plan.kvmParaH);
+      writeFileSync(join(dir, 'host/x86.c'), plan.hostC);
+      writeFileSync(guestPath, plan.guest!.text);
+      execFileSync('make', ['-s', '-C', dir, 'build/host.elf', 'build/guest.elf'], { stdio: 'pipe' });
+      const out = execFileSync('node', [hcdbg, 'run', '--guest', join(dir, 'build/guest.elf'), '--host', join(dir, 'build/host.elf'), '--trace'], { encoding: 'utf8' });
+      expect(out).toContain(`kvm_hypercall: nr 0x${plan.number.toString(16)} `);
+      expect(out).toMatch(/: kvm_emulate_hypercall: ping$/m);
+      expect(out).toMatch(/: kvm_emulate_hypercall: Hello World$/m);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 120_000);
 });

@@ -136,7 +136,7 @@ describe('TraceModel', () => {
     model.setFilter({ events: ['trace_printk'], text: 'hello' });
     expect(model.rowCount).toBe(250_000);
     expect(model.rows(249_999, 5)).toEqual([PRINTK]);
-    expect(performance.now() - started).toBeLessThan(15_000);
+    expect(performance.now() - started).toBeLessThan(30_000);
   });
 
   it('starts over on clear', () => {

@@ -49,9 +49,13 @@ export class Workbench {
     }
   }
 
-  /** The document inside the Trace panel's webview. */
+  /**
+   * The document inside the Trace panel's webview (the only webview the test opens). VS Code
+   * lays webview iframes over the workbench, outside the panel's DOM, each holding the
+   * extension's document in an inner #active-frame.
+   */
   traceFrame(): FrameLocator {
-    return this.page.locator('.part.panel iframe.webview.ready').first().contentFrame().locator('iframe#active-frame').contentFrame();
+    return this.page.locator('iframe.webview.ready').first().contentFrame().locator('iframe#active-frame').contentFrame();
   }
 
   /** Runs "Show Trace Panel" until the webview shows the ftrace header (a loaded machine is slow). */
