@@ -7,7 +7,7 @@ import { Field } from './fields';
 import type { Vmcs } from './vmcs';
 
 export interface ActiveControls {
-  pin: number; proc: number; proc2: number; exit: number; entry: number;
+  pin: number; proc: number; proc2: number; exit: number;
   exceptionBitmap: number; pfecMask: number; pfecMatch: number;
   cr0Mask: bigint; cr0Shadow: bigint; cr4Mask: bigint; cr4Shadow: bigint;
   cr3Targets: bigint[];
@@ -25,7 +25,7 @@ export function activeControls(vmcs: Vmcs): ActiveControls {
   return {
     pin: vmcs.get32(Field.PIN_BASED_VM_EXEC_CONTROL),
     proc, proc2,
-    exit: vmcs.get32(Field.VM_EXIT_CONTROLS), entry: vmcs.get32(Field.VM_ENTRY_CONTROLS),
+    exit: vmcs.get32(Field.VM_EXIT_CONTROLS),
     exceptionBitmap: vmcs.get32(Field.EXCEPTION_BITMAP),
     pfecMask: vmcs.get32(Field.PAGE_FAULT_ERROR_CODE_MASK), pfecMatch: vmcs.get32(Field.PAGE_FAULT_ERROR_CODE_MATCH),
     cr0Mask: vmcs.get(Field.CR0_GUEST_HOST_MASK), cr0Shadow: vmcs.get(Field.CR0_READ_SHADOW),
