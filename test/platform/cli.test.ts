@@ -2,7 +2,7 @@
 // status, stdout (guest console, trace) and the one sentence on stderr for each failure.
 
 import { spawnSync } from 'node:child_process';
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
 import { compileElf, tempDir } from './fixtures/compile';
@@ -21,9 +21,17 @@ function hcdbg(...args: string[]) {
 /** The single "hcdbg: <sentence>" line a failure prints. */
 const oneSentence = /^hcdbg: [^\n]+\.\n$/;
 
+/** Newest modification time of the emulator sources the CLI bundles. */
+function newestSource(dirPath = join(root, 'emulator')): number {
+  return Math.max(...readdirSync(dirPath, { withFileTypes: true }).map((e) =>
+    e.isDirectory() ? newestSource(join(dirPath, e.name)) : statSync(join(dirPath, e.name)).mtimeMs));
+}
+
 beforeAll(async () => {
-  // Same entry and options as scripts/build.mjs, so the test never runs a stale bundle.
-  await build({
+  // `npm test` builds first; rebuild here (same entry and options as scripts/build.mjs) only
+  // when the bundle is missing or older than the sources, so a concurrent test never reads a
+  // half-written dist/hcdbg.js in CI.
+  if (!existsSync(cli) || statSync(cli).mtimeMs < newestSource()) await build({
     entryPoints: { hcdbg: join(root, 'emulator/cli/hcdbg.ts') }, outdir: join(root, 'dist'), bundle: true,
     platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', banner: { js: '#!/usr/bin/env node' },
   });
