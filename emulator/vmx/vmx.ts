@@ -2,6 +2,10 @@
 // calls, plus what the machine and the debugger inspect (current VMCS, fields, exit/entry
 // listeners, snapshot). The behaviour lives in the sibling files, one SDM concern each:
 // instructions.ts (ch. 31), entryChecks.ts / entry.ts (ch. 27), exits.ts / exit.ts (ch. 26, 28), ept.ts (ch. 29).
+// What the capability MSRs (capabilities.ts) leave out is not implemented: IA-32e guests and
+// hosts only; no unrestricted guest, virtual NMIs, NMI-window exiting, monitor trap flag, TPR
+// shadow or APIC virtualization, VMCS shadowing, PML, VM functions or dual-monitor SMM. Error 26
+// (entry with blocking by MOV SS) is never reported: CpuState does not tell MOV SS from STI.
 
 import type { VmEntryInfo, VmExitInfo } from '../api';
 import type { InterceptedInstruction, VmxUnit } from '../cpu/vmxUnit';
