@@ -48,7 +48,6 @@ beforeAll(async () => {
       'extensions.autoUpdate': false,
       'update.mode': 'none',
       'debug.openDebug': 'openOnDebugBreak',
-      'debug.toolBarLocation': 'docked',
     });
     const installed = server.installExtension(vsix);
     if (!/hypercall-debug/.test(installed)) throw new Error(`code-server did not install the .vsix: ${installed}`);

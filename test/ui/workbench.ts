@@ -90,8 +90,9 @@ export class Workbench {
   /** F5 without launch.json; picks the Hypercall debugger if VS Code asks which one. */
   async startDebugging(): Promise<void> {
     await this.runCommand('Debug: Start Debugging');
-    const pick = this.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Hypercall' }).first();
-    if (await pick.isVisible({ timeout: 3_000 }).catch(() => false)) await pick.click();
+    const pick = this.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Hypercall (KVM guest + host)' }).first();
+    await Promise.race([pick.waitFor({ timeout: 60_000 }), this.debugToolbar().waitFor({ timeout: 60_000 })]);
+    if (await pick.isVisible()) await pick.click();
   }
 
   debugToolbar(): Locator {
