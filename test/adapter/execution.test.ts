@@ -4,7 +4,7 @@
 import { fixture } from './fixtures';
 import { launchAndConfigure, scopeVariables, stack, stopAfter } from './helpers';
 import { InProcessDebugClient } from './inProcessClient';
-import { GUEST_ELF, HOST_ELF } from './sample';
+import { GUEST_ELF, HOST_ELF, MARKERS, source } from './sample';
 
 let dc: InProcessDebugClient;
 
@@ -111,6 +111,22 @@ describe('execution and inspection', () => {
     expect(hit.body.reason).toBe('instruction breakpoint');
     const now = (await stack(dc))[0];
     expect(now).toMatchObject({ name: 'handle_vmcall [host]', instructionPointerReference: target });
+  });
+
+  it('changes a C local in the host frame', async () => {
+    const first = dc.waitForEvent('stopped');
+    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, () =>
+      dc.setBreakpointsRequest({ source: { path: source(MARKERS.hostHello.file) }, breakpoints: [{ line: MARKERS.hostHello.line() }] }));
+    await first;
+    const top = (await stack(dc))[0];
+    const locals = (await dc.scopesRequest({ frameId: top.id })).body.scopes.find((s) => s.name === 'Locals')!;
+    const before = (await dc.variablesRequest({ variablesReference: locals.variablesReference })).body.variables;
+    expect(before.find((v) => v.name === 'nr')?.value).toBe('256');
+    const set = await dc.setVariableRequest({ variablesReference: locals.variablesReference, name: 'a3', value: '0x77' });
+    expect(set.body.value).toBe('119');
+    expect((await dc.evaluateRequest({ expression: 'a3 + 1', frameId: top.id })).body.result).toBe('0x78 (120)');
+    const refused = await dc.failure(dc.setVariableRequest({ variablesReference: locals.variablesReference, name: 'a3', value: 'banana' }));
+    expect(refused).toBe('"banana" is not a number this variable can hold.');
   });
 
   it('answers sourceForAddress for both sides', async () => {
