@@ -13,6 +13,10 @@ export function differences(c: DiffCase, native: CaseResult, emulated: CaseResul
   const out: string[] = [];
   const hex = (v: bigint | number) => `0x${v.toString(16)}`;
   if (native.vector !== emulated.vector) out.push(`exception: native ${native.vector}, emulator ${emulated.vector}`);
+  // Linux passes the hardware error code on in sigcontext.err for the vectors that push one.
+  if (native.vector === emulated.vector && [10, 11, 12, 13, 17].includes(native.vector) && native.errorCode !== emulated.errorCode) {
+    out.push(`error code: native ${hex(native.errorCode)}, emulator ${hex(emulated.errorCode)}`);
+  }
   if (native.ripOffset !== emulated.ripOffset) out.push(`end offset: native ${native.ripOffset}, emulator ${emulated.ripOffset}`);
   for (let r = 0; r < 16; r++) {
     if (native.gpr[r] !== emulated.gpr[r]) out.push(`${NAMES[r]}: native ${hex(native.gpr[r])}, emulator ${hex(emulated.gpr[r])}`);

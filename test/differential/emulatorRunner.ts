@@ -32,7 +32,7 @@ export class EmulatorRunner {
     st.setRflags(c.rflags);
     st.rip = BigInt(CODE_BASE);
     const end = BigInt(CODE_BASE + c.code.length);
-    let vector = -1;
+    let vector = -1, errorCode = -1;
     let rflags = 0;
     let ripOffset = c.code.length;
     const gpr: bigint[] = [];
@@ -43,6 +43,7 @@ export class EmulatorRunner {
       const fault = m.exceptionTaken();
       if (fault) {
         vector = fault.vector;
+        errorCode = fault.errorCode ?? -1;
         rflags = fault.rflags;
         ripOffset = Number(fault.rip) - CODE_BASE;
         gpr.push(...st.gpr);
@@ -50,6 +51,6 @@ export class EmulatorRunner {
         break;
       }
     }
-    return { gpr, rflags, ripOffset, vector, window: mem.slice(this.dataPhys, this.dataPhys + WINDOW) };
+    return { gpr, rflags, ripOffset, vector, errorCode, window: mem.slice(this.dataPhys, this.dataPhys + WINDOW) };
   }
 }

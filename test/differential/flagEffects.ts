@@ -52,7 +52,9 @@ export function flagEffect(form: string, bytes: number[]): FlagEffect {
     case 'lahf': case 'pushfq': return { reads: ARITH, defines: 0, undefined: 0 };
     case 'clc': case 'stc': return { reads: 0, defines: CF, undefined: 0 };
     case 'cmc': return { reads: CF, defines: CF, undefined: 0 };
-    case 'shl': case 'shr': case 'sar': case 'rol': case 'ror': case 'rcl': case 'rcr':
+    case 'loope': case 'loopne': return { reads: ZF, defines: 0, undefined: flagEffect('and', []).undefined };
+    case 'loop': case 'jrcxz': case 'jecxz': case 'jmp': return { reads: 0, defines: 0, undefined: flagEffect('and', []).undefined };
+    case 'shl': case 'sal': case 'shr': case 'sar': case 'rol': case 'ror': case 'rcl': case 'rcr':
       return shiftEffect(op, size, form, bytes, undef);
     case 'shld': case 'shrd': {
       const count = form.includes(', cl') ? -1 : bytes[bytes.length - 1] & (size === 64 ? 63 : 31);

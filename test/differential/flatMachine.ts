@@ -90,6 +90,8 @@ export class FlatMachine {
     // TSS: RSP0 and IST1 both at the top of the exception stack (SDM 8.7 Figure 8-11).
     w64(TSS_LINEAR + 4, BigInt(IST_TOP));
     w64(TSS_LINEAR + 0x24, BigInt(IST_TOP));
+    // I/O map base past the TSS limit: no I/O permission bitmap, so CPL-3 IN/OUT raise #GP (SDM 19.5.2).
+    this.phys.write16(this.physOf(TSS_LINEAR + 0x66), 0x68);
     // IDT: 64-bit interrupt gates, DPL 3 (so INT n from CPL 3 reaches them too), IST 1.
     for (let v = 0; v < 256; v++) {
       const target = BigInt(HANDLER_BASE + 16 * v);

@@ -20,7 +20,7 @@ export interface Form {
 
 const RAX = 0, RCX = 1, RDX = 2, RBX = 3, RSI = 6, RDI = 7;
 const ALU = ['add', 'or', 'adc', 'sbb', 'and', 'sub', 'xor', 'cmp'];
-const SHIFTS = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', '', 'sar'];
+const SHIFTS = ['rol', 'ror', 'rcl', 'rcr', 'shl', 'shr', 'sal', 'sar']; // /6 is SAL, an alias of SHL (SDM Table A-6)
 const CC = ['o', 'no', 'b', 'ae', 'e', 'ne', 'be', 'a', 's', 'ns', 'p', 'np', 'l', 'ge', 'le', 'g'];
 const LOCK = 0xf0;
 
@@ -476,9 +476,67 @@ function stackForms(): Form[] {
   return forms;
 }
 
+/**
+ * Instructions that must fault at CPL 3 (#GP(0): privileged or IOPL-sensitive with IOPL 0;
+ * #UD: undefined, LOCK on a register, invalid in 64-bit mode, VMX outside VMX operation) or
+ * trap (INT3, INT1). The case ends in the exception on both sides.
+ */
+function faultingForms(): Form[] {
+  const forms: Form[] = [];
+  const fixed: [string, number[]][] = [
+    ['hlt', [0xf4]], ['cli', [0xfa]], ['sti', [0xfb]], ['in al, dx', [0xec]], ['in eax, imm8', [0xe5, 0x60]],
+    ['out dx, al', [0xee]], ['out imm8, al', [0xe6, 0x80]], ['insb', [0x6c]], ['outsd', [0x6f]],
+    ['mov cr0, rax', [0x0f, 0x22, 0xc0]], ['mov rax, cr3', [0x0f, 0x20, 0xd8]], ['mov dr7, rcx', [0x0f, 0x23, 0xf9]],
+    ['rdmsr', [0x0f, 0x32]], ['wrmsr', [0x0f, 0x30]], ['ltr ax', [0x0f, 0x00, 0xd8]], ['lldt ax', [0x0f, 0x00, 0xd0]],
+    ['lmsw ax', [0x0f, 0x01, 0xf0]], ['wbinvd', [0x0f, 0x09]], ['invd', [0x0f, 0x08]], ['clts', [0x0f, 0x06]],
+    ['swapgs', [0x0f, 0x01, 0xf8]], ['sysretq', [0x48, 0x0f, 0x07]],
+    ['ud2', [0x0f, 0x0b]], ['ud1 eax, ecx', [0x0f, 0xb9, 0xc1]], ['ud0 eax, ecx', [0x0f, 0xff, 0xc1]],
+    ['lock add eax, ecx (#UD)', [0xf0, 0x01, 0xc8]], ['82 /0 ib (#UD in 64-bit)', [0x82, 0xc0, 0x01]], ['into (#UD in 64-bit)', [0xce]],
+    ['push es (#UD in 64-bit)', [0x06]], ['pop ds (#UD in 64-bit)', [0x1f]],
+    ['vmcall', [0x0f, 0x01, 0xc1]], ['vmlaunch', [0x0f, 0x01, 0xc2]], ['vmresume', [0x0f, 0x01, 0xc3]], ['vmxoff', [0x0f, 0x01, 0xc4]],
+    ['int3', [0xcc]], ['int1', [0xf1]],
+  ];
+  for (const [name, bytes] of fixed) forms.push({ name, emit: (b) => b.emit(name, bytes) });
+  const mem: [string, number[], number][] = [['lgdt m', [0x0f, 0x01], 2], ['lidt m', [0x0f, 0x01], 3], ['invlpg m', [0x0f, 0x01], 7],
+    ['vmptrld m64', [0x0f, 0xc7], 6], ['vmptrst m64', [0x0f, 0xc7], 7]];
+  for (const [name, opcode, digit] of mem) forms.push({ name, emit: (b) => b.modrm(name, { opcode, reg: digit, rm: { kind: 'mem' } }) });
+  return forms;
+}
+
+/** MOVBE, cache-control and hint instructions, LOOP/JRCXZ, 16-bit POP. */
+function extraForms(): Form[] {
+  const forms: Form[] = [];
+  for (const size of [16, 32, 64] as Size[]) for (const store of [false, true]) {
+    const name = store ? `movbe m${size}, r${size}` : `movbe r${size}, m${size}`;
+    forms.push({ name, emit: (b) => {
+      const s = sizeBits(size);
+      b.modrm(name, { prefixes: s.prefixes, w: s.w, opcode: [0x0f, 0x38, store ? 0xf1 : 0xf0], reg: store ? b.anyReg() : b.writableReg(), rm: { kind: 'mem' } });
+    } });
+  }
+  const hints: [string, number[], number][] = [['clflush m8', [0x0f, 0xae], 7], ['prefetchw m8', [0x0f, 0x0d], 1], ['prefetcht0 m8', [0x0f, 0x18], 1]];
+  for (const [name, opcode, digit] of hints) forms.push({ name, emit: (b) => b.modrm(name, { opcode, reg: digit, rm: { kind: 'mem' } }) });
+  for (const [name, bytes] of [['lfence', [0x0f, 0xae, 0xe8]], ['mfence', [0x0f, 0xae, 0xf0]], ['sfence', [0x0f, 0xae, 0xf8]]] as [string, number[]][]) {
+    forms.push({ name, emit: (b) => b.emit(name, bytes) });
+  }
+  const loops: [string, number, boolean][] = [['loop rel8', 0xe2, false], ['loope rel8', 0xe1, false], ['loopne rel8', 0xe0, false],
+    ['jrcxz rel8', 0xe3, false], ['loop rel8 (a32)', 0xe2, true], ['jecxz rel8', 0xe3, true]];
+  for (const [name, opcode, a32] of loops) {
+    // Controlled: the count register gets small values (and garbage above ECX for the a32 forms).
+    forms.push({ name, controlled: true, implicit: [RCX], emit: (b) => {
+      if (b.rng.bool(0.6)) setRegPart(b, RCX, 64, BigInt(b.rng.int(3)) | (a32 && b.rng.bool() ? BigInt(b.rng.u32()) << 32n : 0n));
+      jumpOver(b, name, [...(a32 ? [0x67] : []), opcode], false);
+    } });
+  }
+  forms.push({ name: 'pop r16 (66 58+r)', stack: true, implicit: [RSP, RBP], emit: (b) => {
+    const r = b.writableReg([RSP]);
+    b.emit('pop r16 (66 58+r)', [0x66, ...(r >= 8 ? [0x41] : []), 0x58 + (r & 7)]);
+  } });
+  return forms;
+}
+
 export const FORMS: readonly Form[] = [
   ...aluForms(), ...unaryForms(), ...movForms(), ...exchangeForms(), ...mulDivForms(), ...shiftForms(),
-  ...bitForms(), ...conditionForms(), ...miscForms(), ...stringForms(), ...stackForms(),
+  ...bitForms(), ...conditionForms(), ...miscForms(), ...stringForms(), ...stackForms(), ...faultingForms(), ...extraForms(),
 ];
 
 /** Initial RSP for cases with stack forms: 8-byte aligned inside the window's stack area. */

@@ -47,7 +47,7 @@ function undefinedFlagsOf(b: CaseBuilder): { end: number; anywhere: number } | u
     if (e.reads & taint) taint = -1;
     if (taint < 0) return;
     // A jcc form skips an ALU instruction or not; an AND there leaves AF undefined.
-    const skippedAnd = form.startsWith('j') && bytes[bytes.length - 2] === 0x21 ? flagEffect('and', []).undefined : 0;
+    const skippedAnd = /^j[a-z]+ rel/.test(form) && bytes[bytes.length - 2] === 0x21 ? flagEffect('and', []).undefined : 0;
     taint = ((taint & ~e.defines) | e.undefined | skippedAnd);
     anywhere |= taint;
   });

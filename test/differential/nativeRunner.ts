@@ -17,6 +17,8 @@ export interface CaseResult {
   ripOffset: number;
   /** Exception vector the case ended with, or -1 when it ran to the end. */
   vector: number;
+  /** The exception's error code (SDM 6.13), or -1. */
+  errorCode: number;
   window: Uint8Array;
 }
 
@@ -56,7 +58,7 @@ export function runNative(cases: readonly DiffCase[], workDir: string): CaseResu
   execFileSync(runner, [input, output]);
   const bytes = readFileSync(output);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const stride = 19 * 8 + WINDOW;
+  const stride = 20 * 8 + WINDOW;
   if (bytes.length !== stride * cases.length) throw new Error(`native runner wrote ${bytes.length} bytes for ${cases.length} cases`);
   return cases.map((_, i) => {
     const at = i * stride;
@@ -66,7 +68,8 @@ export function runNative(cases: readonly DiffCase[], workDir: string): CaseResu
       rflags: Number(view.getBigUint64(at + 128, true)),
       ripOffset: Number(view.getBigUint64(at + 136, true)),
       vector: Number(view.getBigInt64(at + 144, true)),
-      window: bytes.subarray(at + 152, at + stride),
+      errorCode: Number(view.getBigInt64(at + 152, true)),
+      window: bytes.subarray(at + 160, at + stride),
     };
   });
 }

@@ -4,7 +4,7 @@
  * the final GPRs, RFLAGS, fault vector and scratch window to a binary output file.
  *
  * Input:  u32 count; per case: u32 codeLen, code[codeLen], u64 gpr[16], u64 rflags, u8 window[WINDOW]
- * Output: per case: u64 gpr[16], u64 rflags, u64 ripOffset, i64 vector (-1: none), u8 window[WINDOW]
+ * Output: per case: u64 gpr[16], u64 rflags, u64 ripOffset, i64 vector (-1: none), i64 error code, u8 window[WINDOW]
  * Layout (see layout.ts): code at CODE_BASE, scratch window at DATA_BASE, control block at CTRL_BASE.
  */
 #define _GNU_SOURCE
@@ -30,7 +30,8 @@ struct ctrl {
 	uint64_t out_rflags;   /* +0x180 */
 	uint64_t out_rip;      /* +0x188 */
 	int64_t out_vector;    /* +0x190 */
-	uint64_t pad1[13];
+	int64_t out_error;     /* +0x198 */
+	uint64_t pad1[12];
 	uint64_t saved_rsp;    /* +0x200 */
 	uint64_t epilogue;     /* +0x208 */
 	uint64_t entry;        /* +0x210 */
@@ -94,6 +95,7 @@ static void on_fault(int sig, siginfo_t *info, void *uc_void)
 	ctrl->out_rflags = (uint64_t)g[REG_EFL];
 	ctrl->out_rip = (uint64_t)g[REG_RIP];
 	ctrl->out_vector = g[REG_TRAPNO];
+	ctrl->out_error = g[REG_ERR];
 	g[REG_RSP] = (greg_t)ctrl->saved_rsp;
 	g[REG_RIP] = (greg_t)fault_return;
 	g[REG_EFL] &= ~(greg_t)0x500; /* DF, TF */
@@ -161,6 +163,7 @@ int main(int argc, char **argv)
 		read_exact(in, &ctrl->in_rflags, 8);
 		read_exact(in, (void *)DATA_BASE, WINDOW);
 		ctrl->out_vector = -1;
+		ctrl->out_error = -1;
 		if (run_case() == 0)
 			ctrl->out_rip = CODE_BASE + len;
 		ctrl->out_rip -= CODE_BASE;
@@ -168,6 +171,7 @@ int main(int argc, char **argv)
 		fwrite(&ctrl->out_rflags, 8, 1, out);
 		fwrite(&ctrl->out_rip, 8, 1, out);
 		fwrite(&ctrl->out_vector, 8, 1, out);
+		fwrite(&ctrl->out_error, 8, 1, out);
 		fwrite((void *)DATA_BASE, 1, WINDOW, out);
 	}
 	return fclose(out) == 0 ? 0 : 1;
