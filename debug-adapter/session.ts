@@ -5,7 +5,7 @@
 // import at the top so the web extension can host it too.
 
 import {
-  DebugSession, ExitedEvent, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, Thread,
+  DebugSession, ErrorDestination, ExitedEvent, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { MachineApi } from '../emulator/api';
@@ -232,6 +232,14 @@ export class HypercallDebugSession extends DebugSession {
     const message = e instanceof Error ? e.message : String(e);
     // No {placeholders}: the message is shown exactly as written.
     this.sendErrorResponse(response, { id, format: message.replace(/[{}]/g, (c) => (c === '{' ? '(' : ')')), showUser: true });
+  }
+
+  /** An unexpected exception in a handler: the library would show its stack; show one sentence instead. */
+  protected override sendErrorResponse(response: DebugProtocol.Response, codeOrMessage: number | DebugProtocol.Message, format?: string, variables?: Record<string, string>, dest?: ErrorDestination): void {
+    if (codeOrMessage === 1104 && variables?._exception !== undefined) {
+      return super.sendErrorResponse(response, { id: 1104, format: `The debugger failed on "${response.command}": ${variables._exception.replace(/[{}]/g, '')}`, showUser: true });
+    }
+    super.sendErrorResponse(response, codeOrMessage, format, variables, dest);
   }
 
   /** The live machine, or an error response saying there is none. */
