@@ -158,6 +158,7 @@ class LineFormatter {
       case 'callf': return 'call far';
       case 'jmpf': return 'jmp far';
       case 'cmpxchg8b': return insn.rex & 8 ? 'cmpxchg16b' : m;
+      case 'clflush': return insn.prefixes & Prefix.OpSize ? 'clflushopt' : m; // 66 0F AE /7 (SDM CLFLUSHOPT)
       case 'retf': return 'ret far';
       case 'jrcxz': return insn.addrsize === 8 ? 'jrcxz' : insn.addrsize === 4 ? 'jecxz' : 'jcxz';
     }

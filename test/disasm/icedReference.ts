@@ -1,7 +1,7 @@
 // The independent reference for the disassembler: iced-x86's Intel formatter configured to the
 // formatting choices documented in docs/cpu-testing.md.
 
-import { repairIcedText } from './knownDivergences';
+import { repairIcedText } from './icedQuirks';
 import { Code, Decoder, DecoderOptions, Formatter, FormatterSyntax, MemorySizeOptions } from 'iced-x86';
 
 export interface ReferenceInsn { length: number; text: string; valid: boolean }

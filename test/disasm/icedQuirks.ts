@@ -1,17 +1,5 @@
-// Where the comparison with iced-x86 must allow for a known difference. Encodings where our decoder is knowingly different from iced-x86 (and from the SDM), each
-// reported to the decoder's owner in /tmp/team/cpu-bugs.md. The random comparison skips them;
-// remove an entry once the decoder is fixed.
-
-/** True when `bytes` starts with an encoding listed here. `icedText` is iced's rendering. */
-export function knownDecoderDivergence(bytes: Uint8Array, icedText: string): boolean {
-  const { opcode, map, prefixes } = opcodeOf(bytes);
-  const p66 = prefixes.includes(0x66);
-  if (map === 1) {
-    // NP system instructions that iced rejects with a 66 prefix (vmcall.., vmread/vmwrite, vmptrst, clac/stac, fences).
-    if (p66 && [0x01, 0x78, 0x79, 0xc7, 0xae].includes(opcode) && (icedText.startsWith('(bad)') || /^(extrq|tpause|clflushopt)/.test(icedText))) return true;
-  }
-  return false;
-}
+// Known bugs of the reference (iced-x86's JavaScript build) and their repair, so the comparison
+// with our disassembler stays exact.
 
 function opcodeOf(bytes: Uint8Array): { opcode: number; map: number; prefixes: number[]; at: number } {
   const prefixes: number[] = [];
