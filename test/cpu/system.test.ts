@@ -58,6 +58,23 @@ describe('paging and #PF error codes (SDM 4.7)', () => {
     expect(m.state.seg[Seg.CS].selector).toBe(0x08);
     expect(m.state.seg[Seg.SS].selector).toBe(0);
   });
+  test('1-GiB and 4-KiB pages translate; SMEP blocks supervisor fetches from user pages', () => {
+    const m = exec('mov rax, qword ptr [0x40000010]\nmov rbx, qword ptr [0x600008]\nhlt', (m) => {
+      m.mem.write64(0x2008, 0x87n); // PDPT[1]: 1 GiB page at physical 0
+      m.mem.write64(PD + 24, 0x8000n | 7n); // PD[3] -> page table at 0x8000
+      m.mem.write64(0x8000, 0x22000n | 7n); // PT[0]: linear 0x600000 -> 0x22000
+      m.mem.write64(0x10, 0x1111n);
+      m.mem.write64(0x22008, 0x2222n);
+    });
+    expect(m.state.gpr[RAX]).toBe(0x1111n);
+    expect(m.state.gpr[RBX]).toBe(0x2222n);
+    const s = exec('mov rax, cr4\nbts eax, 20\nmov cr4, rax\nmov rax, 0x800000\njmp rax', (m) => {
+      m.mem.write64(PD, 0x83n); // kernel code and handlers on a supervisor page
+      m.mem.write64(PD + 32, 0x200000n | 0x87n); // a user page at 0x800000
+    });
+    expect(inHandler(s, 14)).toBe(true);
+    expect(frame(s, 1)).toEqual([0x11n]);
+  });
   test('accessed and dirty flags are set by a write', () => {
     const m = exec('mov dword ptr [0x20000], 1\nhlt');
     expect(m.mem.read64(PD) & 0x60n).toBe(0x60n);
