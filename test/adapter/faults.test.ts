@@ -67,6 +67,17 @@ describe('faults', () => {
     await expectCleanEnd();
   });
 
+  it('a failed VM entry with the filter off is reported in the console and the host goes on', async () => {
+    dc = new InProcessDebugClient();
+    await dc.start();
+    const stopped = dc.waitForEvent('stopped');
+    await launchAndConfigure(dc, { guest: fixture('idle-guest'), host: fixture('vmentry-failure-host') }, () => dc.setExceptionBreakpointsRequest({ filters: [] }));
+    expect((await stopped).body.description).toBe('The host never launched the guest');
+    const important = dc.events.filter((e) => e.event === 'output' && e.body.category === 'important').map((e) => e.body.output as string);
+    expect(important[0]).toMatch(/^VM entry failed at host RIP 0x1[0-9a-f]+: error 7, /);
+    expect(important[1]).toMatch(/^The host powered the machine off \(status 2\)/);
+  });
+
   it('an exhausted instruction budget', async () => {
     const { stop, output } = await faultStop({ guest: GUEST_ELF, host: HOST_ELF, maxInstructions: 5000 });
     expect(stop.body.description).toBe('Instruction budget exhausted');
