@@ -69,9 +69,8 @@ export class Machine implements MachineApi {
   private readonly linearBreakpoints = new Set<bigint>();
   private readonly physicalBreakpoints = new Set<number>();
   private readonly watchpoints: Watchpoint[] = [];
-  /** A stop decided inside cpu.step() (hook, device, watchpoint); taken right after it. */
+  /** A stop decided inside cpu.step() (hook, device, watchpoint) or by requestPause(); taken right after the step. */
   private pending: StopReason | undefined;
-  private pauseRequested = false;
 
   /** Boot a machine from the two ELF images. Throws an Error with one sentence naming a bad file. */
   static boot(options: MachineOptions): Machine {
@@ -135,27 +134,34 @@ export class Machine implements MachineApi {
     return stop;
   }
 
-  requestPause(): void { this.pauseRequested = true; }
+  /** JavaScript is single-threaded: a pause can only be asked from a hook or listener during run(), or between runs. */
+  requestPause(): void { this.pending ??= { kind: 'pause' }; }
 
   private execute(budget: number, run: boolean): StopReason {
     const st = this.cpu;
     const dead = this.deadStop();
     if (dead) return dead;
+    if (this.pending) return this.takePending();
     const checkBreakpoints = this.linearBreakpoints.size > 0 || this.physicalBreakpoints.size > 0;
     for (let n = 0; n < budget; n++) {
-      if (this.pauseRequested) { this.pauseRequested = false; return { kind: 'pause' }; }
       if (checkBreakpoints && n > 0) {
         const hit = this.breakpointAt();
         if (hit) return hit;
       }
       this.interpreter.step();
-      if (this.pending) { const p = this.pending; this.pending = undefined; return p; }
+      if (this.pending) return this.takePending();
       if (st.halted || st.shutdown) {
         const stop = this.deadStop();
         if (stop) return stop;
       }
     }
     return run ? { kind: 'budget' } : { kind: 'step' };
+  }
+
+  private takePending(): StopReason {
+    const p = this.pending!;
+    this.pending = undefined;
+    return p;
   }
 
   /** The stop for a machine that cannot go on: shutdown, powered off, or halted with nothing to wake it. */
@@ -356,7 +362,6 @@ export class Machine implements MachineApi {
     this.platformExit.status = data.exitStatus;
     this.trace.truncate(data.traceLength);
     this.pending = undefined;
-    this.pauseRequested = false;
     this.interpreter.flushTlb();
     this.interpreter.invalidateCode();
   }
