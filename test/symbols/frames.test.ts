@@ -3,7 +3,7 @@
 // CFA, and `info args`/`info locals`. From the same registers and memory our unwinder must find
 // the same frames, and our scopes and formatter must print the same values.
 
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseElf as parseElfFile } from '../../emulator/loader/elf';
@@ -18,47 +18,60 @@ const REGS = ['rax', 'rbx', 'rcx', 'rdx', 'rsi', 'rdi', 'rbp', 'rsp', 'r8', 'r9'
 interface GdbFrame { level: number; pc: bigint; func: string; line: number; cfa: bigint; inlined: boolean; values: Map<string, string> }
 interface Stop { registers: RegisterSet; read: (a: bigint, n: number) => Uint8Array | null; frames: GdbFrame[] }
 
-/** Stops the program at `file:line` under gdb and records everything the checks need. */
-function stopAt(elf: string, file: string, line: number): Stop {
+/**
+ * Runs the program under gdb with a temporary breakpoint on each marker line and records, at
+ * every stop, everything the checks need. Returns the stops by marker (a marker whose line is
+ * never reached has none).
+ */
+function stopAtAll(elf: string, markers: Array<[file: string, marker: string]>): Map<string, Stop> {
   const dir = mkdtempSync(join(tmpdir(), 'symbols-stop-'));
   const image = parseElfFile(readFileSync(elf), elf);
   const writable = image.sections.filter((s) => (s.flags & 1n) !== 0n && (s.flags & 2n) !== 0n && s.size > 0);
   const dataLow = writable.reduce((m, s) => (s.addr < m ? s.addr : m), writable[0].addr);
   const dataHigh = writable.reduce((m, s) => (s.addr + BigInt(s.size) > m ? s.addr + BigInt(s.size) : m), 0n);
-  const cmds = [`break ${file}:${line}`, 'run', `info registers ${REGS.join(' ')}`,
-    `dump binary memory ${dir}/stack.bin $rsp-${RED_ZONE} $rsp+${STACK_BYTES}`,
-    `dump binary memory ${dir}/data.bin ${hex(dataLow)} ${hex(dataHigh)}`];
-  for (let level = 0; level < 8; level++) cmds.push(`echo FRAME ${level}\\n`, `frame ${level}`, 'info frame', 'info args', 'info locals');
+  const cmds = markers.map(([file, marker]) => `tbreak ${file}:${markerLine(file, marker)}`);
+  markers.forEach((_, k) => {
+    cmds.push(k === 0 ? 'run' : 'continue', `echo STOP ${k}\\n`, `info registers ${REGS.join(' ')}`,
+      `dump binary memory ${dir}/stack${k}.bin $rsp-${RED_ZONE} $rsp+${STACK_BYTES}`,
+      `dump binary memory ${dir}/data${k}.bin ${hex(dataLow)} ${hex(dataHigh)}`);
+    for (let level = 0; level < 8; level++) cmds.push(`echo FRAME ${level}\\n`, `frame ${level}`, 'info frame', 'info args', 'info locals');
+  });
   const out = gdb(elf, cmds);
+  // "Temporary breakpoint 2 at 0x101045: file ..." tells where each marker's breakpoint went.
+  const markerAt = new Map<bigint, string>();
+  for (const m of out.matchAll(/^Temporary breakpoint (\d+) at (0x[0-9a-f]+)/gm)) markerAt.set(BigInt(m[2]), markers[Number(m[1]) - 1][1]);
 
-  const registers: RegisterSet = {};
-  for (const m of out.matchAll(/^(\w+)\s+(0x[0-9a-f]+)\s/gm)) {
-    if ((REGS as readonly string[]).includes(m[1])) registers[m[1] as (typeof REGS)[number]] = BigInt(m[2]);
-  }
-  const stack = readFileSync(join(dir, 'stack.bin'));
-  const data = readFileSync(join(dir, 'data.bin'));
-  const rsp = registers.rsp! - RED_ZONE;
-  const read = (a: bigint, n: number): Uint8Array | null => {
-    if (a >= rsp && a + BigInt(n) <= rsp + BigInt(stack.length)) return stack.subarray(Number(a - rsp), Number(a - rsp) + n);
-    if (a >= dataLow && a + BigInt(n) <= dataLow + BigInt(data.length)) return data.subarray(Number(a - dataLow), Number(a - dataLow) + n);
-    const elfRead = (): Uint8Array | undefined => {
+  const stops = new Map<string, Stop>();
+  out.split(/^STOP \d+\n/m).slice(1).forEach((record, k) => {
+    const registers: RegisterSet = {};
+    for (const m of record.matchAll(/^(\w+)\s+(0x[0-9a-f]+)\s/gm)) {
+      if ((REGS as readonly string[]).includes(m[1]) && !(m[1] in registers)) registers[m[1] as (typeof REGS)[number]] = BigInt(m[2]);
+    }
+    const marker = registers.rip !== undefined ? markerAt.get(registers.rip) : undefined;
+    if (!marker) return;
+    const stack = readFileSync(join(dir, `stack${k}.bin`));
+    const data = readFileSync(join(dir, `data${k}.bin`));
+    const low = registers.rsp! - RED_ZONE;
+    const read = (a: bigint, n: number): Uint8Array | null => {
+      if (a >= low && a + BigInt(n) <= low + BigInt(stack.length)) return stack.subarray(Number(a - low), Number(a - low) + n);
+      if (a >= dataLow && a + BigInt(n) <= dataLow + BigInt(data.length)) return data.subarray(Number(a - dataLow), Number(a - dataLow) + n);
       const s = image.sections.find((x) => (x.flags & 2n) !== 0n && a >= x.addr && a + BigInt(n) <= x.addr + BigInt(x.size));
-      return s && image.sectionData(s).subarray(Number(a - s.addr), Number(a - s.addr) + n);
+      return s ? image.sectionData(s).subarray(Number(a - s.addr), Number(a - s.addr) + n) : null;
     };
-    return elfRead() ?? null;
-  };
-
-  const frames: GdbFrame[] = [];
-  for (const chunk of out.split(/^FRAME \d+\n/m).slice(1)) {
-    const head = /^#(\d+)\s+(?:(0x[0-9a-f]+) in )?(\w+) \(.*? at \S+:(\d+)$/m.exec(chunk);
-    const cfa = /frame at (0x[0-9a-f]+)/.exec(chunk);
-    const pc = /rip = (0x[0-9a-f]+)/.exec(chunk);
-    if (!head || !cfa || !pc) break;
-    const values = new Map<string, string>();
-    for (const m of chunk.matchAll(/^(\w+) = (.*)$/gm)) if (!values.has(m[1])) values.set(m[1], m[2]);
-    frames.push({ level: Number(head[1]), pc: BigInt(pc[1]), func: head[3], line: Number(head[4]), cfa: BigInt(cfa[1]), inlined: /inlined into frame/.test(chunk), values });
-  }
-  return { registers, read, frames };
+    const frames: GdbFrame[] = [];
+    for (const chunk of record.split(/^FRAME \d+\n/m).slice(1)) {
+      const head = /^#(\d+)\s+(?:(0x[0-9a-f]+) in )?(\w+) \(.*? at \S+:(\d+)$/m.exec(chunk);
+      const cfa = /frame at (0x[0-9a-f]+)/.exec(chunk);
+      const pc = /rip = (0x[0-9a-f]+)/.exec(chunk);
+      if (!head || !cfa || !pc) break;
+      const values = new Map<string, string>();
+      for (const m of chunk.matchAll(/^(\w+) = (.*)$/gm)) if (!values.has(m[1])) values.set(m[1], m[2]);
+      frames.push({ level: Number(head[1]), pc: BigInt(pc[1]), func: head[3], line: Number(head[4]), cfa: BigInt(cfa[1]), inlined: /inlined into frame/.test(chunk), values });
+    }
+    stops.set(marker, { registers, read, frames });
+  });
+  rmSync(dir, { recursive: true, force: true });
+  return stops;
 }
 
 interface OurFrame { pc: bigint; func: string; cfa: bigint; values: Map<string, string>; inlined: string[] }
@@ -99,19 +112,19 @@ function inlineChain(group: InlineGroup): string[] {
 const show = (f: { pc: bigint; func: string; cfa: bigint }): string => `${f.func} pc=${hex(f.pc)} cfa=${hex(f.cfa)}`;
 const showValues = (m: Map<string, string>): string[] => [...m].map(([k, v]) => `${k} = ${v}`).sort();
 
+// At -O0 add() is first reached from fold(); at -O2 fold's call is inlined and the first call
+// of the out-of-line copy comes through the callback from helper_walk (no frame pointer).
+const MARKERS: Array<[string, string]> = [['program.c', 'STOP_add'], ['program.c', 'STOP_fold'], ['helper.c', 'STOP_helper']];
+
 describe.each(['sampleFlags', 'ehFrame', 'dwarf4', 'optimized'] as Variant[])('frames and variables match gdb (%s build)', (variant) => {
   let elf: string;
   let info: DebugInfo;
-  beforeAll(() => { elf = compile(variant); info = DebugInfo.load(elf); });
+  let stops: Map<string, Stop>;
+  beforeAll(() => { elf = compile(variant); info = DebugInfo.load(elf); stops = stopAtAll(elf, MARKERS); });
 
-  // At -O0 add() is first reached from fold(); at -O2 fold's call is inlined and the first
-  // call of the out-of-line copy comes through the callback from helper_walk (no frame pointer).
-  it.each([
-    ['program.c', 'STOP_add'],
-    ['program.c', 'STOP_fold'],
-    ['helper.c', 'STOP_helper'],
-  ])('stopped at %s %s', (file, marker) => {
-    const stop = stopAt(elf, file, markerLine(file, marker));
+  it.each(MARKERS)('stopped at %s %s', (_file, marker) => {
+    const stop = stops.get(marker)!;
+    expect(stop, `gdb never stopped at ${marker}`).toBeDefined();
     expect(stop.frames.length).toBeGreaterThanOrEqual(2);
     const ours = walk(info, stop);
     // gdb shows inlined calls as extra frames; we unwind machine frames. A machine frame is gdb's
@@ -123,20 +136,17 @@ describe.each(['sampleFlags', 'ehFrame', 'dwarf4', 'optimized'] as Variant[])('f
     ours.forEach((f, i) => expect(f.inlined, show(f)).toEqual(inlineChain(machine[i])));
     if (variant === 'optimized' && marker === 'STOP_fold') expect(ours[0].inlined.length).toBeGreaterThan(0);
   });
-});
 
-describe('frame-pointer fallback', () => {
-  it('unwinds the same frames by the rbp chain when the executable has no CFI', () => {
-    const elf = compile('sampleFlags');
-    const bytes = new Uint8Array(readFileSync(elf));
-    // Rename .debug_frame in the section-name table so the library finds no CFI at all.
-    const name = new TextEncoder().encode('.debug_frame');
-    const at = Buffer.from(bytes).indexOf(Buffer.from(name));
-    bytes[at + 1] = 'X'.charCodeAt(0);
-    const info = DebugInfo.load(bytes, 'no-cfi.elf');
-    expect(info.cfi.fdes).toHaveLength(0);
-    const stop = stopAt(elf, 'helper.c', markerLine('helper.c', 'STOP_helper'));
-    const ours = walk(info, stop);
-    expect(ours.map(show)).toEqual(physicalFrames(stop.frames).map((g) => show(g.outer)));
-  });
+  if (variant === 'sampleFlags') {
+    it('unwinds the same frames by the rbp chain when the executable has no CFI', () => {
+      const bytes = new Uint8Array(readFileSync(elf));
+      // Rename .debug_frame in the section-name table so the library finds no CFI at all.
+      const at = Buffer.from(bytes).indexOf(Buffer.from('.debug_frame'));
+      bytes[at + 1] = 'X'.charCodeAt(0);
+      const noCfi = DebugInfo.load(bytes, 'no-cfi.elf');
+      expect(noCfi.cfi.fdes).toHaveLength(0);
+      const stop = stops.get('STOP_helper')!;
+      expect(walk(noCfi, stop).map(show)).toEqual(physicalFrames(stop.frames).map((g) => show(g.outer)));
+    });
+  }
 });

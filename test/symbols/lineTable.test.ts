@@ -27,9 +27,9 @@ describe.each(['sampleFlags', 'ehFrame', 'dwarf4', 'optimized'] as Variant[])('l
 });
 
 describe.each(['sampleFlags', 'dwarf4'] as Variant[])('breakpoint placement matches gdb (%s build)', (variant) => {
-  it.each(SOURCES)('every line of %s', (source) => {
+  it('for every line of program.c and helper.c', () => {
     const elf = compile(variant);
-    expect(checkLinePlacements(elf, DebugInfo.load(elf), source)).toBeGreaterThan(3);
+    expect(checkLinePlacements(elf, DebugInfo.load(elf), SOURCES)).toBeGreaterThan(30);
   });
 
   it('places function breakpoints after the prologue like gdb', () => {

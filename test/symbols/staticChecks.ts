@@ -29,41 +29,39 @@ export function checkLineRows(elf: string, info: DebugInfo): void {
   }
 }
 
-/** gdb's `break file:line` for lines 1..count of `file`: line -> sorted "address:line" list. */
-function gdbPlacements(elf: string, file: string, count: number): Map<number, string[]> {
+/** gdb's `break file:line` for every line of each file: "file:line" -> sorted "address:line" list. */
+function gdbPlacements(elf: string, files: Array<{ file: string; count: number }>): Map<string, string[]> {
   const cmds: string[] = [];
-  for (let l = 1; l <= count; l++) cmds.push(`echo REQ ${l}\\n`, `break ${file}:${l}`);
+  for (const { file, count } of files) for (let l = 1; l <= count; l++) cmds.push(`echo REQ ${file}:${l}\\n`, `break ${file}:${l}`);
   cmds.push('echo INFO\\n', 'info breakpoints');
   const [requests, table] = gdb(elf, cmds).split('INFO\n');
-  const bpOfLine = new Map<number, number>();
-  let line = 0;
+  const bpOfLine = new Map<string, number>();
+  let request = '';
   for (const text of requests.split('\n')) {
-    const req = /^REQ (\d+)/.exec(text);
-    if (req) { line = Number(req[1]); continue; }
+    const req = /^REQ (\S+)/.exec(text);
+    if (req) { request = req[1]; continue; }
     const bp = /^Breakpoint (\d+) at/.exec(text);
-    if (bp) bpOfLine.set(line, Number(bp[1]));
+    if (bp) bpOfLine.set(request, Number(bp[1]));
   }
   const locations = new Map<number, string[]>();
   for (const text of table.split('\n')) {
     const m = /^(\d+)(?:\.\d+)?\s+.*?(0x[0-9a-f]+)\s+in \S+ at \S+:(\d+)/.exec(text);
-    if (!m) continue;
-    const list = locations.get(Number(m[1])) ?? [];
-    list.push(`${hex(BigInt(m[2]))}:${m[3]}`);
-    locations.set(Number(m[1]), list);
+    if (m) locations.set(Number(m[1]), [...(locations.get(Number(m[1])) ?? []), `${hex(BigInt(m[2]))}:${m[3]}`]);
   }
-  const result = new Map<number, string[]>();
-  for (const [l, bp] of bpOfLine) result.set(l, (locations.get(bp) ?? []).sort());
+  const result = new Map<string, string[]>();
+  for (const [r, bp] of bpOfLine) result.set(r, (locations.get(bp) ?? []).sort());
   return result;
 }
 
-/** Breakpoint placement for every line of `source` (path of the C file; gdb gets its base name). */
-export function checkLinePlacements(elf: string, info: DebugInfo, source: string): number {
-  const file = base(source);
-  const count = readFileSync(source, 'utf8').split('\n').length;
-  const expected = gdbPlacements(elf, file, count);
-  for (let l = 1; l <= count; l++) {
-    const ours = info.addressesForLine(file, l).map((p) => `${hex(p.address)}:${p.line}`).sort();
-    expect(ours, `${file}:${l}`).toEqual(expected.get(l) ?? []);
+/** Breakpoint placement for every line of each source (paths of C files; gdb gets base names); returns how many lines have code. */
+export function checkLinePlacements(elf: string, info: DebugInfo, sources: string[]): number {
+  const files = sources.map((source) => ({ file: base(source), count: readFileSync(source, 'utf8').split('\n').length }));
+  const expected = gdbPlacements(elf, files);
+  for (const { file, count } of files) {
+    for (let l = 1; l <= count; l++) {
+      const ours = info.addressesForLine(file, l).map((p) => `${hex(p.address)}:${p.line}`).sort();
+      expect(ours, `${file}:${l}`).toEqual(expected.get(`${file}:${l}`) ?? []);
+    }
   }
   return expected.size;
 }

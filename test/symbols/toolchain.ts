@@ -2,7 +2,8 @@
 // and asks independent tools (readelf, objdump, gdb) the questions the library answers.
 
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -21,11 +22,18 @@ export type Variant = keyof typeof VARIANTS;
 const COMMON = ['-std=gnu11', '-ffreestanding', '-fno-pie', '-fno-stack-protector', '-fcf-protection=none',
   '-nostdlib', '-static', '-no-pie', '-Wl,-Ttext-segment=0x100000', '-Wl,--build-id=none'];
 
-let dir: string | undefined;
+/** Builds a variant once per content of the sources and flags; test files running in parallel share it. */
 export function compile(variant: Variant): string {
-  dir ??= mkdtempSync(join(tmpdir(), 'symbols-test-'));
+  const flags = [...VARIANTS[variant], ...COMMON];
+  const hash = createHash('sha256').update(flags.join(' '));
+  for (const source of SOURCES) hash.update(readFileSync(source));
+  const dir = join(tmpdir(), `symbols-test-${hash.digest('hex').slice(0, 16)}`);
   const out = join(dir, `${variant}.elf`);
-  execFileSync('gcc', [...VARIANTS[variant], ...COMMON, '-o', out, ...SOURCES], { stdio: 'pipe' });
+  if (existsSync(out)) return out;
+  mkdirSync(dir, { recursive: true });
+  const partial = `${out}.${process.pid}`;
+  execFileSync('gcc', [...flags, '-o', partial, ...SOURCES], { stdio: 'pipe' });
+  renameSync(partial, out);
   return out;
 }
 
