@@ -21,9 +21,10 @@ export interface FlagEffect {
 
 /**
  * Families whose SDM-undefined flags the interpreter computes exactly as this machine does
- * (its policy in docs/cpu.md); only these are compared strictly. Empty until that policy exists.
+ * (its policy in docs/cpu.md, "Undefined flags"); these are compared strictly. Not yet matched:
+ * 'bsf' (BSF/BSR), 'rcx-narrow' (RCL/RCR of 8/16-bit operands), 'shxd16' (16-bit SHLD/SHRD).
  */
-export const MATCHED_UNDEFINED = new Set<string>([]);
+export const MATCHED_UNDEFINED = new Set<string>(['logic', 'mul', 'div', 'bt', 'tzcnt', 'shift', 'rotate', 'shxd']);
 
 const NONE: FlagEffect = { reads: 0, defines: 0, undefined: 0 };
 const ALL: FlagEffect = { reads: 0, defines: ARITH, undefined: 0 };
@@ -32,7 +33,8 @@ const ALL: FlagEffect = { reads: 0, defines: ARITH, undefined: 0 };
 export function flagEffect(form: string, bytes: number[]): FlagEffect {
   const op = form.split(' ')[0];
   const size = Number(/(\d+)/.exec(form)?.[1] ?? 64);
-  const undef = (family: string, mask: number) => (MATCHED_UNDEFINED.has(family) ? 0 : mask);
+  const family = (name: string) => (name === 'shxd' && size === 16 ? 'shxd16' : name);
+  const undef = (name: string, mask: number) => (MATCHED_UNDEFINED.has(family(name)) ? 0 : mask);
   const cc = /^(?:cmov|set|j)(\w+)$/.exec(op);
   if (cc && CC.includes(cc[1])) return { reads: CC_READS[CC.indexOf(cc[1])], defines: 0, undefined: 0 };
   switch (op) {
@@ -80,7 +82,8 @@ function shiftEffect(op: string, size: number, form: string, bytes: number[], un
   const ofUndefined = count === 1 ? 0 : OF;
   if (rotate || rotateThroughCarry) {
     // A CL count may be 0 (flags unaffected) or a multiple of the size: CF is then still defined.
-    return { reads, defines: count < 0 ? 0 : CF | (count === 1 ? OF : 0), undefined: undef('rotate', ofUndefined) };
+    const narrowCarry = rotateThroughCarry && size < 32; // count taken mod 9 / mod 17
+    return { reads, defines: count < 0 ? 0 : CF | (count === 1 ? OF : 0), undefined: undef(narrowCarry ? 'rcx-narrow' : 'rotate', ofUndefined) };
   }
   // SHL/SHR/SAR: CF undefined when the count reaches the operand size (only 8/16-bit can, after masking).
   const cfUndefined = (op !== 'sar') && (size === 8 || size === 16) && (count < 0 || count >= size) ? CF : 0;
