@@ -66,7 +66,8 @@ export class Machine implements MachineApi {
   private readonly exitHooks: ((exit: VmExitInfo) => boolean)[] = [];
   private readonly entryHooks: ((entry: VmEntryInfo) => boolean)[] = [];
 
-  private readonly linearBreakpoints = new Set<bigint>();
+  /** Linear breakpoints by RIP as a signed number (CpuState.ripNum), to the address as given. */
+  private readonly linearBreakpoints = new Map<number, bigint>();
   private readonly physicalBreakpoints = new Set<number>();
   private readonly watchpoints: Watchpoint[] = [];
   /** A stop decided inside cpu.step() (hook, device, watchpoint) or by requestPause(); taken right after the step. */
@@ -197,16 +198,40 @@ export class Machine implements MachineApi {
   }
 
   private breakpointAt(): StopReason | undefined {
-    const rip = this.cpu.rip;
-    if (this.linearBreakpoints.has(rip)) return { kind: 'breakpoint', address: rip, space: 'linear' };
+    const st = this.cpu;
+    const linear = this.linearBreakpoints.get(st.ripNum);
+    if (linear !== undefined) return { kind: 'breakpoint', address: linear, space: 'linear' };
     if (this.physicalBreakpoints.size > 0) {
-      const phys = this.translate(rip, this.inGuest ? 'guest-linear' : 'host-linear');
-      if (phys !== undefined && this.physicalBreakpoints.has(Number(phys))) return { kind: 'breakpoint', address: phys, space: 'physical' };
+      const phys = this.ripPhysical();
+      if (phys !== undefined && this.physicalBreakpoints.has(phys)) return { kind: 'breakpoint', address: BigInt(phys), space: 'physical' };
     }
     return undefined;
   }
 
+  // One-entry cache of RIP's page translation for physical breakpoints, keyed by the side and
+  // CR3; dropped at every VM transition and memory write from the debugger.
+  private ripPage = NaN;
+  private ripPageNonRoot = false;
+  private ripPageCr3 = 0n;
+  private ripPagePhys: number | undefined;
+
+  private ripPhysical(): number | undefined {
+    const st = this.cpu;
+    const page = st.ripNum - (st.ripNum & 0xfff);
+    if (page !== this.ripPage || this.ripPageNonRoot !== this.vmx.nonRoot || this.ripPageCr3 !== st.cr3) {
+      const phys = this.translate(BigInt.asUintN(64, BigInt(page)), this.vmx.nonRoot ? 'guest-linear' : 'host-linear');
+      this.ripPage = page;
+      this.ripPageNonRoot = this.vmx.nonRoot;
+      this.ripPageCr3 = st.cr3;
+      this.ripPagePhys = phys === undefined ? undefined : Number(phys);
+    }
+    return this.ripPagePhys === undefined ? undefined : this.ripPagePhys + (st.ripNum & 0xfff);
+  }
+
+  private forgetRipPage(): void { this.ripPage = NaN; }
+
   private vmExited(exit: VmExitInfo): void {
+    this.forgetRipPage();
     if (exit.entryFailure) return; // reported through onEntryFailure
     let stop = false;
     for (const hook of this.exitHooks) if (hook(exit)) stop = true;
@@ -229,6 +254,7 @@ export class Machine implements MachineApi {
   }
 
   private vmEntered(entry: VmEntryInfo): void {
+    this.forgetRipPage();
     let stop = false;
     for (const hook of this.entryHooks) if (hook(entry)) stop = true;
     if (stop) this.pending ??= { kind: 'vmentry', entry };
@@ -237,12 +263,12 @@ export class Machine implements MachineApi {
   // ---- breakpoints and watchpoints ----------------------------------------------------------
 
   addBreakpoint(address: bigint, space: 'linear' | 'physical'): void {
-    if (space === 'linear') this.linearBreakpoints.add(BigInt.asUintN(64, address));
+    if (space === 'linear') this.linearBreakpoints.set(Number(BigInt.asIntN(64, address)), BigInt.asUintN(64, address));
     else this.physicalBreakpoints.add(Number(address));
   }
 
   removeBreakpoint(address: bigint, space: 'linear' | 'physical'): void {
-    if (space === 'linear') this.linearBreakpoints.delete(BigInt.asUintN(64, address));
+    if (space === 'linear') this.linearBreakpoints.delete(Number(BigInt.asIntN(64, address)));
     else this.physicalBreakpoints.delete(Number(address));
   }
 
@@ -301,10 +327,11 @@ export class Machine implements MachineApi {
   writeMemory(address: bigint, data: Uint8Array, space: AddressSpace): number {
     for (let i = 0; i < data.length; i++) {
       const pa = this.translate(address + BigInt(i), space);
-      if (pa === undefined) { this.interpreter.invalidateCode(); return i; }
+      if (pa === undefined) { this.interpreter.invalidateCode(); this.forgetRipPage(); return i; }
       this.memory.bytes[Number(pa)] = data[i];
     }
     this.interpreter.invalidateCode(); // the write went behind the CPU's back
+    this.forgetRipPage();
     return data.length;
   }
 
@@ -364,6 +391,7 @@ export class Machine implements MachineApi {
     this.pending = undefined;
     this.interpreter.flushTlb();
     this.interpreter.invalidateCode();
+    this.forgetRipPage();
   }
 }
 
