@@ -5,12 +5,10 @@
 
 import type { MachineApi, VmExitInfo } from '../emulator/api';
 import { Reg } from '../emulator/cpu/state';
+import { Field } from '../emulator/vmx/fields';
 import type { LaunchConfig } from './launchConfig';
 import type { FrameRegisters, MemoryReader, MemoryWriter, ProgramSymbols, Side } from './programSymbols';
 import type { HypercallNames } from './hypercallNames';
-
-// VMCS field encodings GUEST_RSP (SDM vol. 3C Appendix B.4.3).
-const GUEST_RSP = 0x681c;
 
 export class Debuggee {
   /** The VM exit the host is handling right now (from the exit until the next VM entry). */
@@ -19,7 +17,7 @@ export class Debuggee {
   entered = false;
   /** Set once the machine cannot run any more (fault, power-off): the sentence that says why. */
   deadReason: string | undefined;
-  /** The last stop came from a vmcall/vmexit filter: show the guest at the exiting instruction (the host has not run yet). */
+  /** The last stop came from an exception filter at a VM exit: show the guest at the exiting instruction (the host has not run yet). */
   exitStopView = false;
 
   constructor(
@@ -39,10 +37,12 @@ export class Debuggee {
     };
   }
 
+  /** 8 bytes at `address`, or undefined unless all of them translate. */
   readU64(side: Side, address: bigint): bigint | undefined {
-    const bytes = this.machine.readMemory(address, 8, side === 'guest' ? 'guest-linear' : 'host-linear');
-    if (!bytes || bytes.length < 8 || bytes.some((b) => b === undefined)) return undefined;
-    return new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
+    const space = side === 'guest' ? 'guest-linear' : 'host-linear';
+    if (this.machine.translate(address, space) === undefined || this.machine.translate(address + 7n, space) === undefined) return undefined;
+    const bytes = this.machine.readMemory(address, 8, space);
+    return bytes ? new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true) : undefined;
   }
 
   /** The CPU's own registers: the running side's frame 0. */
@@ -55,10 +55,10 @@ export class Debuggee {
   guestRegistersAtExit(): FrameRegisters | undefined {
     if (!this.exit) return undefined;
     const gpr = new BigUint64Array(this.exit.guestGprs);
-    gpr[Reg.RSP] = this.machine.vmcsRead(GUEST_RSP) ?? gpr[Reg.RSP];
+    gpr[Reg.RSP] = this.machine.vmcsRead(Field.GUEST_RSP) ?? gpr[Reg.RSP];
     return { rip: this.exit.guestRip, gpr, known: new Set(Array.from({ length: 16 }, (_, i) => i)) };
   }
 
-  /** Which program's code is at `address` on `side`. */
+  /** The debug information of the program that runs on `side`. */
   symbolsFor(side: Side): ProgramSymbols { return this.symbols[side]; }
 }
