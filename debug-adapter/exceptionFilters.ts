@@ -17,8 +17,8 @@ const EXIT_VMCALL = 18;
 
 export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
   { filter: 'vmcall', label: 'VMCALL (hypercall)', description: 'Break when the guest executes VMCALL, before the host handles it.', default: false, supportsCondition: true, conditionDescription: 'e.g. nr == 0x10 or nr == KVM_HC_KICK_CPU' },
-  { filter: 'vmexit', label: 'Any VM exit', description: 'Break in the host at every VM exit.', default: false, supportsCondition: true, conditionDescription: 'e.g. reason == EPT_VIOLATION or reason == 30' },
-  { filter: 'triple-fault', label: 'Triple fault', description: 'Break when the guest or the host triple-faults.', default: true },
+  { filter: 'vmexit', label: 'Any VM exit', description: 'Break at every VM exit, before the host handles it.', default: false, supportsCondition: true, conditionDescription: 'e.g. reason == EPT_VIOLATION or reason == 30' },
+  { filter: 'triple-fault', label: 'Triple fault', description: 'Break when the guest triple-faults (a VM exit the host then handles). A triple fault in the host always stops.', default: true },
   { filter: 'vmentry-failure', label: 'Failed VM entry', description: 'Break when VMLAUNCH/VMRESUME fails.', default: true },
 ];
 

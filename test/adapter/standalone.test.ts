@@ -5,6 +5,7 @@ import { DebugClient } from '@vscode/debugadapter-testsupport';
 import { build } from 'esbuild';
 import { join, resolve } from 'node:path';
 import { scratchDir } from './fixtures';
+import { GUEST_ELF, HOST_ELF } from './sample';
 
 let dc: DebugClient;
 const entry = join(scratchDir(), 'dist', 'debugAdapter.js');
@@ -31,5 +32,19 @@ describe('standalone adapter over stdin/stdout', () => {
     expect(init.body?.exceptionBreakpointFilters?.map((f) => f.filter)).toEqual(['vmcall', 'vmexit', 'triple-fault', 'vmentry-failure']);
     expect(init.body?.supportsDisassembleRequest).toBe(true);
     await expect(dc.launchRequest({ guest: 17 } as never)).rejects.toThrow('"guest" must be the path of the guest ELF file as a string, not the number 17.');
+  });
+
+  it('runs the sample to the end (emulator and DWARF reader are in the bundle)', async () => {
+    await dc.initializeRequest({ adapterID: 'hypercall', pathFormat: 'path' });
+    const output: string[] = [];
+    dc.on('output', (e) => output.push(e.body.output));
+    const initialized = dc.waitForEvent('initialized');
+    // The bundle sits in a scratch folder, so the default host is named explicitly here.
+    await dc.launchRequest({ guest: GUEST_ELF, host: HOST_ELF } as never);
+    await initialized;
+    const terminated = dc.waitForEvent('terminated');
+    await dc.configurationDoneRequest();
+    await terminated;
+    expect(output.join('')).toContain('user: hello_hypercall() returned 0');
   });
 });
