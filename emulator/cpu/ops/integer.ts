@@ -7,7 +7,7 @@ import { CpuFault, Vector } from '../signals';
 import type { Cpu } from '../cpu';
 import type { DecodedInsn } from '../../decoder/decoder';
 import { alu, add, sub, AluOp, incDec, shift } from '../alu';
-import { MASK, STATUS, szp } from '../flags';
+import { MASK, PARITY, STATUS, szp } from '../flags';
 import { loadDataSegment } from '../segments';
 import type { Handler } from '../handlers';
 
@@ -459,21 +459,29 @@ const btI: Handler = (c, i) => bitOp(c, i, (i.reg & 7) - 4, i.imm & 0xff, 0, fal
 function clz32(v: number): number { return Math.clz32(v); }
 function ctz32(v: number): number { return v === 0 ? 32 : 31 - Math.clz32(v & -v); }
 
+/**
+ * BSF/BSR (SDM: ZF defined, the rest undefined). This machine's processor clears CF, OF, SF, AF
+ * and sets PF from the result (from 0 for a zero source); a zero source leaves the destination.
+ */
+function bitScanFlags(c: Cpu, result: number, zero: boolean): void {
+  const st = c.state;
+  st.setRflags((st.getRflags() & ~STATUS) | (zero ? Flag.ZF : 0) | PARITY[result & 0xff]);
+}
 const bsf: Handler = (c, i) => {
   const s = i.opsize;
   const v = c.readE(i), h = s === 8 ? c.hi : 0;
-  const st = c.state;
-  if (v === 0 && h === 0) { st.setRflags(st.getRflags() | Flag.ZF); return; } // destination unchanged
-  st.setRflags(st.getRflags() & ~Flag.ZF);
-  c.setReg(s, i.reg, v !== 0 ? ctz32(v) : 32 + ctz32(h), 0);
+  if (v === 0 && h === 0) { bitScanFlags(c, 0, true); return; }
+  const n = v !== 0 ? ctz32(v) : 32 + ctz32(h);
+  bitScanFlags(c, n, false);
+  c.setReg(s, i.reg, n, 0);
 };
 const bsr: Handler = (c, i) => {
   const s = i.opsize;
   const v = c.readE(i), h = s === 8 ? c.hi : 0;
-  const st = c.state;
-  if (v === 0 && h === 0) { st.setRflags(st.getRflags() | Flag.ZF); return; }
-  st.setRflags(st.getRflags() & ~Flag.ZF);
-  c.setReg(s, i.reg, h !== 0 ? 63 - clz32(h) : 31 - clz32(v), 0);
+  if (v === 0 && h === 0) { bitScanFlags(c, 0, true); return; }
+  const n = h !== 0 ? 63 - clz32(h) : 31 - clz32(v);
+  bitScanFlags(c, n, false);
+  c.setReg(s, i.reg, n, 0);
 };
 const tzcnt: Handler = (c, i) => {
   const s = i.opsize, bits = s * 8;
