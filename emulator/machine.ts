@@ -208,27 +208,32 @@ export class Machine implements MachineApi {
     return undefined;
   }
 
-  // One-entry cache of RIP's page translation for physical breakpoints, keyed by the side and
-  // CR3; dropped at every VM transition and memory write from the debugger.
-  private ripPage = NaN;
-  private ripPageNonRoot = false;
-  private ripPageCr3 = 0n;
-  private ripPagePhys: number | undefined;
+  // RIP's page translations for physical breakpoints, valid for one side and CR3; dropped at
+  // every VM transition and debugger write (a guest remapping its own code under the same CR3
+  // is not seen until then).
+  private readonly ripPages = new Map<number, number | undefined>();
+  private ripPagesNonRoot = false;
+  private ripPagesCr3 = 0n;
 
   private ripPhysical(): number | undefined {
     const st = this.cpu;
-    const page = st.ripNum - (st.ripNum & 0xfff);
-    if (page !== this.ripPage || this.ripPageNonRoot !== this.vmx.nonRoot || this.ripPageCr3 !== st.cr3) {
-      const phys = this.translate(BigInt.asUintN(64, BigInt(page)), this.vmx.nonRoot ? 'guest-linear' : 'host-linear');
-      this.ripPage = page;
-      this.ripPageNonRoot = this.vmx.nonRoot;
-      this.ripPageCr3 = st.cr3;
-      this.ripPagePhys = phys === undefined ? undefined : Number(phys);
+    const offset = st.ripNum & 0xfff;
+    const page = st.ripNum - offset;
+    if (this.ripPagesNonRoot !== this.vmx.nonRoot || this.ripPagesCr3 !== st.cr3) {
+      this.ripPages.clear();
+      this.ripPagesNonRoot = this.vmx.nonRoot;
+      this.ripPagesCr3 = st.cr3;
     }
-    return this.ripPagePhys === undefined ? undefined : this.ripPagePhys + (st.ripNum & 0xfff);
+    let phys = this.ripPages.get(page);
+    if (phys === undefined && !this.ripPages.has(page)) {
+      const p = this.translate(BigInt.asUintN(64, BigInt(page)), this.vmx.nonRoot ? 'guest-linear' : 'host-linear');
+      phys = p === undefined ? undefined : Number(p);
+      this.ripPages.set(page, phys);
+    }
+    return phys === undefined ? undefined : phys + offset;
   }
 
-  private forgetRipPage(): void { this.ripPage = NaN; }
+  private forgetRipPage(): void { this.ripPages.clear(); }
 
   private vmExited(exit: VmExitInfo): void {
     this.forgetRipPage();
