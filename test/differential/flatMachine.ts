@@ -103,8 +103,8 @@ export class FlatMachine {
     for (let v = 0; v < 256; v++) this.phys.write8(this.physOf(HANDLER_BASE + 16 * v), 0xf4);
   }
 
-  /** Back to CPL 3 in 64-bit mode with paging on, all GPRs zero, RFLAGS = 0x202. */
-  reset(): void {
+  /** Back to CPL 3 in 64-bit mode with paging on, all GPRs zero, RFLAGS = 0x202. Flushes the TLB unless told the page tables are unchanged. */
+  reset(flushTlb = true): void {
     const st = this.state;
     st.cr0 = Cr0.PE | Cr0.MP | Cr0.ET | Cr0.NE | Cr0.WP | Cr0.PG;
     st.cr4 = Cr4.PAE;
@@ -125,7 +125,7 @@ export class FlatMachine {
     st.halted = false;
     st.shutdown = false;
     st.interruptShadow = 0;
-    this.cpu.flushTlb();
+    if (flushTlb) this.cpu.flushTlb();
   }
 
   /** If RIP is at an exception handler, the exception that was delivered and its frame. */

@@ -5,7 +5,7 @@
 import { fuzzRandomCode } from './randomCode';
 
 const SEEDS = [11, 22, 33, 44];
-const STEPS_PER_SEED = 600_000;
+const STEPS_PER_SEED = 750_000;
 
 describe('random bytes as code', () => {
   let total = 0;

@@ -29,8 +29,7 @@ export function fuzzRandomCode(seed: number, budget: number): FuzzReport {
   const st = m.state;
   const report: FuzzReport = { steps: 0, retired: 0, vectors: new Map(), reseeds: 0, shutdowns: 0 };
   const reseed = () => {
-    m.reset();
-    m.cpu.invalidateCode();
+    m.reset(false); // CPL-3 code cannot change the page tables or CR3; code writes go through the CPU
     for (let r = 0; r < 16; r++) {
       // Half the registers point into the mapped data so memory operands often succeed.
       st.gpr[r] = rng.bool() ? BigInt(DATA_LINEAR + rng.int(DATA_PAGES * 0x1000)) : rng.u64();
