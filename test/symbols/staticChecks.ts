@@ -152,11 +152,13 @@ export function checkInfoScope(elf: string, info: DebugInfo, addresses: bigint[]
       const d = m[2];
       // gdb files an inlined function's own symbol inside its block, and C labels: not variables.
       if (d.startsWith('a function at address') || d.startsWith('a label at address')) continue;
-      const how = /DW_OP_fbreg (-?\d+)\s*$/.exec(d) ? `fbreg ${/DW_OP_fbreg (-?\d+)/.exec(d)![1]}`
+      const how = d.startsWith('multi-location') ? 'multi'
+        : /DW_OP_fbreg (-?\d+)\s*$/.exec(d) ? `fbreg ${/DW_OP_fbreg (-?\d+)/.exec(d)![1]}`
         : /^(?:in )?static storage at address (0x[0-9a-f]+)/.exec(d) ? `static ${/(0x[0-9a-f]+)/.exec(d)![1]}`
         : /^a variable in \$(\w+)/.exec(d) ? `reg ${/\$(\w+)/.exec(d)![1]}`
-        : d.startsWith('multi-location') ? 'multi' : d.startsWith('optimized out') ? 'optimized out'
+        : d.startsWith('optimized out') ? 'optimized out'
         : /^a constant with value (-?\d+)/.exec(d) ? `constant ${/(-?\d+)/.exec(d)![1]}`
+        : /^constant bytes: (.*)$/.exec(d) ? `constant bytes ${/^constant bytes: (.*)$/.exec(d)![1].trim().split(/\s+/).join(' ')}`
         : /complex DWARF expression/.test(d) ? [...d.matchAll(/\d+: (DW_OP_\w+(?: \S+)?)/g)].map((x) => x[1]).join('; ') : d;
       symbols.push(`${m[1]} ${how} ${m[3] ?? ''}`.trim());
     }
@@ -174,7 +176,9 @@ export function checkInfoScope(elf: string, info: DebugInfo, addresses: bigint[]
       let how: string;
       if (l.kind === 'list') how = 'multi';
       else if (l.kind === 'none') return `${v.name} optimized out`;
-      else if (l.kind === 'constant') how = `constant ${typeof l.value === 'bigint' ? BigInt.asIntN(size * 8, l.value) : 'block'}`;
+      else if (l.kind === 'constant') {
+        how = typeof l.value === 'bigint' ? `constant ${BigInt.asIntN(size * 8, l.value)}` : `constant bytes ${[...l.value].map((b) => b.toString(16).padStart(2, '0')).join(' ')}`;
+      }
       else if (l.expr[0] === 0x91) how = `fbreg ${sleb(l.expr.subarray(1))}`;
       else if (l.expr[0] === 0x03 && l.expr.length === 9) how = `static ${hex(readUnsigned(l.expr.subarray(1, 9)))}`;
       else if (l.expr[0] >= 0x50 && l.expr[0] <= 0x5f) how = `reg ${regNames[l.expr[0] - 0x50]}`;

@@ -37,6 +37,20 @@ export function compile(variant: Variant): string {
   return out;
 }
 
+/** Assembles and links a hand-written fixture (.s) like the C ones. */
+export function assemble(name: string): string {
+  const source = join(FIXTURES, name);
+  const hash = createHash('sha256').update(readFileSync(source)).digest('hex').slice(0, 16);
+  const dir = join(tmpdir(), `symbols-test-${hash}`);
+  const out = join(dir, name.replace(/\.s$/, '.elf'));
+  if (existsSync(out)) return out;
+  mkdirSync(dir, { recursive: true });
+  const partial = `${out}.${process.pid}`;
+  execFileSync('gcc', ['-nostdlib', '-static', '-no-pie', '-Wl,-Ttext-segment=0x100000', '-Wl,--build-id=none', '-o', partial, source], { stdio: 'pipe' });
+  renameSync(partial, out);
+  return out;
+}
+
 function run(cmd: string, args: string[]): string {
   return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
 }
