@@ -17,8 +17,8 @@ import type { Vmx } from './vmx';
 export type EntryResult = { entered: true } | { entered: false; error: VmInstructionError; message: string };
 
 const SEG_ORDER = [Seg.ES, Seg.CS, Seg.SS, Seg.DS, Seg.FS, Seg.GS, Seg.LDTR, Seg.TR];
-/** CR0 bits VM entry does not load (27.3.2.1): 28:19, 17, 15:6 and ET. */
-const CR0_ENTRY_PRESERVED = (Cr0.ET | 0x1ff80000 | 0x20000 | 0xffc0) >>> 0;
+/** CR0 bits VM entry never modifies (27.3.2.1): ET, reserved 15:6, 17 and 28:19, NW and CD. */
+const CR0_ENTRY_PRESERVED = (Cr0.ET | 0xffc0 | 0x20000 | 0x1ff80000 | Cr0.NW | Cr0.CD) >>> 0;
 
 /** Enter the guest from the current VMCS. VMfailValid results are returned; guest-state failures exit (throw). */
 export function vmentry(vmx: Vmx, launch: boolean): EntryResult {
@@ -55,7 +55,8 @@ function loadGuestState(vmx: Vmx, vmcs: Vmcs): void {
   s.cr3 = vmcs.get(Field.GUEST_CR3);
   s.cr4 = vmcs.get32(Field.GUEST_CR4);
   if ((entry & EntryCtl.LOAD_DEBUG_CONTROLS) !== 0) {
-    s.dr[7] = vmcs.get(Field.GUEST_DR7);
+    // DR7 bits 12 and 15:14 are loaded as 0, bit 10 as 1.
+    s.dr[7] = (vmcs.get(Field.GUEST_DR7) & ~0xd000n) | 0x400n;
     s.msr.set(Msr.IA32_DEBUGCTL, vmcs.get(Field.GUEST_IA32_DEBUGCTL));
   }
   s.msr.set(Msr.IA32_SYSENTER_CS, vmcs.get(Field.GUEST_SYSENTER_CS));

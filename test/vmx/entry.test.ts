@@ -62,6 +62,16 @@ describe('successful VM entry', () => {
     expect(cpu.state.halted).toBe(true);
   });
 
+  it('keeps CR0.ET/CD/NW and reserved bits, normalizes DR7 (27.3.2.1)', () => {
+    const { cpu } = launched(w => {
+      w(Field.GUEST_CR0, (0x80010033 | 0x60000000 | 0x40) >>> 0); // CD NW and reserved bit 6 in the field
+      w(Field.GUEST_DR7, 0xd001);
+      w(Field.VM_ENTRY_CONTROLS, 0x11ff | (1 << 9) | (1 << 15)); // with "load debug controls"
+    });
+    expect(cpu.state.cr0).toBe(0x80010033);
+    expect(cpu.state.dr[7]).toBe(0x401n);
+  });
+
   it('without "load IA32_EFER", EFER.LMA/LME follow "IA-32e mode guest"', () => {
     const { cpu } = launched(w => w(Field.VM_ENTRY_CONTROLS, 0x11fb | (1 << 9)));
     expect(cpu.state.efer & 0x500).toBe(0x500);
