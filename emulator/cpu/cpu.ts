@@ -217,6 +217,7 @@ export class Cpu {
   /** Forget decoded instructions (call after writing guest code behind the CPU's back, e.g. a debugger or loader). */
   invalidateCode(): void {
     this.dcTag.fill(NaN);
+    this.codePage.fill(0); // pages are marked again when code is fetched from them
   }
 
   private fetchPhys(lin: number): number {
