@@ -99,6 +99,7 @@ export class HypercallDebugSession extends DebugSession {
       supportsDataBreakpoints: true,
       supportsRestartRequest: true,
       supportsTerminateRequest: true,
+      supportsModulesRequest: true,
     };
     this.sendResponse(response);
   }
@@ -426,6 +427,19 @@ export class HypercallDebugSession extends DebugSession {
     this.sendResponse(response);
   }
 
+  /** The two programs, so the user sees which host and guest ELF the session runs (the library routes `modules` to customRequest). */
+  private modulesRequest(response: DebugProtocol.ModulesResponse): void {
+    const live = this.need(response);
+    if (!live) return;
+    const modules = (['host', 'guest'] as Side[]).map((side): DebugProtocol.Module => {
+      const elf = live.debuggee.config[side];
+      const hasLines = live.debuggee.symbols[side].sourceFiles().length > 0;
+      return { id: side, name: `${side}: ${elf.path.split('/').pop()}`, path: elf.path, symbolStatus: hasLines ? 'DWARF loaded' : 'no DWARF line information' };
+    });
+    response.body = { modules, totalModules: modules.length };
+    this.sendResponse(response);
+  }
+
   protected override stackTraceRequest(response: DebugProtocol.StackTraceResponse, args: DebugProtocol.StackTraceArguments): void {
     const live = this.need(response);
     if (!live) return;
@@ -567,6 +581,7 @@ export class HypercallDebugSession extends DebugSession {
   // ---- custom requests ---------------------------------------------------------------------------
 
   protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
+    if (command === 'modules') return this.modulesRequest(response as DebugProtocol.ModulesResponse);
     if (command !== 'hypercall/sourceForAddress') return super.customRequest(command, response, args);
     const live = this.need(response);
     if (!live) return;

@@ -108,6 +108,10 @@ describe('the bundled host', () => {
       const top = (await bundled.stackTraceRequest({ threadId: 1 })).body.stackFrames[0];
       expect(top.name).toBe('_start [host]');
       expect(top.source?.path).toBe(`${SAMPLE}/host/head.S`);
+      const modules = (await bundled.modulesRequest({})).body.modules;
+      expect(modules.map((m) => [m.id, m.path, m.symbolStatus])).toEqual([
+        ['host', `${SAMPLE}/build/host.elf`, 'DWARF loaded'], ['guest', GUEST_ELF, 'DWARF loaded'],
+      ]);
     } finally {
       await bundled.stop();
     }
