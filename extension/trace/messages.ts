@@ -34,9 +34,7 @@ export type ToWebview =
   | { type: 'state'; header: string[]; rows: number; retained: number; written: number; filter: TraceFilter; live: boolean; epoch: number }
   /** Rows `start`.. of the filtered view, in answer to `rows` (or pushed when they changed). */
   | { type: 'rows'; start: number; lines: string[]; requestId: number }
-  | { type: 'stats'; stats: ExitStat[]; totalExits: number }
-  /** Scroll so that filtered row `row` is visible and mark it (after a find or a reveal). */
-  | { type: 'select'; row: number };
+  | { type: 'stats'; stats: ExitStat[]; totalExits: number };
 
 /** Webview -> extension. */
 export type FromWebview =

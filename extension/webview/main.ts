@@ -169,11 +169,6 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'stats':
       renderStats(message.stats, message.totalExits);
       break;
-    case 'select':
-      selected = message.row;
-      scrollToRow(message.row);
-      scheduleRender();
-      break;
   }
 });
 

@@ -59,7 +59,7 @@ beforeAll(async () => {
       executablePath: CHROMIUM,
       args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
     });
-    const context = await browser.newContext({ viewport: { width: 1600, height: 1000 } });
+    const context = await browser.newContext({ viewport: { width: 1600, height: 1200 } });
     // code-server's own PWA service worker sits on the workbench origin with scope '/', so it
     // also claims the webview frames, whose loader then waits forever for VS Code's webview
     // service worker: keep the PWA worker out (a test-bed quirk; VS Code's worker still runs).
@@ -112,8 +112,13 @@ describe('the extension in code-server', () => {
     // F5 with no launch.json in the sample, from a C file: the whole run, trace live in the panel.
     await wb.openFile('kvm_para.h');
     await wb.startDebugging();
-    await expect.poll(async () => (await wb.traceRows().allTextContents()).length > 13, { timeout: 120_000 }).toBe(true);
+    await wb.page.locator('.repl', { hasText: 'Hello World' }).first().waitFor({ timeout: 120_000 }); // guest console
     await wb.continueToEnd();
+    await wb.showTracePanel(); // the Debug Console took the panel area when the session started
+    // Only the rows in view are in the DOM; the counts and the header say how many there are.
+    await expect.poll(() => wb.traceFrame().locator('#counts').textContent(), { timeout: 60_000 }).toMatch(/^([1-9]\d+) shown · \1 in buffer · \1 written$/);
+    expect(await wb.traceRows().nth(2).textContent()).toMatch(/^# entries-in-buffer\/entries-written: ([1-9]\d+)\/\1 {3}#P:1$/);
+    expect(await wb.traceRows().count()).toBeLessThan(60);
     await wb.screenshot('first-run-trace');
 
     // The adapter's filters stay in the Breakpoints view: break on the guest's VMCALL.
@@ -132,6 +137,16 @@ describe('the extension in code-server', () => {
     expect(frames).toMatch(/kvm_emulate_hypercall[\s\S]*VM exit: VMCALL/);
     expect(await page.locator('.editor-group-container.active .monaco-editor .current-line, .editor-group-container.active .debug-top-stack-frame-line').count()).toBeGreaterThan(0);
     await wb.screenshot('stepped-into-kvm_emulate_hypercall');
+
+    // Picking the kvm_exit line in the Trace panel opens the guest source of its RIP (via the
+    // adapter's hypercall/sourceForAddress request).
+    await wb.showTracePanel();
+    await wb.traceFrame().locator('#text-filter input').fill('reason VMCALL');
+    const exitLine = wb.traceRows().filter({ hasText: 'kvm_exit: vcpu 0 reason VMCALL' }).first();
+    await exitLine.click({ timeout: 30_000 });
+    await expect.poll(async () => (await wb.activeEditorTab().textContent()) ?? '', { timeout: 60_000 }).toMatch(/kvm_para\.h|syscalls\.c/);
+    await wb.screenshot('trace-line-revealed-guest-source');
+    await wb.traceFrame().locator('#text-filter input').fill('');
 
     await wb.continueToEnd();
     await wb.showTracePanel();
