@@ -124,7 +124,13 @@ export function shift(cpu: Cpu, op: number, size: number, lo: number, hi: number
     }
     case 2: case 3: { // RCL / RCR through CF (count mod bits+1 for 8/16)
       const c = size < 4 ? masked % (bits + 1) : masked;
-      if (c === 0) return lo;
+      if (c === 0) {
+        // Count a multiple of 9/17: value and CF stay; this machine's processor still recomputes OF.
+        const cf0 = f0 & Flag.CF;
+        of = op === 2 ? ((lo & sign) ? 1 : 0) ^ cf0 : ((lo & sign) ? 1 : 0) ^ ((lo & (sign >>> 1)) ? 1 : 0);
+        st.setRflags((f0 & ~Flag.OF) | (of ? Flag.OF : 0));
+        return lo;
+      }
       let v = lo, carry = f0 & Flag.CF;
       if (op === 2) {
         for (let k = 0; k < c; k++) { const out = (v & sign) ? 1 : 0; v = ((v << 1) | carry) & mask; if (size === 4) v >>>= 0; carry = out; }

@@ -363,3 +363,23 @@ describe('128-bit multiply on 32-bit limbs', () => {
     }
   });
 });
+
+describe('undefined results and flags as this machine computes them (docs/cpu.md)', () => {
+  test('16-bit SHLD/SHRD with counts above 16 rotate the source, CF = 0', () => {
+    const l = run(asm('mov ax, 0x1234\nmov dx, 0xfedc\nmov cl, 17\nshld ax, dx, cl'));
+    expect(reg(l, RAX) & 0xffffn).toBe(0xfdb9n);
+    expect(status(l) & (CF | OF)).toBe(0);
+    const r = run(asm('mov ax, 0x1234\nmov dx, 0xfedc\nmov cl, 17\nshrd ax, dx, cl'));
+    expect(reg(r, RAX) & 0xffffn).toBe(0x7f6en);
+    expect(status(r) & (CF | OF)).toBe(OF);
+  });
+  test('BSF/BSR clear CF/OF/SF/AF and set PF from the result', () => {
+    expect(status(run(asm('stc\nmov ecx, 0x80\nbsf eax, ecx')))).toBe(0);
+    expect(status(run(asm('mov ecx, 8\nbsr eax, ecx')))).toBe(PF);
+    expect(status(run(asm('stc\nxor ecx, ecx\nbsf eax, ecx')))).toBe(ZF | PF);
+  });
+  test('DIV: SF = ZF = PF = 0, AF = 1, CF/OF kept; MUL keeps SF/ZF/AF/PF', () => {
+    expect(status(run(asm('xor eax, eax\nstc\nmov eax, 10\nxor edx, edx\nmov ecx, 3\nstc\ndiv ecx')))).toBe(AF | CF);
+    expect(status(run(asm('xor eax, eax\nmov eax, 3\nmov ecx, 5\nmul ecx')))).toBe(ZF | PF);
+  });
+});

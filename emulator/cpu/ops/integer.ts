@@ -386,6 +386,17 @@ const shxd: Handler = (c, i) => {
   const mask = (1n << bits) - 1n;
   const d = toBig(dL, dH), src = toBig(sL, sH), n = BigInt(count);
   let r: bigint, cf: bigint;
+  if (s === 2 && count > 16) {
+    // Undefined in the SDM; this machine's processor rotates the source: (d:s:s) window, CF = 0.
+    const k = count - 16;
+    r = i.opcode < 0xa8 ? ((src << BigInt(k)) | (src >> BigInt(16 - k))) & mask : ((src >> BigInt(k)) | (src << BigInt(16 - k))) & mask;
+    const msb = (r >> 15n) & 1n;
+    const of = i.opcode < 0xa8 ? false : (msb ^ ((r >> 14n) & 1n)) !== 0n;
+    const st = c.state;
+    st.setRflags((st.getRflags() & ~STATUS) | (of ? Flag.OF : 0) | Flag.AF | szp(2, Number(r), 0));
+    c.writeE(i, Number(r), 0);
+    return;
+  }
   if (i.opcode < 0xa8) { // SHLD
     const v = (d << bits) | src;
     r = ((v << n) >> bits) & mask;
