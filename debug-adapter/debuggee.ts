@@ -32,9 +32,34 @@ export class Debuggee {
   memory(side: Side): MemoryReader & MemoryWriter {
     const space = side === 'guest' ? 'guest-linear' : 'host-linear';
     return {
-      read: (address, length) => this.machine.readMemory(address, length, space),
+      // One translation per 4 KiB page, then physical reads: variables and the memory view read kilobytes at a time.
+      read: (address, length) => {
+        const out = new Uint8Array(length);
+        let any = false;
+        for (let offset = 0; offset < length;) {
+          const at = BigInt.asUintN(64, address + BigInt(offset));
+          const n = Math.min(length - offset, Number(0x1000n - (at & 0xfffn)));
+          const physical = this.machine.translate(at, space);
+          const chunk = physical === undefined ? null : this.machine.readMemory(physical, n, 'physical');
+          if (chunk) { out.set(chunk, offset); any = true; }
+          offset += n;
+        }
+        return any ? out : null;
+      },
       write: (address, data) => this.machine.writeMemory(address, data, space),
     };
+  }
+
+  /** How many bytes from `address` translate on `side` before the first page that does not (at most `length`). */
+  readableLength(side: Side, address: bigint, length: number): number {
+    const space = side === 'guest' ? 'guest-linear' : 'host-linear';
+    let offset = 0;
+    while (offset < length) {
+      const at = BigInt.asUintN(64, address + BigInt(offset));
+      if (this.machine.translate(at, space) === undefined) break;
+      offset += Number(0x1000n - (at & 0xfffn));
+    }
+    return Math.min(offset, length);
   }
 
   /** 8 bytes at `address`, or undefined unless all of them translate. */

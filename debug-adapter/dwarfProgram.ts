@@ -119,6 +119,11 @@ class DwarfProgram implements ProgramSymbols {
     return this.variable(g, { registers: {}, readMemory: (a, n) => memory.read(a, n) }, memory, writer);
   }
 
+  globals(memory: MemoryReader, writer?: MemoryWriter): VariableNode[] {
+    const frame: FrameState = { registers: {}, readMemory: (a, n) => memory.read(a, n) };
+    return this.info.globals().map((g) => this.variable(g, frame, memory, writer)).sort((a, b) => a.name.localeCompare(b.name));
+  }
+
   private variable(v: VariableInfo, frame: FrameState, memory: MemoryReader, writer?: MemoryWriter): VariableNode {
     const value = this.info.readVariable(v, frame);
     const address = value.location.kind === 'memory' ? value.location.address : undefined;

@@ -63,6 +63,8 @@ export interface ProgramSymbols {
   locals(regs: FrameRegisters, memory: MemoryReader, writer?: MemoryWriter): VariableNode[];
   /** A global by name, for evaluate. */
   global(name: string, memory: MemoryReader, writer?: MemoryWriter): VariableNode | undefined;
+  /** Every global and file-scope static variable. */
+  globals(memory: MemoryReader, writer?: MemoryWriter): VariableNode[];
 }
 
 export interface MemoryWriter {

@@ -537,9 +537,8 @@ export class HypercallDebugSession extends DebugSession {
       const { side, address } = this.memoryTarget(live, args.memoryReference, args.offset);
       const count = Math.min(args.count, 1 << 20);
       const bytes = live.debuggee.memory(side).read(address, count);
-      // Stop at the first byte that does not translate; the rest is reported unreadable.
-      let readable = 0;
-      if (bytes) while (readable < count && live.debuggee.machine.translate(address + BigInt(readable), side === 'guest' ? 'guest-linear' : 'host-linear') !== undefined) readable++;
+      // Up to the first page that does not translate; the rest is reported unreadable.
+      const readable = bytes ? live.debuggee.readableLength(side, address, count) : 0;
       response.body = {
         address: `0x${address.toString(16)}`,
         data: readable > 0 && bytes ? toBase64(bytes.subarray(0, readable)) : undefined,

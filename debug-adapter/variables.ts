@@ -44,6 +44,7 @@ export class VariableStore {
       if (d.exit) scopes.push(scope('Guest registers', () => guestRegistersAtExit(d, parse), 'registers', true));
     }
     if (d.machine.currentVmcs !== undefined) scopes.push(scope('VMCS', () => vmcsGroups(d, parse), undefined, true));
+    scopes.push(scope(`Globals (${frame.side})`, () => d.symbolsFor(frame.side).globals(memory, memory), undefined, true));
     return scopes;
   }
 

@@ -74,6 +74,10 @@ describe('execution and inspection', () => {
 
     // Memory of the guest frame below the exit label, through the guest's page tables.
     const guestFrame = frames[frames.findIndex((f) => f.name === 'VM exit: VMCALL') + 1];
+    const hostGlobals = await scopeVariables(dc, top.id, 'Globals (host)');
+    expect(hostGlobals.map((v) => v.name)).toContain('vmcs_config');
+    const guestGlobals = await scopeVariables(dc, guestFrame.id, 'Globals (guest)');
+    expect(guestGlobals.find((v) => v.name === 'sys_call_table')?.type).toMatch(/sys_call_ptr_t/);
     expect(guestFrame.instructionPointerReference).toMatch(/^guest:0x/);
     const mem = await dc.send('readMemory', { memoryReference: guestFrame.instructionPointerReference, count: 3 });
     expect(Buffer.from(mem.body.data, 'base64').toString('hex')).toBe('0f01c1');
