@@ -29,6 +29,8 @@ export interface MachineOptions {
   guestPath?: string;
   /** Bytes of RAM; default 64 MiB. */
   memorySize?: number;
+  /** Trace records kept (the newest; default about a million). */
+  traceCapacity?: number;
 }
 
 export const PORT_COM1 = 0x3f8, PORT_COM2 = 0x2f8, PORT_TRACE = 0x510, PORT_EXIT = 0x501;
@@ -45,7 +47,7 @@ interface SnapshotData {
   vmx: VmxSnapshot;
   serials: [SerialState, SerialState];
   exitStatus: number | undefined;
-  traceLength: number;
+  traceWritten: number;
 }
 
 export class Machine implements MachineApi {
@@ -54,7 +56,7 @@ export class Machine implements MachineApi {
   readonly interpreter: Cpu;
   readonly vmx: Vmx;
   readonly bus = new PortBus();
-  readonly trace = new TraceBuffer();
+  readonly trace: TraceBuffer;
   readonly host: ElfFile;
   readonly guest: ElfFile;
   readonly bootInfo: BootInfo;
@@ -83,6 +85,7 @@ export class Machine implements MachineApi {
     if (!Number.isSafeInteger(size) || size <= 0 || size % MiB !== 0) throw new Error(`The RAM size must be a whole number of MiB, not ${size} bytes.`);
     this.cpu = new CpuState();
     this.memory = new PhysicalMemory(size);
+    this.trace = new TraceBuffer(options.traceCapacity);
     const loaded = boot(this.cpu, this.memory, {
       hostElf: options.hostElf, guestElf: options.guestElf,
       hostPath: options.hostPath ?? 'host.elf', guestPath: options.guestPath ?? 'guest.elf',
@@ -114,7 +117,7 @@ export class Machine implements MachineApi {
 
   get inGuest(): boolean { return this.vmx.nonRoot; }
   get currentVmcs(): bigint | undefined { return this.vmx.currentVmcs; }
-  /** Everything the trace channel produced so far. */
+  /** The trace records kept (all of them unless more than `traceCapacity` were written). */
   get traceRecords(): readonly TraceRecord[] { return this.trace.all; }
   /** Status written to the platform exit port, once the machine powered off. */
   get exitStatus(): number | undefined { return this.platformExit.status; }
@@ -379,7 +382,7 @@ export class Machine implements MachineApi {
       vmx: this.vmx.serialize(),
       serials: [this.hostConsole.save(), this.guestConsole.save()],
       exitStatus: this.platformExit.status,
-      traceLength: this.trace.length,
+      traceWritten: this.trace.written,
     };
     return { icount: this.cpu.icount, data };
   }
@@ -392,7 +395,7 @@ export class Machine implements MachineApi {
     this.hostConsole.load(data.serials[0]);
     this.guestConsole.load(data.serials[1]);
     this.platformExit.status = data.exitStatus;
-    this.trace.truncate(data.traceLength);
+    this.trace.rewind(data.traceWritten);
     this.pending = undefined;
     this.interpreter.flushTlb();
     this.interpreter.invalidateCode();

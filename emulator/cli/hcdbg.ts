@@ -112,7 +112,7 @@ function run(options: RunOptions): number {
     if (stop.kind !== 'budget') break;
   }
   if (options.trace) {
-    const text = renderTrace(machine.traceRecords);
+    const text = renderTrace(machine.traceRecords, machine.trace.written);
     if (options.traceFile) writeFileSync(options.traceFile, text);
     else process.stdout.write(text);
   }

@@ -66,7 +66,7 @@ export class TraceChannel implements PortDevice {
         break;
       }
     }
-    this.buffer.push(makeTraceRecord(this.buffer.length, readTsc(this.state), event, fields, rip, side));
+    this.buffer.push(makeTraceRecord(this.buffer.written, readTsc(this.state), event, fields, rip, side));
   }
 
   /** The host is identity-mapped, so its addresses are physical ones. */

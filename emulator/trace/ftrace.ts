@@ -79,7 +79,7 @@ export function ftraceHeader(entries: number, written = entries, cpus = 1): stri
   ].join('\n') + '\n';
 }
 
-/** The whole file: header, then one line per record, each ending in a newline. */
-export function renderTrace(records: readonly TraceRecord[]): string {
-  return ftraceHeader(records.length) + records.map((r) => r.text + '\n').join('');
+/** The whole file: header, then one line per record, each ending in a newline. `written` counts dropped records too. */
+export function renderTrace(records: readonly TraceRecord[], written = records.length): string {
+  return ftraceHeader(records.length, written) + records.map((r) => r.text + '\n').join('');
 }
