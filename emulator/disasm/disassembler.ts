@@ -55,7 +55,13 @@ export function disassembleOne(bytes: Uint8Array, offset: number, address: bigin
   }
   if (reservedRegister(entry)) return { address, length: 1, text: `(bad) .byte ${formatNumber(bytes[offset])}`, valid: false };
   const f = new LineFormatter(bytes, offset, address, mode64, entry, options.symbolize);
-  const text = f.format();
+  let text: string;
+  try {
+    text = f.format();
+  } catch (e) {
+    // A table row with operand notation this formatter does not know: say so, keep going.
+    return { address, length: insn.length, text: `${entry.mnemonic} (${e instanceof Error ? e.message : String(e)})`, valid: false };
+  }
   return { address, length: insn.length, text, valid: true, branchTarget: f.branchTarget };
 }
 
@@ -190,9 +196,12 @@ class LineFormatter {
     if (lastRep && hleable && !STRING_OPS.has(e.mnemonic)) out = (lastRep === 0xf2 ? 'xacquire ' : 'xrelease ') + out;
     else if (lastRep === 0xf3 && (e.handler === 'movEG' || e.handler === 'movEI') && insn.mod !== 3) out = 'xrelease ' + out;
     // Size prefixes that change an instruction whose operands do not show the size.
-    if (/(^|,)O/.test(e.operands) && (insn.prefixes & Prefix.AddrSize)) out = 'addr32 ' + out;
-    if (['loop', 'loope', 'loopne'].includes(e.mnemonic) && (insn.prefixes & Prefix.AddrSize)) out = 'addr32 ' + out;
-    if (['pushSeg', 'popSeg', 'leave', 'enter', 'pushI', 'retFar'].includes(e.handler) && this.mode64) {
+    const addrLabel = insn.addrsize === 2 ? 'addr16 ' : 'addr32 ';
+    if (/(^|,)O/.test(e.operands) && (insn.prefixes & Prefix.AddrSize)) out = addrLabel + out;
+    if (['loop', 'loope', 'loopne'].includes(e.mnemonic) && (insn.prefixes & Prefix.AddrSize)) out = addrLabel + out;
+    // Outside 64-bit mode a 66h prefix makes near branches 16-bit (IP, not EIP).
+    if (!this.mode64 && insn.opsize === 2 && ['jcc', 'jmpNear', 'callNear', 'retNear', 'loop', 'jrcxz', 'callFarA', 'jmpFarA'].includes(e.handler)) out = 'data16 ' + out;
+    if (['pushSeg', 'popSeg', 'leave', 'enter', 'pushI', 'retFar'].includes(e.handler)) {
       if (insn.opsize === 2) out = 'data16 ' + out;
       else if (e.handler === 'retFar' && insn.opsize === 8) out = 'data64 ' + out;
     }
@@ -234,6 +243,7 @@ class LineFormatter {
       case 'D': return `dr${insn.reg}`;
       case 'I': return this.immediate(code);
       case 'J': return this.branch();
+      case 'A': return `${formatNumber(insn.opsize === 2 ? insn.imm & 0xffff : insn.imm >>> 0)}, ${formatNumber(insn.imm2 & 0xffff)}`; // Ap: offset, selector
       case 'O': return this.moffs(width);
       case 'X': return this.stringMemory(width, 6, this.segmentText());
       case 'Y': return this.stringMemory(width, 7, insn.segOverride >= 0 ? 'es:' : '');

@@ -7,6 +7,7 @@ import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { disassemble, disassembleOne } from '../../emulator/disasm/disassembler';
+import { OPCODES, OpFlag } from '../../emulator/decoder/opcodeTable';
 import { parseElf } from '../../emulator/loader/elf';
 import { Rng } from '../differential/rng';
 import { IcedReference } from './icedReference';
@@ -93,6 +94,26 @@ describe('disassembler vs iced-x86 on random valid encodings', () => {
   });
 });
 
+describe('disassembler vs iced-x86 in 32-bit (compatibility) mode', () => {
+  it('agrees on length and text for 20,000 random encodings without REX', () => {
+    const rng = new Rng(32);
+    const mismatches: Mismatch[] = [];
+    let compared = 0;
+    for (let i = 0; i < 20_000; i++) {
+      const bytes = randomEncoding(rng, undefined, false);
+      const ours = disassembleOne(bytes, 0, 0x401000n, { mode64: false });
+      if (!ours.valid) continue;
+      const r = ref.decodeAt(bytes, 0, 0x401000n, 32);
+      compared++;
+      if (r.length !== ours.length || r.text !== ours.text) {
+        mismatches.push({ offset: i, bytes: Buffer.from(bytes.subarray(0, Math.max(r.length, ours.length))).toString('hex'), ours: `${ours.length} ${ours.text}`, iced: `${r.length} ${r.text}` });
+      }
+    }
+    expect(mismatches.slice(0, 20)).toEqual([]);
+    expect(compared).toBeGreaterThan(15_000);
+  });
+});
+
 describe('disassembler output', () => {
   it('symbolizes direct branch targets and absolute memory operands through the callback', () => {
     // call rel32 to 0x401010; jmp rel8 back to 0x401000; mov eax, [rip+0x100]
@@ -102,6 +123,19 @@ describe('disassembler output', () => {
     expect(lines.map((l) => l.text)).toEqual([
       'call 0x401010 <helper>', 'jmp 0x401000 <main>', 'mov eax, dword ptr [0x40110d <counter>]']);
     expect(lines.map((l) => l.branchTarget)).toEqual([0x401010n, 0x401000n, undefined]);
+  });
+
+  it('formats every opcode-table row (a new operand notation would show up here)', () => {
+    const rng = new Rng(99);
+    const unformatted = new Set<string>();
+    for (const row of OPCODES) {
+      for (let attempt = 0; attempt < 20; attempt++) {
+        const bytes = randomEncoding(rng, row, !(row.flags & OpFlag.I64));
+        const line = disassembleOne(bytes, 0, 0x1000n, { mode64: !(row.flags & OpFlag.I64) });
+        if (!line.valid && line.text.includes('not supported')) unformatted.add(line.text);
+      }
+    }
+    expect([...unformatted]).toEqual([]);
   });
 
   it('reports an undecodable byte as one-byte (bad) and continues', () => {

@@ -8,7 +8,7 @@ import type { Rng } from '../differential/rng';
 
 const MODRM_OPERAND = /(^|,)[EGMRSCD]/;
 
-export function randomEncoding(rng: Rng, row: OpcodeEntry = OPCODES[rng.int(OPCODES.length)]): Uint8Array {
+export function randomEncoding(rng: Rng, row: OpcodeEntry = OPCODES[rng.int(OPCODES.length)], mode64 = true): Uint8Array {
   const out: number[] = [];
   const hasModrm = MODRM_OPERAND.test(row.operands) || row.ext >= 0;
   const memForm = hasModrm && row.rm < 0 && !(row.flags & OpFlag.RegOnly) && ((row.flags & OpFlag.MemOnly) !== 0 || rng.bool());
@@ -20,7 +20,7 @@ export function randomEncoding(rng: Rng, row: OpcodeEntry = OPCODES[rng.int(OPCO
   if (row.prefix === MandatoryPrefix.P66) out.push(0x66);
   if (row.prefix === MandatoryPrefix.PF3) out.push(0xf3);
   if (row.prefix === MandatoryPrefix.PF2) out.push(0xf2);
-  if (rng.bool(0.5)) out.push(0x40 | rng.int(16));
+  if (mode64 && rng.bool(0.5)) out.push(0x40 | rng.int(16));
   if (row.map !== OpMap.One) out.push(0x0f);
   if (row.map === OpMap.Three38) out.push(0x38);
   if (row.map === OpMap.Three3A) out.push(0x3a);
