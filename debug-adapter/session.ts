@@ -361,6 +361,8 @@ export class HypercallDebugSession extends DebugSession {
     live.debuggee.exitStopView = outcome.kind === 'stop' && outcome.exitView === true;
     switch (outcome.kind) {
       case 'exited':
+        // By the platform's convention a non-zero status is the host reporting a failure.
+        if (outcome.status !== 0) this.sendEvent(new OutputEvent(`The host powered the machine off with status ${outcome.status} at host RIP 0x${live.debuggee.machine.cpu.rip.toString(16)}.\n`, 'important'));
         this.sendEvent(new ExitedEvent(outcome.status));
         this.sendEvent(new TerminatedEvent());
         return;

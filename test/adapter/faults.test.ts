@@ -94,7 +94,10 @@ describe('faults', () => {
     const ended = dc.waitForEvent('terminated');
     await dc.continueRequest({ threadId: 1 });
     await ended;
-    expect(dc.events.find((e) => e.event === 'exited')?.body.exitCode).not.toBe(0);
+    const status = dc.events.find((e) => e.event === 'exited')?.body.exitCode;
+    expect(status).not.toBe(0);
+    const said = dc.events.filter((e) => e.event === 'output' && e.body.category === 'important').map((e) => e.body.output).join('');
+    expect(said).toMatch(new RegExp(`The host powered the machine off with status ${status} at host RIP 0x[0-9a-f]+\\.`));
   });
 
   it('restarts after a fault and reaches it again', async () => {
