@@ -176,6 +176,23 @@ back: mov ecx, 5\nhlt`);
   });
 });
 
+describe('compatibility mode instructions', () => {
+  test('32-bit call/ret, push/pop, string ops and addressing use 32-bit registers', () => {
+    const m = exec(`start: mov rsp, 0x60000\npush 0x40\nlea rax, [rip+c32]\npush rax\nretfq
+.code32
+c32: call f\npush 5\npop esi\nmov edi, 0x20000\nmov ecx, 3\nmov al, 0x5a\nrep stosb\nmov ebx, 0x1fffc\nmov edx, [ebx+4]\nlea ebp, [esp-4]\nljmp 0x08, 0x10000 + back - start
+f: mov ecx, 0x77\nret
+.code64
+back: hlt`);
+    expect(m.state.halted).toBe(true);
+    expect(m.state.gpr[6]).toBe(5n);
+    expect(m.mem.read32(0x20000)).toBe(0x005a5a5a);
+    expect(m.state.gpr[RDX]).toBe(0x5a5a5an);
+    expect(m.state.gpr[7]).toBe(0x20003n);
+    expect(m.state.gpr[5]).toBe(BigInt(0x60000 - 4));
+  });
+});
+
 describe('system instructions', () => {
   test('cpuid leaf 0 vendor and leaf 1 without VMX', () => {
     const m = exec('xor eax, eax\ncpuid\nmov r8d, ebx\nmov r9d, edx\nmov r10d, ecx\nmov eax, 1\ncpuid\nhlt');
