@@ -69,13 +69,24 @@ function parseRun(args: string[]): RunOptions {
   return { guest, host: host ?? defaultHostPath(), trace, traceFile, maxInstructions };
 }
 
+function errnoText(e: unknown): string {
+  const code = (e as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);
+}
+
+function writeTraceFile(path: string, text: string): void {
+  try {
+    writeFileSync(path, text);
+  } catch (e) {
+    throw new UsageError(`Cannot write the trace file ${path}: ${errnoText(e) === 'no such file' ? 'no such directory' : errnoText(e)}.`);
+  }
+}
+
 function readElf(path: string, role: string): Uint8Array {
   try {
     return new Uint8Array(readFileSync(path));
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code;
-    const why = code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);
-    throw new UsageError(`Cannot read the ${role} ELF ${path}: ${why}.`);
+    throw new UsageError(`Cannot read the ${role} ELF ${path}: ${errnoText(e)}.`);
   }
 }
 
@@ -113,7 +124,7 @@ function run(options: RunOptions): number {
   }
   if (options.trace) {
     const text = renderTrace(machine.traceRecords, machine.trace.written);
-    if (options.traceFile) writeFileSync(options.traceFile, text);
+    if (options.traceFile) writeTraceFile(options.traceFile, text);
     else process.stdout.write(text);
   }
   if (stop.kind === 'poweroff' && stop.status === 0) return 0;
