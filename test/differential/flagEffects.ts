@@ -4,6 +4,8 @@
 // the comparison masks the flags still undefined at the end of a case unless the
 // interpreter's documented policy (MATCHED_UNDEFINED) claims to match this machine for them.
 
+import { readFileSync } from 'node:fs';
+
 const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
 export const ARITH = CF | PF | AF | ZF | SF | OF;
 
@@ -24,7 +26,16 @@ export interface FlagEffect {
  * (its policy in docs/cpu.md, "Undefined flags"); these are compared strictly. Not yet matched:
  * 'bsf' (BSF/BSR), 'rcx-narrow' (RCL/RCR of 8/16-bit operands), 'shxd16' (16-bit SHLD/SHRD).
  */
-export const MATCHED_UNDEFINED = new Set<string>(['logic', 'mul', 'div', 'bt', 'tzcnt', 'shift', 'rotate', 'shxd']);
+export const MATCHED_UNDEFINED = new Set<string>(referenceIsAmd() ? ['logic', 'mul', 'div', 'bt', 'tzcnt', 'shift', 'rotate', 'shxd'] : []);
+
+/** The policy reproduces an AMD processor; on another vendor every SDM-undefined flag is masked. */
+function referenceIsAmd(): boolean {
+  try {
+    return /^vendor_id\s*:\s*AuthenticAMD/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
+  } catch {
+    return false;
+  }
+}
 
 const NONE: FlagEffect = { reads: 0, defines: 0, undefined: 0 };
 const ALL: FlagEffect = { reads: 0, defines: ARITH, undefined: 0 };
