@@ -2,7 +2,7 @@
 // from the command line. Guest console -> stdout, host console -> stderr (each line
 // prefixed "[host] "), the ftrace text after the run with --trace. Exit status: 0 when the
 // host wrote 0 to the platform exit port, 1 when the run ended any other way, 2 for bad
-// usage or an unreadable or invalid ELF file.
+// usage, an unreadable or invalid ELF file, or an unwritable trace file.
 
 import { readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -25,7 +25,7 @@ hello-hypercall host) on the embedded x86-64 + VMX machine until the host powers
 The guest console (COM2) goes to stdout, the host console (COM1) to stderr with "[host] "
 before each line. Exit status: 0 if the host wrote 0 to the platform exit port; 1 for any
 other end (non-zero exit status, halt, triple fault, failed VM entry, exhausted budget);
-2 for bad usage or a bad ELF file.`;
+2 for bad usage, a bad ELF file or a trace file that cannot be written.`;
 
 const DEFAULT_BUDGET = 1_000_000_000;
 const SLICE = 10_000_000;
