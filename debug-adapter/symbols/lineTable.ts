@@ -14,20 +14,53 @@ export function sameFile(a: string, b: string): boolean {
   return long.endsWith(short) && (short.startsWith('/') ? false : long[long.length - short.length - 1] === '/');
 }
 
+/**
+ * The rows a debugger keeps of one sequence (gdb's dwarf_record_line_p): a row repeating the
+ * previous row's file and line is dropped when that line has a non-zero discriminator (gcc's
+ * loop bodies), and line-0 rows are dropped; the end_sequence row is kept.
+ */
+function keptRows(seq: LineSequence): LineRow[] {
+  const kept: LineRow[] = [];
+  let lastLine = 0, lastFile = '', lineHasDiscriminator = false;
+  for (const row of seq) {
+    if (row.endSequence) { kept.push(row); break; }
+    if (row.line === 0) continue;
+    lineHasDiscriminator = row.line === lastLine ? lineHasDiscriminator || row.discriminator !== 0 : row.discriminator !== 0;
+    if (row.file !== lastFile || row.line !== lastLine || !lineHasDiscriminator) kept.push(row);
+    lastLine = row.line;
+    lastFile = row.file;
+  }
+  return kept;
+}
+
+/**
+ * Of several rows at one address, the one a debugger reports (gdb's find_pc_sect_line): the
+ * last, unless it is not a statement; then the nearest statement row before it at that address,
+ * reached over non-statement rows only.
+ */
+function representative(rows: LineRow[], last: number): LineRow {
+  let i = last;
+  while (i > 0 && !rows[i].isStmt && rows[i - 1].address === rows[i].address) i--;
+  return rows[i].isStmt ? rows[i] : rows[last];
+}
+
 export class LineTable {
   /** Rows that start an address span (one per distinct address per sequence), in address order. */
   private readonly spans: Array<{ row: LineRow; end: bigint }> = [];
   private readonly rows: LineRow[] = [];
+  /** The rows breakpoints and lookups use (see keptRows). */
+  private readonly kept: LineRow[] = [];
 
   constructor(readonly sequences: readonly LineSequence[]) {
     for (const seq of sequences) {
-      for (let i = 0; i < seq.length; i++) {
-        const row = seq[i];
-        if (row.endSequence) continue;
-        this.rows.push(row);
-        const next = seq[i + 1];
-        if (next.address === row.address) continue; // a later row at the same address wins
-        this.spans.push({ row, end: next.address });
+      for (const row of seq) if (!row.endSequence) this.rows.push(row);
+      const kept = keptRows(seq);
+      for (let i = 0; i + 1 < kept.length; i++) {
+        const row = kept[i];
+        this.kept.push(row);
+        const next = kept[i + 1];
+        if (next.address === row.address) continue;
+        this.spans.push({ row: representative(kept, i), end: next.address });
       }
     }
     this.spans.sort((a, b) => (a.row.address < b.row.address ? -1 : a.row.address > b.row.address ? 1 : 0));
@@ -79,7 +112,7 @@ export class LineTable {
    * addresses by innermost scope); then `adjust` (prologue skipping) per address.
    */
   placements(file: string, line: number, blockOf: (a: bigint) => unknown, adjust: (a: bigint) => bigint): LinePlacement[] {
-    const candidates = this.rows.filter((r) => r.isStmt && r.line >= line && sameFile(r.file, file));
+    const candidates = this.kept.filter((r) => r.isStmt && r.line >= line && sameFile(r.file, file));
     if (candidates.length === 0) return [];
     const best = candidates.reduce((m, r) => Math.min(m, r.line), Infinity);
     const addrs = [...new Set(candidates.filter((r) => r.line === best).map((r) => r.address))].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));

@@ -3,8 +3,9 @@
 // objdump, nm and gdb.
 
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { join } from 'node:path';
+import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import { DebugInfo } from '../../debug-adapter/symbols';
 import { checkCfi, checkFunctionBreakpoints, checkGlobals, checkInfoScope, checkLinePlacements, checkLineRows, checkSymbols } from './staticChecks';
 
@@ -14,12 +15,17 @@ describe.each([
   ['host', ['host/x86.c', 'host/vmx.c']],
   ['guest', ['guest/user.c', 'guest/kernel.c']],
 ])('sample %s.elf', (side, sources) => {
-  const elf = join(SAMPLE, 'build', `${side}.elf`);
+  let elf: string;
   let info: DebugInfo;
   beforeAll(() => {
-    if (!existsSync(elf)) execFileSync('make', ['-s', '-C', SAMPLE], { stdio: 'pipe' });
+    const built = join(SAMPLE, 'build', `${side}.elf`);
+    if (!existsSync(built)) execFileSync('make', ['-s', '-C', SAMPLE], { stdio: 'pipe' });
+    // A private copy, so a rebuild of the sample while the tests run cannot split the oracles from us.
+    elf = join(mkdtempSync(join(tmpdir(), 'symbols-sample-')), `${side}.elf`);
+    copyFileSync(built, elf);
     info = DebugInfo.load(elf);
   });
+  afterAll(() => rmSync(dirname(elf), { recursive: true, force: true }));
 
   it('has readelf\'s line rows and objdump\'s .debug_frame rules', () => {
     checkLineRows(elf, info);

@@ -10,7 +10,7 @@ import { gdb, hex, objdumpFrames, readelfLines } from './toolchain';
 
 const base = (path: string): string => path.split('/').pop()!;
 
-/** Every row readelf decodes, in order, and lineAt at the first and last byte of each row. */
+/** Every row readelf decodes, in order; and lineAt as gdb's `info line *addr` at the first and last byte of every row. */
 export function checkLineRows(elf: string, info: DebugInfo): void {
   const expected = readelfLines(elf);
   expect(expected.length).toBeGreaterThan(20);
@@ -19,14 +19,21 @@ export function checkLineRows(elf: string, info: DebugInfo): void {
     for (const r of seq) ours.push(r.endSequence ? `end ${hex(r.address)}` : `${base(r.file)}:${r.line} ${hex(r.address)}${r.isStmt ? ' stmt' : ''}`);
   }
   expect(ours).toEqual(expected.map((r) => (r.end ? `end ${hex(r.address)}` : `${r.file}:${r.line} ${hex(r.address)}${r.stmt ? ' stmt' : ''}`)));
-  for (let i = 0; i < expected.length; i++) {
-    const row = expected[i];
-    if (row.end || expected[i + 1].address === row.address) continue;
-    for (const a of [row.address, expected[i + 1].address - 1n]) {
-      const got = info.lineAt(a);
-      expect(got && `${base(got.file)}:${got.line}@${hex(got.address)}`, hex(a)).toBe(`${row.file}:${row.line}@${hex(row.address)}`);
-    }
+
+  const probes = new Set<bigint>();
+  for (let i = 0; i + 1 < expected.length; i++) {
+    if (expected[i].end || expected[i + 1].address === expected[i].address) continue;
+    probes.add(expected[i].address).add(expected[i + 1].address - 1n);
   }
+  const addresses = [...probes];
+  const out = gdb(elf, addresses.map((a) => `info line *${hex(a)}`)).trim().split('\n');
+  expect(out).toHaveLength(addresses.length);
+  addresses.forEach((a, i) => {
+    const m = /^Line (\d+) of "([^"]+)"\s+(?:starts at address (0x[0-9a-f]+)|is at address (0x[0-9a-f]+))/.exec(out[i]);
+    const theirs = m ? `${base(m[2])}:${m[1]}@${m[3] ?? m[4]}` : 'none';
+    const got = info.lineAt(a);
+    expect(got ? `${base(got.file)}:${got.line}@${hex(got.address)}` : 'none', `${hex(a)}: ${out[i]}`).toBe(theirs);
+  });
 }
 
 /** gdb's `break file:line` for every line of each file: "file:line" -> sorted "address:line" list. */
