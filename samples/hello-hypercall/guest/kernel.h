@@ -6,6 +6,7 @@
 #define GUEST_KERNEL_H
 
 #include <stdint.h>
+#include "lib.h"
 
 /* GDT layout: the loader's (the one SYSCALL/SYSRET need, see STAR) plus a 32-bit kernel code segment. */
 #define __KERNEL_CS		0x08
@@ -34,9 +35,7 @@ struct pt_regs {
 	unsigned long ip, cs, flags, sp, ss;
 };
 
-/* console.c */
-void printk(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-void console_write(const char *s, unsigned long len);
+/* console.c: console_write(), under lib/printk.c's printk() (both declared in lib.h) */
 
 /* traps.c */
 void trap_init(void);

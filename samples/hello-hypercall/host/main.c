@@ -7,7 +7,6 @@
 #include "host.h"
 #include "kvm_host.h"
 #include "lib.h"
-#include "printk.h"
 #include "vmx.h"
 #include "vmx_ops.h"
 #include "x86.h"

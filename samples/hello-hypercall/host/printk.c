@@ -1,10 +1,9 @@
 /*
- * printk.c - the host console on COM1, a 16550 whose transmitter is polled through LSR.
+ * printk.c - the host console on COM1, a 16550 whose transmitter is polled through LSR:
+ * console_write() for lib/printk.c.
  */
-#include <stdarg.h>
 #include "hc_platform.h"
 #include "lib.h"
-#include "printk.h"
 #include "x86.h"
 
 static void serial_putc(char c)
@@ -18,16 +17,4 @@ void console_write(const char *s, unsigned long len)
 {
 	while (len--)
 		serial_putc(*s++);
-}
-
-void printk(const char *fmt, ...)
-{
-	static char buf[256];
-	va_list ap;
-	int n;
-
-	va_start(ap, fmt);
-	n = vsnprintf(buf, sizeof(buf), fmt, ap);
-	va_end(ap);
-	console_write(buf, n < (int)sizeof(buf) ? (unsigned long)n : sizeof(buf) - 1);
 }

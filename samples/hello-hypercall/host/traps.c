@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include "hc_platform.h"
 #include "host.h"
-#include "printk.h"
+#include "lib.h"
 #include "x86.h"
 
 #define HOST_TSS_SELECTOR	0x18

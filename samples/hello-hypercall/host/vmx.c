@@ -7,7 +7,6 @@
 #include "hc_platform.h"
 #include "kvm_host.h"
 #include "lib.h"
-#include "printk.h"
 #include "trace.h"
 #include "vmx.h"
 #include "vmx_ops.h"
