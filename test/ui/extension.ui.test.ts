@@ -94,6 +94,7 @@ describe('the extension in code-server', () => {
     const wb = ready();
     await wb.showTracePanel();
     const frame = wb.traceFrame();
+    await expect.poll(() => wb.traceRows().first().textContent(), { timeout: 30_000 }).toBe('# tracer: nop');
     expect(await wb.traceRows().nth(2).textContent()).toMatch(/^# entries-in-buffer\/entries-written: \d+\/\d+ {3}#P:1$/);
     // vscode-elements rendered (shadow DOM present), one checkbox per event.
     const events = await frame.locator('vscode-checkbox').evaluateAll((boxes) => boxes.map((b) => [b.getAttribute('data-event'), b.shadowRoot !== null]));

@@ -58,16 +58,16 @@ export class Workbench {
     return this.page.locator('iframe.webview.ready').first().contentFrame().locator('iframe#active-frame').contentFrame();
   }
 
-  /** Runs "Show Trace Panel" until the webview shows the ftrace header (a loaded machine is slow). */
+  /** Runs "Show Trace Panel" until its webview is up and has heard from the extension (a loaded machine is slow). */
   async showTracePanel(timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await this.runCommand('Hypercall: Show Trace Panel', Math.max(10_000, deadline - Date.now()));
       try {
-        await this.traceRows().first().filter({ hasText: '# tracer: nop' }).waitFor({ timeout: 20_000 });
+        await this.traceFrame().locator('#counts', { hasText: / shown · / }).waitFor({ timeout: 20_000 });
         return;
       } catch (e) {
-        if (Date.now() > deadline) throw new Error(`The Trace panel never showed the ftrace header: ${(e as Error).message}`);
+        if (Date.now() > deadline) throw new Error(`The Trace panel never came up: ${(e as Error).message}`);
       }
     }
   }
