@@ -1,8 +1,8 @@
 // Builds the small assembly ELFs under fixtures/ (hosts that fault in each documented way,
-// guests that halt or triple-fault) with the machine's gcc and ld, once per test run.
+// guests that halt, spin or triple-fault) with the machine's gcc and ld, into a scratch folder.
 
 import { execFileSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
@@ -11,19 +11,23 @@ let outDir: string | undefined;
 
 export type Fixture = 'spin-guest' | 'spin-host' | 'poweroff-host' | 'triple-fault-host' | 'vmentry-failure-host' | 'idle-guest' | 'triple-fault-guest';
 
-/** Path of the built ELF for `name` (built on first use). */
-export function fixture(name: Fixture): string {
-  outDir ??= mkdtempSync(join(tmpdir(), 'hcdbg-adapter-'));
-  mkdirSync(outDir, { recursive: true });
-  const object = join(outDir, `${name}.o`);
-  const elf = join(outDir, `${name}.elf`);
-  execFileSync('gcc', ['-c', '-g', '-o', object, join(source, `${name}.S`)]);
-  execFileSync('ld', ['--no-warn-rwx-segments', '-T', join(source, 'link.ld'), '-o', elf, object]);
-  return elf;
-}
+// Imported at collection time, so this is a file-level hook of each test file that builds fixtures.
+afterAll(() => {
+  if (outDir) rmSync(outDir, { recursive: true, force: true });
+  outDir = undefined;
+});
 
-/** The folder the fixtures are built into (for writing deliberately bad files beside them). */
+/** The folder the fixtures are built into (also for deliberately bad files); removed after the test file. */
 export function scratchDir(): string {
   outDir ??= mkdtempSync(join(tmpdir(), 'hcdbg-adapter-'));
   return outDir;
+}
+
+/** Path of the built ELF for `name` (built on each call: a few milliseconds). */
+export function fixture(name: Fixture): string {
+  const object = join(scratchDir(), `${name}.o`);
+  const elf = join(scratchDir(), `${name}.elf`);
+  execFileSync('gcc', ['-c', '-g', '-o', object, join(source, `${name}.S`)]);
+  execFileSync('ld', ['--no-warn-rwx-segments', '-T', join(source, 'link.ld'), '-o', elf, object]);
+  return elf;
 }
