@@ -148,7 +148,7 @@ export class CallFrameInfo {
  */
 export function executeCfa(fde: Fde, until: bigint = fde.high): CfiRow[] {
   const { cie } = fde;
-  let cfa: CfaRule = { kind: 'register', reg: 7, offset: 8n };
+  let cfa: CfaRule = { kind: 'register', reg: 7, offset: 8n };   // until the CIE says otherwise: the state at a call
   let regs = new Map<number, RegisterRule>();
   let loc = fde.low;
   const rows: CfiRow[] = [];

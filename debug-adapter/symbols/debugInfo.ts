@@ -7,7 +7,7 @@ import { CallFrameInfo } from './callFrameInfo';
 import { DebugInfoSection, type Die } from './dies';
 import { At, Tag, X86_64_DWARF_REGS } from './dwarfConstants';
 import { dwarfSections } from './dwarfSections';
-import { parseElf, type ElfImage, type ElfSymbol } from './elfSections';
+import { readElfImage, type ElfImage, type SymbolInfo } from './elfSections';
 import { evaluateLocation, type ExpressionContext, type Location } from './expression';
 import { parseLineProgram } from './lineProgram';
 import { LineTable, type LinePlacement, type LineRange, type SourceLocation } from './lineTable';
@@ -90,7 +90,7 @@ export class DebugInfo {
     if (typeof source === 'string') {
       try { bytes = readFileSync(source); } catch (e) { throw new Error(`Cannot read ${source}: ${(e as Error).message}`); }
     } else bytes = source;
-    return new DebugInfo(parseElf(bytes, name ?? (typeof source === 'string' ? source : 'ELF image')));
+    return new DebugInfo(readElfImage(bytes, name ?? (typeof source === 'string' ? source : 'ELF image')));
   }
 
   get name(): string { return this.elf.name; }
@@ -106,7 +106,7 @@ export class DebugInfo {
     return hit ? formatSymbolic(hit) : undefined;
   }
 
-  symbolNamed(name: string): ElfSymbol | undefined { return this.symbols.lookup(name); }
+  symbolNamed(name: string): SymbolInfo | undefined { return this.symbols.lookup(name); }
 
   /** The function holding pc: from DWARF when it covers pc, else the ELF symbol. */
   functionAt(pc: bigint): FunctionSummary | undefined {
@@ -344,7 +344,7 @@ function hasLocationList(cu: Die): boolean {
   const stack = [cu];
   while (stack.length > 0) {
     const d = stack.pop()!;
-    if ((d.tag === Tag.variable_ || d.tag === Tag.formal_parameter)) {
+    if (d.tag === Tag.variable_ || d.tag === Tag.formal_parameter) {
       const l = d.raw(At.location);
       if (l && (l.kind === 'secOffset' || l.kind === 'loclistx')) return true;
     }

@@ -4,7 +4,7 @@
 
 import { parseElf as parseElfFile, SHT_NOBITS, SymbolBinding, SymbolType } from '../../emulator/loader/elf';
 
-export interface ElfSymbol {
+export interface SymbolInfo {
   name: string;
   value: bigint;
   size: number;
@@ -18,17 +18,17 @@ export interface ElfImage {
   section(name: string): Uint8Array | undefined;
   /** Virtual address of a section (sh_addr), used for .eh_frame's pc-relative pointers. */
   sectionAddress(name: string): bigint | undefined;
-  readonly symbols: readonly ElfSymbol[];
+  readonly symbols: readonly SymbolInfo[];
   /** Bytes of the file image at a virtual address (allocated sections; .bss reads as zeros), or undefined. */
   readStatic(address: bigint, size: number): Uint8Array | undefined;
 }
 
 const SHF_ALLOC = 2n;
 
-export function parseElf(bytes: Uint8Array, name: string): ElfImage {
+export function readElfImage(bytes: Uint8Array, name: string): ElfImage {
   const elf = parseElfFile(bytes, name);
   if (elf.sections.length === 0) throw new Error(`${name} has no section headers, so no symbols or debug information.`);
-  const symbols: ElfSymbol[] = elf.symbols
+  const symbols: SymbolInfo[] = elf.symbols
     .filter((s) => s.shndx !== 0 && s.name !== '')
     .map((s) => ({
       name: s.name,

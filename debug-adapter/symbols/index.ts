@@ -4,7 +4,7 @@ export { DebugInfo, type FrameState, type FunctionSummary, type ScopeInfo, type 
 export type { Location } from './expression';
 export type { LinePlacement, LineRange, SourceLocation } from './lineTable';
 export type { BlockInfo, FunctionInfo, LocationDescription, VariableInfo } from './scopes';
-export type { ElfSymbol } from './elfSections';
+export type { SymbolInfo } from './elfSections';
 export { resolveType, sizeOf, typeName, type CType, type Member, type Enumerator } from './types';
 export { formatValue, formatBitfield, readUnsigned, type ChildDescriptor, type FormattedValue, type FormatOptions } from './valueFormat';
 export type { MemoryReader, RegisterSet, UnwoundFrame } from './unwind';

@@ -35,7 +35,7 @@ function rangeList(unit: Unit, v: AttrValue): AddressRange[] {
   let base = unit.baseAddress;
   if (unit.version < 5) {
     if (v.kind !== 'secOffset' && v.kind !== 'udata') return out;
-    const r = new ByteReader(s.ranges, Number(v.kind === 'secOffset' ? v.value : v.value), '.debug_ranges');
+    const r = new ByteReader(s.ranges, Number(v.value), '.debug_ranges');
     const max = (1n << BigInt(unit.addressSize * 8)) - 1n;
     for (;;) {
       const a = r.uSized(unit.addressSize);

@@ -1,15 +1,15 @@
 // ELF symbol lookups: address -> containing function or object (+offset), name -> address.
 // Works without any DWARF, so stripped-of-debug-info executables still get names.
 
-import type { ElfSymbol } from './elfSections';
+import type { SymbolInfo } from './elfSections';
 
-export interface SymbolHit { symbol: ElfSymbol; offset: number }
+export interface SymbolHit { symbol: SymbolInfo; offset: number }
 
 export class SymbolTable {
-  private readonly sorted: ElfSymbol[];
-  private readonly byName = new Map<string, ElfSymbol>();
+  private readonly sorted: SymbolInfo[];
+  private readonly byName = new Map<string, SymbolInfo>();
 
-  constructor(symbols: readonly ElfSymbol[]) {
+  constructor(symbols: readonly SymbolInfo[]) {
     this.sorted = symbols.filter((s) => s.kind !== 'other' && s.name !== '')
       .sort((a, b) => (a.value < b.value ? -1 : a.value > b.value ? 1 : b.size - a.size));
     // A global definition wins over a local one of the same name.
@@ -19,9 +19,9 @@ export class SymbolTable {
     }
   }
 
-  get all(): readonly ElfSymbol[] { return this.sorted; }
+  get all(): readonly SymbolInfo[] { return this.sorted; }
 
-  lookup(name: string): ElfSymbol | undefined { return this.byName.get(name); }
+  lookup(name: string): SymbolInfo | undefined { return this.byName.get(name); }
 
   /** The function or object whose [value, value+size) holds `address`; zero-sized symbols match only exactly. */
   at(address: bigint, kind?: 'function' | 'object'): SymbolHit | undefined {
