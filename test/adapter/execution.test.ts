@@ -18,8 +18,8 @@ afterEach(async () => {
 });
 
 describe('execution and inspection', () => {
-  // The design answers in ~20-40 ms (slices of ~20 ms of emulation); the bound here is loose so a
-  // loaded CI machine cannot make it flaky, yet a run that blocks the event loop would never stop.
+  // A run that blocked the event loop would never see the pause request: the stop proves the
+  // slicing. How fast it answers is a benchmark figure (npm run bench), not a test assertion.
   it('pauses a guest spinning in a tight loop at once', async () => {
     // Run until the guest's loop is reached, then let it spin.
     const inGuest = dc.waitForEvent('stopped');
@@ -29,9 +29,7 @@ describe('execution and inspection', () => {
     await dc.send('setInstructionBreakpoints', { breakpoints: [] });
     await dc.continueRequest({ threadId: 1 });
     await new Promise((r) => setTimeout(r, 300));
-    const started = performance.now();
     const stopped = await stopAfter(dc, () => dc.pauseRequest({ threadId: 1 }));
-    expect(performance.now() - started).toBeLessThan(1000);
     expect(stopped.body.reason).toBe('pause');
     const frames = await stack(dc);
     expect(frames[0].name).toMatch(/\[guest\]$/);
