@@ -137,10 +137,6 @@ export class ProgramScopes {
     return best;
   }
 
-  functionNamed(name: string): FunctionInfo | undefined {
-    return this.functions.find((f) => f.name === name && f.external) ?? this.functions.find((f) => f.name === name);
-  }
-
   /** Blocks containing `pc`, innermost first, ending with the function. */
   blocksAt(pc: bigint): BlockInfo[] {
     const fn = this.functionAt(pc);
