@@ -1,7 +1,8 @@
 // `npm run bench`: million instructions per second on a compute-bound guest, hypercall round
 // trips per second (guest vmcall -> sample host exit handler -> VMRESUME -> guest), and the
 // same compute code under qemu-x86_64 (Debian qemu-user) for a ratio. Prints a table, or one
-// JSON object { mips, hypercallsPerSecond, qemuMips } with --json. A benchmark, not a test.
+// JSON object { mips, hypercallsPerSecond, qemuMips, pauseLatencyMs } with --json. A benchmark,
+// not a test.
 // Times are CPU seconds (user + system) of the emulator or of qemu, so other load on the
 // machine does not distort them.
 
@@ -11,6 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Machine } from '../../emulator/machine';
 import type { StopReason } from '../../emulator/api';
+import { measurePauseLatency } from './pauseLatency';
 
 const root = resolve(__dirname, '..');            // dist/.. when bundled
 const hostPath = join(root, 'samples/hello-hypercall/build/host.elf');
@@ -103,7 +105,7 @@ function timeQemu(qemu: string, binary: string): number {
   return secs.reduce((a, b) => a + b, 0);
 }
 
-function main(): void {
+async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   if (!existsSync(hostPath)) throw new Error(`The sample host ${hostPath} is missing; run npm run build first.`);
   const log = (s: string) => { if (!json) process.stderr.write(s + '\n'); };
@@ -134,7 +136,11 @@ function main(): void {
     qemuMips = (perIteration * qn) / seconds / 1e6;
   }
 
-  const result = { mips, hypercallsPerSecond, qemuMips };
+  // The debug adapter's answer to pause while the compute guest spins.
+  log('pause latency ...');
+  const pause = await measurePauseLatency(hostPath, gcc('compute-spin', GUEST_COMPUTE(1_000_000_000), true));
+
+  const result = { mips, hypercallsPerSecond, qemuMips, pauseLatencyMs: pause.medianMs };
   if (json) { process.stdout.write(JSON.stringify(result) + '\n'); return; }
   const rows: [string, string][] = [
     ['machine', `${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}`],
@@ -143,9 +149,13 @@ function main(): void {
     ['hypercall round trips/s', `${Math.round(hypercallsPerSecond).toLocaleString('en-US')} (${instructionsPerHypercall.toFixed(0)} instructions each)`],
     ['qemu-x86_64 MIPS', qemuMips === null ? 'n/a (qemu-user not installed)' : qemuMips.toFixed(1)],
     ['ratio qemu / ours', qemuMips === null ? 'n/a' : `${(qemuMips / mips).toFixed(1)}x`],
+    ['pause latency (DAP)', `median ${pause.medianMs.toFixed(0)} ms, max ${pause.maxMs.toFixed(0)} ms over ${pause.samples} pauses`],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n');
 }
 
-main();
+main().catch((e: unknown) => {
+  process.stderr.write(`${e instanceof Error ? e.message : String(e)}\n`);
+  process.exitCode = 1;
+});
