@@ -14,7 +14,9 @@ const SYSTEM_LINEAR = 0x3000_0000;
 export const GDT_LINEAR = SYSTEM_LINEAR, IDT_LINEAR = SYSTEM_LINEAR + 0x1000, TSS_LINEAR = SYSTEM_LINEAR + 0x2000;
 export const HANDLER_BASE = SYSTEM_LINEAR + 0x3000;
 const IST_TOP = SYSTEM_LINEAR + 0x6000;
-const KERNEL_CS = 0x08, USER_DS = 0x1b, USER_CS = 0x23, TSS_SEL = 0x28;
+// The user selectors are Linux's (__USER_DS, __USER_CS; DS/ES/FS/GS null), so MOV r, Sreg
+// reads the same values as in the native runner's process.
+const KERNEL_CS = 0x08, USER_DS = 0x2b, USER_CS = 0x33, TSS_SEL = 0x40;
 /** Vectors whose delivery pushes an error code (SDM 6.13). */
 const ERROR_CODE_VECTORS = new Set([8, 10, 11, 12, 13, 14, 17, 21]);
 
@@ -82,11 +84,11 @@ export class FlatMachine {
     // GDT: null, kernel code64 (DPL 0), kernel data, user data (DPL 3), user code64 (DPL 3), TSS.
     w64(GDT_LINEAR + 0x08, 0x00af9b000000ffffn);
     w64(GDT_LINEAR + 0x10, 0x00cf93000000ffffn);
-    w64(GDT_LINEAR + 0x18, 0x00cff3000000ffffn);
-    w64(GDT_LINEAR + 0x20, 0x00affb000000ffffn);
+    w64(GDT_LINEAR + (USER_DS & ~7), 0x00cff3000000ffffn);
+    w64(GDT_LINEAR + (USER_CS & ~7), 0x00affb000000ffffn);
     const tss = BigInt(TSS_LINEAR);
-    w64(GDT_LINEAR + 0x28, 0x67n | ((tss & 0xffffffn) << 16n) | (0x8bn << 40n) | (((tss >> 24n) & 0xffn) << 56n));
-    w64(GDT_LINEAR + 0x30, tss >> 32n);
+    w64(GDT_LINEAR + TSS_SEL, 0x67n | ((tss & 0xffffffn) << 16n) | (0x8bn << 40n) | (((tss >> 24n) & 0xffn) << 56n));
+    w64(GDT_LINEAR + TSS_SEL + 8, tss >> 32n);
     // TSS: RSP0 and IST1 both at the top of the exception stack (SDM 8.7 Figure 8-11).
     w64(TSS_LINEAR + 4, BigInt(IST_TOP));
     w64(TSS_LINEAR + 0x24, BigInt(IST_TOP));
@@ -110,13 +112,13 @@ export class FlatMachine {
     st.cr4 = Cr4.PAE;
     st.efer = Efer.SCE | Efer.LME | Efer.LMA | Efer.NXE;
     st.cr3 = BigInt(PML4);
-    st.gdtr.base = BigInt(GDT_LINEAR); st.gdtr.limit = 0x37;
+    st.gdtr.base = BigInt(GDT_LINEAR); st.gdtr.limit = TSS_SEL + 15;
     st.idtr.base = BigInt(IDT_LINEAR); st.idtr.limit = 0xfff;
     const user = (selector: number, attrs: number) => ({ selector, base: 0n, limit: 0xffffffff, attrs });
     st.seg[Seg.CS] = user(USER_CS, 0xa0fb);
     st.seg[Seg.SS] = user(USER_DS, 0xc0f3);
-    st.seg[Seg.DS] = user(USER_DS, 0xc0f3);
-    st.seg[Seg.ES] = user(USER_DS, 0xc0f3);
+    st.seg[Seg.DS] = user(0, 0x1_0000);
+    st.seg[Seg.ES] = user(0, 0x1_0000);
     st.seg[Seg.FS] = user(0, 0x1_0000);
     st.seg[Seg.GS] = user(0, 0x1_0000);
     st.seg[Seg.TR] = { selector: TSS_SEL, base: BigInt(TSS_LINEAR), limit: 0x67, attrs: 0x8b };

@@ -5,7 +5,7 @@
 // always fault, string pointers inside the window, a stack) and therefore run first in a case.
 
 import { CaseBuilder, RSP, RBP, SIZES, type RmOperand, type Size } from './caseBuilder';
-import { DATA_BASE, STACK_TOP_MAX, STACK_TOP_MIN } from './layout';
+import { CODE_BASE, DATA_BASE, STACK_TOP_MAX, STACK_TOP_MIN } from './layout';
 
 export interface Form {
   name: string;
@@ -495,11 +495,19 @@ function faultingForms(): Form[] {
     ['push es (#UD in 64-bit)', [0x06]], ['pop ds (#UD in 64-bit)', [0x1f]],
     ['vmcall', [0x0f, 0x01, 0xc1]], ['vmlaunch', [0x0f, 0x01, 0xc2]], ['vmresume', [0x0f, 0x01, 0xc3]], ['vmxoff', [0x0f, 0x01, 0xc4]],
     ['int3', [0xcc]], ['int1', [0xf1]],
+    ['in al, imm8', [0xe4, 0x60]], ['out imm8, eax', [0xe7, 0x80]], ['in eax, dx', [0xed]], ['out dx, eax', [0xef]],
+    ['insd', [0x6d]], ['outsb', [0x6e]], ['mov rax, dr7', [0x0f, 0x21, 0xf8]], ['clac', [0x0f, 0x01, 0xca]], ['stac', [0x0f, 0x01, 0xcb]],
+    ['vmread rcx, rax', [0x0f, 0x78, 0xc1]], ['vmwrite rax, rcx', [0x0f, 0x79, 0xc1]],
   ];
   for (const [name, bytes] of fixed) forms.push({ name, emit: (b) => b.emit(name, bytes) });
   const mem: [string, number[], number][] = [['lgdt m', [0x0f, 0x01], 2], ['lidt m', [0x0f, 0x01], 3], ['invlpg m', [0x0f, 0x01], 7],
-    ['vmptrld m64', [0x0f, 0xc7], 6], ['vmptrst m64', [0x0f, 0xc7], 7]];
-  for (const [name, opcode, digit] of mem) forms.push({ name, emit: (b) => b.modrm(name, { opcode, reg: digit, rm: { kind: 'mem' } }) });
+    ['vmptrld m64', [0x0f, 0xc7], 6], ['vmptrst m64', [0x0f, 0xc7], 7], ['vmclear m64', [0x66, 0x0f, 0xc7], 6], ['vmxon m64', [0xf3, 0x0f, 0xc7], 6],
+    ['invept r64, m128', [0x66, 0x0f, 0x38, 0x80], 0], ['invvpid r64, m128', [0x66, 0x0f, 0x38, 0x81], 0]];
+  for (const [name, bytes, digit] of mem) {
+    // Mandatory prefixes go before the (optional) REX prefix the encoder adds.
+    const prefixes = bytes.filter((x, i) => i === 0 && [0x66, 0xf3].includes(x));
+    forms.push({ name, emit: (b) => b.modrm(name, { prefixes, opcode: bytes.slice(prefixes.length), reg: digit, rm: { kind: 'mem' } }) });
+  }
   return forms;
 }
 
@@ -515,6 +523,45 @@ function extraForms(): Form[] {
   }
   const hints: [string, number[], number][] = [['clflush m8', [0x0f, 0xae], 7], ['prefetchw m8', [0x0f, 0x0d], 1], ['prefetcht0 m8', [0x0f, 0x18], 1]];
   for (const [name, opcode, digit] of hints) forms.push({ name, emit: (b) => b.modrm(name, { opcode, reg: digit, rm: { kind: 'mem' } }) });
+  // Reserved-NOP hint space (SDM "NOP" 0F 1F /0 and the 0F 19-1E rows of Table A-3).
+  for (const opc of [0x19, 0x1d, 0x1e, 0x1f]) for (const kind of KINDS) {
+    const name = `nop r/m, r (0F ${opc.toString(16).toUpperCase()}, ${kind})`;
+    forms.push({ name, emit: (b) => b.modrm(name, { prefixes: b.rng.bool(0.3) ? [0x66] : [], w: b.rng.bool(0.3), opcode: [0x0f, opc], reg: opc === 0x1f ? 1 + b.rng.int(7) : b.anyReg(), rm: kind === 'm' ? { kind: 'mem' } : { kind: 'reg', reg: b.anyReg() } }) });
+  }
+  // TEST r/m, imm also under /1 of F6/F7 (SDM Table A-6, group 3).
+  for (const size of SIZES) for (const kind of KINDS) {
+    const name = `test r/m${size}, imm (/1 alias, ${kind})`;
+    forms.push({ name, emit: (b) => {
+      const s = sizeBits(size); const o = operands(b, size, kind, false, false);
+      b.modrm(name, { prefixes: s.prefixes, w: s.w, rex: o.rex, opcode: [size === 8 ? 0xf6 : 0xf7], reg: 1, rm: o.rm, imm: b.imm(immBytes(size)) });
+    } });
+  }
+  // MOV r/m, Sreg: the register form writes the operand size (zero-extended), memory 16 bits.
+  for (const size of [16, 32, 64] as Size[]) for (const kind of KINDS) {
+    const name = `mov r/m${kind === 'm' ? 16 : size}, Sreg (${kind})`;
+    if (kind === 'm' && size !== 16) continue;
+    forms.push({ name, emit: (b) => {
+      const s = sizeBits(size);
+      b.modrm(name, { prefixes: s.prefixes, w: s.w, opcode: [0x8c], reg: b.rng.int(6), rm: kind === 'm' ? { kind: 'mem' } : { kind: 'reg', reg: b.writableReg() } });
+    } });
+  }
+  // Indirect JMP/CALL through a register or memory to a target inside the case (controlled: they set the pointer).
+  for (const call of [false, true]) for (const kind of KINDS) {
+    const name = `${call ? 'call' : 'jmp'} r/m64 (${kind})`;
+    forms.push({ name, controlled: true, stack: call, implicit: call ? [RSP, RBP] : [], emit: (b) => {
+      const reg = kind === 'r' ? b.writableReg([RSP]) : -1;
+      const rm: RmOperand = kind === 'r' ? { kind: 'reg', reg } : { kind: 'mem' };
+      const start = b.code.length;
+      const { bytes, addr } = b.modrm(name, { opcode: [0xff], reg: call ? 2 : 4, rm });
+      // jmp: skip a 3-byte body; call: land on a RET behind a 1-byte jump over it.
+      const after = CODE_BASE + start + bytes.length;
+      const tail = call ? [0xeb, 0x01, 0xc3] : [0x48, 0x31, 0xc0];
+      const target = call ? after + 2 : after + 3;
+      b.code.push(...tail);
+      b.spans[b.spans.length - 1][1] += tail.length;
+      if (kind === 'r') b.setReg(reg, BigInt(target)); else b.poke(addr, BigInt(target), 8);
+    } });
+  }
   for (const [name, bytes] of [['lfence', [0x0f, 0xae, 0xe8]], ['mfence', [0x0f, 0xae, 0xf0]], ['sfence', [0x0f, 0xae, 0xf8]]] as [string, number[]][]) {
     forms.push({ name, emit: (b) => b.emit(name, bytes) });
   }
