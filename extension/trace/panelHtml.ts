@@ -55,7 +55,7 @@ export function panelHtml({ cspSource, scriptUri, codiconCssUri, nonce }: PanelR
 </head>
 <body>
   <vscode-tabs selected-index="0">
-    <vscode-tab-header slot="header" id="tab-trace"><vscode-icon name="list-flat"></vscode-icon> Trace</vscode-tab-header>
+    <vscode-tab-header slot="header"><vscode-icon name="list-flat"></vscode-icon> Trace</vscode-tab-header>
     <vscode-tab-panel>
       <div class="pane">
         <div class="toolbar">
@@ -71,7 +71,7 @@ export function panelHtml({ cspSource, scriptUri, codiconCssUri, nonce }: PanelR
         <div id="viewport" tabindex="0" role="listbox" aria-label="ftrace lines"><div id="spacer"></div><div id="rows"></div></div>
       </div>
     </vscode-tab-panel>
-    <vscode-tab-header slot="header" id="tab-stats"><vscode-icon name="graph"></vscode-icon> VM exits</vscode-tab-header>
+    <vscode-tab-header slot="header"><vscode-icon name="graph"></vscode-icon> VM exits</vscode-tab-header>
     <vscode-tab-panel>
       <span class="stats-total" id="stats-total">Total Samples: 0</span>
       <vscode-table zebra bordered-columns resizable columns='["40%", "15%", "15%", "15%", "15%"]'>

@@ -156,5 +156,16 @@ describe('the extension in code-server', () => {
     await hello.first().waitFor({ timeout: 30_000 });
     expect(await hello.first().textContent()).toMatch(/^\s+hc-host-1\s+\[000\] \.{5}\s+\d+\.\d{6}: kvm_emulate_hypercall: Hello World$/);
     await wb.screenshot('hello-world-in-trace');
+
+    // The VM-exit summary, like perf kvm stat: one row per reason with its count and share.
+    await wb.traceFrame().locator('vscode-tab-header', { hasText: 'VM exits' }).click();
+    const stats = wb.traceFrame().locator('#stats-body vscode-table-row');
+    await stats.first().waitFor({ timeout: 30_000 });
+    const rows = await stats.evaluateAll((trs) => trs.map((tr) => Array.from(tr.children, (td) => td.textContent ?? '')));
+    const vmcall = rows.find((cells) => cells[0] === 'VMCALL');
+    expect(vmcall?.[1]).toMatch(/^[1-9]\d*$/);
+    expect(vmcall?.[2]).toMatch(/^\d+\.\d{2}%$/);
+    expect(rows.map((cells) => cells[0])).toContain('IO_INSTRUCTION');
+    await wb.screenshot('vm-exit-stats');
   }, 600_000);
 });
