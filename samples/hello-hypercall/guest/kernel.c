@@ -9,16 +9,6 @@
 
 extern char kernel_stack_top[];
 
-struct tss_struct {
-	uint32_t reserved0;
-	uint64_t sp0, sp1, sp2;
-	uint64_t reserved1;
-	uint64_t ist[7];
-	uint64_t reserved2;
-	uint16_t reserved3;
-	uint16_t io_bitmap_base;
-} __attribute__((packed));
-
 static struct tss_struct cpu_tss;
 
 /* Flat descriptors (SDM vol. 3A 3.4.5): base 0, limit 4 GiB, access byte and flags as named. */
@@ -35,13 +25,10 @@ static uint64_t gdt_table[] = {
 static void gdt_init(void)
 {
 	struct desc_ptr gdt = { sizeof(gdt_table) - 1, (uintptr_t)gdt_table };
-	uint64_t base = (uintptr_t)&cpu_tss, limit = sizeof(cpu_tss) - 1;
 
 	cpu_tss.sp0 = (uintptr_t)kernel_stack_top;
 	cpu_tss.io_bitmap_base = sizeof(cpu_tss);	/* no I/O bitmap: CPL 3 port access faults */
-	gdt_table[GDT_TSS_SELECTOR / 8] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89ull << 40 |
-					  ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
-	gdt_table[GDT_TSS_SELECTOR / 8 + 1] = base >> 32;
+	set_tss_desc(&gdt_table[GDT_TSS_SELECTOR / 8], &cpu_tss);
 
 	load_gdt(&gdt);
 	/* Reload CS with a far return, then the data segments, from the new table. */

@@ -1,6 +1,7 @@
 /*
  * x86.h - the handful of privileged x86 instructions both the host and the guest kernel use
- * (port I/O, MSRs, CPUID, control registers), as inline functions.
+ * (port I/O, MSRs, CPUID, control registers), as inline functions, and the descriptor
+ * formats both build (64-bit TSS and its descriptor, interrupt gates).
  */
 #ifndef HC_X86_H
 #define HC_X86_H
@@ -51,6 +52,56 @@ static inline void store_gdt(struct desc_ptr *p) { asm volatile("sgdt %0" : "=m"
 static inline void load_gdt(const struct desc_ptr *p) { asm volatile("lgdt %0" : : "m"(*p)); }
 static inline void load_idt(const struct desc_ptr *p) { asm volatile("lidt %0" : : "m"(*p)); }
 static inline void load_tr(uint16_t sel) { asm volatile("ltr %0" : : "r"(sel)); }
+
+/* The 64-bit TSS (SDM vol. 3A 8.7; Linux's struct x86_hw_tss). */
+struct tss_struct {
+	uint32_t reserved0;
+	uint64_t sp0, sp1, sp2;
+	uint64_t reserved1;
+	uint64_t ist[7];
+	uint64_t reserved2;
+	uint16_t reserved3;
+	uint16_t io_bitmap_base;
+} __attribute__((packed));
+
+/* An available 64-bit TSS descriptor, 16 bytes (SDM vol. 3A 8.2.3), written to desc[0..1]. */
+static inline void set_tss_desc(uint64_t *desc, const struct tss_struct *tss)
+{
+	uint64_t base = (uintptr_t)tss, limit = sizeof(*tss) - 1;
+
+	desc[0] = (limit & 0xffff) | (base & 0xffffff) << 16 | 0x89ull << 40 |
+		  ((limit >> 16) & 0xf) << 48 | ((base >> 24) & 0xff) << 56;
+	desc[1] = base >> 32;
+}
+
+/* A 64-bit IDT gate (SDM vol. 3A 6.14.1; Linux's struct gate_struct). */
+struct idt_gate {
+	uint16_t offset_low, selector;
+	uint8_t ist, type_attr;
+	uint16_t offset_mid;
+	uint32_t offset_high, reserved;
+};
+
+/* Present, DPL 0, 64-bit interrupt gate to handler through code selector cs. */
+static inline void set_intr_gate(struct idt_gate *gate, uint64_t handler, uint16_t cs)
+{
+	gate->offset_low = (uint16_t)handler;
+	gate->selector = cs;
+	gate->type_attr = 0x8e;
+	gate->offset_mid = (uint16_t)(handler >> 16);
+	gate->offset_high = (uint32_t)(handler >> 32);
+}
+
+/* "#GP" and the like for exception vectors 0-31 (SDM vol. 3A Table 6-1). */
+static inline const char *exception_name(unsigned long vector)
+{
+	static const char *const names[32] = {
+		"#DE", "#DB", "NMI", "#BP", "#OF", "#BR", "#UD", "#NM", "#DF", "coprocessor overrun",
+		"#TS", "#NP", "#SS", "#GP", "#PF", "reserved", "#MF", "#AC", "#MC", "#XM", "#VE", "#CP",
+	};
+
+	return vector < 32 && names[vector] ? names[vector] : "reserved";
+}
 
 static inline __attribute__((noreturn)) void halt_forever(void)
 {
