@@ -1,6 +1,7 @@
 // Fuzz test: random bytes executed as code for millions of instructions. Whatever the bytes,
 // each step either retires an instruction or delivers an architectural exception through the
-// IDT; no JavaScript exception escapes the interpreter and every step returns (bounded budget).
+// IDT; no JavaScript exception escapes the interpreter and every step returns (a fixed step
+// budget; a step that never returned would hit vitest's test timeout).
 
 import { fuzzRandomCode } from './randomCode';
 
@@ -13,7 +14,6 @@ describe('random bytes as code', () => {
 
   for (const seed of SEEDS) {
     it(`seed ${seed}: ${STEPS_PER_SEED} steps end only in architectural exceptions`, () => {
-      const started = Date.now();
       const report = fuzzRandomCode(seed, STEPS_PER_SEED); // throws if a JavaScript error escapes step()
       expect(report.steps).toBe(STEPS_PER_SEED);
       expect(report.retired).toBeGreaterThan(STEPS_PER_SEED / 2);
@@ -23,7 +23,6 @@ describe('random bytes as code', () => {
         vectors.add(v);
       }
       expect(report.shutdowns).toBe(0); // the IST stack and handlers make every exception deliverable
-      expect(Date.now() - started).toBeLessThan(60_000);
       total += report.retired;
     });
   }
