@@ -187,7 +187,7 @@ export class DebugInfo {
 
   // ---- frames ------------------------------------------------------------------------
 
-  /** The caller's registers (rip = return address), by CFI or the rbp chain; undefined at the outermost frame (the entry function, or no way to unwind). */
+  /** The caller's registers (rip = return address), by CFI or the rbp chain; undefined at the outermost frame (the entry function, a zero return address, or no way to unwind). */
   unwind(frame: FrameState): UnwoundFrame | undefined {
     // Like gdb, the function holding the ELF entry point is the outermost frame: nothing called it.
     const pc = frame.registers.rip;
@@ -195,7 +195,9 @@ export class DebugInfo {
       const fn = this.functionAt(frame.callerFrame ? pc - 1n : pc);
       if (fn && this.entry >= fn.low && this.entry < fn.high) return undefined;
     }
-    return unwindFrame(this.cfi, frame.registers, frame.readMemory, frame.callerFrame ?? false);
+    const caller = unwindFrame(this.cfi, frame.registers, frame.readMemory, frame.callerFrame ?? false);
+    // A zero return address marks the bottom of a stack (the sample guest's user entry pushes one).
+    return caller?.registers.rip === 0n ? undefined : caller;
   }
 
   /** The canonical frame address of a frame (its DW_OP_call_frame_cfa), if known. */

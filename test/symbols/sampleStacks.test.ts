@@ -1,11 +1,14 @@
-// The main scenario on the real target: the sample host runs in the emulator until the guest's
-// hypercall reaches kvm_emulate_hypercall; from the live registers and host memory the library
-// must unwind the whole host stack down to _start, by CFI and, with the CFI removed, by rbp.
+// The main scenario on the real target: the sample runs in the emulator until the guest's
+// hypercall. From the guest registers saved at the VMCALL exit and guest memory the library
+// must unwind the guest stack down to the user program; from the live registers at
+// kvm_emulate_hypercall and host memory, the whole host stack down to _start, by CFI and,
+// with the CFI removed, by rbp.
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DebugInfo, type FrameState, type RegisterSet } from '../../debug-adapter/symbols';
 import { GPR_NAMES } from '../../emulator/cpu/state';
+import type { VmExitInfo } from '../../emulator/api';
 import { Machine } from '../../emulator/machine';
 
 const BUILD = join(__dirname, '../../samples/hello-hypercall/build');
@@ -24,7 +27,23 @@ function walk(info: DebugInfo, registers: RegisterSet, readMemory: FrameState['r
   return frames;
 }
 
-describe('host stack in the emulator', () => {
+describe('sample stacks in the emulator', () => {
+  it('unwinds the guest from its VMCALL through the syscall entry to the user program', () => {
+    const guestBytes = new Uint8Array(readFileSync(join(BUILD, 'guest.elf')));
+    const machine = Machine.boot({ hostElf: readFileSync(join(BUILD, 'host.elf')), guestElf: guestBytes });
+    let exit: VmExitInfo | undefined;
+    machine.onVmExit((e) => { if (e.reasonName !== 'VMCALL') return false; exit = e; return true; });
+    expect(machine.run(20_000_000)).toMatchObject({ kind: 'vmexit' });
+    const registers: RegisterSet = { rip: exit!.guestRip };
+    GPR_NAMES.forEach((name, i) => { registers[name] = exit!.guestGprs[i]; });
+    const frames = walk(DebugInfo.load(guestBytes, 'guest.elf'), registers, (a, n) => machine.readMemory(a, n, 'guest-linear')).map((f) => f.name);
+    expect(frames[0]).toMatch(/^kvm_hypercall/);
+    expect(frames).toEqual(expect.arrayContaining(['do_syscall_64', 'entry_SYSCALL_64']));
+    // The user program's entry pushed a zero return address: the stack ends there, with no bogus frame.
+    expect(frames.at(-1)).toBe('user_main');
+  });
+
+
   it('unwinds kvm_emulate_hypercall down to _start, by CFI and by frame pointers', () => {
     const hostBytes = new Uint8Array(readFileSync(join(BUILD, 'host.elf')));
     const machine = Machine.boot({ hostElf: hostBytes, guestElf: readFileSync(join(BUILD, 'guest.elf')) });
