@@ -6,6 +6,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { MachineApi } from '../emulator/api';
 import type { ProgramSymbols, Side } from './programSymbols';
+import { sameSourceFile } from './sourcePaths';
 
 export type BreakpointKind = 'source' | 'function' | 'instruction' | 'data';
 
@@ -44,15 +45,6 @@ function parseHitCondition(text: string): ((hits: number) => boolean) | undefine
     case '%': return (h) => n > 0 && h % n === 0;
     default: return (h) => h >= n; // a bare number: from the n-th hit on
   }
-}
-
-/** Same file if equal, or if one is a relative path that ends the other at a folder boundary. */
-export function sameSourceFile(a: string, b: string): boolean {
-  const x = a.replace(/\\/g, '/');
-  const y = b.replace(/\\/g, '/');
-  if (x === y) return true;
-  const [short, long] = x.length < y.length ? [x, y] : [y, x];
-  return !short.startsWith('/') && long.endsWith(`/${short}`);
 }
 
 export class BreakpointManager {

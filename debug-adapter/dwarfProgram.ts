@@ -3,8 +3,10 @@
 // formatted C values into expandable, writable VariableNodes.
 
 import { GPR_NAMES } from '../emulator/cpu/state';
+import type { FileAccess } from './fileAccess';
 import type { LoadedElf } from './launchConfig';
 import type { FrameRegisters, LineLocation, MemoryReader, MemoryWriter, ProgramSymbols, VariableNode } from './programSymbols';
+import { resolveSourcePaths, searchRoots, type SourcePaths } from './sourcePaths';
 import { DebugInfo, formatValue, readUnsigned, resolveType, sizeOf, type ChildDescriptor, type CType, type FrameState, type RegisterSet } from './symbols';
 import type { VariableInfo } from './symbols';
 
@@ -61,20 +63,21 @@ function littleEndian(value: bigint, size: number): Uint8Array {
   return out;
 }
 
+/** Paths in and out are the client's (see sourcePaths.ts); the DWARF library keeps the recorded ones. */
 class DwarfProgram implements ProgramSymbols {
-  constructor(private readonly info: DebugInfo, readonly elfPath: string) {}
+  constructor(private readonly info: DebugInfo, readonly elfPath: string, private readonly paths: SourcePaths) {}
 
   get entry(): bigint { return this.info.entry; }
 
-  sourceFiles(): string[] { return this.info.sourceFiles(); }
+  sourceFiles(): string[] { return this.info.sourceFiles().map((f) => this.paths.toClient(f)); }
 
   lineToAddresses(path: string, line: number): LineLocation[] {
-    return this.info.addressesForLine(path, line).map((p) => ({ path, line: p.line, column: 1, address: p.address }));
+    return this.info.addressesForLine(this.paths.toDwarf(path), line).map((p) => ({ path, line: p.line, column: 1, address: p.address }));
   }
 
   addressToLine(address: bigint): LineLocation | undefined {
     const l = this.info.lineAt(address);
-    return l ? { path: l.file, line: l.line, column: l.column, address: l.address } : undefined;
+    return l ? { path: this.paths.toClient(l.file), line: l.line, column: l.column, address: l.address } : undefined;
   }
 
   functionAt(address: bigint) {
@@ -166,6 +169,9 @@ class DwarfProgram implements ProgramSymbols {
   }
 }
 
-export function loadProgramSymbols(elf: LoadedElf): ProgramSymbols {
-  return new DwarfProgram(DebugInfo.load(elf.bytes, elf.path), elf.path);
+/** Loads `elf`'s DWARF and resolves its source paths once, against the files as they are now. */
+export async function loadProgramSymbols(elf: LoadedElf, fs: FileAccess, cwd: string): Promise<ProgramSymbols> {
+  const info = DebugInfo.load(elf.bytes, elf.path);
+  const paths = await resolveSourcePaths(info.sourceFiles(), searchRoots(elf.path, cwd), fs);
+  return new DwarfProgram(info, elf.path, paths);
 }

@@ -28,6 +28,8 @@ export interface LaunchConfig {
   hostStepInTarget: HostStepInTarget;
   /** Instructions the whole session may retire before it stops as "budget exhausted"; undefined = unlimited. */
   maxInstructions: number | undefined;
+  /** Folder relative paths resolve against; also searched for sources whose DWARF path moved. */
+  cwd: string;
 }
 
 /** Thrown for a bad launch configuration; `message` is the sentence shown to the user. */
@@ -102,5 +104,5 @@ export async function validateLaunchConfig(args: LaunchArguments, fs: FileAccess
 
   const guest = await loadElf(fs, 'guest', fs.resolve(cwd, guestPath));
   const host = await loadElf(fs, 'host', hostPath === undefined ? defaultHost : fs.resolve(cwd, hostPath));
-  return { guest, host, stopOnEntry, trace, hostStepInTarget, maxInstructions };
+  return { guest, host, stopOnEntry, trace, hostStepInTarget, maxInstructions, cwd };
 }

@@ -129,7 +129,7 @@ export class HypercallDebugSession extends DebugSession {
   private async boot(args: LaunchArguments): Promise<Live> {
     const fs = await this.fileAccess();
     const config = await validateLaunchConfig(args, fs, this.defaultHost(fs));
-    const symbols = { host: loadProgramSymbols(config.host), guest: loadProgramSymbols(config.guest) };
+    const symbols = { host: await loadProgramSymbols(config.host, fs, config.cwd), guest: await loadProgramSymbols(config.guest, fs, config.cwd) };
     let machine: MachineApi;
     try {
       // Loaded on first launch: the emulator is the heavy part of the bundle.
