@@ -25,7 +25,7 @@ function packageVsix(): string {
     throw new Error('dist/extension.js or dist/webview/webview.js is missing: run `npm run build` before the UI test (npm test does).');
   }
   const vsix = join(artifacts, 'hypercall-debug.vsix');
-  execFileSync(join(root, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '--skip-license', '-o', vsix],
+  execFileSync(join(root, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '-o', vsix],
     { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
   return vsix;
 }
