@@ -5,7 +5,7 @@
 // accessed through a small per-access-kind TLB; linear addresses are JS numbers holding the
 // canonical address as a signed integer (NaN marks a non-canonical one).
 
-import { Cr0, Cr4, Flag, Seg, type CpuState } from './state';
+import { Cr0, Cr4, Efer, Flag, Seg, type CpuState } from './state';
 import { CpuFault, VmExitTaken, Vector } from './signals';
 import type { IoBus, VmxUnit } from './vmxUnit';
 import type { PhysicalMemory } from '../memory/physical';
@@ -60,6 +60,7 @@ export class Cpu {
   shutdownCause: { vector: number; errorCode?: number; rip: bigint; firstVector?: number } | undefined = undefined;
 
   private readonly mem: Uint8Array;
+  private readonly physSize: number;
   private readonly view: DataView;
   private readonly tagR = new Float64Array(TLB_SIZE).fill(NaN);
   private readonly tagW = new Float64Array(TLB_SIZE).fill(NaN);
@@ -83,6 +84,7 @@ export class Cpu {
   constructor(readonly state: CpuState, readonly phys: PhysicalMemory, readonly io: IoBus) {
     this.r32 = new Uint32Array(state.gpr.buffer, state.gpr.byteOffset, 32);
     this.mem = phys.bytes;
+    this.physSize = phys.size;
     this.insn = this.scratch;
     this.codePage = new Uint8Array((phys.size >>> 12) + 1);
     this.codeGen = new Uint32Array((phys.size >>> 12) + 1);
@@ -135,9 +137,11 @@ export class Cpu {
     const st = this.state;
     const rip = st.ripNum;
     this.rip = rip;
-    const mode64 = st.mode64;
+    // One read of CS's attributes gives 64-bit mode (EFER.LMA && CS.L) and CPL (CS.DPL).
+    const csAttrs = st.seg[Seg.CS].attrs;
+    const mode64 = (st.efer & Efer.LMA) !== 0 && (csAttrs & (1 << 13)) !== 0;
     this.mode64 = mode64;
-    this.priv = st.cpl === 3 ? Priv.User : Priv.Supervisor;
+    this.priv = (csAttrs & 0x60) === 0x60 ? Priv.User : Priv.Supervisor;
     const flagsBefore = st.getRflags();
     const i = this.fetchDecode(rip, mode64);
     const len = i.length;
@@ -170,10 +174,19 @@ export class Cpu {
    */
   private fetchDecode(rip: number, mode64: boolean): DecodedInsn {
     const off = rip & 0xfff;
-    const defSize = mode64 ? 4 : (this.state.seg[Seg.CS].attrs & (1 << 14)) ? 4 : 2;
     let base = this.fetchPhys(rip);
     let i: DecodedInsn;
-    if (off <= 4096 - 15 && base + 15 <= this.phys.size) {
+    if (mode64 && off <= 4096 - 15 && base + 15 <= this.physSize) {
+      // Hot path: 64-bit code not crossing a page, found in the decoded cache.
+      const slot = (base ^ (base >>> 11)) & (DECODE_CACHE - 1);
+      if (this.dcTag[slot] === base * 4 && this.dcGen[slot] === this.codeGen[base >>> 12]) {
+        i = this.dcInsn[slot];
+        this.insn = i;
+        return i;
+      }
+    }
+    const defSize = mode64 ? 4 : (this.state.seg[Seg.CS].attrs & (1 << 14)) ? 4 : 2;
+    if (off <= 4096 - 15 && base + 15 <= this.physSize) {
       const key = base * 4 + (mode64 ? 0 : defSize === 4 ? 1 : 2);
       const slot = (base ^ (base >>> 11)) & (DECODE_CACHE - 1);
       i = this.dcInsn[slot];
