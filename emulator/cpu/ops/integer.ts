@@ -39,6 +39,13 @@ export function cond(flags: number, cc: number): boolean {
 
 const aluEG: Handler = (c, i) => {
   const s = i.opsize, op = i.opcode >> 3;
+  if (s === 8 && i.mod === 3) {
+    // Register-to-register 64-bit form (most of compiled code): no size dispatch.
+    const g = c.r32, b = i.reg << 1, a = i.rm << 1;
+    const r = alu(c, op, 8, g[a], g[a + 1], g[b], g[b + 1]);
+    if (op !== AluOp.CMP) { g[a] = r; g[a + 1] = c.hi; }
+    return;
+  }
   const bL = c.getReg(s, i.reg), bH = s === 8 ? c.hi : 0;
   const aL = c.readE(i), aH = s === 8 ? c.hi : 0;
   const r = alu(c, op, s, aL, aH, bL, bH);
@@ -46,6 +53,12 @@ const aluEG: Handler = (c, i) => {
 };
 const aluGE: Handler = (c, i) => {
   const s = i.opsize, op = i.opcode >> 3;
+  if (s === 8 && i.mod === 3) {
+    const g = c.r32, a = i.reg << 1, b = i.rm << 1;
+    const r = alu(c, op, 8, g[a], g[a + 1], g[b], g[b + 1]);
+    if (op !== AluOp.CMP) { g[a] = r; g[a + 1] = c.hi; }
+    return;
+  }
   const bL = c.readE(i), bH = s === 8 ? c.hi : 0;
   const aL = c.getReg(s, i.reg), aH = s === 8 ? c.hi : 0;
   const r = alu(c, op, s, aL, aH, bL, bH);
@@ -59,6 +72,12 @@ const aluAI: Handler = (c, i) => {
 };
 const aluEI: Handler = (c, i) => {
   const s = i.opsize, op = i.reg & 7;
+  if (s === 8 && i.mod === 3) {
+    const g = c.r32, a = i.rm << 1;
+    const r = alu(c, op, 8, g[a], g[a + 1], i.imm >>> 0, i.imm < 0 ? 0xffffffff : 0);
+    if (op !== AluOp.CMP) { g[a] = r; g[a + 1] = c.hi; }
+    return;
+  }
   const aL = c.readE(i), aH = s === 8 ? c.hi : 0;
   const r = alu(c, op, s, aL, aH, immLo(i, s), immHi(i, s));
   if (op !== AluOp.CMP) c.writeE(i, r, c.hi);
@@ -80,8 +99,14 @@ const testEI: Handler = (c, i) => {
   alu(c, AluOp.AND, s, aL, aH, immLo(i, s), immHi(i, s));
 };
 
-const movEG: Handler = (c, i) => { const v = c.getReg(i.opsize, i.reg); c.writeE(i, v, c.hi); };
-const movGE: Handler = (c, i) => { const v = c.readE(i); c.setReg(i.opsize, i.reg, v, c.hi); };
+const movEG: Handler = (c, i) => {
+  if (i.opsize === 8 && i.mod === 3) { const g = c.r32, d = i.rm << 1, s = i.reg << 1; g[d] = g[s]; g[d + 1] = g[s + 1]; return; }
+  const v = c.getReg(i.opsize, i.reg); c.writeE(i, v, c.hi);
+};
+const movGE: Handler = (c, i) => {
+  if (i.opsize === 8 && i.mod === 3) { const g = c.r32, d = i.reg << 1, s = i.rm << 1; g[d] = g[s]; g[d + 1] = g[s + 1]; return; }
+  const v = c.readE(i); c.setReg(i.opsize, i.reg, v, c.hi);
+};
 const movEI: Handler = (c, i) => c.writeE(i, immLo(i, i.opsize), immHi(i, i.opsize));
 const movZI: Handler = (c, i) => {
   const s = i.opsize;
@@ -371,6 +396,12 @@ const imul3: Handler = (c, i) => {
 const shiftH: Handler = (c, i) => {
   const s = i.opsize;
   const count = i.opcode <= 0xc1 ? i.imm & 0xff : i.opcode <= 0xd1 ? 1 : c.r32[2] & 0xff;
+  if (s === 8 && i.mod === 3) {
+    const g = c.r32, a = i.rm << 1;
+    const r = shift(c, i.reg & 7, 8, g[a], g[a + 1], count);
+    g[a] = r; g[a + 1] = c.hi;
+    return;
+  }
   const v = c.readE(i), h = s === 8 ? c.hi : 0;
   const r = shift(c, i.reg & 7, s, v, h, count);
   c.writeE(i, r, c.hi);
