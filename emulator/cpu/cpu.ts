@@ -68,6 +68,9 @@ export class Cpu {
   private readonly physR = new Float64Array(TLB_SIZE);
   private readonly physW = new Float64Array(TLB_SIZE);
   private readonly physX = new Float64Array(TLB_SIZE);
+  /** The execute-TLB hit of the last fetchPhys (tag, physical page); cleared by a miss and by flushTlb(). */
+  private fetchTag = NaN;
+  private fetchPage = 0;
   private readonly walkOut = new WalkResult();
   private readonly fetchBuf = new Uint8Array(16);
   private fsBig = 0n; private fsNum = 0;
@@ -143,7 +146,18 @@ export class Cpu {
     this.mode64 = mode64;
     this.priv = (csAttrs & 0x60) === 0x60 ? Priv.User : Priv.Supervisor;
     const flagsBefore = st.getRflags();
-    const i = this.fetchDecode(rip, mode64);
+    // Hot path, inlined: 64-bit code on the page of the previous fetch, found in the decoded cache.
+    const off = rip & 0xfff;
+    let i: DecodedInsn | undefined;
+    if (mode64 && off <= 4096 - 15 && rip - off + this.priv === this.fetchTag) {
+      const base = this.fetchPage + off;
+      const slot = (base ^ (base >>> 11)) & (DECODE_CACHE - 1);
+      if (this.dcTag[slot] === base * 4 && this.dcGen[slot] === this.codeGen[base >>> 12]) {
+        i = this.dcInsn[slot];
+        this.insn = i;
+      }
+    }
+    if (i === undefined) i = this.fetchDecode(rip, mode64);
     const len = i.length;
     this.insnLength = len;
     this.nextRip = mode64 ? rip + len : (rip + len) % TWO32;
@@ -235,8 +249,14 @@ export class Cpu {
 
   private fetchPhys(lin: number): number {
     const off = lin & 0xfff;
+    const tag = lin - off + this.priv;
     const idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (this.tagX[idx] === lin - off + this.priv) return this.physX[idx] + off;
+    if (this.tagX[idx] === tag) {
+      this.fetchTag = tag;
+      this.fetchPage = this.physX[idx];
+      return this.fetchPage + off;
+    }
+    this.fetchTag = NaN; // the walk below may refill this TLB slot
     return this.translate(lin, Access.Execute, this.priv);
   }
 
@@ -520,6 +540,7 @@ export class Cpu {
     this.tagR.fill(NaN);
     this.tagW.fill(NaN);
     this.tagX.fill(NaN);
+    this.fetchTag = NaN;
   }
 
   /** Signed-number linear address -> unsigned 64-bit bigint. */
