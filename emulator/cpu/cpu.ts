@@ -170,10 +170,14 @@ export class Cpu {
     if (!this.ripCommitted) this.commitRip(this.nextRip);
     if (this.shadowSet) st.interruptShadow = 1;
     else if (st.interruptShadow > 0) st.interruptShadow--;
-    if (flagsBefore & (Flag.RF | Flag.TF)) {
-      if (flagsBefore & Flag.RF) st.setRflags(st.getRflags() & ~Flag.RF);
-      if ((flagsBefore & Flag.TF) && !this.shadowSet && !this.ripCommitted) singleStepTrap(this);
-    }
+    if (flagsBefore & (Flag.RF | Flag.TF)) this.retireRfTf(flagsBefore);
+  }
+
+  /** RF is cleared after the instruction it covered; TF traps after it (kept out of execute() so that stays small enough for V8 to inline into step()). */
+  private retireRfTf(flagsBefore: number): void {
+    const st = this.state;
+    if (flagsBefore & Flag.RF) st.setRflags(st.getRflags() & ~Flag.RF);
+    if ((flagsBefore & Flag.TF) && !this.shadowSet && !this.ripCommitted) singleStepTrap(this);
   }
 
   /** Set state.rip to `n` (a canonical linear address as a signed number). */
