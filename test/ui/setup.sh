@@ -15,6 +15,11 @@ for pkg in chromium libkrb5-dev libsecret-1-dev ripgrep; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q 'install ok installed' || missing+=("$pkg")
 done
 if ((${#missing[@]})); then
+  # As a developer (not root), npm test's pretest must not die inside apt-get.
+  if ((EUID != 0)); then
+    echo "The UI test needs the Debian packages ${missing[*]}: run \`sudo bash test/ui/setup.sh\` once." >&2
+    exit 1
+  fi
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq "${missing[@]}" >/dev/null
