@@ -170,29 +170,11 @@ export function shift(cpu: Cpu, op: number, size: number, lo: number, hi: number
   return res;
 }
 
-function shift64(cpu: Cpu, op: number, lo: number, hi: number, c: number): number {
+/** 64-bit shift or rotate by a masked count 1-63. */
+export function shift64(cpu: Cpu, op: number, lo: number, hi: number, c: number): number {
+  if (op < 4) return rotate64(cpu, op, lo, hi, c);
   const st = cpu.state;
   const f0 = st.getRflags();
-  if (op < 4) {
-    // Rotates through BigInt: rare in compiled code.
-    const v = (BigInt(hi) << 32n) | BigInt(lo);
-    let r: bigint, cf: number, of: number;
-    const M = (1n << 64n) - 1n;
-    if (op === 0) { r = ((v << BigInt(c)) | (v >> BigInt(64 - c))) & M; cf = Number(r & 1n); of = Number(r >> 63n) ^ cf; }
-    else if (op === 1) { r = ((v >> BigInt(c)) | (v << BigInt(64 - c))) & M; cf = Number(r >> 63n); of = cf ^ Number((r >> 62n) & 1n); }
-    else {
-      const carry = BigInt(f0 & Flag.CF);
-      const ext = (carry << 64n) | v;
-      let rot: bigint;
-      if (op === 2) rot = ((ext << BigInt(c)) | (ext >> BigInt(65 - c))) & ((1n << 65n) - 1n);
-      else rot = ((ext >> BigInt(c)) | (ext << BigInt(65 - c))) & ((1n << 65n) - 1n);
-      r = rot & M; cf = Number(rot >> 64n);
-      of = op === 2 ? Number(r >> 63n) ^ cf : (c === 1 ? Number(v >> 63n) ^ (f0 & 1) : Number(r >> 63n) ^ Number((r >> 62n) & 1n));
-    }
-    st.setRflags((f0 & ~(Flag.CF | Flag.OF)) | cf | (of ? Flag.OF : 0));
-    cpu.hi = Number(r >> 32n);
-    return Number(r & 0xffffffffn);
-  }
   let rl: number, rh: number, cf: number, of: number;
   if (op === 4 || op === 6) {
     if (c < 32) { rh = ((hi << c) | (lo >>> (32 - c))) >>> 0; rl = (lo << c) >>> 0; cf = (hi >>> (32 - c)) & 1; }
@@ -214,4 +196,27 @@ function shift64(cpu: Cpu, op: number, lo: number, hi: number, c: number): numbe
   st.setRflags((f0 & ~STATUS) | cf | (of ? Flag.OF : 0) | Flag.AF | szp(8, rl, rh));
   cpu.hi = rh;
   return rl;
+}
+
+/** 64-bit ROL/ROR/RCL/RCR through BigInt: rare in compiled code, kept out of shift64 so that stays small enough to inline. */
+function rotate64(cpu: Cpu, op: number, lo: number, hi: number, c: number): number {
+  const st = cpu.state;
+  const f0 = st.getRflags();
+  const v = (BigInt(hi) << 32n) | BigInt(lo);
+  let r: bigint, cf: number, of: number;
+  const M = (1n << 64n) - 1n;
+  if (op === 0) { r = ((v << BigInt(c)) | (v >> BigInt(64 - c))) & M; cf = Number(r & 1n); of = Number(r >> 63n) ^ cf; }
+  else if (op === 1) { r = ((v >> BigInt(c)) | (v << BigInt(64 - c))) & M; cf = Number(r >> 63n); of = cf ^ Number((r >> 62n) & 1n); }
+  else {
+    const carry = BigInt(f0 & Flag.CF);
+    const ext = (carry << 64n) | v;
+    let rot: bigint;
+    if (op === 2) rot = ((ext << BigInt(c)) | (ext >> BigInt(65 - c))) & ((1n << 65n) - 1n);
+    else rot = ((ext >> BigInt(c)) | (ext << BigInt(65 - c))) & ((1n << 65n) - 1n);
+    r = rot & M; cf = Number(rot >> 64n);
+    of = op === 2 ? Number(r >> 63n) ^ cf : (c === 1 ? Number(v >> 63n) ^ (f0 & 1) : Number(r >> 63n) ^ Number((r >> 62n) & 1n));
+  }
+  st.setRflags((f0 & ~(Flag.CF | Flag.OF)) | cf | (of ? Flag.OF : 0));
+  cpu.hi = Number(r >> 32n);
+  return Number(r & 0xffffffffn);
 }

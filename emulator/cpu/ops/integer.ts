@@ -6,7 +6,7 @@ import { Flag } from '../state';
 import { CpuFault, Vector } from '../signals';
 import type { Cpu } from '../cpu';
 import type { DecodedInsn } from '../../decoder/decoder';
-import { alu, add, sub, AluOp, incDec, shift } from '../alu';
+import { alu, add, sub, AluOp, incDec, shift, shift64 } from '../alu';
 import { MASK, PARITY, STATUS, szp } from '../flags';
 import { loadDataSegment } from '../segments';
 import type { Handler } from '../handlers';
@@ -397,8 +397,10 @@ const shiftH: Handler = (c, i) => {
   const s = i.opsize;
   const count = i.opcode <= 0xc1 ? i.imm & 0xff : i.opcode <= 0xd1 ? 1 : c.r32[2] & 0xff;
   if (s === 8 && i.mod === 3) {
+    const masked = count & 0x3f;
+    if (masked === 0) return; // nothing changes (SDM: flags unaffected for a zero count)
     const g = c.r32, a = i.rm << 1;
-    const r = shift(c, i.reg & 7, 8, g[a], g[a + 1], count);
+    const r = shift64(c, i.reg & 7, g[a], g[a + 1], masked);
     g[a] = r; g[a + 1] = c.hi;
     return;
   }
