@@ -4,11 +4,11 @@
 // host wrote 0 to the platform exit port, 1 when the run ended any other way, 2 for bad
 // usage, an unreadable or invalid ELF file, or an unwritable trace file.
 
-import { readFileSync, writeFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { Machine } from '../machine';
 import { renderTrace } from '../trace/ftrace';
-import type { StopReason } from '../api';
+import type { StopReason, VmExitInfo } from '../api';
 
 const USAGE = `Usage: hcdbg run --guest <elf> [--host <elf>] [--trace] [--trace-file <path>] [--max-instructions <n>]
 
@@ -74,6 +74,27 @@ function errnoText(e: unknown): string {
   return code === 'ENOENT' ? 'no such file' : code === 'EISDIR' ? 'it is a directory' : code === 'EACCES' ? 'permission denied' : String((e as Error).message);
 }
 
+/** Before the run, so a bad --trace-file is not found only after the whole guest ran. */
+function checkTraceFile(path: string): void {
+  const why = (() => {
+    try {
+      if (statSync(path).isDirectory()) return 'it is a directory';
+    } catch {
+      // Not there yet: the directory decides.
+    }
+    const folder = dirname(resolve(path));
+    try {
+      if (!statSync(folder).isDirectory()) return `${folder} is not a directory`;
+      accessSync(folder, constants.W_OK);
+      return undefined;
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      return code === 'ENOENT' || code === 'ENOTDIR' ? 'no such directory' : errnoText(e);
+    }
+  })();
+  if (why) throw new UsageError(`Cannot write the trace file ${path}: ${why}.`);
+}
+
 function writeTraceFile(path: string, text: string): void {
   try {
     writeFileSync(path, text);
@@ -91,10 +112,14 @@ function readElf(path: string, role: string): Uint8Array {
 }
 
 /** One sentence for every way a run can end other than a clean power-off. */
-function describeStop(stop: StopReason, machine: Machine, executed: number): string {
+function describeStop(stop: StopReason, machine: Machine, executed: number, lastExit: VmExitInfo | undefined): string {
   const where = `${machine.inGuest ? 'guest' : 'host'} RIP 0x${machine.cpu.rip.toString(16)}`;
   switch (stop.kind) {
-    case 'poweroff': return `The host powered the machine off with status ${stop.status}.`;
+    case 'poweroff': {
+      // The host's reason for a failure status is usually the last VM exit it handled.
+      const last = lastExit ? `; the last VM exit was ${lastExit.reasonName} at guest RIP 0x${lastExit.guestRip.toString(16)}` : '';
+      return `The host powered the machine off with status ${stop.status}${last}.`;
+    }
     case 'halted': return `The machine halted at ${where} with nothing to wake it, before the host wrote the platform exit port.`;
     case 'shutdown': return stop.message;
     case 'vmentry-failure': return stop.message;
@@ -104,6 +129,7 @@ function describeStop(stop: StopReason, machine: Machine, executed: number): str
 }
 
 function run(options: RunOptions): number {
+  if (options.traceFile) checkTraceFile(options.traceFile);
   const hostElf = readElf(options.host, 'host');
   const guestElf = readElf(options.guest, 'guest');
   let machine: Machine;
@@ -116,6 +142,8 @@ function run(options: RunOptions): number {
     if (port === 'guest') process.stdout.write(text);
     else process.stderr.write(text.replace(/^(?=.)/gm, '[host] '));
   });
+  let lastExit: VmExitInfo | undefined;
+  machine.onVmExit((exit) => { lastExit = exit; return false; });
   const start = machine.cpu.icount;
   let stop: StopReason = { kind: 'budget' };
   while (machine.cpu.icount - start < options.maxInstructions) {
@@ -128,7 +156,7 @@ function run(options: RunOptions): number {
     else process.stdout.write(text);
   }
   if (stop.kind === 'poweroff' && stop.status === 0) return 0;
-  process.stderr.write(`hcdbg: ${describeStop(stop, machine, machine.cpu.icount - start)}\n`);
+  process.stderr.write(`hcdbg: ${describeStop(stop, machine, machine.cpu.icount - start, lastExit)}\n`);
   return 1;
 }
 

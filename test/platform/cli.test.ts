@@ -73,6 +73,16 @@ describe('hcdbg', () => {
     expect(readFileSync(file, 'utf8')).toBe(r.stdout);
   });
 
+  it('refuses a trace file it cannot write before running the guest', () => {
+    const r = hcdbg('run', '--guest', guest, '--host', hosts.compute, '--trace-file', join(dir, 'no/such/dir/t.trace'));
+    expect(r.status).toBe(2);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toBe(`hcdbg: Cannot write the trace file ${join(dir, 'no/such/dir/t.trace')}: no such directory.\n`);
+    const d = hcdbg('run', '--guest', guest, '--host', hosts.compute, '--trace-file', dir);
+    expect(d.status).toBe(2);
+    expect(d.stderr).toBe(`hcdbg: Cannot write the trace file ${dir}: it is a directory.\n`);
+  });
+
   describe('fails with one sentence', () => {
     const cases: [string, () => string[], number, RegExp][] = [
       ['no arguments', () => [], 2, /^Usage:/],

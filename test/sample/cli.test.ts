@@ -59,24 +59,24 @@ describe('hcdbg run with the sample', () => {
   it('reports a guest triple fault with status 2 from the host', () => {
     const r = hcdbg('run', '--guest', testGuest('triple-fault'));
     expect(r.stdout).toBe('guest: about to triple fault\n');
-    expect(r.stderr).toMatch(/\[host\] hc-host: guest triple fault at rip 0x[0-9a-f]+\n/);
-    expect(r.stderr).toMatch(/^hcdbg: The host powered the machine off with status 2\.$/m);
+    const rip = r.stderr.match(/\[host\] hc-host: guest triple fault at rip (0x[0-9a-f]+)\n/)![1];
+    expect(r.stderr).toMatch(new RegExp(`^hcdbg: The host powered the machine off with status 2; the last VM exit was TRIPLE_FAULT at guest RIP ${rip}\\.$`, 'm'));
     expect(r.status).toBe(1);
   });
 
   it('reports a guest access outside guest RAM with status 3 from the host', () => {
     const r = hcdbg('run', '--guest', testGuest('mmio'));
     expect(r.stdout).toBe('guest: reading guest-physical 0x2000000\n');
-    expect(r.stderr).toMatch(/\[host\] hc-host: guest read guest-physical 0x2000000, which is not RAM \(rip 0x[0-9a-f]+\)\n/);
-    expect(r.stderr).toMatch(/^hcdbg: The host powered the machine off with status 3\.$/m);
+    const rip = r.stderr.match(/\[host\] hc-host: guest read guest-physical 0x2000000, which is not RAM \(rip (0x[0-9a-f]+)\)\n/)![1];
+    expect(r.stderr).toMatch(new RegExp(`^hcdbg: The host powered the machine off with status 3; the last VM exit was EPT_VIOLATION at guest RIP ${rip}\\.$`, 'm'));
     expect(r.status).toBe(1);
   });
 
   it('reports a VM exit it does not handle (INSB) with status 3 from the host', () => {
     const r = hcdbg('run', '--guest', testGuest('unexpected-exit'));
     expect(r.stdout).toBe('guest: insb from COM1\n');
-    expect(r.stderr).toMatch(/\[host\] hc-host: unexpected VM exit 30 \(IO_INSTRUCTION\) at rip 0x[0-9a-f]+, exit qualification 0x3f80018\n/);
-    expect(r.stderr).toMatch(/^hcdbg: The host powered the machine off with status 3\.$/m);
+    const rip = r.stderr.match(/\[host\] hc-host: unexpected VM exit 30 \(IO_INSTRUCTION\) at rip (0x[0-9a-f]+), exit qualification 0x3f80018\n/)![1];
+    expect(r.stderr).toMatch(new RegExp(`^hcdbg: The host powered the machine off with status 3; the last VM exit was IO_INSTRUCTION at guest RIP ${rip}\\.$`, 'm'));
     expect(r.status).toBe(1);
   });
 });
