@@ -14,6 +14,6 @@ export {
 export { baseName, readBootInfo, type BootInfo } from './loader/boot';
 export * as memoryMap from './loader/memoryMap';
 export type { TraceEventName, TraceRecord } from './trace/record';
-export { renderTrace, ftraceHeader, formatEvent, formatContext, formatTimestamp } from './trace/ftrace';
+export { renderTrace, ftraceHeader, ftraceHeaderLines, formatEvent, formatContext, formatTimestamp } from './trace/ftrace';
 export { kvmExitReasonName, kvmExitReasonText } from './trace/kvmExitReasons';
 export { readTsc, TSC_HZ } from './devices/tsc';

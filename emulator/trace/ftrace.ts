@@ -61,8 +61,12 @@ export function makeTraceRecord(seq: number, tsc: bigint, event: TraceEventName,
   return { seq, tsc, timestamp: timestampSeconds(tsc), cpu: TRACE_CPU, task: TRACE_TASK, pid: TRACE_PID, flags, event, fields, rip, side, text };
 }
 
-/** The header block /sys/kernel/tracing/trace starts with (nop tracer, one CPU). */
-export function ftraceHeader(entries: number, written = entries, cpus = 1): string {
+/**
+ * The header block /sys/kernel/tracing/trace starts with (nop tracer), one string per line.
+ * "entries-in-buffer" is what the ring still holds, "entries-written" all that was ever
+ * written: they differ once the ring has overwritten its oldest lines, as in the kernel.
+ */
+export function ftraceHeaderLines(entries: number, written = entries, cpus = 1): string[] {
   return [
     '# tracer: nop',
     '#',
@@ -76,7 +80,12 @@ export function ftraceHeader(entries: number, written = entries, cpus = 1): stri
     '#                              |||| /     delay',
     '#           TASK-PID     CPU#  |||||  TIMESTAMP  FUNCTION',
     '#              | |         |   |||||     |         |',
-  ].join('\n') + '\n';
+  ];
+}
+
+/** The header block as text, each line ending in a newline. */
+export function ftraceHeader(entries: number, written = entries, cpus = 1): string {
+  return ftraceHeaderLines(entries, written, cpus).join('\n') + '\n';
 }
 
 /** The whole file: header, then one line per record, each ending in a newline. `written` counts dropped records too. */

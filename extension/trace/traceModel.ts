@@ -2,8 +2,8 @@
 // the kernel's ring buffer), the rows the current filter shows, and the exit statistics.
 // Pure TypeScript so it is unit-tested without VS Code; the panel and export use it.
 
+import { ftraceHeaderLines } from '../../emulator/trace/ftrace';
 import { ExitStats } from './exitStats';
-import { ftraceHeaderLines } from './ftraceHeader';
 import { parseFtraceLine, type TraceEventName } from './ftraceLine';
 import { TRACE_EVENTS, type ExitStat, type TraceFilter } from './messages';
 
