@@ -24,9 +24,9 @@ export interface FlagEffect {
 /**
  * Families whose SDM-undefined flags the interpreter computes exactly as this machine does
  * (its policy in docs/cpu.md, "Undefined flags"); these are compared strictly. Not yet matched:
- * 'bsf' (BSF/BSR), 'rcx-narrow' (RCL/RCR of 8/16-bit operands), 'shxd16' (16-bit SHLD/SHRD).
+ * 'rcx-narrow' (RCL/RCR of 8/16-bit operands), 'shxd16' (16-bit SHLD/SHRD).
  */
-export const MATCHED_UNDEFINED = new Set<string>(referenceIsAmd() ? ['logic', 'mul', 'div', 'bt', 'tzcnt', 'shift', 'rotate', 'shxd'] : []);
+export const MATCHED_UNDEFINED = new Set<string>(referenceIsAmd() ? ['logic', 'mul', 'div', 'bt', 'bsf', 'tzcnt', 'shift', 'rotate', 'shxd'] : []);
 
 /** The policy reproduces an AMD processor; on another vendor every SDM-undefined flag is masked. */
 function referenceIsAmd(): boolean {
