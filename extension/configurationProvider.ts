@@ -3,6 +3,7 @@
 // sample host or, failing that, the one the extension ships.
 
 import * as vscode from 'vscode';
+import { exists } from './uriExists';
 
 export const DEBUG_TYPE = 'hypercall';
 
@@ -16,15 +17,6 @@ export function initialConfiguration(): vscode.DebugConfiguration {
     stopOnEntry: false,
     trace: true,
   };
-}
-
-async function exists(uri: vscode.Uri): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(uri);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 export class HypercallConfigurationProvider implements vscode.DebugConfigurationProvider {

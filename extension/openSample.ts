@@ -2,17 +2,9 @@
 // built ELFs) into a folder the user owns and opens that folder as the workspace.
 
 import * as vscode from 'vscode';
+import { exists } from './uriExists';
 
 const SAMPLE = 'hello-hypercall';
-
-async function exists(uri: vscode.Uri): Promise<boolean> {
-  try {
-    await vscode.workspace.fs.stat(uri);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** parent/hello-hypercall, or hello-hypercall-2, -3, ... if that is taken. */
 async function freeFolder(parent: vscode.Uri): Promise<vscode.Uri> {
