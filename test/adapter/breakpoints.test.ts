@@ -3,20 +3,10 @@
 // conditions, logpoints, the vmexit filter with a condition, and data breakpoints.
 
 import { readFileSync } from 'node:fs';
-import { frameNames, launchAndConfigure, stack, stopAfter } from './helpers';
-import { InProcessDebugClient } from './inProcessClient';
+import { frameNames, launchAndConfigure, stack, stopAfter, useDebugClient } from './helpers';
 import { GUEST_ELF, HOST_ELF, MARKERS, source } from './sample';
 
-let dc: InProcessDebugClient;
-
-beforeEach(async () => {
-  dc = new InProcessDebugClient();
-  await dc.start();
-});
-
-afterEach(async () => {
-  await dc.stop();
-});
+const dc = useDebugClient();
 
 /** Address of an ELF symbol, read with the ELF's own symbol table (independent of the adapter). */
 function symbolAddress(elfPath: string, name: string): bigint {
@@ -46,10 +36,10 @@ describe('breakpoints', () => {
     const hostLine = MARKERS.hostHello.line();
     let guestBp: number | undefined;
     let hostBp: number | undefined;
-    const first = dc.waitForEvent('stopped');
-    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, async () => {
-      const g = await dc.setBreakpointsRequest({ source: { path: source(MARKERS.guestSyscall.file) }, breakpoints: [{ line: guestLine }] });
-      const h = await dc.setBreakpointsRequest({ source: { path: source(MARKERS.hostHello.file) }, breakpoints: [{ line: hostLine }] });
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, async () => {
+      const g = await dc().setBreakpointsRequest({ source: { path: source(MARKERS.guestSyscall.file) }, breakpoints: [{ line: guestLine }] });
+      const h = await dc().setBreakpointsRequest({ source: { path: source(MARKERS.hostHello.file) }, breakpoints: [{ line: hostLine }] });
       expect(g.body.breakpoints[0]).toMatchObject({ verified: true, line: guestLine });
       expect(h.body.breakpoints[0]).toMatchObject({ verified: true, line: hostLine });
       guestBp = g.body.breakpoints[0].id;
@@ -57,20 +47,20 @@ describe('breakpoints', () => {
     });
     const atGuest = await first;
     expect(atGuest.body).toMatchObject({ reason: 'breakpoint', hitBreakpointIds: [guestBp] });
-    let frames = await stack(dc);
+    let frames = await stack(dc());
     expect(frames[0]).toMatchObject({ name: 'user_main [guest]', line: guestLine });
     expect(frames[0].source?.path).toBe(source(MARKERS.guestSyscall.file));
 
-    const atHost = await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+    const atHost = await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }));
     expect(atHost.body).toMatchObject({ reason: 'breakpoint', hitBreakpointIds: [hostBp] });
-    frames = await stack(dc);
+    frames = await stack(dc());
     expect(frames[0]).toMatchObject({ name: 'kvm_emulate_hypercall [host]', line: hostLine });
     expect(frames.some((f) => f.name === 'VM exit: VMCALL')).toBe(true);
   });
 
   it('refuses a source file neither ELF was built from', async () => {
-    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF, stopOnEntry: true }, async () => {
-      const r = await dc.setBreakpointsRequest({ source: { path: '/tmp/elsewhere.c' }, breakpoints: [{ line: 3 }] });
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF, stopOnEntry: true }, async () => {
+      const r = await dc().setBreakpointsRequest({ source: { path: '/tmp/elsewhere.c' }, breakpoints: [{ line: 3 }] });
       expect(r.body.breakpoints[0]).toMatchObject({ verified: false, message: 'Neither the host nor the guest ELF has code from this file.' });
     });
   });
@@ -78,103 +68,103 @@ describe('breakpoints', () => {
   it('stops at instruction breakpoints on each side, not at the same address on the other', async () => {
     const hostFn = symbolAddress(HOST_ELF, 'kvm_emulate_hypercall');
     const guestFn = symbolAddress(GUEST_ELF, 'sys_hello_hypercall');
-    const first = dc.waitForEvent('stopped');
-    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, async () => {
-      const r = await dc.send('setInstructionBreakpoints', {
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, async () => {
+      const r = await dc().send('setInstructionBreakpoints', {
         breakpoints: [{ instructionReference: `guest:0x${guestFn.toString(16)}` }, { instructionReference: `host:0x${hostFn.toString(16)}` }],
       });
       expect(r.body.breakpoints.map((b: { verified: boolean }) => b.verified)).toEqual([true, true]);
     });
     expect((await first).body.reason).toBe('instruction breakpoint');
-    let frames = await stack(dc);
+    let frames = await stack(dc());
     expect(frames[0].name).toBe('sys_hello_hypercall [guest]');
     expect(BigInt(frames[0].instructionPointerReference!)).toBe(guestFn);
-    const second = await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+    const second = await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }));
     expect(second.body.reason).toBe('instruction breakpoint');
-    frames = await stack(dc);
+    frames = await stack(dc());
     expect(frames[0].name).toBe('kvm_emulate_hypercall [host]');
     expect(BigInt(frames[0].instructionPointerReference!)).toBe(hostFn);
   });
 
   it('honours hit counts on function breakpoints and prints logpoints', async () => {
-    const first = dc.waitForEvent('stopped');
-    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, async () => {
-      await dc.setBreakpointsRequest({ source: { path: source(MARKERS.hostHandleVmcall.file) }, breakpoints: [{ line: MARKERS.hostHandleVmcall.line(), logMessage: 'handle_vmcall for nr {vcpu->arch.regs[0]}' }] });
-      const r = await dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'kvm_emulate_hypercall', hitCondition: '2' }] });
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, async () => {
+      await dc().setBreakpointsRequest({ source: { path: source(MARKERS.hostHandleVmcall.file) }, breakpoints: [{ line: MARKERS.hostHandleVmcall.line(), logMessage: 'handle_vmcall for nr {vcpu->arch.regs[0]}' }] });
+      const r = await dc().setFunctionBreakpointsRequest({ breakpoints: [{ name: 'kvm_emulate_hypercall', hitCondition: '2' }] });
       expect(r.body.breakpoints[0].verified).toBe(true);
     });
     expect((await first).body.reason).toBe('function breakpoint');
-    const hypercalls = dc.events.filter((e) => e.event === 'hypercall/trace' && e.body.record.event === 'kvm_hypercall');
+    const hypercalls = dc().events.filter((e) => e.event === 'hypercall/trace' && e.body.record.event === 'kvm_hypercall');
     // The second call stops before its own trace_kvm_hypercall: only the first one was traced.
     expect(hypercalls.length).toBe(1);
-    const logs = dc.events.filter((e) => e.event === 'output' && e.body.category === 'console' && e.body.output.startsWith('handle_vmcall for nr'));
+    const logs = dc().events.filter((e) => e.event === 'output' && e.body.category === 'console' && e.body.output.startsWith('handle_vmcall for nr'));
     expect(logs.length).toBe(2);
   });
 
   it('puts a function breakpoint on every copy of a static inline helper', async () => {
-    const first = dc.waitForEvent('stopped');
-    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, () => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'guest:kvm_hypercall0' }] }));
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, () => dc().setFunctionBreakpointsRequest({ breakpoints: [{ name: 'guest:kvm_hypercall0' }] }));
     await first;
-    let frames = await stack(dc);
+    let frames = await stack(dc());
     expect(frameNames(frames).slice(0, 2)).toEqual(['kvm_hypercall0 [guest]', 'sys_hello_hypercall [guest]']);
-    await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
-    frames = await stack(dc);
+    await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }));
+    frames = await stack(dc());
     expect(frameNames(frames).slice(0, 2)).toEqual(['kvm_hypercall0 [guest]', 'user_main [guest]']);
   });
 
   it('stops on a conditional source breakpoint only when the condition holds', async () => {
     const line = MARKERS.hostHandleVmcall.line();
-    const first = dc.waitForEvent('stopped');
-    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, () =>
-      dc.setBreakpointsRequest({ source: { path: source(MARKERS.hostHandleVmcall.file) }, breakpoints: [{ line, condition: 'vcpu->arch.regs[0] == 0x101' }] }));
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, () =>
+      dc().setBreakpointsRequest({ source: { path: source(MARKERS.hostHandleVmcall.file) }, breakpoints: [{ line, condition: 'vcpu->arch.regs[0] == 0x101' }] }));
     expect((await first).body.reason).toBe('breakpoint');
-    const frames = await stack(dc);
-    const nr = await dc.evaluateRequest({ expression: 'vcpu->arch.regs[0]', frameId: frames[0].id });
+    const frames = await stack(dc());
+    const nr = await dc().evaluateRequest({ expression: 'vcpu->arch.regs[0]', frameId: frames[0].id });
     expect(nr.body.result).toMatch(/^257\b|0x101/);
   });
 
   it('stops on the vmexit filter only for the exit reason its condition names', async () => {
-    const first = dc.waitForEvent('stopped');
-    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, () =>
-      dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'vmexit', condition: 'reason == HLT' }] }));
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, () =>
+      dc().setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'vmexit', condition: 'reason == HLT' }] }));
     const stop = await first;
     expect(stop.body).toMatchObject({ reason: 'exception', description: 'VM exit: HLT' });
   });
 
   it('stops on the vmcall filter only for the hypercall number its condition names', async () => {
-    const first = dc.waitForEvent('stopped');
-    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, async () => {
-      const r = await dc.setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'vmcall', condition: 'nr == 0x101' }, { filterId: 'vmexit', condition: 'reason ==' }] });
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, async () => {
+      const r = await dc().setExceptionBreakpointsRequest({ filters: [], filterOptions: [{ filterId: 'vmcall', condition: 'nr == 0x101' }, { filterId: 'vmexit', condition: 'reason ==' }] });
       expect(r.body?.breakpoints?.[0]).toMatchObject({ verified: true });
       expect(r.body?.breakpoints?.[1]).toMatchObject({ verified: false, message: 'The vmexit condition "reason ==" is not valid: The expression ends too early.' });
     });
     const stop = await first;
     expect(stop.body).toMatchObject({ reason: 'exception', description: 'VMCALL: hypercall KVM_HC_HELLO_STRING' });
-    const frames = await stack(dc);
+    const frames = await stack(dc());
     expect(frames[0].name).toBe('kvm_hypercall2 [guest]');
   });
 
   it('stops when a data breakpoint sees the host count a hypercall', async () => {
-    const first = dc.waitForEvent('stopped');
-    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, () => dc.setFunctionBreakpointsRequest({ breakpoints: [{ name: 'kvm_emulate_hypercall' }] }));
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, () => dc().setFunctionBreakpointsRequest({ breakpoints: [{ name: 'kvm_emulate_hypercall' }] }));
     await first;
-    const frames = await stack(dc);
-    const info = await dc.dataBreakpointInfoRequest({ name: 'vcpu->stat.hypercalls', frameId: frames[0].id });
+    const frames = await stack(dc());
+    const info = await dc().dataBreakpointInfoRequest({ name: 'vcpu->stat.hypercalls', frameId: frames[0].id });
     expect(info.body.dataId).toMatch(/^host:0x[0-9a-f]+:8$/);
     // The same from the Variables view: a local by its container; a register has no address.
-    const scopes = (await dc.scopesRequest({ frameId: frames[0].id })).body.scopes;
+    const scopes = (await dc().scopesRequest({ frameId: frames[0].id })).body.scopes;
     const locals = scopes.find((s) => s.name === 'Locals')!;
-    const local = await dc.dataBreakpointInfoRequest({ name: 'op_64_bit', variablesReference: locals.variablesReference });
+    const local = await dc().dataBreakpointInfoRequest({ name: 'op_64_bit', variablesReference: locals.variablesReference });
     expect(local.body.dataId).toMatch(/^host:0x[0-9a-f]+:4$/);
     const registers = scopes.find((s) => s.name === 'Host registers')!;
-    const reg = await dc.dataBreakpointInfoRequest({ name: 'rax', variablesReference: registers.variablesReference });
+    const reg = await dc().dataBreakpointInfoRequest({ name: 'rax', variablesReference: registers.variablesReference });
     expect(reg.body).toMatchObject({ dataId: null, description: 'rax is not a variable or address in memory.' });
-    await dc.setFunctionBreakpointsRequest({ breakpoints: [] });
-    const set = await dc.setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId!, accessType: 'write' }] });
+    await dc().setFunctionBreakpointsRequest({ breakpoints: [] });
+    const set = await dc().setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId!, accessType: 'write' }] });
     expect(set.body.breakpoints[0].verified).toBe(true);
-    const hit = await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+    const hit = await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }));
     expect(hit.body.reason).toBe('data breakpoint');
-    const top = (await stack(dc))[0];
+    const top = (await stack(dc()))[0];
     expect(top.name).toBe('kvm_emulate_hypercall [host]');
   });
 });

@@ -2,31 +2,21 @@
 // the host's kvm_emulate_hypercall, read the hypercall, step back out to the guest, run to
 // the end and see "Hello World" in the trace and the guest's console output.
 
-import { frameNames, launchAndConfigure, scopeVariables, stack, stopAfter } from './helpers';
-import { InProcessDebugClient } from './inProcessClient';
+import { frameNames, launchAndConfigure, scopeVariables, stack, stopAfter, useDebugClient } from './helpers';
 import { GUEST_ELF, HOST_ELF, MARKERS, source } from './sample';
 
-let dc: InProcessDebugClient;
-
-beforeEach(async () => {
-  dc = new InProcessDebugClient();
-  await dc.start();
-});
-
-afterEach(async () => {
-  await dc.stop();
-});
+const dc = useDebugClient();
 
 describe('break on vmcall, step into the host and back', () => {
   it('follows one hypercall across the VM boundary', async () => {
-    const firstStop = dc.waitForEvent('stopped');
-    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, () => dc.setExceptionBreakpointsRequest({ filters: ['vmcall'] }));
+    const firstStop = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, () => dc().setExceptionBreakpointsRequest({ filters: ['vmcall'] }));
     const vmcall = await firstStop;
     expect(vmcall.body.reason).toBe('exception');
     expect(vmcall.body.description).toBe('VMCALL: hypercall KVM_HC_HELLO_HYPERCALL');
 
     // The stack shows the guest at its VMCALL line, through the syscall boundary into user code.
-    let frames = await stack(dc);
+    let frames = await stack(dc());
     expect(frames[0].source?.path).toBe(`${GUEST_ELF.replace('build/guest.elf', '')}${MARKERS.guestVmcall.file}`);
     expect(frames[0].line).toBe(MARKERS.guestVmcall.line());
     expect(frames[0].name).toBe('kvm_hypercall0 [guest]');
@@ -36,12 +26,12 @@ describe('break on vmcall, step into the host and back', () => {
     expect(names).toContain('syscall 332');
     expect(names.indexOf('user_main [guest]')).toBeGreaterThan(names.indexOf('syscall 332'));
     const vmcallAddress = BigInt(frames[0].instructionPointerReference!);
-    const bytes = await dc.send('readMemory', { memoryReference: frames[0].instructionPointerReference, count: 3 });
+    const bytes = await dc().send('readMemory', { memoryReference: frames[0].instructionPointerReference, count: 3 });
     expect(Buffer.from(bytes.body.data, 'base64').toString('hex')).toBe('0f01c1');
 
     // stepIn: the host's kvm_emulate_hypercall on top, the exit label, the guest below.
-    await stopAfter(dc, () => dc.stepInRequest({ threadId: 1 }));
-    frames = await stack(dc);
+    await stopAfter(dc(), () => dc().stepInRequest({ threadId: 1 }));
+    frames = await stack(dc());
     expect(frames[0].name).toBe('kvm_emulate_hypercall [host]');
     expect(frames[0].source?.path).toMatch(/\/samples\/hello-hypercall\/host\/x86\.c$/);
     const hostNames = frameNames(frames);
@@ -52,65 +42,65 @@ describe('break on vmcall, step into the host and back', () => {
     expect(frames[label + 1].name).toBe('kvm_hypercall0 [guest]');
     expect(frames[label + 1].line).toBe(MARKERS.guestVmcall.line());
 
-    const hypercall = await scopeVariables(dc, frames[0].id, 'Hypercall');
+    const hypercall = await scopeVariables(dc(), frames[0].id, 'Hypercall');
     expect(hypercall.find((v) => v.name === 'nr')?.value).toBe('KVM_HC_HELLO_HYPERCALL (0x100)');
 
     // stepOut through handle_vmcall and vmx_handle_exit lands in the guest after the VMCALL.
     for (let i = 0; i < 5 && frames[0].name.endsWith('[host]'); i++) {
-      await stopAfter(dc, () => dc.stepOutRequest({ threadId: 1 }));
-      frames = await stack(dc);
+      await stopAfter(dc(), () => dc().stepOutRequest({ threadId: 1 }));
+      frames = await stack(dc());
     }
     expect(frames[0].name).toBe('kvm_hypercall0 [guest]');
     expect(BigInt(frames[0].instructionPointerReference!)).toBe(vmcallAddress + 3n);
     expect(frameNames(frames)).not.toContain('VM exit: VMCALL');
 
     // Run to the end (no more stops on the later hypercalls): the trace and the console saw it all.
-    await dc.setExceptionBreakpointsRequest({ filters: [] });
-    const terminated = dc.waitForEvent('terminated');
-    await dc.continueRequest({ threadId: 1 });
+    await dc().setExceptionBreakpointsRequest({ filters: [] });
+    const terminated = dc().waitForEvent('terminated');
+    await dc().continueRequest({ threadId: 1 });
     await terminated;
-    const trace = dc.events.filter((e) => e.event === 'hypercall/trace');
+    const trace = dc().events.filter((e) => e.event === 'hypercall/trace');
     const hello = trace.find((e) => e.body.record.event === 'trace_printk');
     expect(hello?.body.line).toMatch(/kvm_emulate_hypercall: Hello World$/);
     expect(hello?.body.record.side).toBe('host');
     expect(hello?.body.record.rip).toMatch(/^0x[0-9a-f]+$/);
     const hypercallRecord = trace.find((e) => e.body.record.event === 'kvm_hypercall');
     expect(hypercallRecord?.body.record.fields.nr).toBe('0x100');
-    const stdout = dc.events.filter((e) => e.event === 'output' && e.body.category === 'stdout').map((e) => e.body.output).join('');
+    const stdout = dc().events.filter((e) => e.event === 'output' && e.body.category === 'stdout').map((e) => e.body.output).join('');
     expect(stdout).toContain('user: hello_hypercall() returned 0');
-    const exited = dc.events.find((e) => e.event === 'exited');
+    const exited = dc().events.find((e) => e.event === 'exited');
     expect(exited?.body.exitCode).toBe(0);
   });
 
   it('next over the VMCALL runs the host and stops on the next guest line', async () => {
     const line = MARKERS.guestVmcall.line();
-    const first = dc.waitForEvent('stopped');
-    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, () =>
-      dc.setBreakpointsRequest({ source: { path: `${GUEST_ELF.replace('build/guest.elf', '')}${MARKERS.guestVmcall.file}` }, breakpoints: [{ line }] }));
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, () =>
+      dc().setBreakpointsRequest({ source: { path: `${GUEST_ELF.replace('build/guest.elf', '')}${MARKERS.guestVmcall.file}` }, breakpoints: [{ line }] }));
     expect((await first).body.reason).toBe('breakpoint');
-    let frames = await stack(dc);
+    let frames = await stack(dc());
     expect(frames[0].line).toBe(line);
-    const traceBefore = dc.events.filter((e) => e.event === 'hypercall/trace').length;
-    await stopAfter(dc, () => dc.nextRequest({ threadId: 1 }));
-    frames = await stack(dc);
+    const traceBefore = dc().events.filter((e) => e.event === 'hypercall/trace').length;
+    await stopAfter(dc(), () => dc().nextRequest({ threadId: 1 }));
+    frames = await stack(dc());
     expect(frames[0].name).toBe('kvm_hypercall0 [guest]');
     expect(frames[0].line).toBeGreaterThan(line);
     // The host handled the hypercall meanwhile: its trace records arrived.
-    const during = dc.events.filter((e) => e.event === 'hypercall/trace').slice(traceBefore);
+    const during = dc().events.filter((e) => e.event === 'hypercall/trace').slice(traceBefore);
     expect(during.map((e) => e.body.record.event)).toContain('kvm_hypercall');
   });
 
   it('stepIn with hostStepInTarget "vmexit" stops at the host\'s first instruction after the exit', async () => {
-    const first = dc.waitForEvent('stopped');
-    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF, hostStepInTarget: 'vmexit' }, () => dc.setExceptionBreakpointsRequest({ filters: ['vmcall'] }));
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF, hostStepInTarget: 'vmexit' }, () => dc().setExceptionBreakpointsRequest({ filters: ['vmcall'] }));
     await first;
-    await stopAfter(dc, () => dc.stepInRequest({ threadId: 1 }));
-    const frames = await stack(dc);
+    await stopAfter(dc(), () => dc().stepInRequest({ threadId: 1 }));
+    const frames = await stack(dc());
     expect(frames[0].name).toMatch(/\[host\]$/);
-    const hostRip = await dc.evaluateRequest({ expression: 'rip', frameId: frames[0].id });
-    const vmcs = await scopeVariables(dc, frames[0].id, 'VMCS');
+    const hostRip = await dc().evaluateRequest({ expression: 'rip', frameId: frames[0].id });
+    const vmcs = await scopeVariables(dc(), frames[0].id, 'VMCS');
     const hostState = vmcs.find((v) => v.name === 'Host state')!;
-    const fields = (await dc.variablesRequest({ variablesReference: hostState.variablesReference })).body.variables;
+    const fields = (await dc().variablesRequest({ variablesReference: hostState.variablesReference })).body.variables;
     expect(hostRip.body.result.split(' ')[0]).toBe(fields.find((f) => f.name === 'HOST_RIP')?.value);
   });
 });
@@ -118,12 +108,12 @@ describe('break on vmcall, step into the host and back', () => {
 describe('line stepping in the guest', () => {
   it('stepIn enters syscall3 past its prologue; next steps over its SYSCALL (kernel and host run) back to the next user line', async () => {
     const line = MARKERS.guestSyscall.line();
-    const first = dc.waitForEvent('stopped');
-    await launchAndConfigure(dc, { guest: GUEST_ELF, host: HOST_ELF }, () =>
-      dc.setBreakpointsRequest({ source: { path: source(MARKERS.guestSyscall.file) }, breakpoints: [{ line }] }));
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, () =>
+      dc().setBreakpointsRequest({ source: { path: source(MARKERS.guestSyscall.file) }, breakpoints: [{ line }] }));
     await first;
-    await stopAfter(dc, () => dc.stepInRequest({ threadId: 1 }));
-    let frames = await stack(dc);
+    await stopAfter(dc(), () => dc().stepInRequest({ threadId: 1 }));
+    let frames = await stack(dc());
     expect(frames[0].name).toBe('syscall3 [guest]');
     expect(frames[0].source?.path).toBe(source('guest/unistd.h'));
     expect(frames[1].name).toBe('user_main [guest]');
@@ -132,13 +122,13 @@ describe('line stepping in the guest', () => {
     // next inside syscall3 steps over its SYSCALL instruction (kernel and host run) and never stops in the kernel.
     const seen: string[] = [];
     for (let i = 0; i < 8 && frames[0].name !== 'user_main [guest]'; i++) {
-      await stopAfter(dc, () => dc.nextRequest({ threadId: 1 }));
-      frames = await stack(dc);
+      await stopAfter(dc(), () => dc().nextRequest({ threadId: 1 }));
+      frames = await stack(dc());
       seen.push(frames[0].name);
     }
     expect(seen.every((n) => n === 'syscall3 [guest]' || n === 'user_main [guest]')).toBe(true);
     expect(frames[0]).toMatchObject({ name: 'user_main [guest]', line: line + 1 });
-    const trace = dc.events.filter((e) => e.event === 'hypercall/trace').map((e) => e.body.line as string);
+    const trace = dc().events.filter((e) => e.event === 'hypercall/trace').map((e) => e.body.line as string);
     expect(trace.some((l) => l.endsWith('kvm_emulate_hypercall: Hello World'))).toBe(true);
   });
 });

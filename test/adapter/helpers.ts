@@ -1,7 +1,28 @@
 // Small conveniences over DebugClient for the adapter's protocol tests.
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { InProcessDebugClient } from './inProcessClient';
+import type { SessionOptions } from '../../debug-adapter/session';
+import { InProcessDebugClient } from './inProcessClient';
+
+/**
+ * Call at the top of a test file: each test gets a freshly started in-process client, stopped
+ * after it. Returns the getter for the current test's client.
+ */
+export function useDebugClient(options: SessionOptions = {}): () => InProcessDebugClient {
+  let current: InProcessDebugClient | undefined;
+  beforeEach(async () => {
+    current = new InProcessDebugClient(options);
+    await current.start();
+  });
+  afterEach(async () => {
+    await current?.stop();
+    current = undefined;
+  });
+  return () => {
+    if (!current) throw new Error('useDebugClient: the client exists only while a test runs.');
+    return current;
+  };
+}
 
 export async function launchAndConfigure(
   dc: InProcessDebugClient,

@@ -5,13 +5,11 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { launchAndConfigure, stack, stopAfter } from './helpers';
-import { InProcessDebugClient } from './inProcessClient';
+import { launchAndConfigure, stack, stopAfter, useDebugClient } from './helpers';
 import { MARKERS, SAMPLE } from './sample';
 
 let scratch: string;
 let moved: string;
-let dc: InProcessDebugClient;
 
 beforeAll(() => {
   scratch = mkdtempSync(join(tmpdir(), 'hcdbg-moved-'));
@@ -25,45 +23,38 @@ beforeAll(() => {
 
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
-beforeEach(async () => {
-  dc = new InProcessDebugClient();
-  await dc.start();
-});
-
-afterEach(async () => {
-  await dc.stop();
-});
+const dc = useDebugClient();
 
 describe('sources of a moved build', () => {
   it('shows frames in, and breaks on, the files next to the moved ELFs', async () => {
     const hostX86 = join(moved, MARKERS.hostHello.file);
     expect(existsSync(join(scratch, 'built', MARKERS.hostHello.file))).toBe(false);
-    const firstStop = dc.waitForEvent('stopped');
+    const firstStop = dc().waitForEvent('stopped');
     let verified: { verified: boolean; source?: { path?: string } } | undefined;
     // cwd holds no sources: the files are found from the ELFs' own folder upwards.
-    await launchAndConfigure(dc, { guest: join(moved, 'build/guest.elf'), host: join(moved, 'build/host.elf'), cwd: scratch }, async () => {
-      await dc.setExceptionBreakpointsRequest({ filters: ['vmcall'] });
-      const set = await dc.setBreakpointsRequest({ source: { path: hostX86 }, breakpoints: [{ line: MARKERS.hostHello.line() }] });
+    await launchAndConfigure(dc(), { guest: join(moved, 'build/guest.elf'), host: join(moved, 'build/host.elf'), cwd: scratch }, async () => {
+      await dc().setExceptionBreakpointsRequest({ filters: ['vmcall'] });
+      const set = await dc().setBreakpointsRequest({ source: { path: hostX86 }, breakpoints: [{ line: MARKERS.hostHello.line() }] });
       verified = set.body.breakpoints[0];
     });
     expect(verified?.verified).toBe(true);
     expect(verified?.source?.path).toBe(hostX86);
 
     await firstStop;
-    let frames = await stack(dc);
+    let frames = await stack(dc());
     expect(frames[0].name).toBe('kvm_hypercall0 [guest]');
     expect(frames[0].source?.path).toBe(join(moved, MARKERS.guestVmcall.file));
     expect(existsSync(frames[0].source!.path!)).toBe(true);
 
-    await stopAfter(dc, () => dc.stepInRequest({ threadId: 1 }));
-    frames = await stack(dc);
+    await stopAfter(dc(), () => dc().stepInRequest({ threadId: 1 }));
+    frames = await stack(dc());
     expect(frames[0].name).toBe('kvm_emulate_hypercall [host]');
     expect(frames[0].source?.path).toBe(hostX86);
 
-    await dc.setExceptionBreakpointsRequest({ filters: [] });
-    const hit = await stopAfter(dc, () => dc.continueRequest({ threadId: 1 }));
+    await dc().setExceptionBreakpointsRequest({ filters: [] });
+    const hit = await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }));
     expect(hit.body.reason).toBe('breakpoint');
-    frames = await stack(dc);
+    frames = await stack(dc());
     expect(frames[0].source?.path).toBe(hostX86);
     expect(frames[0].line).toBe(MARKERS.hostHello.line());
   }, 60_000);
