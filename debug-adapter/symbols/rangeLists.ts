@@ -29,21 +29,31 @@ function listOffset(unit: Unit, base: number | undefined, section: Uint8Array, i
   return b + r.offsetOf(unit.dwarf64);
 }
 
+/**
+ * DWARF 2-4 .debug_ranges/.debug_loc: pairs of addresses relative to a base, ended by (0, 0);
+ * a first address of all ones selects a new base (DWARF 4 sections 2.17.3 and 2.6.2).
+ * `entry` is called per range and may read whatever follows the pair from `r`.
+ */
+function walkPreV5List(unit: Unit, r: ByteReader, entry: (low: bigint, high: bigint) => void): void {
+  const max = (1n << BigInt(unit.addressSize * 8)) - 1n;
+  let base = unit.baseAddress;
+  for (;;) {
+    const a = r.uSized(unit.addressSize);
+    const b = r.uSized(unit.addressSize);
+    if (a === 0n && b === 0n) return;
+    if (a === max) { base = b; continue; }
+    entry(base + a, base + b);
+  }
+}
+
 function rangeList(unit: Unit, v: AttrValue): AddressRange[] {
   const s = unit.info.sections;
   const out: AddressRange[] = [];
   let base = unit.baseAddress;
   if (unit.version < 5) {
     if (v.kind !== 'secOffset' && v.kind !== 'udata') return out;
-    const r = new ByteReader(s.ranges, Number(v.value), '.debug_ranges');
-    const max = (1n << BigInt(unit.addressSize * 8)) - 1n;
-    for (;;) {
-      const a = r.uSized(unit.addressSize);
-      const b = r.uSized(unit.addressSize);
-      if (a === 0n && b === 0n) return out;
-      if (a === max) { base = b; continue; }
-      out.push({ low: base + a, high: base + b });
-    }
+    walkPreV5List(unit, new ByteReader(s.ranges, Number(v.value), '.debug_ranges'), (low, high) => out.push({ low, high }));
+    return out;
   }
   let offset: number;
   if (v.kind === 'rnglistx') offset = listOffset(unit, unit.rnglistsBase, s.rnglists, v.index);
@@ -74,14 +84,8 @@ export function locationList(unit: Unit, v: AttrValue): LocationListEntry[] {
   if (unit.version < 5) {
     if (v.kind !== 'secOffset' && v.kind !== 'udata') return out;
     const r = new ByteReader(s.loc, Number(v.value), '.debug_loc');
-    const max = (1n << BigInt(unit.addressSize * 8)) - 1n;
-    for (;;) {
-      const a = r.uSized(unit.addressSize);
-      const b = r.uSized(unit.addressSize);
-      if (a === 0n && b === 0n) return out;
-      if (a === max) { base = b; continue; }
-      out.push({ low: base + a, high: base + b, expr: r.bytesN(r.u16()) });
-    }
+    walkPreV5List(unit, r, (low, high) => out.push({ low, high, expr: r.bytesN(r.u16()) }));
+    return out;
   }
   let offset: number;
   if (v.kind === 'loclistx') offset = listOffset(unit, unit.loclistsBase, s.loclists, v.index);
