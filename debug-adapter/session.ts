@@ -244,6 +244,18 @@ export class HypercallDebugSession extends DebugSession {
   }
 
   /** The live machine, or an error response saying there is none. */
+  /** Runs a request handler on the live session and sends its response, or one sentence of error. */
+  private withLive(response: DebugProtocol.Response, work: (live: Live) => void): void {
+    const live = this.need(response);
+    if (!live) return;
+    try {
+      work(live);
+      this.sendResponse(response);
+    } catch (e) {
+      this.fail(response, e);
+    }
+  }
+
   private need(response: DebugProtocol.Response): Live | undefined {
     if (!this.live) this.fail(response, new Error('The program is not running; start a debug session first.'));
     return this.live;
@@ -474,33 +486,21 @@ export class HypercallDebugSession extends DebugSession {
   }
 
   protected override variablesRequest(response: DebugProtocol.VariablesResponse, args: DebugProtocol.VariablesArguments): void {
-    const live = this.need(response);
-    if (!live) return;
-    try {
+    this.withLive(response, (live) => {
       response.body = { variables: live.variables.variables(args.variablesReference) };
-      this.sendResponse(response);
-    } catch (e) {
-      this.fail(response, e);
-    }
+    });
   }
 
   protected override setVariableRequest(response: DebugProtocol.SetVariableResponse, args: DebugProtocol.SetVariableArguments): void {
-    const live = this.need(response);
-    if (!live) return;
-    try {
+    this.withLive(response, (live) => {
       const v = live.variables.set(args.variablesReference, args.name, args.value);
       response.body = { value: v.value, type: v.type, variablesReference: v.variablesReference, memoryReference: v.memoryReference };
       live.stack.refreshLiveFrame();
-      this.sendResponse(response);
-    } catch (e) {
-      this.fail(response, e);
-    }
+    });
   }
 
   protected override evaluateRequest(response: DebugProtocol.EvaluateResponse, args: DebugProtocol.EvaluateArguments): void {
-    const live = this.need(response);
-    if (!live) return;
-    try {
+    this.withLive(response, (live) => {
       const frame = args.frameId !== undefined ? live.stack.frame(args.frameId) : live.stack.build().find((f) => !f.label);
       const value = evaluateExpression(args.expression, frameNames(live.debuggee, frame));
       const side = frame?.side ?? topSide(live.debuggee);
@@ -510,10 +510,7 @@ export class HypercallDebugSession extends DebugSession {
         const v = live.variables.toVariable(value, side);
         response.body = { result: v.value, type: v.type, variablesReference: v.variablesReference, memoryReference: v.memoryReference };
       }
-      this.sendResponse(response);
-    } catch (e) {
-      this.fail(response, e);
-    }
+    });
   }
 
   protected override exceptionInfoRequest(response: DebugProtocol.ExceptionInfoResponse): void {
@@ -533,9 +530,7 @@ export class HypercallDebugSession extends DebugSession {
   }
 
   protected override readMemoryRequest(response: DebugProtocol.ReadMemoryResponse, args: DebugProtocol.ReadMemoryArguments): void {
-    const live = this.need(response);
-    if (!live) return;
-    try {
+    this.withLive(response, (live) => {
       const { side, address } = this.memoryTarget(live, args.memoryReference, args.offset);
       const count = Math.min(args.count, 1 << 20);
       const bytes = live.debuggee.memory(side).read(address, count);
@@ -546,37 +541,24 @@ export class HypercallDebugSession extends DebugSession {
         data: readable > 0 && bytes ? toBase64(bytes.subarray(0, readable)) : undefined,
         unreadableBytes: count - readable,
       };
-      this.sendResponse(response);
-    } catch (e) {
-      this.fail(response, e);
-    }
+    });
   }
 
   protected override writeMemoryRequest(response: DebugProtocol.WriteMemoryResponse, args: DebugProtocol.WriteMemoryArguments): void {
-    const live = this.need(response);
-    if (!live) return;
-    try {
+    this.withLive(response, (live) => {
       const { side, address } = this.memoryTarget(live, args.memoryReference, args.offset);
       const data = fromBase64(args.data);
       const written = live.debuggee.memory(side).write(address, data);
       if (written === 0 && data.length > 0) throw new Error(`Nothing could be written: ${side} address 0x${address.toString(16)} is not mapped.`);
       response.body = { bytesWritten: written };
-      this.sendResponse(response);
-    } catch (e) {
-      this.fail(response, e);
-    }
+    });
   }
 
   protected override disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): void {
-    const live = this.need(response);
-    if (!live) return;
-    try {
+    this.withLive(response, (live) => {
       const { side, address } = this.memoryTarget(live, args.memoryReference, args.offset);
       response.body = { instructions: live.disassembler.disassemble(side, address, args.instructionOffset ?? 0, args.instructionCount) };
-      this.sendResponse(response);
-    } catch (e) {
-      this.fail(response, e);
-    }
+    });
   }
 
   // ---- custom requests ---------------------------------------------------------------------------
