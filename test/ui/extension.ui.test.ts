@@ -136,7 +136,9 @@ describe('the extension in code-server', () => {
     await expect.poll(stack, { timeout: 60_000 }).toContain('VM exit: VMCALL');
     const frames = await stack();
     expect(frames).toMatch(/kvm_emulate_hypercall[\s\S]*VM exit: VMCALL/);
-    expect(await page.locator('.editor-group-container.active .monaco-editor .current-line, .editor-group-container.active .debug-top-stack-frame-line').count()).toBeGreaterThan(0);
+    // The editor paints the top-frame decoration after the tab appears: wait for it.
+    const topFrameLine = page.locator('.editor-group-container.active .monaco-editor .current-line, .editor-group-container.active .debug-top-stack-frame-line');
+    await expect.poll(() => topFrameLine.count(), { timeout: 30_000 }).toBeGreaterThan(0);
     await wb.screenshot('stepped-into-kvm_emulate_hypercall');
 
     // Picking the kvm_exit line in the Trace panel opens the guest source of its RIP (via the
