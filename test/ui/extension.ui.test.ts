@@ -146,8 +146,12 @@ describe('the extension in code-server', () => {
     await wb.showTracePanel();
     await wb.traceFrame().locator('#text-filter input').fill('reason VMCALL');
     const exitLine = wb.traceRows().filter({ hasText: 'kvm_exit: vcpu 0 reason VMCALL' }).first();
-    await exitLine.click({ timeout: 30_000 });
-    await expect.poll(async () => (await wb.activeEditorTab().textContent()) ?? '', { timeout: 60_000 }).toMatch(/kvm_para\.h|syscalls\.c/);
+    // A click may only focus the webview (or land while the filtered rows re-render): click
+    // again until the editor follows.
+    await expect.poll(async () => {
+      await exitLine.click({ timeout: 10_000 });
+      return (await wb.activeEditorTab().textContent()) ?? '';
+    }, { timeout: 60_000, interval: 2_000 }).toMatch(/kvm_para\.h|syscalls\.c/);
     await wb.screenshot('trace-line-revealed-guest-source');
     await wb.traceFrame().locator('#text-filter input').fill('');
 
