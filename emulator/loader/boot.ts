@@ -6,7 +6,9 @@
 import { CpuState, Cr0, Cr4, Efer, Reg, Seg, SEG_ATTR_UNUSABLE, type Segment } from '../cpu/state';
 import type { PhysicalMemory } from '../memory/physical';
 import { assertX86_64Executable, parseElf, PF_X, type ElfFile } from './elf';
+import { checkRole } from './imageRole';
 import * as M from './memoryMap';
+import { checkPlacement } from './placement';
 
 export interface BootImages {
   hostElf: Uint8Array;
@@ -65,11 +67,13 @@ export function boot(state: CpuState, memory: PhysicalMemory, images: BootImages
   if (memory.size < M.MIN_RAM) throw new Error(`The machine needs at least ${M.MIN_RAM / M.MiB} MiB of RAM for the boot layout, not ${memory.size / M.MiB} MiB.`);
   const host = parseElf(images.hostElf, baseName(images.hostPath));
   assertX86_64Executable(host);
+  checkRole(host, 'host');
   const guest = parseElf(images.guestElf, baseName(images.guestPath));
   assertX86_64Executable(guest);
+  checkRole(guest, 'guest');
 
-  checkSegments(host, M.HOST_IMAGE_START, M.HOST_IMAGE_END, 'host image range');
-  checkSegments(guest, M.GUEST_IMAGE_START, M.GUEST_RAM_SIZE, 'guest image range (guest-physical)');
+  checkPlacement(host, { kind: 'host-physical', ramName: 'RAM', size: memory.size, reserved: M.hostReserved(memory.size) });
+  checkPlacement(guest, { kind: 'guest-physical', ramName: 'guest RAM', size: M.GUEST_RAM_SIZE, reserved: M.GUEST_RESERVED });
   checkEntry(host);
   checkEntry(guest);
 
@@ -100,17 +104,6 @@ export function boot(state: CpuState, memory: PhysicalMemory, images: BootImages
   writeBootInfo(memory, bootInfo);
   setHostEntryState(state, host.header.entry);
   return { host, guest, bootInfo };
-}
-
-/** Every PT_LOAD segment's [p_paddr, p_paddr + p_memsz) must lie inside [start, end). */
-function checkSegments(elf: ElfFile, start: number, end: number, what: string): void {
-  for (const seg of elf.loadSegments) {
-    const lo = seg.paddr;
-    const hi = seg.paddr + BigInt(seg.memsz);
-    if (lo < BigInt(start) || hi > BigInt(end)) {
-      throw new Error(`${elf.name} has a segment at 0x${lo.toString(16)}-0x${(hi - 1n).toString(16)} outside the ${what} 0x${start.toString(16)}-0x${(end - 1).toString(16)}.`);
-    }
-  }
 }
 
 function checkEntry(elf: ElfFile): void {

@@ -7,9 +7,11 @@ export const enum ElfType { REL = 1, EXEC = 2, DYN = 3, CORE = 4 }
 export const EM_X86_64 = 62;
 export const PT_LOAD = 1;
 export const SHT_SYMTAB = 2;
+export const SHT_NOTE = 7;
 export const SHT_NOBITS = 8;
 export const SHT_DYNSYM = 11;
 export const PF_X = 1, PF_W = 2, PF_R = 4;
+export const SHF_ALLOC = 2n;
 
 export interface ElfHeader {
   type: number;
@@ -51,6 +53,9 @@ export interface SectionHeader {
   entsize: number;
 }
 
+/** One entry of an SHT_NOTE section (gABI "Note Section"): owner name, type, descriptor. */
+export interface ElfNote { name: string; type: number; desc: Uint8Array }
+
 export const enum SymbolType { NOTYPE = 0, OBJECT = 1, FUNC = 2, SECTION = 3, FILE = 4 }
 export const enum SymbolBinding { LOCAL = 0, GLOBAL = 1, WEAK = 2 }
 
@@ -88,6 +93,25 @@ export class ElfFile {
   sectionData(section: SectionHeader): Uint8Array {
     if (section.type === SHT_NOBITS) return new Uint8Array(0);
     return this.bytes.subarray(section.offset, section.offset + section.size);
+  }
+
+  /** The entries of every SHT_NOTE section, in file order; a malformed entry ends its section. */
+  get notes(): ElfNote[] {
+    const out: ElfNote[] = [];
+    for (const section of this.sections.filter((s) => s.type === SHT_NOTE)) {
+      const data = this.sectionData(section);
+      const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+      // Fields are padded to the section's alignment: 4 for most notes, 8 for some ELF64 ones.
+      const pad = (n: number) => section.addralign === 8n ? (n + 7) & ~7 : (n + 3) & ~3;
+      for (let off = 0; off + 12 <= data.length;) {
+        const namesz = view.getUint32(off, true), descsz = view.getUint32(off + 4, true), type = view.getUint32(off + 8, true);
+        const descAt = off + 12 + pad(namesz);
+        if (descAt + descsz > data.length) break;
+        out.push({ name: cString(data.subarray(off + 12, off + 12 + namesz), 0), type, desc: data.subarray(descAt, descAt + descsz) });
+        off = descAt + pad(descsz);
+      }
+    }
+    return out;
   }
 
   /** PT_LOAD segments in file order. */

@@ -26,4 +26,14 @@ kernel_stack:
 	.globl	kernel_stack_top
 kernel_stack_top:
 
+/* The image-role note (docs/platform.md): tells the loader this is a guest image, so it is
+ * refused where the other image belongs. Not allocated: it occupies no memory. */
+	.section .note.hypercall, "", @note
+	.balign	4
+	.long	2f - 1f			/* namesz */
+	.long	0			/* descsz */
+	.long	2			/* NT_HC_GUEST */
+1:	.asciz	"Hypercall"
+2:	.balign	4
+
 	.section .note.GNU-stack,"",@progbits

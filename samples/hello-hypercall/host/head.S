@@ -50,4 +50,14 @@ asm_exc_table:
 	.quad	asm_exc_\v
 	.endr
 
+/* The image-role note (docs/platform.md): tells the loader this is a host image, so it is
+ * refused where the other image belongs. Not allocated: it occupies no memory. */
+	.section .note.hypercall, "", @note
+	.balign	4
+	.long	2f - 1f			/* namesz */
+	.long	0			/* descsz */
+	.long	1			/* NT_HC_HOST */
+1:	.asciz	"Hypercall"
+2:	.balign	4
+
 	.section .note.GNU-stack,"",@progbits
