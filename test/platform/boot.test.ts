@@ -1,5 +1,6 @@
 // The boot protocol of docs/platform.md: where the images land, the tables the loader
-// builds, struct hc_boot_info, the host entry state, and the segment-placement errors.
+// builds, struct hc_boot_info, the host entry state, where segments may go and the sentence
+// for one that lands on a structure the loader builds.
 
 import { CpuState, Reg, Seg } from '../../emulator/cpu/state';
 import { PhysicalMemory } from '../../emulator/memory/physical';
@@ -107,33 +108,52 @@ describe('boot', () => {
     expect(memory.read64(g + 0x4000 + 511 * 8)).toBe(511n * 0x200000n | 0x87n);
   });
 
-  describe('rejects images that do not fit the memory map', () => {
-    it('a host linked below 1 MiB', () => {
-      const low = compileElf(dir, 'lowhost.elf', HOST, { base: 0x8000 });
-      expect(() => boot(new CpuState(), new PhysicalMemory(64 << 20), { ...images, hostElf: readBytes(low), hostPath: low }))
-        .toThrow(/^lowhost\.elf has a segment at 0x8000-0x[0-9a-f]+ outside the host image range 0x100000-0xffffff\.$/);
+  describe('places segments anywhere the loader builds nothing', () => {
+    const bootWith = (host: string, guest: string) =>
+      boot(new CpuState(), new PhysicalMemory(64 << 20), { hostElf: readBytes(host), guestElf: readBytes(guest), hostPath: host, guestPath: guest });
+    const fails = (host: string, guest: string) => { try { bootWith(host, guest); } catch (e) { return (e as Error).message; } return 'no error'; };
+
+    it('loads a host linked below 1 MiB between the host page tables and the boot stack', () => {
+      const low = compileElf(dir, 'gaphost.elf', HOST, { base: 0x20000 });
+      const { host } = bootWith(low, guestPath);
+      expect(host.loadSegments[0].paddr).toBe(0x20000n);
     });
 
-    it('a host overlapping guest RAM', () => {
-      const high = compileElf(dir, 'highhost.elf', HOST + 'char pad[8192] = {1};\n', { base: 0xffff00 });
-      expect(() => boot(new CpuState(), new PhysicalMemory(64 << 20), { ...images, hostElf: readBytes(high), hostPath: high }))
-        .toThrow(/^highhost\.elf has a segment at 0xffff00-0x[0-9a-f]+ outside the host image range/);
+    it('loads a guest linked low in guest RAM, above its page tables', () => {
+      const low = compileElf(dir, 'gapguest.elf', GUEST, { base: 0x8000 });
+      const state = new CpuState(), memory = new PhysicalMemory(64 << 20);
+      const { guest, bootInfo } = boot(state, memory, { ...images, guestElf: readBytes(low), guestPath: low });
+      const msg = guest.symbol('guest_msg')!;
+      expect(new TextDecoder().decode(memory.bytes.subarray(0x1000000 + Number(msg.value), 0x1000000 + Number(msg.value) + 6))).toBe('guest!');
+      expect(bootInfo.guestImageStart).toBe(0x8000n);
     });
 
-    it('a guest beyond guest RAM', () => {
-      const big = compileElf(dir, 'bigguest.elf', GUEST, { base: 0x2000000 });
-      expect(() => boot(new CpuState(), new PhysicalMemory(64 << 20), { ...images, guestElf: readBytes(big), guestPath: big }))
-        .toThrow(/^bigguest\.elf has a segment at 0x2000000-0x[0-9a-f]+ outside the guest image range \(guest-physical\) 0x100000-0xffffff\.$/);
+    it('names each host-physical structure a host segment lands on', () => {
+      const at = (name: string, base: number, extra = '') => fails(compileElf(dir, name, HOST + extra, { base }), guestPath);
+      expect(at('nullhost.elf', 0)).toMatch(/^nullhost\.elf has a segment at host-physical 0x0-0x[0-9a-f]+ that collides with the null page \(not mapped by the host page tables\) at 0x0-0xfff; /);
+      expect(at('infohost.elf', 0x1000)).toMatch(/ that collides with struct hc_boot_info at 0x1000-0x1fff; /);
+      expect(at('gdthost.elf', 0x2000)).toMatch(/ that collides with the host GDT at 0x2000-0x2fff; /);
+      expect(at('stackhost.elf', 0x7f000)).toMatch(/ that collides with the host boot stack at 0x70000-0x7ffff; /);
+      expect(at('highhost.elf', 0xffff00, 'char pad[8192] = {1};\n')).toMatch(/^highhost\.elf has a segment at host-physical 0xffff00-0x[0-9a-f]+ that collides with guest RAM at 0x1000000-0x1ffffff; link the image at another address, e\.g\. with the ld option -Ttext-segment=0x100000 \(or \. = 0x100000 in its linker script\)\.$/);
+      expect(at('freehost.elf', 0x2000000)).toMatch(/ that collides with the free memory handed to the host \(free_base\) at 0x2000000-0x3ffffff; /);
+      expect(at('bigramhost.elf', 0x4000000)).toMatch(/ that lies beyond RAM \(host-physical 0x0-0x3ffffff\); /);
     });
 
-    it('a guest over the loader\'s page tables', () => {
-      const low = compileElf(dir, 'lowguest.elf', GUEST, { base: 0x2000 });
-      expect(() => boot(new CpuState(), new PhysicalMemory(64 << 20), { ...images, guestElf: readBytes(low), guestPath: low }))
-        .toThrow(/^lowguest\.elf has a segment at 0x2000-/);
+    it('names the guest-physical structure or the end of guest RAM a guest segment runs into', () => {
+      const at = (name: string, base: number, extra = '') => fails(hostPath, compileElf(dir, name, GUEST + extra, { base }));
+      expect(at('gdtguest.elf', 0x1000)).toMatch(/^gdtguest\.elf has a segment at guest-physical 0x1000-0x[0-9a-f]+ that collides with the guest GDT at 0x1000-0x1fff; /);
+      expect(at('lowguest.elf', 0x2000)).toMatch(/ that collides with the guest page tables at 0x2000-0x4fff; /);
+      expect(at('bigguest.elf', 0x2000000)).toMatch(/^bigguest\.elf has a segment at guest-physical 0x2000000-0x[0-9a-f]+ that lies beyond guest RAM \(guest-physical 0x0-0xffffff\); .* -Ttext-segment=0x100000 /);
     });
 
-    it('too little RAM', () => {
-      expect(() => boot(new CpuState(), new PhysicalMemory(16 << 20), images)).toThrow(/^The machine needs at least 33 MiB of RAM/);
+    it('suggests the first address the whole image fits at when 1 MiB is too high, and says when none is', () => {
+      const at = (name: string, mib: number) => fails(hostPath, compileElf(dir, name, GUEST + `char big[${mib} << 20];\n`, { base: 0x100000 }));
+      expect(at('fifteen.elf', 15)).toMatch(/ that lies beyond guest RAM .*; link the image at another address, e\.g\. with the ld option -Ttext-segment=0x80000 /);
+      expect(at('sixteen.elf', 16)).toMatch(/ that lies beyond guest RAM .*; the image spans 0x100000-0x[0-9a-f]+, more than any free stretch of guest RAM holds\.$/);
     });
+  });
+
+  it('refuses too little RAM', () => {
+    expect(() => boot(new CpuState(), new PhysicalMemory(16 << 20), images)).toThrow(/^The machine needs at least 33 MiB of RAM/);
   });
 });

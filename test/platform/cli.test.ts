@@ -1,23 +1,18 @@
 // hcdbg end to end: spawn `node dist/hcdbg.js` on gcc-built hosts and guests and check exit
 // status, stdout (guest console, trace) and the one sentence on stderr for each failure.
 
-import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { build } from 'esbuild';
+import { join } from 'node:path';
 import { compileElf, tempDir } from './fixtures/compile';
+import { bundleHcdbg, root, runHcdbg } from './fixtures/hcdbg';
 import * as P from './fixtures/programs';
 
-const root = resolve(__dirname, '../..');
 const cli = join(root, 'dist', 'hcdbg.js');
 const dir = tempDir();
 const guest = compileElf(dir, 'guest.elf', P.GUEST_IDLE);
 const hosts: Record<string, string> = {};
 
-function hcdbg(...args: string[]) {
-  const r = spawnSync(process.execPath, [cli, ...args], { encoding: 'utf8', cwd: dir, timeout: 120_000 });
-  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
-}
+const hcdbg = (...args: string[]) => runHcdbg(cli, args, dir);
 /** The single "hcdbg: <sentence>" line a failure prints. */
 const oneSentence = /^hcdbg: [^\n]+\.\n$/;
 
@@ -28,13 +23,9 @@ function newestSource(dirPath = join(root, 'emulator')): number {
 }
 
 beforeAll(async () => {
-  // `npm test` builds first; rebuild here (same entry and options as scripts/build.mjs) only
-  // when the bundle is missing or older than the sources, so a concurrent test never reads a
-  // half-written dist/hcdbg.js in CI.
-  if (!existsSync(cli) || statSync(cli).mtimeMs < newestSource()) await build({
-    entryPoints: { hcdbg: join(root, 'emulator/cli/hcdbg.ts') }, outdir: join(root, 'dist'), bundle: true,
-    platform: 'node', target: 'node20', format: 'cjs', sourcemap: true, logLevel: 'warning', banner: { js: '#!/usr/bin/env node' },
-  });
+  // `npm test` builds first; rebuild here only when the bundle is missing or older than the
+  // sources, so a concurrent test never reads a half-written dist/hcdbg.js in CI.
+  if (!existsSync(cli) || statSync(cli).mtimeMs < newestSource()) await bundleHcdbg(cli);
   for (const [name, src] of Object.entries({ compute: P.HOST_COMPUTE, trace: P.HOST_TRACE, exit3: P.HOST_EXIT_3, triple: P.HOST_TRIPLE, spin: P.HOST_SPIN, badlaunch: P.HOST_BAD_VMLAUNCH, halt: P.HOST_HALT })) {
     hosts[name] = compileElf(dir, `${name}.elf`, src);
   }

@@ -5,7 +5,7 @@ import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertX86_64Executable, parseElf, PT_LOAD, SymbolType } from '../../emulator/loader/elf';
-import { compileElf, readBytes, tempDir } from './fixtures/compile';
+import { compileElf, gccLink, readBytes, tempDir } from './fixtures/compile';
 
 const SOURCE = `
 int counter = 5;
@@ -64,6 +64,23 @@ describe('parseElf', () => {
     expect(elf.symbol('counter')!.type).toBe(SymbolType.OBJECT);
     expect(elf.symbolAt(helperAddr + 1n)?.name).toBe('helper');
     expect(elf.symbolAt(elf.header.entry)?.name).toBe('_start');
+  });
+
+  it('reads note entries as readelf -n does, padding each field to the section alignment', () => {
+    // gcc's build-id note, and a section of our own with two entries whose name and descriptor need padding.
+    const notes = gccLink(dir, 'notes.elf', `
+      __asm__(".section .note.test, \\"a\\", @note\\n.balign 4\\n"
+              ".long 6, 3, 7\\n.asciz \\"Owner\\"\\n.balign 4\\n.byte 1, 2, 3\\n.balign 4\\n"
+              ".long 2, 0, 9\\n.asciz \\"X\\"\\n.balign 4\\n.text\\n");
+      void _start(void) { for (;;) {} }`, ['-nostdlib', '-static', '-Wl,--build-id']);
+    const readelf = execFileSync('readelf', ['-nW', notes], { encoding: 'utf8' });
+    const buildId = /Build ID: ([0-9a-f]+)/.exec(readelf)![1];
+    const entries = parseElf(readBytes(notes), 'notes.elf').notes;
+    expect(entries.map((n) => [n.name, n.type, [...n.desc]])).toEqual([
+      ['GNU', 3, [...Buffer.from(buildId, 'hex')]],
+      ['Owner', 7, [1, 2, 3]],
+      ['X', 9, []],
+    ]);
   });
 
   describe('bad files get one sentence naming the file', () => {
