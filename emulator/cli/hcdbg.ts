@@ -15,7 +15,7 @@ const USAGE = `Usage: hcdbg run --guest <elf> [--host <elf>] [--trace] [--trace-
 Runs <guest> in VMX non-root mode under the host hypervisor <host> (default: the bundled
 hello-hypercall host) on the embedded x86-64 + VMX machine until the host powers it off.
 
-  --guest <elf>             guest ELF64 executable, linked at 1 MiB (docs/platform.md)
+  --guest <elf>             guest ELF64 executable (where it may be linked: docs/platform.md)
   --host <elf>              host hypervisor ELF64 executable (default: ${'samples/hello-hypercall/build/host.elf'})
   --trace                   print the ftrace text (/sys/kernel/tracing/trace layout) after the run
   --trace-file <path>       write the ftrace text to <path> instead of stdout (implies --trace)
