@@ -10,6 +10,7 @@ import { parseElf } from '../../emulator/loader/elf';
 import { buildSample, hostElf } from '../sample/sampleRun';
 import { assembleAndLink, gccLink, readBytes, tempDir } from './fixtures/compile';
 import { bundleHcdbg, runHcdbg } from './fixtures/hcdbg';
+import { printerAsm } from './fixtures/programs';
 
 const dir = tempDir();
 const cli = join(dir, 'hcdbg.js');
@@ -20,28 +21,9 @@ beforeAll(async () => {
   await bundleHcdbg(cli);
 });
 
-/** Writes `line` to the console port (the sample host forwards it to COM2) and halts. */
-const asmGuest = (line: string) => `
-	.text
-	.globl	_start
-_start:
-	lea	msg(%rip), %rsi
-	mov	$0x3f8, %dx
-1:	lodsb
-	test	%al, %al
-	jz	2f
-	outb	%al, %dx
-	jmp	1b
-2:	hlt
-	jmp	2b
-	.section .rodata
-msg:	.asciz	"${line}\\n"
-	.data
-	.quad	1
-	.section .note.GNU-stack, "", @progbits
-`;
+const asmGuest = (line: string) => printerAsm(line, 'hlt');
 
-/** The same in C, for the gcc driver's link. */
+/** The guest in C, for the gcc driver's link. */
 const cGuest = (line: string) => `
 static void outb(unsigned short port, unsigned char v) { __asm__ volatile("outb %0, %1" :: "a"(v), "Nd"(port)); }
 void _start(void) {
@@ -125,26 +107,7 @@ describe('a segment on what the loader builds', () => {
 });
 
 describe('hosts linked the ordinary way', () => {
-  /** Writes to the host console, then powers the machine off with status 0. */
-  const asmHost = `
-	.text
-	.globl	_start
-_start:
-	lea	msg(%rip), %rsi
-	mov	$0x3f8, %dx
-1:	lodsb
-	test	%al, %al
-	jz	2f
-	outb	%al, %dx
-	jmp	1b
-2:	xor	%eax, %eax
-	mov	$0x501, %dx
-	outl	%eax, %dx
-	hlt
-	.section .rodata
-msg:	.asciz	"host linked with ld -Ttext\\n"
-	.section .note.GNU-stack, "", @progbits
-`;
+  const asmHost = printerAsm('host linked with ld -Ttext', 'poweroff');
 
   it('runs a host linked with ld -Ttext=0x100000 (headers segment at 0xff000)', () => {
     const host = assembleAndLink(dir, 'host-ttext.elf', asmHost, ['-Ttext=0x100000']);

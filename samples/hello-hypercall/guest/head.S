@@ -3,6 +3,8 @@
  * loader's GDT and page tables (docs/platform.md); the kernel moves to its own stack and
  * calls start_kernel(), which does not return.
  */
+#include "hc_image_note.h"
+
 	.section .text.entry, "ax"
 	.globl	_start
 	.type	_start, @function
@@ -26,14 +28,6 @@ kernel_stack:
 	.globl	kernel_stack_top
 kernel_stack_top:
 
-/* The image-role note (docs/platform.md): tells the loader this is a guest image, so it is
- * refused where the other image belongs. Not allocated: it occupies no memory. */
-	.section .note.hypercall, "", @note
-	.balign	4
-	.long	2f - 1f			/* namesz */
-	.long	0			/* descsz */
-	.long	2			/* NT_HC_GUEST */
-1:	.asciz	"Hypercall"
-2:	.balign	4
+	HC_IMAGE_NOTE HC_NOTE_GUEST		/* docs/platform.md: refused where a host belongs */
 
 	.section .note.GNU-stack,"",@progbits

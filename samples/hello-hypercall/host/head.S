@@ -4,6 +4,8 @@
  * first argument as it stands. Each exception stub pushes a dummy error code where the CPU
  * pushes none, then the vector, and joins host_exception() with a pointer to the frame.
  */
+#include "hc_image_note.h"
+
 	.section .text.entry, "ax"
 	.globl	_start
 	.type	_start, @function
@@ -50,14 +52,6 @@ asm_exc_table:
 	.quad	asm_exc_\v
 	.endr
 
-/* The image-role note (docs/platform.md): tells the loader this is a host image, so it is
- * refused where the other image belongs. Not allocated: it occupies no memory. */
-	.section .note.hypercall, "", @note
-	.balign	4
-	.long	2f - 1f			/* namesz */
-	.long	0			/* descsz */
-	.long	1			/* NT_HC_HOST */
-1:	.asciz	"Hypercall"
-2:	.balign	4
+	HC_IMAGE_NOTE HC_NOTE_HOST		/* docs/platform.md: refused where a guest belongs */
 
 	.section .note.GNU-stack,"",@progbits
