@@ -3,7 +3,7 @@
 // anything runs; a user-written image carrying the note as the docs spell it is recognised;
 // an image without the note is taken as given.
 
-import { mkdirSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { buildSample, guestElf, hostElf, root } from '../sample/sampleRun';
 import { assembleAndLink, tempDir } from './fixtures/compile';
@@ -13,7 +13,6 @@ import { printerAsm } from './fixtures/programs';
 // Laid out like the package, so the CLI's default host is the sample host, as for a user.
 const dir = tempDir();
 const cli = join(dir, 'dist', 'hcdbg.js');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   buildSample();

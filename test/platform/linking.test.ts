@@ -4,7 +4,7 @@
 // what the loader builds is refused with one sentence naming the structure and a link address,
 // and that address works.
 
-import { rmSync, writeFileSync } from 'node:fs';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseElf } from '../../emulator/loader/elf';
 import { buildSample, hostElf } from '../sample/sampleRun';
@@ -14,7 +14,6 @@ import { printerAsm } from './fixtures/programs';
 
 const dir = tempDir();
 const cli = join(dir, 'hcdbg.js');
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 beforeAll(async () => {
   buildSample();
