@@ -102,7 +102,8 @@ export class ElfFile {
       const data = this.sectionData(section);
       const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
       // Fields are padded to the section's alignment: 4 for most notes, 8 for some ELF64 ones.
-      const pad = (n: number) => section.addralign === 8n ? (n + 7) & ~7 : (n + 3) & ~3;
+      const align = section.addralign === 8n ? 8 : 4;
+      const pad = (n: number) => Math.ceil(n / align) * align;
       for (let off = 0; off + 12 <= data.length;) {
         const namesz = view.getUint32(off, true), descsz = view.getUint32(off + 4, true), type = view.getUint32(off + 8, true);
         const descAt = off + 12 + pad(namesz);
