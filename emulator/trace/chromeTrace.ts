@@ -1,0 +1,110 @@
+// Trace records as a Chrome JSON trace (the Trace Event Format that Perfetto UI and
+// chrome://tracing open), because Perfetto's ftrace-text importer drops the kvm_* events.
+// Two tracks of one process: the host and the guest. Every stretch of guest execution,
+// kvm_entry to the next kvm_exit, is a complete ("X") slice on the guest track; every exit
+// handling, kvm_exit to the next kvm_entry, is one on the host track named by its exit
+// reason; kvm_hypercall and trace_printk are instant ("i") events on the host track with the
+// record's fields as args. Timestamps are the deterministic TSC the ftrace lines print, in
+// the format's microseconds but without their rounding.
+
+import type { TraceEventName } from './record';
+import type { TraceFields } from './ftrace';
+
+/** What a converted event needs of a TraceRecord (the Trace panel rebuilds it from its lines). */
+export interface ChromeTraceSource {
+  /** TSC in nanoseconds (nominal 1 GHz), as the ftrace TIMESTAMP column before rounding. */
+  tsc: bigint;
+  event: TraceEventName;
+  fields: TraceFields;
+}
+
+type ArgValue = number | string;
+
+/** One event of the format; `ph` is X (complete), i (instant) or M (metadata). */
+export interface ChromeTraceEvent {
+  name: string;
+  ph: 'X' | 'i' | 'M';
+  pid: number;
+  tid: number;
+  ts?: number;
+  dur?: number;
+  /** Instant scope: the thread (track) it happened on. */
+  s?: 't';
+  cat?: string;
+  args?: Record<string, ArgValue>;
+}
+
+export interface ChromeTrace {
+  traceEvents: ChromeTraceEvent[];
+  displayTimeUnit: 'ns';
+}
+
+export const CHROME_TRACE_PID = 1;
+export const HOST_TID = 1;
+export const GUEST_TID = 2;
+
+const usOf = (tsc: bigint) => Number(tsc) / 1000;
+
+/** JSON has no bigint: addresses and other 64-bit fields become "0x..." strings. */
+function args(fields: TraceFields): Record<string, ArgValue> {
+  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === 'bigint' ? `0x${v.toString(16)}` : v]));
+}
+
+function metadata(name: string, tid: number, value: Record<string, ArgValue>): ChromeTraceEvent {
+  return { name, ph: 'M', pid: CHROME_TRACE_PID, tid, args: value };
+}
+
+/**
+ * The Chrome trace of `records` (in emission order). A slice still open at the last record
+ * ends there; a kvm_exit with no kvm_entry before it (the ring dropped it) starts no guest
+ * slice, since when the guest started running is unknown.
+ */
+export function chromeTrace(records: Iterable<ChromeTraceSource>): ChromeTrace {
+  const events: ChromeTraceEvent[] = [
+    metadata('process_name', 0, { name: 'hc-host' }),
+    metadata('thread_name', HOST_TID, { name: 'host' }),
+    metadata('thread_name', GUEST_TID, { name: 'guest' }),
+    metadata('thread_sort_index', HOST_TID, { sort_index: 0 }),
+    metadata('thread_sort_index', GUEST_TID, { sort_index: 1 }),
+  ];
+  let guestRun: ChromeTraceEvent | undefined;
+  let exitHandling: ChromeTraceEvent | undefined;
+  let last = 0;
+  const close = (slice: ChromeTraceEvent | undefined, ts: number) => {
+    if (slice) slice.dur = ts - slice.ts!;
+  };
+  for (const r of records) {
+    const ts = usOf(r.tsc);
+    last = ts;
+    switch (r.event) {
+      case 'kvm_entry':
+        close(exitHandling, ts);
+        exitHandling = undefined;
+        guestRun = { name: 'guest', cat: 'kvm', ph: 'X', pid: CHROME_TRACE_PID, tid: GUEST_TID, ts, dur: 0, args: args(r.fields) };
+        events.push(guestRun);
+        break;
+      case 'kvm_exit': {
+        close(guestRun, ts);
+        if (guestRun) guestRun.args = { ...guestRun.args, exit_reason: String(r.fields.reason), exit_rip: args(r.fields).rip };
+        guestRun = undefined;
+        close(exitHandling, ts); // two exits in a row (a dropped kvm_entry): the first handling ends here
+        exitHandling = { name: String(r.fields.reason), cat: 'kvm', ph: 'X', pid: CHROME_TRACE_PID, tid: HOST_TID, ts, dur: 0, args: args(r.fields) };
+        events.push(exitHandling);
+        break;
+      }
+      case 'kvm_hypercall':
+      case 'trace_printk':
+        events.push({ name: r.event, cat: 'kvm', ph: 'i', s: 't', pid: CHROME_TRACE_PID, tid: HOST_TID, ts, args: args(r.fields) });
+        break;
+    }
+  }
+  close(guestRun, last);
+  close(exitHandling, last);
+  return { traceEvents: events, displayTimeUnit: 'ns' };
+}
+
+/** The file: the trace as JSON, one event per line so it diffs and greps well. */
+export function renderChromeTrace(records: Iterable<ChromeTraceSource>): string {
+  const { traceEvents, displayTimeUnit } = chromeTrace(records);
+  return `{"displayTimeUnit":${JSON.stringify(displayTimeUnit)},"traceEvents":[\n${traceEvents.map((e) => JSON.stringify(e)).join(',\n')}\n]}\n`;
+}
