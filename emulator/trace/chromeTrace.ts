@@ -4,7 +4,7 @@
 // kvm_entry to the next kvm_exit, is a complete ("X") slice on the guest track; every exit
 // handling, kvm_exit to the next kvm_entry, is one on the host track named by its exit
 // reason; kvm_hypercall and trace_printk are instant ("i") events on the host track with the
-// record's fields as args. Timestamps are the deterministic TSC the ftrace lines print, in
+// fields their ftrace lines print as args. Timestamps are the deterministic TSC the ftrace lines print, in
 // the format's microseconds but without their rounding.
 
 import type { TraceEventName } from './record';
@@ -45,9 +45,23 @@ export const GUEST_TID = 2;
 
 const usOf = (tsc: bigint) => Number(tsc) / 1000;
 
-/** JSON has no bigint: addresses and other 64-bit fields become "0x..." strings. */
-function args(fields: TraceFields): Record<string, ArgValue> {
-  return Object.fromEntries(Object.entries(fields).map(([k, v]) => [k, typeof v === 'bigint' ? `0x${v.toString(16)}` : v]));
+/** The args of each event: the fields its ftrace line prints, so a trace read back from the text converts the same. */
+const PRINTED_FIELDS: Record<TraceEventName, readonly string[]> = {
+  kvm_entry: ['vcpu', 'rip'],
+  kvm_exit: ['vcpu', 'reason', 'rip', 'info1', 'info2', 'intr_info', 'error_code'],
+  kvm_hypercall: ['nr', 'a0', 'a1', 'a2', 'a3'],
+  trace_printk: ['func', 'msg'],
+};
+
+/** Integers in hex as the line prints them (JSON has no 64-bit integers), vcpu in decimal. */
+function args(event: TraceEventName, fields: TraceFields): Record<string, ArgValue> {
+  const out: Record<string, ArgValue> = {};
+  for (const name of PRINTED_FIELDS[event]) {
+    const v = fields[name];
+    if (v === undefined) continue;
+    out[name] = typeof v === 'string' ? v : name === 'vcpu' ? Number(v) : `0x${v.toString(16)}`;
+  }
+  return out;
 }
 
 function metadata(name: string, tid: number, value: Record<string, ArgValue>): ChromeTraceEvent {
@@ -80,21 +94,22 @@ export function chromeTrace(records: Iterable<ChromeTraceSource>): ChromeTrace {
       case 'kvm_entry':
         close(exitHandling, ts);
         exitHandling = undefined;
-        guestRun = { name: 'guest', cat: 'kvm', ph: 'X', pid: CHROME_TRACE_PID, tid: GUEST_TID, ts, dur: 0, args: args(r.fields) };
+        guestRun = { name: 'guest', cat: 'kvm', ph: 'X', pid: CHROME_TRACE_PID, tid: GUEST_TID, ts, dur: 0, args: args(r.event, r.fields) };
         events.push(guestRun);
         break;
       case 'kvm_exit': {
+        const exit = args(r.event, r.fields);
         close(guestRun, ts);
-        if (guestRun) guestRun.args = { ...guestRun.args, exit_reason: String(r.fields.reason), exit_rip: args(r.fields).rip };
+        if (guestRun) Object.assign(guestRun.args!, { exit_reason: exit.reason, exit_rip: exit.rip });
         guestRun = undefined;
         close(exitHandling, ts); // two exits in a row (a dropped kvm_entry): the first handling ends here
-        exitHandling = { name: String(r.fields.reason), cat: 'kvm', ph: 'X', pid: CHROME_TRACE_PID, tid: HOST_TID, ts, dur: 0, args: args(r.fields) };
+        exitHandling = { name: String(exit.reason), cat: 'kvm', ph: 'X', pid: CHROME_TRACE_PID, tid: HOST_TID, ts, dur: 0, args: exit };
         events.push(exitHandling);
         break;
       }
       case 'kvm_hypercall':
       case 'trace_printk':
-        events.push({ name: r.event, cat: 'kvm', ph: 'i', s: 't', pid: CHROME_TRACE_PID, tid: HOST_TID, ts, args: args(r.fields) });
+        events.push({ name: r.event, cat: 'kvm', ph: 'i', s: 't', pid: CHROME_TRACE_PID, tid: HOST_TID, ts, args: args(r.event, r.fields) });
         break;
     }
   }
