@@ -96,7 +96,12 @@ async function exportFromPanel(answers: string[], path: string): Promise<string>
   await expect.poll(() => input.inputValue(), { timeout: 30_000 }).toMatch(/\/trace\.(txt|json)$/);
   const proposed = await input.inputValue();
   await input.fill(path);
-  await input.press('Enter');
+  // The dialog may still be listing the folder when the path lands: accept until it closes.
+  const ok = wb.page.locator('.quick-input-widget .monaco-button', { hasText: 'OK' }).first();
+  await expect.poll(async () => {
+    if (await input.isVisible()) await ok.click({ timeout: 5_000 }).catch(() => undefined);
+    return input.isVisible();
+  }, { timeout: 30_000, interval: 1_000 }).toBe(false);
   return proposed;
 }
 
