@@ -69,23 +69,29 @@ function metadata(name: string, tid: number, value: Record<string, ArgValue>): C
 }
 
 /**
- * The Chrome trace of `records` (in emission order). A slice still open at the last record
+ * The events of `records` (in emission order), each handed to `emit` once it is final, so
+ * a long trace is never held as objects all at once. A slice still open at the last record
  * ends there; a kvm_exit with no kvm_entry before it (the ring dropped it) starts no guest
  * slice, since when the guest started running is unknown.
  */
-export function chromeTrace(records: Iterable<ChromeTraceSource>): ChromeTrace {
-  const events: ChromeTraceEvent[] = [
-    metadata('process_name', 0, { name: 'hc-host' }),
-    metadata('thread_name', HOST_TID, { name: 'host' }),
-    metadata('thread_name', GUEST_TID, { name: 'guest' }),
-    metadata('thread_sort_index', HOST_TID, { sort_index: 0 }),
-    metadata('thread_sort_index', GUEST_TID, { sort_index: 1 }),
-  ];
+function convert(records: Iterable<ChromeTraceSource>, emit: (event: ChromeTraceEvent) => void): void {
+  emit(metadata('process_name', 0, { name: 'hc-host' }));
+  emit(metadata('thread_name', HOST_TID, { name: 'host' }));
+  emit(metadata('thread_name', GUEST_TID, { name: 'guest' }));
+  emit(metadata('thread_sort_index', HOST_TID, { sort_index: 0 }));
+  emit(metadata('thread_sort_index', GUEST_TID, { sort_index: 1 }));
+  // Events in start order; the head waits while it is a slice whose end is not known yet.
+  const pending: ChromeTraceEvent[] = [];
   let guestRun: ChromeTraceEvent | undefined;
   let exitHandling: ChromeTraceEvent | undefined;
   let last = 0;
   const close = (slice: ChromeTraceEvent | undefined, ts: number) => {
     if (slice) slice.dur = ts - slice.ts!;
+  };
+  const flush = () => {
+    let done = 0;
+    while (done < pending.length && pending[done] !== guestRun && pending[done] !== exitHandling) emit(pending[done++]);
+    pending.splice(0, done);
   };
   for (const r of records) {
     const ts = usOf(r.tsc);
@@ -95,7 +101,7 @@ export function chromeTrace(records: Iterable<ChromeTraceSource>): ChromeTrace {
         close(exitHandling, ts);
         exitHandling = undefined;
         guestRun = { name: 'guest', cat: 'kvm', ph: 'X', pid: CHROME_TRACE_PID, tid: GUEST_TID, ts, dur: 0, args: args(r.event, r.fields) };
-        events.push(guestRun);
+        pending.push(guestRun);
         break;
       case 'kvm_exit': {
         const exit = args(r.event, r.fields);
@@ -104,22 +110,32 @@ export function chromeTrace(records: Iterable<ChromeTraceSource>): ChromeTrace {
         guestRun = undefined;
         close(exitHandling, ts); // two exits in a row (a dropped kvm_entry): the first handling ends here
         exitHandling = { name: String(exit.reason), cat: 'kvm', ph: 'X', pid: CHROME_TRACE_PID, tid: HOST_TID, ts, dur: 0, args: exit };
-        events.push(exitHandling);
+        pending.push(exitHandling);
         break;
       }
       case 'kvm_hypercall':
       case 'trace_printk':
-        events.push({ name: r.event, cat: 'kvm', ph: 'i', s: 't', pid: CHROME_TRACE_PID, tid: HOST_TID, ts, args: args(r.event, r.fields) });
+        pending.push({ name: r.event, cat: 'kvm', ph: 'i', s: 't', pid: CHROME_TRACE_PID, tid: HOST_TID, ts, args: args(r.event, r.fields) });
         break;
     }
+    flush();
   }
   close(guestRun, last);
   close(exitHandling, last);
-  return { traceEvents: events, displayTimeUnit: 'ns' };
+  guestRun = exitHandling = undefined;
+  flush();
+}
+
+/** The Chrome trace of `records` as an object. */
+export function chromeTrace(records: Iterable<ChromeTraceSource>): ChromeTrace {
+  const traceEvents: ChromeTraceEvent[] = [];
+  convert(records, (e) => traceEvents.push(e));
+  return { traceEvents, displayTimeUnit: 'ns' };
 }
 
 /** The file: the trace as JSON, one event per line so it diffs and greps well. */
 export function renderChromeTrace(records: Iterable<ChromeTraceSource>): string {
-  const { traceEvents, displayTimeUnit } = chromeTrace(records);
-  return `{"displayTimeUnit":${JSON.stringify(displayTimeUnit)},"traceEvents":[\n${traceEvents.map((e) => JSON.stringify(e)).join(',\n')}\n]}\n`;
+  const lines: string[] = [];
+  convert(records, (e) => lines.push(JSON.stringify(e)));
+  return `{"displayTimeUnit":"ns","traceEvents":[\n${lines.join(',\n')}\n]}\n`;
 }

@@ -141,28 +141,30 @@ export class TraceModel {
    * the shown ones with a header counting only those (as a kernel-side filter would).
    */
   exportText(scope: ExportScope = 'all'): string {
-    const seqs = this.exportSeqs(scope);
-    const parts = scope === 'all' ? this.header() : ftraceHeaderLines(seqs.length);
-    for (const seq of seqs) parts.push(this.lines[seq % this.capacity]);
+    const parts = scope === 'all' ? this.header() : ftraceHeaderLines(this.shownCount);
+    for (const seq of this.exportSeqs(scope)) parts.push(this.lines[seq % this.capacity]);
     return parts.join('\n') + '\n';
   }
 
   /** The same lines as a Chrome JSON trace (emulator/trace/chromeTrace.ts); lines it cannot read are left out. */
   exportChrome(scope: ExportScope = 'all'): string {
-    const sources: ChromeTraceSource[] = [];
+    return renderChromeTrace(this.chromeSources(scope));
+  }
+
+  /** Each exported line read back into what the converter needs, one at a time. */
+  private *chromeSources(scope: ExportScope): Generator<ChromeTraceSource> {
     for (const seq of this.exportSeqs(scope)) {
       const slot = seq % this.capacity;
       const parsed = parseFtraceLine(this.lines[slot]);
       if (!parsed) continue;
       const tsc = Number.isNaN(this.tscNs[slot]) ? BigInt(parsed.timestampUs) * 1000n : BigInt(this.tscNs[slot]);
-      sources.push({ tsc, event: parsed.event, fields: lineFields(parsed) });
+      yield { tsc, event: parsed.event, fields: lineFields(parsed) };
     }
-    return renderChromeTrace(sources);
   }
 
-  private exportSeqs(scope: ExportScope): number[] {
-    if (scope === 'shown') return Array.from({ length: this.shownCount }, (_, row) => this.seqOfRow(row));
-    return Array.from({ length: this.retained }, (_, i) => this.total - this.retained + i);
+  private *exportSeqs(scope: ExportScope): Generator<number> {
+    if (scope === 'shown') for (let row = 0; row < this.shownCount; row++) yield this.seqOfRow(row);
+    else for (let seq = this.total - this.retained; seq < this.total; seq++) yield seq;
   }
 
   clear(): void {
