@@ -64,8 +64,9 @@ function args(event: TraceEventName, fields: TraceFields): Record<string, ArgVal
   return out;
 }
 
+/** Chrome writes metadata with the category "__metadata"; some readers need every event to have one. */
 function metadata(name: string, tid: number, value: Record<string, ArgValue>): ChromeTraceEvent {
-  return { name, ph: 'M', pid: CHROME_TRACE_PID, tid, args: value };
+  return { name, cat: '__metadata', ph: 'M', pid: CHROME_TRACE_PID, tid, args: value };
 }
 
 /**
