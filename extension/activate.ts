@@ -6,7 +6,7 @@ import * as vscode from 'vscode';
 import { DEBUG_TYPE, HypercallConfigurationProvider } from './configurationProvider';
 import { createHypercall } from './hypercall/createHypercall';
 import { openSample } from './openSample';
-import { exportTrace } from './trace/exportTrace';
+import { exportTrace, type ExportOptions } from './trace/exportTrace';
 import { TRACE_VIEW_ID, TracePanel } from './trace/panel';
 
 /** Makes one debug adapter per session, run inside the extension host. */
@@ -32,7 +32,7 @@ export function activateHypercallDebug(context: vscode.ExtensionContext, createA
     vscode.commands.registerCommand('hypercall.openSample', () => openSample(context)),
     vscode.commands.registerCommand('hypercall.createHypercall', () => createHypercall()),
     vscode.commands.registerCommand('hypercall.showTrace', () => panel.show()),
-    vscode.commands.registerCommand('hypercall.exportTrace', (target?: vscode.Uri) => exportTrace(panel.model, target)),
+    vscode.commands.registerCommand('hypercall.exportTrace', (target?: unknown, options?: ExportOptions) => exportTrace(panel.model, context.globalState, target instanceof vscode.Uri ? target : undefined, options)),
   );
   return panel;
 }

@@ -1,16 +1,18 @@
 // hcdbg: run a guest under the sample (or a given) host hypervisor on the embedded machine,
 // from the command line. Guest console -> stdout, host console -> stderr (each line
-// prefixed "[host] "), the ftrace text after the run with --trace. Exit status: 0 when the
-// host wrote 0 to the platform exit port, 1 when the run ended any other way, 2 for bad
-// usage, an unreadable or invalid ELF file, or an unwritable trace file.
+// prefixed "[host] "), the trace after the run with --trace (ftrace text, or a Chrome JSON
+// trace with --trace-format chrome). Exit status: 0 when the host wrote 0 to the platform
+// exit port, 1 when the run ended any other way, 2 for bad usage, an unreadable or invalid
+// ELF file, or an unwritable trace file.
 
 import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Machine } from '../machine';
 import { renderTrace } from '../trace/ftrace';
+import { renderChromeTrace } from '../trace/chromeTrace';
 import type { StopReason, VmExitInfo } from '../api';
 
-const USAGE = `Usage: hcdbg run --guest <elf> [--host <elf>] [--trace] [--trace-file <path>] [--max-instructions <n>]
+const USAGE = `Usage: hcdbg run --guest <elf> [--host <elf>] [--trace] [--trace-file <path>] [--trace-format ftrace|chrome] [--max-instructions <n>]
 
 Runs <guest> in VMX non-root mode under the host hypervisor <host> (default: the bundled
 hello-hypercall host) on the embedded x86-64 + VMX machine until the host powers it off.
@@ -18,7 +20,9 @@ hello-hypercall host) on the embedded x86-64 + VMX machine until the host powers
   --guest <elf>             guest ELF64 executable (where it may be linked: docs/platform.md)
   --host <elf>              host hypervisor ELF64 executable (default: ${'samples/hello-hypercall/build/host.elf'})
   --trace                   print the ftrace text (/sys/kernel/tracing/trace layout) after the run
-  --trace-file <path>       write the ftrace text to <path> instead of stdout (implies --trace)
+  --trace-file <path>       write the trace to <path> instead of stdout (implies --trace)
+  --trace-format <format>   ftrace (default): the ftrace text; chrome: a Chrome JSON trace
+                            that Perfetto UI and chrome://tracing open (implies --trace)
   --max-instructions <n>    instruction budget (default 1000000000)
   -h, --help                show this help
 
@@ -32,7 +36,10 @@ const SLICE = 10_000_000;
 
 class UsageError extends Error {}
 
-interface RunOptions { guest: string; host: string; trace: boolean; traceFile?: string; maxInstructions: number }
+type TraceFormat = 'ftrace' | 'chrome';
+const TRACE_FORMATS: readonly TraceFormat[] = ['ftrace', 'chrome'];
+
+interface RunOptions { guest: string; host: string; trace: boolean; traceFile?: string; traceFormat: TraceFormat; maxInstructions: number }
 
 /** Where the package keeps the sample host: dist/../samples/... */
 export function defaultHostPath(): string {
@@ -41,7 +48,7 @@ export function defaultHostPath(): string {
 
 function parseRun(args: string[]): RunOptions {
   let guest: string | undefined, host: string | undefined, traceFile: string | undefined;
-  let trace = false, maxInstructions = DEFAULT_BUDGET;
+  let trace = false, maxInstructions = DEFAULT_BUDGET, traceFormat: TraceFormat = 'ftrace';
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const value = () => {
@@ -54,6 +61,13 @@ function parseRun(args: string[]): RunOptions {
       case '--host': host = value(); break;
       case '--trace': trace = true; break;
       case '--trace-file': traceFile = value(); trace = true; break;
+      case '--trace-format': {
+        const v = value();
+        if (!TRACE_FORMATS.includes(v as TraceFormat)) throw new UsageError(`--trace-format is ftrace or chrome, not "${v}".`);
+        traceFormat = v as TraceFormat;
+        trace = true;
+        break;
+      }
       case '--max-instructions': {
         const v = value();
         maxInstructions = Number(v);
@@ -66,7 +80,7 @@ function parseRun(args: string[]): RunOptions {
     }
   }
   if (!guest) throw new UsageError('hcdbg run needs --guest <elf>; see hcdbg --help.');
-  return { guest, host: host ?? defaultHostPath(), trace, traceFile, maxInstructions };
+  return { guest, host: host ?? defaultHostPath(), trace, traceFile, traceFormat, maxInstructions };
 }
 
 function errnoText(e: unknown): string {
@@ -151,7 +165,7 @@ function run(options: RunOptions): number {
     if (stop.kind !== 'budget') break;
   }
   if (options.trace) {
-    const text = renderTrace(machine.traceRecords, machine.trace.written);
+    const text = options.traceFormat === 'chrome' ? renderChromeTrace(machine.traceRecords) : renderTrace(machine.traceRecords, machine.trace.written);
     if (options.traceFile) writeTraceFile(options.traceFile, text);
     else process.stdout.write(text);
   }

@@ -29,6 +29,22 @@ const ENTRY_RIP = /^vcpu \d+, rip 0x([0-9a-f]+)\b/;
 
 const TRACEPOINTS = new Set<string>(['kvm_entry', 'kvm_exit', 'kvm_hypercall']);
 
+const FIELD = /(\w+),? (0x[0-9a-f]+|\d+)\b/g;
+
+/**
+ * The fields a line prints, by their ftrace names (docs/trace.md): decimal numbers as
+ * numbers, hex ones as "0x..." text without leading zeros (what the Chrome trace writes;
+ * a bigint per field would cost an export of a million lines more in garbage collection
+ * than in everything else), kvm_exit's reason as text, trace_printk's func and msg.
+ */
+export function lineFields(line: FtraceLine): Record<string, number | string> {
+  if (line.event === 'trace_printk') return { func: line.func, msg: line.body };
+  const fields: Record<string, number | string> = {};
+  for (const [, name, value] of line.body.matchAll(FIELD)) fields[name] = value.startsWith('0x') ? value.replace(/^0x0*(?=.)/, '0x') : Number(value);
+  if (line.exitReason !== undefined) fields.reason = line.exitReason;
+  return fields;
+}
+
 /** The header lines start with '#'. */
 export function isHeaderLine(line: string): boolean {
   return line.startsWith('#');

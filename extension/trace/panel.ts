@@ -1,9 +1,14 @@
 // The Trace panel (a webview view): collects `hypercall/trace` events of hypercall debug
-// sessions into the TraceModel, serves the webview the rows it shows, and turns a picked
-// line into its source location through the adapter's `hypercall/sourceForAddress` request.
+// sessions into the TraceModel, comes forward at a session's first event, serves the
+// webview the rows it shows, and turns a picked line into its source location: through the
+// adapter's `hypercall/sourceForAddress` request while the session lives, else from the
+// last session's ELFs on disk (or the folder's default configuration's).
 
 import * as vscode from 'vscode';
+import { HypercallConfigurationProvider } from '../configurationProvider';
+import { workspaceFileAccess } from '../workspaceFileAccess';
 import type { FromWebview, ToWebview } from './messages';
+import { OfflineSources, type ProgramPaths, type SourceLine } from './offlineSources';
 import { panelHtml } from './panelHtml';
 import { DEFAULT_CAPACITY, TraceModel, type TraceOrigin } from './traceModel';
 
@@ -15,7 +20,7 @@ export const SOURCE_FOR_ADDRESS = 'hypercall/sourceForAddress';
 /** The body of the adapter's `hypercall/trace` event (bigints arrive as "0x..." strings). */
 interface TraceEventBody {
   line: string;
-  record?: { rip?: string; side?: 'host' | 'guest' };
+  record?: { rip?: string; side?: 'host' | 'guest'; tsc?: string };
 }
 
 /** The answer to `hypercall/sourceForAddress`. */
@@ -25,6 +30,20 @@ function makeNonce(): string {
   const bytes = new Uint8Array(16);
   globalThis.crypto.getRandomValues(bytes);
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function tscOf(body: TraceEventBody): bigint | undefined {
+  try {
+    return typeof body.record?.tsc === 'string' ? BigInt(body.record.tsc) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The program paths of a resolved `hypercall` configuration, if it names them. */
+function programPaths(config: vscode.DebugConfiguration | undefined): ProgramPaths | undefined {
+  if (typeof config?.guest !== 'string' || typeof config.host !== 'string') return undefined;
+  return { guest: config.guest, host: config.host, cwd: typeof config.cwd === 'string' ? config.cwd : workspaceFileAccess.cwd() };
 }
 
 function originOf(body: TraceEventBody): TraceOrigin | undefined {
@@ -42,6 +61,11 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
   readonly model: TraceModel;
   private view: vscode.WebviewView | undefined;
   private session: vscode.DebugSession | undefined;
+  /** The programs of the last hypercall session, for picking lines after it ended. */
+  private lastPrograms: ProgramPaths | undefined;
+  /** The current session has not brought the panel forward yet. */
+  private revealPending = false;
+  private readonly offline = new OfflineSources(workspaceFileAccess);
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
   private readonly disposables: vscode.Disposable[] = [];
 
@@ -83,6 +107,9 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
   private sessionStarted(session: vscode.DebugSession): void {
     if (session.type !== 'hypercall') return;
     this.session = session;
+    this.lastPrograms = programPaths(session.configuration);
+    this.offline.reset();
+    this.revealPending = vscode.workspace.getConfiguration('hypercall').get<boolean>('trace.showOnSessionStart', true);
     this.model.clear();
     this.scheduleFlush();
   }
@@ -97,8 +124,20 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
     if (e.event !== TRACE_EVENT || e.session.type !== 'hypercall') return;
     const body = e.body as TraceEventBody | undefined;
     if (typeof body?.line !== 'string') return;
-    this.model.append(body.line, originOf(body));
+    this.model.append(body.line, originOf(body), tscOf(body));
+    if (this.revealPending && e.session === this.session) {
+      // At the first event, not at the start: VS Code opens the Debug Console in the same
+      // panel area as the session starts, and would cover the trace again.
+      this.revealPending = false;
+      void this.bringForward();
+    }
     this.scheduleFlush();
+  }
+
+  /** Shows the panel without taking the keyboard focus from the editor or the debug views. */
+  private async bringForward(): Promise<void> {
+    if (this.view) this.view.show(true);
+    else await vscode.commands.executeCommand(`workbench.view.extension.${TRACE_CONTAINER_ID}`);
   }
 
   /** Batches a burst of trace events into one update of the webview. */
@@ -147,10 +186,7 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
     if (!origin) return;
     const address = `0x${origin.address.toString(16)}`;
     const session = this.session ?? (vscode.debug.activeDebugSession?.type === 'hypercall' ? vscode.debug.activeDebugSession : undefined);
-    if (!session) {
-      void vscode.window.showInformationMessage(`Start a hypercall debug session to find the source of ${origin.side} address ${address}.`);
-      return;
-    }
+    if (!session) return this.revealOffline(origin);
     let answer: SourceForAddress | undefined;
     try {
       answer = await session.customRequest(SOURCE_FOR_ADDRESS, { address, side: origin.side }) as SourceForAddress;
@@ -158,10 +194,24 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
       answer = { disassembly: true };
     }
     if (answer && 'path' in answer && typeof answer.path === 'string' && answer.line > 0) {
-      const position = new vscode.Position(answer.line - 1, 0);
-      await vscode.window.showTextDocument(vscode.Uri.file(answer.path), { selection: new vscode.Range(position, position), preview: true });
+      await this.openSource(answer);
     } else {
       await vscode.commands.executeCommand('debug.action.openDisassemblyView');
     }
+  }
+
+  /** No session to ask: the last session's ELFs, else those F5 would debug in this folder. */
+  private async revealOffline(origin: TraceOrigin): Promise<void> {
+    const programs = this.lastPrograms
+      ?? programPaths(await new HypercallConfigurationProvider(this.extensionUri).resolveDebugConfiguration(undefined, {} as vscode.DebugConfiguration) ?? undefined);
+    if (!programs) return; // the provider said why (no build/guest.elf in this folder)
+    const answer = await this.offline.sourceFor(programs, origin.side, origin.address);
+    if ('problem' in answer) void vscode.window.showInformationMessage(answer.problem);
+    else await this.openSource(answer);
+  }
+
+  private async openSource({ path, line }: SourceLine): Promise<void> {
+    const position = new vscode.Position(line - 1, 0);
+    await vscode.window.showTextDocument(vscode.Uri.file(path), { selection: new vscode.Range(position, position), preview: true });
   }
 }

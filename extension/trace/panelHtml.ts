@@ -46,7 +46,8 @@ export function panelHtml({ cspSource, scriptUri, codiconCssUri, nonce }: PanelR
     #spacer { width: 1px; }
     #rows { position: absolute; top: 0; left: 0; min-width: 100%; will-change: transform; }
     .row { white-space: pre; line-height: 1.4; padding: 0 6px; cursor: default; }
-    .row.header { color: var(--vscode-descriptionForeground); }
+    .row.header { color: var(--vscode-descriptionForeground); cursor: pointer; }
+    .row.header.fold::after { content: '   ' attr(data-hint); font-style: italic; }
     .row:not(.header):hover { background: var(--vscode-list-hoverBackground); }
     .row.selected { background: var(--vscode-list-activeSelectionBackground); color: var(--vscode-list-activeSelectionForeground); }
     .stats-total { display: block; padding: 6px 0; color: var(--vscode-descriptionForeground); }

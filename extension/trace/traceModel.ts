@@ -2,9 +2,10 @@
 // the kernel's ring buffer), the rows the current filter shows, and the exit statistics.
 // Pure TypeScript so it is unit-tested without VS Code; the panel and export use it.
 
+import { renderChromeTrace, type ChromeTraceSource } from '../../emulator/trace/chromeTrace';
 import { ftraceHeaderLines } from '../../emulator/trace/ftrace';
 import { ExitStats } from './exitStats';
-import { parseFtraceLine, type TraceEventName } from './ftraceLine';
+import { lineFields, parseFtraceLine, type TraceEventName } from './ftraceLine';
 import { TRACE_EVENTS, type ExitStat, type TraceFilter } from './messages';
 
 /** Where an event was emitted, as the adapter reported it (or as its kvm_exit/kvm_entry line says). */
@@ -14,6 +15,9 @@ export interface TraceOrigin {
 }
 
 export const DEFAULT_CAPACITY = 1_000_000;
+
+/** What an export writes: every retained line, or only the rows the filter shows. */
+export type ExportScope = 'all' | 'shown';
 
 const UNPARSED = 255;
 const EVENT_CODE: Record<TraceEventName, number> = { kvm_entry: 0, kvm_exit: 1, kvm_hypercall: 2, trace_printk: 3 };
@@ -27,6 +31,8 @@ export class TraceModel {
   private readonly sides: Uint8Array;
   private readonly ripLo: Uint32Array;
   private readonly ripHi: Uint32Array;
+  /** The TSC in ns the adapter reported per line (NaN: only the line's rounded timestamp is known). */
+  private readonly tscNs: Float64Array;
   /** Sequence numbers of the lines the filter shows, a ring parallel to the main one. */
   private readonly shown: Float64Array;
   private shownHead = 0;
@@ -44,6 +50,7 @@ export class TraceModel {
     this.sides = new Uint8Array(capacity);
     this.ripLo = new Uint32Array(capacity);
     this.ripHi = new Uint32Array(capacity);
+    this.tscNs = new Float64Array(capacity);
     this.shown = new Float64Array(capacity);
     this.setFilter(this.currentFilter);
   }
@@ -77,7 +84,8 @@ export class TraceModel {
     return ftraceHeaderLines(this.retained, this.written);
   }
 
-  append(line: string, origin?: TraceOrigin): void {
+  /** `tsc`: the record's TSC in ns, which the line prints rounded to the microsecond. */
+  append(line: string, origin?: TraceOrigin, tsc?: bigint): void {
     const seq = this.total++;
     const slot = seq % this.capacity;
     if (seq >= this.capacity) this.evict(seq - this.capacity);
@@ -89,6 +97,7 @@ export class TraceModel {
     this.sides[slot] = side === 'host' ? SIDE_HOST : side === 'guest' ? SIDE_GUEST : SIDE_NONE;
     this.ripLo[slot] = address === undefined ? 0 : Number(address & 0xffff_ffffn);
     this.ripHi[slot] = address === undefined ? 0 : Number((address >> 32n) & 0xffff_ffffn);
+    this.tscNs[slot] = tsc === undefined ? NaN : Number(tsc);
     if (parsed?.event === 'kvm_exit' && parsed.exitReason) this.exitStats.exit(parsed.exitReason, parsed.timestampUs);
     else if (parsed?.event === 'kvm_entry') this.exitStats.entry(parsed.timestampUs);
     if (this.matches(slot)) this.pushShown(seq);
@@ -127,11 +136,35 @@ export class TraceModel {
     return { stats: this.exitStats.report(), totalExits: this.exitStats.totalExits };
   }
 
-  /** The whole buffer as /sys/kernel/tracing/trace prints it: header, then every retained line. */
-  exportText(): string {
-    const parts = this.header();
-    for (let seq = this.total - this.retained; seq < this.total; seq++) parts.push(this.lines[seq % this.capacity]);
+  /**
+   * The lines as /sys/kernel/tracing/trace prints them: header, then every retained line, or
+   * the shown ones with a header counting only those (as a kernel-side filter would).
+   */
+  exportText(scope: ExportScope = 'all'): string {
+    const parts = scope === 'all' ? this.header() : ftraceHeaderLines(this.shownCount);
+    for (const seq of this.exportSeqs(scope)) parts.push(this.lines[seq % this.capacity]);
     return parts.join('\n') + '\n';
+  }
+
+  /** The same lines as a Chrome JSON trace (emulator/trace/chromeTrace.ts); lines it cannot read are left out. */
+  exportChrome(scope: ExportScope = 'all'): string {
+    return renderChromeTrace(this.chromeSources(scope));
+  }
+
+  /** Each exported line read back into what the converter needs, one at a time. */
+  private *chromeSources(scope: ExportScope): Generator<ChromeTraceSource> {
+    for (const seq of this.exportSeqs(scope)) {
+      const slot = seq % this.capacity;
+      const parsed = parseFtraceLine(this.lines[slot]);
+      if (!parsed) continue;
+      const tsc = Number.isNaN(this.tscNs[slot]) ? BigInt(parsed.timestampUs) * 1000n : BigInt(this.tscNs[slot]);
+      yield { tsc, event: parsed.event, fields: lineFields(parsed) };
+    }
+  }
+
+  private *exportSeqs(scope: ExportScope): Generator<number> {
+    if (scope === 'shown') for (let row = 0; row < this.shownCount; row++) yield this.seqOfRow(row);
+    else for (let seq = this.total - this.retained; seq < this.total; seq++) yield seq;
   }
 
   clear(): void {

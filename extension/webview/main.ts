@@ -19,7 +19,10 @@ import type { ExitStat, FromWebview, ToWebview, TraceFilter } from '../trace/mes
 import type { TraceEventName } from '../trace/ftraceLine';
 import { scrollTopForRow, virtualWindow } from './virtualWindow';
 
-declare function acquireVsCodeApi(): { postMessage(message: FromWebview): void };
+/** What the webview keeps across being hidden and shown again. */
+interface ViewState { headerOpen: boolean }
+
+declare function acquireVsCodeApi(): { postMessage(message: FromWebview): void; getState(): ViewState | undefined; setState(state: ViewState): void };
 
 const vscode = acquireVsCodeApi();
 const post = (message: FromWebview) => vscode.postMessage(message);
@@ -35,6 +38,14 @@ const statsTotal = $<HTMLSpanElement>('stats-total');
 const eventBoxes = Array.from(document.querySelectorAll<HTMLInputElement>('vscode-checkbox[data-event]'));
 
 let header: string[] = [];
+/**
+ * The ftrace header is 12 lines, a whole default-sized panel: folded, it keeps the three
+ * that say what the file is and how many entries it holds, and the column legend waits
+ * behind a click, so the events are in view first.
+ */
+const FOLDED_HEADER_LINES = 3;
+let headerOpen = vscode.getState()?.headerOpen ?? false;
+const headerRows = () => (headerOpen ? header : header.slice(0, FOLDED_HEADER_LINES));
 let dataRows = 0;
 let rowPx = measureRowHeight();
 let selected = -1; // data row index
@@ -56,7 +67,7 @@ function measureRowHeight(): number {
   return height;
 }
 
-const totalRows = () => header.length + dataRows;
+const totalRows = () => headerRows().length + dataRows;
 
 function render(): void {
   const win = virtualWindow(totalRows(), rowPx, viewport.clientHeight, viewport.scrollTop);
@@ -64,15 +75,20 @@ function render(): void {
   rowsBox.style.transform = `translateY(${win.offsetPx}px)`;
   const missing: number[] = [];
   const fragment = document.createDocumentFragment();
+  const shownHeader = headerRows();
   for (let row = win.first; row < win.first + win.count; row++) {
     const div = document.createElement('div');
     div.className = 'row';
     div.setAttribute('role', 'option');
-    if (row < header.length) {
-      div.textContent = header[row];
+    if (row < shownHeader.length) {
+      div.textContent = shownHeader[row];
       div.classList.add('header');
+      if (row === shownHeader.length - 1) {
+        div.classList.add('fold');
+        div.dataset.hint = headerOpen ? '\u25be click to fold the column legend' : `\u25b8 click for the column legend (${header.length - shownHeader.length} more lines)`;
+      }
     } else {
-      const data = row - header.length;
+      const data = row - shownHeader.length;
       const text = cache.get(data);
       if (text === undefined) missing.push(data);
       div.textContent = text ?? '';
@@ -98,7 +114,7 @@ function scheduleRender(): void {
 }
 
 function scrollToRow(row: number): void {
-  const viewRow = row + header.length;
+  const viewRow = row + headerRows().length;
   const top = scrollTopForRow(viewRow, totalRows(), rowPx, viewport.clientHeight);
   if (top < viewport.scrollTop || top + rowPx > viewport.scrollTop + viewport.clientHeight) {
     viewport.scrollTop = Math.max(0, top - viewport.clientHeight / 2);
@@ -179,7 +195,14 @@ viewport.addEventListener('scroll', () => {
 new ResizeObserver(() => { rowPx = measureRowHeight(); scheduleRender(); }).observe(viewport);
 
 rowsBox.addEventListener('click', (event) => {
-  const row = (event.target as HTMLElement).closest<HTMLElement>('.row')?.dataset.row;
+  const picked = (event.target as HTMLElement).closest<HTMLElement>('.row');
+  if (picked?.classList.contains('header')) {
+    headerOpen = !headerOpen;
+    vscode.setState({ headerOpen });
+    scheduleRender();
+    return;
+  }
+  const row = picked?.dataset.row;
   if (row === undefined) return;
   selected = Number(row);
   scheduleRender();

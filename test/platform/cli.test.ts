@@ -35,7 +35,7 @@ describe('hcdbg', () => {
   it('prints help with --help and exits 0', () => {
     const r = hcdbg('--help');
     expect(r.status).toBe(0);
-    expect(r.stdout).toMatch(/^Usage: hcdbg run --guest <elf> \[--host <elf>\] \[--trace\] \[--trace-file <path>\] \[--max-instructions <n>\]/);
+    expect(r.stdout).toMatch(/^Usage: hcdbg run --guest <elf> \[--host <elf>\] \[--trace\] \[--trace-file <path>\] \[--trace-format ftrace\|chrome\] \[--max-instructions <n>\]/);
   });
 
   it('runs to a clean power-off: guest console on stdout, host console on stderr', () => {

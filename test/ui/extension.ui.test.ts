@@ -113,12 +113,17 @@ describe('the extension in code-server', () => {
     // F5 with no launch.json in the sample, from a C file: the whole run, trace live in the panel.
     await wb.openFile('kvm_para.h');
     await wb.startDebugging();
-    await wb.page.locator('.repl', { hasText: 'Hello World' }).first().waitFor({ timeout: 120_000 }); // guest console
+    // The guest console is in the Debug Console; the Trace panel comes forward over it at the first trace event.
+    await expect.poll(async () => {
+      await wb.runCommand('Focus on Debug Console View');
+      return wb.page.locator('.repl', { hasText: 'Hello World' }).first().isVisible();
+    }, { timeout: 120_000, interval: 2_000 }).toBe(true);
     await wb.continueToEnd();
     await wb.showTracePanel(); // the Debug Console took the panel area when the session started
     // Only the rows in view are in the DOM; the counts and the header say how many there are.
     await expect.poll(() => wb.traceFrame().locator('#counts').textContent(), { timeout: 60_000 }).toMatch(/^([1-9]\d+) shown · \1 in buffer · \1 written$/);
-    expect(await wb.traceRows().nth(2).textContent()).toMatch(/^# entries-in-buffer\/entries-written: ([1-9]\d+)\/\1 {3}#P:1$/);
+    await wb.traceFrame().locator('#viewport').evaluate((el) => { el.scrollTop = 0; }); // it followed the tail
+    await expect.poll(() => wb.traceRows().nth(2).textContent()).toMatch(/^# entries-in-buffer\/entries-written: ([1-9]\d+)\/\1 {3}#P:1$/);
     expect(await wb.traceRows().count()).toBeLessThan(60);
     await wb.screenshot('first-run-trace');
 

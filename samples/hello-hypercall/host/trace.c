@@ -34,14 +34,14 @@ void __trace_printk(unsigned long ip, const char *func, const char *fmt, ...)
 	trace_emit(HC_TRACE_PRINTK, 0, ip);
 }
 
-void trace_kvm_entry(struct kvm_vcpu *vcpu, unsigned long rip)
+void __trace_kvm_entry(unsigned long ip, struct kvm_vcpu *vcpu, unsigned long rip)
 {
 	record.args[0] = rip;
-	trace_emit(HC_TRACE_KVM_ENTRY, vcpu->vcpu_id, (uintptr_t)__builtin_return_address(0));
+	trace_emit(HC_TRACE_KVM_ENTRY, vcpu->vcpu_id, ip);
 }
 
-void trace_kvm_exit(struct kvm_vcpu *vcpu, uint32_t exit_reason, unsigned long rip,
-		    uint64_t info1, uint64_t info2, uint32_t intr_info, uint32_t error_code)
+void __trace_kvm_exit(unsigned long ip, struct kvm_vcpu *vcpu, uint32_t exit_reason, unsigned long rip,
+		      uint64_t info1, uint64_t info2, uint32_t intr_info, uint32_t error_code)
 {
 	record.args[0] = exit_reason;
 	record.args[1] = rip;
@@ -49,16 +49,16 @@ void trace_kvm_exit(struct kvm_vcpu *vcpu, uint32_t exit_reason, unsigned long r
 	record.args[3] = info2;
 	record.args[4] = intr_info;
 	record.args[5] = error_code;
-	trace_emit(HC_TRACE_KVM_EXIT, vcpu->vcpu_id, (uintptr_t)__builtin_return_address(0));
+	trace_emit(HC_TRACE_KVM_EXIT, vcpu->vcpu_id, ip);
 }
 
-void trace_kvm_hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
-			 unsigned long a2, unsigned long a3)
+void __trace_kvm_hypercall(unsigned long ip, unsigned long nr, unsigned long a0, unsigned long a1,
+			   unsigned long a2, unsigned long a3)
 {
 	record.args[0] = nr;
 	record.args[1] = a0;
 	record.args[2] = a1;
 	record.args[3] = a2;
 	record.args[4] = a3;
-	trace_emit(HC_TRACE_KVM_HYPERCALL, 0, (uintptr_t)__builtin_return_address(0));
+	trace_emit(HC_TRACE_KVM_HYPERCALL, 0, ip);
 }

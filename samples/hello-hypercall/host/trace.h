@@ -20,10 +20,18 @@ struct kvm_vcpu;
 void __trace_printk(unsigned long ip, const char *func, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
-void trace_kvm_entry(struct kvm_vcpu *vcpu, unsigned long rip);
-void trace_kvm_exit(struct kvm_vcpu *vcpu, uint32_t exit_reason, unsigned long rip,
-		    uint64_t info1, uint64_t info2, uint32_t intr_info, uint32_t error_code);
-void trace_kvm_hypercall(unsigned long nr, unsigned long a0, unsigned long a1,
-			 unsigned long a2, unsigned long a3);
+/*
+ * The tracepoints record where they are called, like trace_printk: the record's ip is the
+ * call site (_THIS_IP_), not the return address, so a viewer opens the tracing line itself.
+ */
+#define trace_kvm_entry(...) __trace_kvm_entry(_THIS_IP_, __VA_ARGS__)
+#define trace_kvm_exit(...) __trace_kvm_exit(_THIS_IP_, __VA_ARGS__)
+#define trace_kvm_hypercall(...) __trace_kvm_hypercall(_THIS_IP_, __VA_ARGS__)
+
+void __trace_kvm_entry(unsigned long ip, struct kvm_vcpu *vcpu, unsigned long rip);
+void __trace_kvm_exit(unsigned long ip, struct kvm_vcpu *vcpu, uint32_t exit_reason, unsigned long rip,
+		      uint64_t info1, uint64_t info2, uint32_t intr_info, uint32_t error_code);
+void __trace_kvm_hypercall(unsigned long ip, unsigned long nr, unsigned long a0, unsigned long a1,
+			   unsigned long a2, unsigned long a3);
 
 #endif /* HC_TRACE_H */
