@@ -5,6 +5,7 @@
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { MachineApi } from '../emulator/api';
+import type { PathFormat } from './pathFormat';
 import type { ProgramSymbols, Side } from './programSymbols';
 import { sameSourceFile } from './sourcePaths';
 
@@ -56,7 +57,7 @@ export class BreakpointManager {
   /** Reference counts of machine breakpoints, shared with the stepping engine's temporary ones. */
   private readonly machineRefs = new Map<bigint, number>();
 
-  constructor(private readonly machine: MachineApi, private readonly symbols: Record<Side, ProgramSymbols>) {}
+  constructor(private readonly machine: MachineApi, private readonly symbols: Record<Side, ProgramSymbols>, private readonly paths: PathFormat) {}
 
   retainMachineBreakpoint(address: bigint): void {
     const n = this.machineRefs.get(address) ?? 0;
@@ -111,7 +112,7 @@ export class BreakpointManager {
         }
       }
       if (!first) return { verified: false, line: spec.line, message: 'No code was generated for this line or any line after it.' };
-      return { id: first.id, verified: true, line: resolved, source: { path } };
+      return { id: first.id, verified: true, line: resolved, source: this.paths.source(path) };
     });
     this.replace(this.bySource.get(path) ?? [], fresh);
     this.bySource.set(path, fresh);
@@ -138,7 +139,7 @@ export class BreakpointManager {
       }
       if (!first) return { verified: false, message: `No function named ${m[2]} in the ${m[1] ?? 'host or guest'} ELF.` };
       const line = this.symbols[first.side].addressToLine(first.address);
-      return { id: first.id, verified: true, line: line?.line, source: line ? { path: line.path } : undefined, instructionReference: `0x${first.address.toString(16)}` };
+      return { id: first.id, verified: true, line: line?.line, source: line ? this.paths.source(line.path) : undefined, instructionReference: `0x${first.address.toString(16)}` };
     });
     this.replace(this.functionBps, fresh);
     this.functionBps = fresh;

@@ -96,7 +96,7 @@ export class Disassembler {
         instruction: line.text,
         symbol: fn && fn.low === a ? fn.name : undefined,
         presentationHint: line.valid ? undefined : 'invalid',
-        ...(source && key !== lastLine ? { location: { path: source.path, name: source.path.split('/').pop() }, line: source.line } : {}),
+        ...(source && key !== lastLine ? { location: this.debuggee.config.paths.source(source.path), line: source.line } : {}),
       });
       lastLine = key;
       a += BigInt(line.length);

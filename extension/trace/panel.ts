@@ -159,7 +159,9 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
     }
     if (answer && 'path' in answer && typeof answer.path === 'string' && answer.line > 0) {
       const position = new vscode.Position(answer.line - 1, 0);
-      await vscode.window.showTextDocument(vscode.Uri.file(answer.path), { selection: new vscode.Range(position, position), preview: true });
+      // A URI where the adapter names files by URI (the web entry), else a file system path.
+      const uri = /^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(answer.path) ? vscode.Uri.parse(answer.path) : vscode.Uri.file(answer.path);
+      await vscode.window.showTextDocument(uri, { selection: new vscode.Range(position, position), preview: true });
     } else {
       await vscode.commands.executeCommand('debug.action.openDisassemblyView');
     }
