@@ -556,6 +556,12 @@ export class HypercallDebugSession extends DebugSession {
 
   protected override disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): void {
     this.withLive(response, (live) => {
+      // VS Code's Disassembly view, left open from an earlier session, asks with an empty
+      // reference before the first stop: there is nothing to show yet, which is no error.
+      if (args.memoryReference === '') {
+        response.body = { instructions: [] };
+        return;
+      }
       const { side, address } = this.memoryTarget(live, args.memoryReference, args.offset);
       response.body = { instructions: live.disassembler.disassemble(side, address, args.instructionOffset ?? 0, args.instructionCount) };
     });
