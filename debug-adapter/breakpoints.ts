@@ -48,6 +48,14 @@ function parseHitCondition(text: string): ((hits: number) => boolean) | undefine
   }
 }
 
+/** "kvm_hypercall0+0x9 (0x1005c9)", or the bare address outside any known function. */
+function describe(symbols: ProgramSymbols, address: bigint): string {
+  const hex = `0x${address.toString(16)}`;
+  const fn = symbols.functionAt(address);
+  if (!fn) return hex;
+  return `${address === fn.low ? fn.name : `${fn.name}+0x${(address - fn.low).toString(16)}`} (${hex})`;
+}
+
 export class BreakpointManager {
   private nextId = 1;
   private readonly bySource = new Map<string, UserBreakpoint[]>();
@@ -163,7 +171,13 @@ export class BreakpointManager {
         first ??= bp;
         fresh.push(bp);
       }
-      return { id: first!.id, verified: true, instructionReference: `0x${address.toString(16)}` };
+      // Host and guest both load at 1 MiB: say which program the address is in, and where.
+      const where = sides.map((side) => `${side} ${describe(this.symbols[side], address)}`);
+      return {
+        id: first!.id, verified: true,
+        instructionReference: sides.length === 1 ? `${sides[0]}:0x${address.toString(16)}` : `0x${address.toString(16)}`,
+        message: `Instruction breakpoint at ${where.join(' and ')}.`,
+      };
     });
     this.replace(this.instructionBps, fresh);
     this.instructionBps = fresh;
