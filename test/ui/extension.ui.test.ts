@@ -1,92 +1,33 @@
 // The extension in a real VS Code: the packaged .vsix installed into code-server, driven in
-// headless Debian Chromium. Screenshots of every step go to test-artifacts/ui/.
+// headless Debian Chromium, the extension in its desktop (Node) extension host. Screenshots
+// of every step go to test-artifacts/ui/desktop/.
 // Missing tooling fails the test with what to install (test/ui/setup.sh), never skips it.
 
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { CHROMIUM, CodeServer, missingTooling } from './codeServer';
-import { Workbench } from './workbench';
+import { startWorkbench, type StartedWorkbench } from './startWorkbench';
+import type { Workbench } from './workbench';
 
-const root = resolve(__dirname, '../..');
-const artifacts = join(root, 'test-artifacts', 'ui');
-const sample = join(root, 'samples', 'hello-hypercall');
-
-let home: string;
-let server: CodeServer;
-let browser: Browser | undefined;
-let wb: Workbench;
+let started: StartedWorkbench | undefined;
 let setupError: Error | undefined;
-
-function packageVsix(): string {
-  if (!existsSync(join(root, 'dist', 'extension.js')) || !existsSync(join(root, 'dist', 'webview', 'webview.js'))) {
-    throw new Error('dist/extension.js or dist/webview/webview.js is missing: run `npm run build` before the UI test (npm test does).');
-  }
-  const vsix = join(artifacts, 'hypercall-debug.vsix');
-  execFileSync(join(root, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '-o', vsix],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
-  return vsix;
-}
 
 beforeAll(async () => {
   try {
-    const missing = missingTooling();
-    if (missing) throw new Error(missing);
-    rmSync(artifacts, { recursive: true, force: true });
-    mkdirSync(artifacts, { recursive: true });
-    const vsix = packageVsix();
-    home = mkdtempSync(join(tmpdir(), 'hcdbg-ui-'));
-    server = new CodeServer(home);
-    server.writeSettings({
-      'workbench.startupEditor': 'none',
-      'workbench.tips.enabled': false,
-      'workbench.enableExperiments': false,
-      'telemetry.telemetryLevel': 'off',
-      'extensions.autoCheckUpdates': false,
-      'extensions.autoUpdate': false,
-      'update.mode': 'none',
-      'debug.openDebug': 'openOnDebugBreak',
-    });
-    const installed = server.installExtension(vsix);
-    if (!/hypercall-debug/.test(installed)) throw new Error(`code-server did not install the .vsix: ${installed}`);
-    const folder = join(home, 'hello-hypercall');
-    cpSync(sample, folder, { recursive: true });
-    const url = await server.start(folder);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    const context = await browser.newContext({ viewport: { width: 1600, height: 1200 } });
-    // code-server's own PWA service worker sits on the workbench origin with scope '/', so it
-    // also claims the webview frames, whose loader then waits forever for VS Code's webview
-    // service worker: keep the PWA worker out (a test-bed quirk; VS Code's worker still runs).
-    await context.route('**/_static/out/browser/serviceWorker.js', (route) => route.fulfill({ status: 404, body: '' }));
-    const page = await context.newPage();
-    wb = new Workbench(page, artifacts);
-    await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 180_000 });
-    await wb.waitForWorkbench();
-    await wb.screenshot('workbench');
+    started = await startWorkbench('desktop');
   } catch (e) {
     setupError = e as Error;
   }
-}, 300_000);
+}, 900_000); // may wait for another UI test file's workbench (startWorkbench.ts)
 
 afterAll(async () => {
-  await browser?.close();
-  server?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
+  await started?.stop();
 });
 
 afterEach(async (context) => {
-  if (context.task.result?.state === 'fail') await wb?.screenshot('failed').catch(() => undefined);
+  if (context.task.result?.state === 'fail') await started?.wb.screenshot('failed').catch(() => undefined);
 });
 
 function ready(): Workbench {
-  if (setupError) throw setupError;
-  return wb;
+  if (setupError || !started) throw setupError ?? new Error('The workbench did not start.');
+  return started.wb;
 }
 
 describe('the extension in code-server', () => {

@@ -87,6 +87,17 @@ export class Workbench {
     await this.activeEditorTab().filter({ hasText: name }).waitFor({ timeout: 30_000 });
   }
 
+  /** Moves the cursor of the active editor to `line` (Go to Line). */
+  async goToLine(line: number): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('Control+G');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(`:${line}`);
+    await input.press('Enter');
+    await this.page.locator('.editor-group-container.active .monaco-editor .current-line').first().waitFor({ timeout: 10_000 });
+  }
+
   /** F5 without launch.json; picks the Hypercall debugger if VS Code asks which one. */
   async startDebugging(): Promise<void> {
     await this.runCommand('Debug: Start Debugging');
