@@ -9,8 +9,9 @@ import { join } from 'node:path';
 import { nodeFileAccess } from '../../debug-adapter/nodeFileAccess';
 import { resolveSourcePaths } from '../../debug-adapter/sourcePaths';
 import { DebugInfo } from '../../debug-adapter/symbols';
-import { launchAndConfigure, stack, stopAfter, useDebugClient } from './helpers';
-import { GUEST_ELF, HOST_ELF, MARKERS, SAMPLE } from './sample';
+import { useDebugClient } from './helpers';
+import { GUEST_ELF, HOST_ELF, SAMPLE } from './sample';
+import { followHypercallIn } from './sourceStory';
 
 let copy: string;
 
@@ -36,35 +37,11 @@ describe('sources of the opened folder', () => {
   });
 
   it('stops in, and breaks on, the copy\'s files while the checkout still exists', async () => {
-    const hostX86 = join(copy, MARKERS.hostHello.file);
-    const firstStop = dc().waitForEvent('stopped');
-    let verified: { verified: boolean; source?: { path?: string } } | undefined;
     // As the extension launches it: cwd and guest from the opened folder; the host here is the
     // checkout's own build, as the extension's shipped host is when the folder has none.
-    await launchAndConfigure(dc(), { guest: join(copy, 'build/guest.elf'), host: HOST_ELF, cwd: copy }, async () => {
-      await dc().setExceptionBreakpointsRequest({ filters: ['vmcall'] });
-      verified = (await dc().setBreakpointsRequest({ source: { path: hostX86 }, breakpoints: [{ line: MARKERS.hostHello.line() }] })).body.breakpoints[0];
-    });
-    expect(verified?.verified).toBe(true);
-    expect(verified?.source?.path).toBe(hostX86);
-
-    await firstStop;
-    let frames = await stack(dc());
-    expect(frames[0].source?.path).toBe(join(copy, MARKERS.guestVmcall.file));
+    const atVmcall = await followHypercallIn(dc(), { guest: join(copy, 'build/guest.elf'), host: HOST_ELF, cwd: copy }, copy);
     // No frame names a file of the checkout.
-    expect(frames.filter((f) => f.source?.path?.startsWith(SAMPLE))).toEqual([]);
-
-    await stopAfter(dc(), () => dc().stepInRequest({ threadId: 1 }));
-    frames = await stack(dc());
-    expect(frames[0].name).toBe('kvm_emulate_hypercall [host]');
-    expect(frames[0].source?.path).toBe(hostX86);
-
-    await dc().setExceptionBreakpointsRequest({ filters: [] });
-    const hit = await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }));
-    expect(hit.body.reason).toBe('breakpoint');
-    frames = await stack(dc());
-    expect(frames[0].source?.path).toBe(hostX86);
-    expect(frames[0].line).toBe(MARKERS.hostHello.line());
+    expect(atVmcall.filter((f) => f.source?.path?.startsWith(SAMPLE))).toEqual([]);
   }, 60_000);
 });
 

@@ -3,31 +3,13 @@
 // of every step go to test-artifacts/ui/desktop/.
 // Missing tooling fails the test with what to install (test/ui/setup.sh), never skips it.
 
-import { startWorkbench, type StartedWorkbench } from './startWorkbench';
+import { useWorkbench } from './startWorkbench';
 import type { Workbench } from './workbench';
 
-let started: StartedWorkbench | undefined;
-let setupError: Error | undefined;
-
-beforeAll(async () => {
-  try {
-    started = await startWorkbench('desktop');
-  } catch (e) {
-    setupError = e as Error;
-  }
-}, 900_000); // may wait for another UI test file's workbench (startWorkbench.ts)
-
-afterAll(async () => {
-  await started?.stop();
-});
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail') await started?.wb.screenshot('failed').catch(() => undefined);
-});
+const workbench = useWorkbench('desktop');
 
 function ready(): Workbench {
-  if (setupError || !started) throw setupError ?? new Error('The workbench did not start.');
-  return started.wb;
+  return workbench().wb;
 }
 
 describe('the extension in code-server', () => {
@@ -84,17 +66,8 @@ describe('the extension in code-server', () => {
 
     // Picking the kvm_exit line in the Trace panel opens the guest source of its RIP (via the
     // adapter's hypercall/sourceForAddress request).
-    await wb.showTracePanel();
-    await wb.traceFrame().locator('#text-filter input').fill('reason VMCALL');
-    const exitLine = wb.traceRows().filter({ hasText: 'kvm_exit: vcpu 0 reason VMCALL' }).first();
-    // A click may only focus the webview (or land while the filtered rows re-render): click
-    // again until the editor follows.
-    await expect.poll(async () => {
-      await exitLine.click({ timeout: 10_000 });
-      return (await wb.activeEditorTab().textContent()) ?? '';
-    }, { timeout: 60_000, interval: 2_000 }).toMatch(/kvm_para\.h|syscalls\.c/);
-    await wb.screenshot('trace-line-revealed-guest-source');
-    await wb.traceFrame().locator('#text-filter input').fill('');
+    await wb.revealTraceLine('reason VMCALL', 'kvm_exit: vcpu 0 reason VMCALL', async () => (await wb.activeEditorTab().textContent()) ?? '',
+      /kvm_para\.h|syscalls\.c/, 'trace-line-revealed-guest-source');
 
     await wb.continueToEnd();
     await wb.showTracePanel();

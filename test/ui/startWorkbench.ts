@@ -118,3 +118,29 @@ export async function startWorkbench(name: string, settings: Record<string, unkn
     throw e;
   }
 }
+
+/**
+ * Call at the top of a UI test file: one workbench for the file's tests (a failed test leaves
+ * a screenshot), stopped after them. Returns the getter; it throws the set-up failure, if any.
+ */
+export function useWorkbench(name: string, settings: Record<string, unknown> = {}): () => StartedWorkbench {
+  let started: StartedWorkbench | undefined;
+  let setupError: Error | undefined;
+  beforeAll(async () => {
+    try {
+      started = await startWorkbench(name, settings);
+    } catch (e) {
+      setupError = e as Error;
+    }
+  }, 900_000); // may wait for another UI test file's workbench
+  afterAll(async () => {
+    await started?.stop();
+  });
+  afterEach(async (context) => {
+    if (context.task.result?.state === 'fail') await started?.wb.screenshot('failed').catch(() => undefined);
+  });
+  return () => {
+    if (setupError || !started) throw setupError ?? new Error('The workbench did not start.');
+    return started;
+  };
+}

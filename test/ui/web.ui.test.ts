@@ -8,7 +8,7 @@
 
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { root, startWorkbench, type StartedWorkbench } from './startWorkbench';
+import { root, useWorkbench } from './startWorkbench';
 import type { Workbench } from './workbench';
 
 const EXTENSION_ID = (() => {
@@ -17,29 +17,7 @@ const EXTENSION_ID = (() => {
 })();
 const HELLO_LINE = readFileSync(join(root, 'samples/hello-hypercall/host/x86.c'), 'utf8').split('\n').findIndex((l) => l.includes('MARK: host-hello */')) + 1;
 
-let started: StartedWorkbench | undefined;
-let setupError: Error | undefined;
-
-beforeAll(async () => {
-  try {
-    started = await startWorkbench('web', { 'remote.extensionKind': { [EXTENSION_ID]: ['web'] } });
-  } catch (e) {
-    setupError = e as Error;
-  }
-}, 900_000); // may wait for another UI test file's workbench (startWorkbench.ts)
-
-afterAll(async () => {
-  await started?.stop();
-});
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail') await started?.wb.screenshot('failed').catch(() => undefined);
-});
-
-function ready(): StartedWorkbench {
-  if (setupError || !started) throw setupError ?? new Error('The workbench did not start.');
-  return started;
-}
+const ready = useWorkbench('web', { 'remote.extensionKind': { [EXTENSION_ID]: ['web'] } });
 
 /**
  * The active editor's file as its breadcrumbs name it: relative to the opened folder
@@ -99,15 +77,8 @@ describe('the web extension in code-server', () => {
     await wb.screenshot('stepped-into-kvm_emulate_hypercall');
 
     // The kvm_exit line of the Trace panel opens the guest source of its RIP.
-    await wb.showTracePanel();
-    await wb.traceFrame().locator('#text-filter input').fill('reason VMCALL');
-    const exitLine = wb.traceRows().filter({ hasText: 'kvm_exit: vcpu 0 reason VMCALL' }).first();
-    await expect.poll(async () => {
-      await exitLine.click({ timeout: 10_000 });
-      return activeEditorFile(wb);
-    }, { timeout: 60_000, interval: 2_000 }).toMatch(/^(include\/kvm_para\.h|guest\/syscalls\.c)$/);
-    await wb.screenshot('trace-line-revealed-guest-source');
-    await wb.traceFrame().locator('#text-filter input').fill('');
+    await wb.revealTraceLine('reason VMCALL', 'kvm_exit: vcpu 0 reason VMCALL', () => activeEditorFile(wb),
+      /^(include\/kvm_para\.h|guest\/syscalls\.c)$/, 'trace-line-revealed-guest-source');
 
     // Continue: the breakpoint set in the editor is hit, on its line, in the one x86.c tab.
     await wb.runCommand('Debug: Continue');

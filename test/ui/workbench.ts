@@ -76,6 +76,24 @@ export class Workbench {
     return this.traceFrame().locator('#rows .row');
   }
 
+  /**
+   * Filters the Trace panel by `filter` and clicks the first row holding `row` until
+   * `opened()` (what the editor shows) matches `expected`: a click may only focus the
+   * webview, or land while the filtered rows re-render. Screenshot, then the filter is cleared.
+   */
+  async revealTraceLine(filter: string, row: string, opened: () => Promise<string>, expected: RegExp, shot: string): Promise<void> {
+    await this.showTracePanel();
+    const input = this.traceFrame().locator('#text-filter input');
+    await input.fill(filter);
+    const line = this.traceRows().filter({ hasText: row }).first();
+    await expect.poll(async () => {
+      await line.click({ timeout: 10_000 });
+      return opened();
+    }, { timeout: 60_000, interval: 2_000 }).toMatch(expected);
+    await this.screenshot(shot);
+    await input.fill('');
+  }
+
   /** Opens a workspace file through Quick Open. */
   async openFile(name: string): Promise<void> {
     await this.page.keyboard.press('Escape');
