@@ -91,7 +91,7 @@ export class Disassembler {
       let stop = (address & ~(DATA_ROW - 1n)) + DATA_ROW;
       for (let a = address + 1n; a < stop; a++) if (this.isCode(side, a)) stop = a;
       const bytes = this.debuggee.memory(side).read(address, Number(stop - address)) ?? new Uint8Array(0);
-      return { address, length: bytes.length, kind: 'data', text: `.byte ${[...bytes].map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(', ')}`, valid: false, bytes };
+      return { address, length: Number(stop - address), kind: 'data', text: `.byte ${[...bytes].map((b) => `0x${b.toString(16).padStart(2, '0')}`).join(', ')}`, valid: false, bytes };
     }
     const { line, bytes } = this.decode(side, address);
     return { address, length: line.length, kind: 'code', text: line.text, valid: line.valid, bytes };
