@@ -62,11 +62,13 @@ export class SourcePaths {
   }
 }
 
-/** The existing file under `root` with the longest trailing part of `segments` (at least `least` of them). */
-async function longestUnder(segments: string[], root: string, least: number, fs: FileAccess): Promise<string | undefined> {
+/** The existing file with the longest trailing part of `segments` (at least `least` of them) under one of `roots`. */
+async function longestUnder(segments: string[], roots: string[], least: number, fs: FileAccess): Promise<string | undefined> {
   for (let start = 0; start <= segments.length - least; start++) {
-    const candidate = fs.resolve(root, segments.slice(start).join('/'));
-    if (await fs.kind(candidate) === 'file') return candidate;
+    for (const root of roots) {
+      const candidate = fs.resolve(root, segments.slice(start).join('/'));
+      if (await fs.kind(candidate) === 'file') return candidate;
+    }
   }
   return undefined;
 }
@@ -81,10 +83,8 @@ export async function resolveSourcePaths(dwarfPaths: string[], launchFolder: str
   for (const dwarf of new Set(dwarfPaths)) {
     const segments = parts(dwarf).filter((p) => p !== '.' && p !== '..');
     const recorded = dwarf.startsWith('/') && await fs.kind(dwarf) === 'file';
-    let found = await longestUnder(segments, launchFolder, recorded ? 2 : 1, fs);
-    if (!found && !recorded) {
-      for (const root of elfRoots(elfPath)) if ((found = await longestUnder(segments, root, 1, fs))) break;
-    }
+    let found = await longestUnder(segments, [launchFolder], recorded ? 2 : 1, fs);
+    if (!found && !recorded) found = await longestUnder(segments, elfRoots(elfPath), 1, fs);
     if (found && found !== dwarf) mapped.set(dwarf, found);
   }
   return new SourcePaths(mapped);
