@@ -112,8 +112,13 @@ export class Workbench {
     const input = this.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
     await input.fill(`:${line}`);
-    await input.press('Enter');
-    await this.page.locator('.editor-group-container.active .monaco-editor .current-line').first().waitFor({ timeout: 10_000 });
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: String(line) }).first().waitFor({ timeout: 10_000 });
+    // An Enter that lands before the picker took the text leaves it open: press again until the cursor moved.
+    const cursor = this.page.locator('.statusbar-item', { hasText: new RegExp(`^Ln ${line}, Col`) });
+    await expect.poll(async () => {
+      if (await input.isVisible()) await input.press('Enter');
+      return cursor.count();
+    }, { timeout: 20_000, interval: 1_000 }).toBeGreaterThan(0);
   }
 
   /** F5 without launch.json; picks the Hypercall debugger if VS Code asks which one. */
