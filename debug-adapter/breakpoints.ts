@@ -5,6 +5,7 @@
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { MachineApi } from '../emulator/api';
+import type { PathFormat } from './pathFormat';
 import type { ProgramSymbols, Side } from './programSymbols';
 import { sameSourceFile } from './sourcePaths';
 
@@ -47,6 +48,14 @@ function parseHitCondition(text: string): ((hits: number) => boolean) | undefine
   }
 }
 
+/** "kvm_hypercall0+0x9 (0x1005c9)", or the bare address outside any known function. */
+function describe(symbols: ProgramSymbols, address: bigint): string {
+  const hex = `0x${address.toString(16)}`;
+  const fn = symbols.functionAt(address);
+  if (!fn) return hex;
+  return `${address === fn.low ? fn.name : `${fn.name}+0x${(address - fn.low).toString(16)}`} (${hex})`;
+}
+
 export class BreakpointManager {
   private nextId = 1;
   private readonly bySource = new Map<string, UserBreakpoint[]>();
@@ -56,7 +65,7 @@ export class BreakpointManager {
   /** Reference counts of machine breakpoints, shared with the stepping engine's temporary ones. */
   private readonly machineRefs = new Map<bigint, number>();
 
-  constructor(private readonly machine: MachineApi, private readonly symbols: Record<Side, ProgramSymbols>) {}
+  constructor(private readonly machine: MachineApi, private readonly symbols: Record<Side, ProgramSymbols>, private readonly paths: PathFormat) {}
 
   retainMachineBreakpoint(address: bigint): void {
     const n = this.machineRefs.get(address) ?? 0;
@@ -111,7 +120,7 @@ export class BreakpointManager {
         }
       }
       if (!first) return { verified: false, line: spec.line, message: 'No code was generated for this line or any line after it.' };
-      return { id: first.id, verified: true, line: resolved, source: { path } };
+      return { id: first.id, verified: true, line: resolved, source: this.paths.source(path) };
     });
     this.replace(this.bySource.get(path) ?? [], fresh);
     this.bySource.set(path, fresh);
@@ -138,7 +147,7 @@ export class BreakpointManager {
       }
       if (!first) return { verified: false, message: `No function named ${m[2]} in the ${m[1] ?? 'host or guest'} ELF.` };
       const line = this.symbols[first.side].addressToLine(first.address);
-      return { id: first.id, verified: true, line: line?.line, source: line ? { path: line.path } : undefined, instructionReference: `0x${first.address.toString(16)}` };
+      return { id: first.id, verified: true, line: line?.line, source: line ? this.paths.source(line.path) : undefined, instructionReference: `0x${first.address.toString(16)}` };
     });
     this.replace(this.functionBps, fresh);
     this.functionBps = fresh;
@@ -162,7 +171,13 @@ export class BreakpointManager {
         first ??= bp;
         fresh.push(bp);
       }
-      return { id: first!.id, verified: true, instructionReference: `0x${address.toString(16)}` };
+      // Host and guest both load at 1 MiB: say which program the address is in, and where.
+      const where = sides.map((side) => `${side} ${describe(this.symbols[side], address)}`);
+      return {
+        id: first!.id, verified: true,
+        instructionReference: sides.length === 1 ? `${sides[0]}:0x${address.toString(16)}` : `0x${address.toString(16)}`,
+        message: `Instruction breakpoint at ${where.join(' and ')}.`,
+      };
     });
     this.replace(this.instructionBps, fresh);
     this.instructionBps = fresh;

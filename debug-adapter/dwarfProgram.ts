@@ -6,7 +6,7 @@ import { GPR_NAMES } from '../emulator/cpu/state';
 import type { FileAccess } from './fileAccess';
 import type { LoadedElf } from './launchConfig';
 import type { FrameRegisters, LineLocation, MemoryReader, MemoryWriter, ProgramSymbols, VariableNode } from './programSymbols';
-import { resolveSourcePaths, searchRoots, type SourcePaths } from './sourcePaths';
+import { resolveSourcePaths, type SourcePaths } from './sourcePaths';
 import { DebugInfo, formatValue, readUnsigned, resolveType, sizeOf, type ChildDescriptor, type CType, type FrameState, type RegisterSet } from './symbols';
 import type { VariableInfo } from './symbols';
 
@@ -169,9 +169,9 @@ class DwarfProgram implements ProgramSymbols {
   }
 }
 
-/** Loads `elf`'s DWARF and resolves its source paths once, against the files as they are now. */
+/** Loads `elf`'s DWARF and resolves its source paths once, against the files as they are now (`cwd` is the launch's folder). */
 export async function loadProgramSymbols(elf: LoadedElf, fs: FileAccess, cwd: string): Promise<ProgramSymbols> {
   const info = DebugInfo.load(elf.bytes, elf.path);
-  const paths = await resolveSourcePaths(info.sourceFiles(), searchRoots(elf.path, cwd), fs);
+  const paths = await resolveSourcePaths(info.sourceFiles(), cwd, elf.path, fs);
   return new DwarfProgram(info, elf.path, paths);
 }

@@ -7,4 +7,10 @@ export interface FileAccess {
   /** `path` if absolute, else `path` relative to `base`. */
   resolve(base: string, path: string): string;
   cwd(): string;
+  /**
+   * Where the client takes URIs, not paths (a browser workbench): the URI of the file at
+   * `path`, and back the path of a URI of this file system (undefined for any other name).
+   */
+  uriOf?(path: string): string;
+  pathOf?(uri: string): string | undefined;
 }

@@ -3,6 +3,7 @@
 
 import { parseElf, assertX86_64Executable, type ElfFile } from '../emulator/loader/elf';
 import type { FileAccess } from './fileAccess';
+import { PathFormat } from './pathFormat';
 
 export type HostStepInTarget = 'kvm_emulate_hypercall' | 'vmexit';
 const STEP_IN_TARGETS: readonly HostStepInTarget[] = ['kvm_emulate_hypercall', 'vmexit'];
@@ -30,6 +31,8 @@ export interface LaunchConfig {
   maxInstructions: number | undefined;
   /** Folder relative paths resolve against; also searched for sources whose DWARF path moved. */
   cwd: string;
+  /** How files are named to the client (plain paths, or URIs where the file access says so). */
+  paths: PathFormat;
 }
 
 /** Thrown for a bad launch configuration; `message` is the sentence shown to the user. */
@@ -104,5 +107,5 @@ export async function validateLaunchConfig(args: LaunchArguments, fs: FileAccess
 
   const guest = await loadElf(fs, 'guest', fs.resolve(cwd, guestPath));
   const host = await loadElf(fs, 'host', hostPath === undefined ? defaultHost : fs.resolve(cwd, hostPath));
-  return { guest, host, stopOnEntry, trace, hostStepInTarget, maxInstructions, cwd };
+  return { guest, host, stopOnEntry, trace, hostStepInTarget, maxInstructions, cwd, paths: new PathFormat(fs) };
 }

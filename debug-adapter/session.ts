@@ -149,7 +149,7 @@ export class HypercallDebugSession extends DebugSession {
       }
     }
     const debuggee = new Debuggee(machine, config, symbols, hypercalls);
-    const breakpoints = new BreakpointManager(machine, symbols);
+    const breakpoints = new BreakpointManager(machine, symbols, config.paths);
     const filters = new ExceptionFilters(hypercalls);
     const stack = new StackBuilder(debuggee);
     const engine = new ExecutionEngine(debuggee, breakpoints, filters, {
@@ -205,7 +205,7 @@ export class HypercallDebugSession extends DebugSession {
   }
 
   private replayBreakpoints(live: Live): void {
-    for (const [path, args] of this.client.source) live.breakpoints.setSourceBreakpoints(path, args.breakpoints ?? []);
+    for (const [path, args] of this.client.source) live.breakpoints.setSourceBreakpoints(live.debuggee.config.paths.fromClient(path), args.breakpoints ?? []);
     if (this.client.functions) live.breakpoints.setFunctionBreakpoints(this.client.functions.breakpoints);
     if (this.client.instructions) live.breakpoints.setInstructionBreakpoints(this.client.instructions.breakpoints, (ref) => this.instructionReference(live, ref));
     if (this.client.exceptions) live.filters.set(this.client.exceptions);
@@ -268,7 +268,7 @@ export class HypercallDebugSession extends DebugSession {
     if (!live) return;
     const path = args.source.path ?? '';
     this.client.source.set(path, args);
-    response.body = { breakpoints: live.breakpoints.setSourceBreakpoints(path, args.breakpoints ?? []) };
+    response.body = { breakpoints: live.breakpoints.setSourceBreakpoints(live.debuggee.config.paths.fromClient(path), args.breakpoints ?? []) };
     this.sendResponse(response);
   }
 
@@ -466,7 +466,7 @@ export class HypercallDebugSession extends DebugSession {
       return {
         id: f.id,
         name: `${f.name} [${f.side}]`,
-        source: loc ? { name: loc.path.split('/').pop(), path: loc.path } : undefined,
+        source: loc ? live.debuggee.config.paths.source(loc.path) : undefined,
         line: loc?.line ?? 0,
         column: loc ? Math.max(loc.column, 1) : 0,
         instructionPointerReference: f.regs ? formatReference(f.regs.rip, f.side, top) : undefined,
@@ -556,6 +556,12 @@ export class HypercallDebugSession extends DebugSession {
 
   protected override disassembleRequest(response: DebugProtocol.DisassembleResponse, args: DebugProtocol.DisassembleArguments): void {
     this.withLive(response, (live) => {
+      // VS Code's Disassembly view, left open from an earlier session, asks with an empty
+      // reference before the first stop: there is nothing to show yet, which is no error.
+      if (args.memoryReference === '') {
+        response.body = { instructions: [] };
+        return;
+      }
       const { side, address } = this.memoryTarget(live, args.memoryReference, args.offset);
       response.body = { instructions: live.disassembler.disassemble(side, address, args.instructionOffset ?? 0, args.instructionCount) };
     });
@@ -575,7 +581,7 @@ export class HypercallDebugSession extends DebugSession {
       return this.fail(response, new Error('hypercall/sourceForAddress needs an address and side "host" or "guest".'));
     }
     const line = live.debuggee.symbolsFor(which).addressToLine(ref.address);
-    response.body = line ? { path: line.path, line: line.line } : { disassembly: true };
+    response.body = line ? { path: live.debuggee.config.paths.toClient(line.path), line: line.line } : { disassembly: true };
     this.sendResponse(response);
   }
 }

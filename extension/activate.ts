@@ -4,6 +4,7 @@
 
 import * as vscode from 'vscode';
 import { DEBUG_TYPE, HypercallConfigurationProvider } from './configurationProvider';
+import { closeDisassemblyWhenDone } from './disassemblyTab';
 import { createHypercall } from './hypercall/createHypercall';
 import { openSample } from './openSample';
 import { exportTrace, type ExportOptions } from './trace/exportTrace';
@@ -29,6 +30,7 @@ export function activateHypercallDebug(context: vscode.ExtensionContext, createA
     vscode.debug.registerDebugAdapterDescriptorFactory(DEBUG_TYPE, new InlineAdapterFactory(createAdapter)),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, provider),
     vscode.debug.registerDebugConfigurationProvider(DEBUG_TYPE, provider, vscode.DebugConfigurationProviderTriggerKind.Dynamic),
+    closeDisassemblyWhenDone(),
     vscode.commands.registerCommand('hypercall.openSample', () => openSample(context)),
     vscode.commands.registerCommand('hypercall.createHypercall', () => createHypercall()),
     vscode.commands.registerCommand('hypercall.showTrace', () => panel.show()),

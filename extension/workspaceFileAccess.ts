@@ -1,6 +1,7 @@
 // FileAccess for the adapter on vscode.workspace.fs, for VS Code for the Web where the
 // extension host is a browser worker without Node's fs. Paths without a scheme are paths in
-// the first workspace folder's file system.
+// the first workspace folder's file system, and the client is told each file by its URI there
+// (a browser workbench would read a plain path as a file: URI it cannot open).
 
 import * as vscode from 'vscode';
 import type { FileAccess } from '../debug-adapter/fileAccess';
@@ -34,4 +35,11 @@ export const workspaceFileAccess: FileAccess = {
   readFile: async (path) => vscode.workspace.fs.readFile(toUri(path)),
   resolve: (base, path) => (path.startsWith('/') || SCHEME.test(path) ? path : join(base, path)),
   cwd: () => vscode.workspace.workspaceFolders?.[0]?.uri.path ?? '/',
+  uriOf: (path) => toUri(path).toString(),
+  pathOf(name) {
+    if (!SCHEME.test(name)) return undefined;
+    const uri = vscode.Uri.parse(name);
+    const home = toUri('/');
+    return uri.scheme === home.scheme && uri.authority === home.authority ? uri.path : undefined;
+  },
 };

@@ -212,6 +212,8 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
 
   private async openSource({ path, line }: SourceLine): Promise<void> {
     const position = new vscode.Position(line - 1, 0);
-    await vscode.window.showTextDocument(vscode.Uri.file(path), { selection: new vscode.Range(position, position), preview: true });
+    // A URI where the adapter names files by URI (the web entry), else a file system path.
+    const uri = /^[a-zA-Z][a-zA-Z0-9+.-]+:/.test(path) ? vscode.Uri.parse(path) : vscode.Uri.file(path);
+    await vscode.window.showTextDocument(uri, { selection: new vscode.Range(position, position), preview: true });
   }
 }

@@ -98,7 +98,7 @@ describe('execution and inspection', () => {
     const target = dis.body.instructions[3].address as string;
     await dc().setFunctionBreakpointsRequest({ breakpoints: [] });
     const set = await dc().send('setInstructionBreakpoints', { breakpoints: [{ instructionReference: target }] });
-    expect(set.body.breakpoints[0]).toMatchObject({ verified: true, instructionReference: target });
+    expect(set.body.breakpoints[0]).toMatchObject({ verified: true, instructionReference: `host:${target}` });
     const hit = await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }));
     expect(hit.body.reason).toBe('instruction breakpoint');
     const now = (await stack(dc()))[0];

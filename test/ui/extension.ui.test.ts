@@ -1,92 +1,15 @@
 // The extension in a real VS Code: the packaged .vsix installed into code-server, driven in
-// headless Debian Chromium. Screenshots of every step go to test-artifacts/ui/.
+// headless Debian Chromium, the extension in its desktop (Node) extension host. Screenshots
+// of every step go to test-artifacts/ui/desktop/.
 // Missing tooling fails the test with what to install (test/ui/setup.sh), never skips it.
 
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
-import { CHROMIUM, CodeServer, missingTooling } from './codeServer';
-import { Workbench } from './workbench';
+import { useWorkbench } from './startWorkbench';
+import type { Workbench } from './workbench';
 
-const root = resolve(__dirname, '../..');
-const artifacts = join(root, 'test-artifacts', 'ui');
-const sample = join(root, 'samples', 'hello-hypercall');
-
-let home: string;
-let server: CodeServer;
-let browser: Browser | undefined;
-let wb: Workbench;
-let setupError: Error | undefined;
-
-function packageVsix(): string {
-  if (!existsSync(join(root, 'dist', 'extension.js')) || !existsSync(join(root, 'dist', 'webview', 'webview.js'))) {
-    throw new Error('dist/extension.js or dist/webview/webview.js is missing: run `npm run build` before the UI test (npm test does).');
-  }
-  const vsix = join(artifacts, 'hypercall-debug.vsix');
-  execFileSync(join(root, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '-o', vsix],
-    { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
-  return vsix;
-}
-
-beforeAll(async () => {
-  try {
-    const missing = missingTooling();
-    if (missing) throw new Error(missing);
-    rmSync(artifacts, { recursive: true, force: true });
-    mkdirSync(artifacts, { recursive: true });
-    const vsix = packageVsix();
-    home = mkdtempSync(join(tmpdir(), 'hcdbg-ui-'));
-    server = new CodeServer(home);
-    server.writeSettings({
-      'workbench.startupEditor': 'none',
-      'workbench.tips.enabled': false,
-      'workbench.enableExperiments': false,
-      'telemetry.telemetryLevel': 'off',
-      'extensions.autoCheckUpdates': false,
-      'extensions.autoUpdate': false,
-      'update.mode': 'none',
-      'debug.openDebug': 'openOnDebugBreak',
-    });
-    const installed = server.installExtension(vsix);
-    if (!/hypercall-debug/.test(installed)) throw new Error(`code-server did not install the .vsix: ${installed}`);
-    const folder = join(home, 'hello-hypercall');
-    cpSync(sample, folder, { recursive: true });
-    const url = await server.start(folder);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    const context = await browser.newContext({ viewport: { width: 1600, height: 1200 } });
-    // code-server's own PWA service worker sits on the workbench origin with scope '/', so it
-    // also claims the webview frames, whose loader then waits forever for VS Code's webview
-    // service worker: keep the PWA worker out (a test-bed quirk; VS Code's worker still runs).
-    await context.route('**/_static/out/browser/serviceWorker.js', (route) => route.fulfill({ status: 404, body: '' }));
-    const page = await context.newPage();
-    wb = new Workbench(page, artifacts);
-    await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 180_000 });
-    await wb.waitForWorkbench();
-    await wb.screenshot('workbench');
-  } catch (e) {
-    setupError = e as Error;
-  }
-}, 300_000);
-
-afterAll(async () => {
-  await browser?.close();
-  server?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
-});
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail') await wb?.screenshot('failed').catch(() => undefined);
-});
+const workbench = useWorkbench('desktop');
 
 function ready(): Workbench {
-  if (setupError) throw setupError;
-  return wb;
+  return workbench().wb;
 }
 
 describe('the extension in code-server', () => {
@@ -148,17 +71,8 @@ describe('the extension in code-server', () => {
 
     // Picking the kvm_exit line in the Trace panel opens the guest source of its RIP (via the
     // adapter's hypercall/sourceForAddress request).
-    await wb.showTracePanel();
-    await wb.traceFrame().locator('#text-filter input').fill('reason VMCALL');
-    const exitLine = wb.traceRows().filter({ hasText: 'kvm_exit: vcpu 0 reason VMCALL' }).first();
-    // A click may only focus the webview (or land while the filtered rows re-render): click
-    // again until the editor follows.
-    await expect.poll(async () => {
-      await exitLine.click({ timeout: 10_000 });
-      return (await wb.activeEditorTab().textContent()) ?? '';
-    }, { timeout: 60_000, interval: 2_000 }).toMatch(/kvm_para\.h|syscalls\.c/);
-    await wb.screenshot('trace-line-revealed-guest-source');
-    await wb.traceFrame().locator('#text-filter input').fill('');
+    await wb.revealTraceLine('reason VMCALL', 'kvm_exit: vcpu 0 reason VMCALL', async () => (await wb.activeEditorTab().textContent()) ?? '',
+      /kvm_para\.h|syscalls\.c/, 'trace-line-revealed-guest-source');
 
     await wb.continueToEnd();
     await wb.showTracePanel();

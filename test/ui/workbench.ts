@@ -76,6 +76,24 @@ export class Workbench {
     return this.traceFrame().locator('#rows .row');
   }
 
+  /**
+   * Filters the Trace panel by `filter` and clicks the first row holding `row` until
+   * `opened()` (what the editor shows) matches `expected`: a click may only focus the
+   * webview, or land while the filtered rows re-render. Screenshot, then the filter is cleared.
+   */
+  async revealTraceLine(filter: string, row: string, opened: () => Promise<string>, expected: RegExp, shot: string): Promise<void> {
+    await this.showTracePanel();
+    const input = this.traceFrame().locator('#text-filter input');
+    await input.fill(filter);
+    const line = this.traceRows().filter({ hasText: row }).first();
+    await expect.poll(async () => {
+      await line.click({ timeout: 10_000 });
+      return opened();
+    }, { timeout: 60_000, interval: 2_000 }).toMatch(expected);
+    await this.screenshot(shot);
+    await input.fill('');
+  }
+
   /** Opens a workspace file through Quick Open. */
   async openFile(name: string): Promise<void> {
     await this.page.keyboard.press('Escape');
@@ -85,6 +103,22 @@ export class Workbench {
     await input.fill(name);
     await this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click({ timeout: 30_000 });
     await this.activeEditorTab().filter({ hasText: name }).waitFor({ timeout: 30_000 });
+  }
+
+  /** Moves the cursor of the active editor to `line` (Go to Line). */
+  async goToLine(line: number): Promise<void> {
+    await this.page.keyboard.press('Escape');
+    await this.page.keyboard.press('Control+G');
+    const input = this.page.locator('.quick-input-widget input');
+    await input.waitFor({ state: 'visible', timeout: 10_000 });
+    await input.fill(`:${line}`);
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: String(line) }).first().waitFor({ timeout: 10_000 });
+    // An Enter that lands before the picker took the text leaves it open: press again until the cursor moved.
+    const cursor = this.page.locator('.statusbar-item', { hasText: new RegExp(`^Ln ${line}, Col`) });
+    await expect.poll(async () => {
+      if (await input.isVisible()) await input.press('Enter');
+      return cursor.count();
+    }, { timeout: 20_000, interval: 1_000 }).toBeGreaterThan(0);
   }
 
   /** F5 without launch.json; picks the Hypercall debugger if VS Code asks which one. */
