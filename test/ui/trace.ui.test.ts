@@ -4,91 +4,27 @@
 // ended, and Export Trace writes both formats where the user says, the filtered rows or all.
 // Missing tooling fails the test with what to install (test/ui/setup.sh), never skips it.
 
-import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import type { Browser } from 'playwright-core';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { chromeTraceProblems } from '../trace/chromeTraceRules';
-import { CHROMIUM, CodeServer, missingTooling } from './codeServer';
-import { Workbench } from './workbench';
+import { useWorkbench } from './startWorkbench';
+import type { Workbench } from './workbench';
 
-const root = resolve(__dirname, '../..');
-const artifacts = join(root, 'test-artifacts', 'ui-trace');
-const sample = join(root, 'samples', 'hello-hypercall');
-
-let home: string;
-let server: CodeServer;
-let browser: Browser | undefined;
-let wb: Workbench;
-let setupError: Error | undefined;
-
-beforeAll(async () => {
-  try {
-    const missing = missingTooling();
-    if (missing) throw new Error(missing);
-    if (!existsSync(join(root, 'dist', 'extension.js')) || !existsSync(join(root, 'dist', 'webview', 'webview.js'))) {
-      throw new Error('dist/extension.js or dist/webview/webview.js is missing: run `npm run build` before the UI test (npm test does).');
-    }
-    rmSync(artifacts, { recursive: true, force: true });
-    mkdirSync(artifacts, { recursive: true });
-    const vsix = join(artifacts, 'hypercall-debug.vsix');
-    execFileSync(join(root, 'node_modules', '.bin', 'vsce'), ['package', '--no-dependencies', '--allow-missing-repository', '-o', vsix],
-      { cwd: root, stdio: ['ignore', 'pipe', 'pipe'], timeout: 120_000 });
-    home = mkdtempSync(join(tmpdir(), 'hcdbg-ui-trace-'));
-    server = new CodeServer(home);
-    server.writeSettings({
-      'workbench.startupEditor': 'none',
-      'workbench.tips.enabled': false,
-      'telemetry.telemetryLevel': 'off',
-      'extensions.autoCheckUpdates': false,
-      'extensions.autoUpdate': false,
-      'update.mode': 'none',
-    });
-    const installed = server.installExtension(vsix);
-    if (!/hypercall-debug/.test(installed)) throw new Error(`code-server did not install the .vsix: ${installed}`);
-    const folder = join(home, 'hello-hypercall');
-    cpSync(sample, folder, { recursive: true });
-    const url = await server.start(folder);
-    const { chromium } = await import('playwright-core');
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-    });
-    const context = await browser.newContext({ viewport: { width: 1600, height: 1200 } });
-    // As in extension.ui.test.ts: code-server's PWA service worker would claim the webview frames.
-    await context.route('**/_static/out/browser/serviceWorker.js', (route) => route.fulfill({ status: 404, body: '' }));
-    const page = await context.newPage();
-    wb = new Workbench(page, artifacts);
-    await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 180_000 });
-    await wb.waitForWorkbench();
-  } catch (e) {
-    setupError = e as Error;
-  }
-}, 300_000);
-
-afterAll(async () => {
-  await browser?.close();
-  server?.stop();
-  if (home) rmSync(home, { recursive: true, force: true });
-});
-
-afterEach(async (context) => {
-  if (context.task.result?.state === 'fail') await wb?.screenshot('failed').catch(() => undefined);
-});
+const workbench = useWorkbench('trace');
 
 function ready(): Workbench {
-  if (setupError) throw setupError;
-  return wb;
+  return workbench().wb;
 }
 
 /** Picks a row of the open quick pick by its text. */
 async function pick(label: string): Promise<void> {
+  const wb = ready();
   await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().click({ timeout: 30_000 });
 }
 
 /** Clicks the panel's Export button, answers the quick picks, types `path` into the save dialog. */
 async function exportFromPanel(answers: string[], path: string): Promise<string> {
+  const wb = ready();
   await wb.traceFrame().locator('#export').click();
   for (const answer of answers) await pick(answer);
   // code-server's save dialog is VS Code's own: a quick input holding the proposed path.
@@ -146,7 +82,7 @@ describe('the Trace panel in code-server', () => {
 
   it('opens the trace_kvm_hypercall call from a kvm_hypercall line after the session ended', async () => {
     const wb = ready();
-    const x86 = readFileSync(join(sample, 'host', 'x86.c'), 'utf8').split('\n');
+    const x86 = readFileSync(join(workbench().folder, 'host', 'x86.c'), 'utf8').split('\n');
     const callLine = x86.findIndex((l) => /^\s*trace_kvm_hypercall\(/.test(l)) + 1;
     expect(callLine).toBeGreaterThan(0);
     await wb.traceFrame().locator('#text-filter input').fill('kvm_hypercall: nr 0x100');
@@ -161,6 +97,7 @@ describe('the Trace panel in code-server', () => {
 
   it('exports the filtered rows as a Chrome JSON trace and everything as ftrace text, where the user says', async () => {
     const wb = ready();
+    const home = dirname(workbench().folder);
     const out = join(home, 'exports');
     mkdirSync(out);
     await wb.showTracePanel();
@@ -170,7 +107,7 @@ describe('the Trace panel in code-server', () => {
 
     // Chrome JSON, what is shown; the name typed without its extension gets ".json".
     const firstProposal = await exportFromPanel(['Chrome JSON trace', 'What is shown'], join(out, 'shown'));
-    expect(firstProposal.startsWith(join(home, 'hello-hypercall') + '/')).toBe(false); // not into the sources
+    expect(firstProposal.startsWith(workbench().folder + '/')).toBe(false); // not into the sources
     const chrome = await waitForFile(join(out, 'shown.json'));
     expect(chromeTraceProblems(chrome)).toEqual([]);
     const events = JSON.parse(chrome).traceEvents.filter((e: { ph: string }) => e.ph !== 'M');
