@@ -15,9 +15,13 @@ import { Access, walk, WalkResult, type PagingBus } from './paging';
 import { HANDLERS, type Handler } from './handlers';
 import { deliverFault, deliverEvent, EventKind, singleStepTrap } from './interrupts';
 import { readMsr, writeMsr } from './msr';
+import { Block, blockRole, compileBlock, finishBlock, MAX_BLOCK } from './blocks';
 
 const TLB_SIZE = 1024;
 const DECODE_CACHE = 8192;
+const BLOCK_SLOTS = 4096;
+/** Visits of a block start before it is built, and runs of a built block before it is compiled. */
+const BUILD_AFTER = 2, COMPILE_AFTER = 50_000;
 const TWO32 = 4294967296;
 const CANON = 140737488355328; // 2^47
 const TWO64 = 1n << 64n;
@@ -82,6 +86,16 @@ export class Cpu {
   /** Per physical page: holds cached decoded code; write generation. */
   private readonly codePage: Uint8Array;
   private readonly codeGen: Uint32Array;
+  /** Block execution (blocks.ts) on; false runs every instruction through step() (the reference). */
+  blocks = true;
+  /** Visits of a block start before it is built, and instructions run in a block before it is compiled (tests lower both). */
+  buildAfter = BUILD_AFTER;
+  compileAfter = COMPILE_AFTER;
+  /** Blocks compiled to JavaScript so far (stays 0 where code generation is refused). */
+  compiledBlocks = 0;
+  private readonly blkPhys = new Float64Array(BLOCK_SLOTS).fill(NaN);
+  private readonly blkTab: (Block | undefined)[] = new Array<Block | undefined>(BLOCK_SLOTS).fill(undefined);
+  private readonly blkSeen = new Uint8Array(BLOCK_SLOTS);
   readonly bus: PagingBus;
 
   constructor(readonly state: CpuState, readonly phys: PhysicalMemory, readonly io: IoBus) {
@@ -122,6 +136,83 @@ export class Cpu {
     } catch (e) {
       this.recover(e);
     }
+  }
+
+  /**
+   * Run one basic block (blocks.ts) at RIP when that is exactly what `limit` (>= its length)
+   * step() calls would do, and return the steps it took; 0 when there is none to run, and the
+   * caller steps instead. A block runs only in 64-bit code on the page of the last fetch (the
+   * execute TLB's answer), with no RF/TF, no interrupt shadow, no watch hook, no breakpoint
+   * (`breakpoints`, linear RIPs) at any of its instructions but the first, and no
+   * VMX-preemption timer expiring inside it; VMX's per-instruction checks run before its first
+   * instruction as step() runs them, and nothing in a block can change their outcome later.
+   */
+  runBlock(limit: number, breakpoints?: ReadonlyMap<number, unknown>): number {
+    const st = this.state;
+    if (!this.blocks || st.halted || st.shutdown || st.interruptShadow !== 0 || this.watchHook !== undefined) return 0;
+    const rip = st.ripNum;
+    const csAttrs = st.seg[Seg.CS].attrs;
+    if ((st.efer & Efer.LMA) === 0 || (csAttrs & (1 << 13)) === 0) return 0;
+    const priv = (csAttrs & 0x60) === 0x60 ? Priv.User : Priv.Supervisor;
+    const off = rip & 0xfff;
+    if (rip - off + priv !== this.fetchTag || off > 4096 - 15) return 0;
+    if (st.getRflags() & (Flag.RF | Flag.TF)) return 0;
+    const phys = this.fetchPage + off;
+    const slot = Math.imul(phys, 0x9e3779b1) >>> 20; // Fibonacci hashing onto BLOCK_SLOTS (2^12)
+    let b = this.blkTab[slot];
+    const gen = this.codeGen[phys >>> 12];
+    if (this.blkPhys[slot] !== phys || b === undefined || (b.gen !== gen && !b.revalidate(this.mem, gen))) {
+      if (++this.blkSeen[slot] < this.buildAfter) return 0;
+      this.blkSeen[slot] = 0;
+      b = this.buildBlock(phys);
+      this.blkPhys[slot] = phys;
+      this.blkTab[slot] = b;
+    }
+    const n = b.length;
+    if (n < 2 || n > limit) return 0;
+    if (breakpoints !== undefined) for (let k = 1; k < n; k++) if (breakpoints.has(rip + b.deltas[k])) return 0;
+    const vmx = this.vmx;
+    const nonRoot = vmx !== undefined && vmx.nonRoot;
+    if (nonRoot) {
+      const deadline = vmx.preemptionTimerDeadline;
+      if (deadline !== undefined && st.icount + n > deadline) return 0;
+    }
+    if ((b.runs += n) >= this.compileAfter && b.runs - n < this.compileAfter && compileBlock(b)) this.compiledBlocks++;
+    const icount = st.icount;
+    try {
+      if (nonRoot) vmx.beforeInstruction();
+      this.mode64 = true;
+      this.priv = priv;
+      this.ripCommitted = false;
+      this.shadowSet = false;
+      return b.run(this, st, rip, icount, this.codeGen, gen);
+    } catch (e) {
+      const retired = st.icount - icount;
+      this.recover(e);
+      return retired + 1;
+    }
+  }
+
+  /** Decode the block starting at physical address `phys` (a block of length < 2 is never run). */
+  private buildBlock(phys: number): Block {
+    const page = phys >>> 12;
+    if (!this.codePage[page]) { this.codePage[page] = 1; this.tagW.fill(NaN); } // writes to the page must bump codeGen
+    const insns: DecodedInsn[] = [], names: string[] = [], handlers: Handler[] = [];
+    let p = phys;
+    while (insns.length < MAX_BLOCK && (p & 0xfff) <= 4096 - 15 && p + 15 <= this.physSize) {
+      const i = new DecodedInsn();
+      decode(i, this.mem, p, 15, true, 4);
+      if (i.error !== DecodeError.None) break;
+      const name = OPCODES[i.id].handler;
+      const role = blockRole(name);
+      if (role === 'stop') break;
+      insns.push(i); names.push(name); handlers.push(this.handlers[i.id]);
+      p += i.length;
+      if (role === 'end') break;
+    }
+    const b = new Block(phys, this.codeGen[page], insns);
+    finishBlock(b, names, handlers, this.mem);
+    return b;
   }
 
   private recover(e: unknown): void {
@@ -248,6 +339,7 @@ export class Cpu {
   /** Forget decoded instructions (call after writing guest code behind the CPU's back, e.g. a debugger or loader). */
   invalidateCode(): void {
     this.dcTag.fill(NaN);
+    this.blkPhys.fill(NaN);
     this.codePage.fill(0); // pages are marked again when code is fetched from them
   }
 
