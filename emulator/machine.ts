@@ -241,7 +241,7 @@ export class Machine implements MachineApi {
     return phys === undefined ? undefined : phys + offset;
   }
 
-  private forgetRipPage(): void { this.ripPages.clear(); }
+  private forgetRipPage(): void { if (this.ripPages.size > 0) this.ripPages.clear(); } // clear() allocates a table, even when empty
 
   private vmExited(exit: VmExitInfo): void {
     this.forgetRipPage();

@@ -59,7 +59,18 @@ export class Cpu {
   ripCommitted = false;
   /** The executing instruction set the interrupt shadow (STI, MOV SS, POP SS). */
   shadowSet = false;
-  priv: number = Priv.Supervisor;
+  /** Privilege class of data accesses (Priv): CPL 3 or not, or implicit supervisor (descriptor tables, TSS, IDT). */
+  get priv(): number { return this.privClass; }
+  set priv(p: number) { this.privClass = p; this.tagKey = this.tlbEpoch + p; }
+  private privClass: number = Priv.Supervisor;
+  /**
+   * A TLB tag is linear page + epoch + privilege class (the low 12 bits are free). flushTlb()
+   * moves the epoch on (a multiple of 4 below 4096), which makes every older entry miss, and
+   * clears the arrays only when the epoch wraps: a transition's flush costs a few stores.
+   */
+  private tlbEpoch = 0;
+  /** tlbEpoch + priv: what a hit's tag must equal, less the linear page. */
+  private tagKey: number = Priv.Supervisor;
   /** Set when the processor shut down: the event that could not be delivered (triple fault). */
   shutdownCause: { vector: number; errorCode?: number; rip: bigint; firstVector?: number } | undefined = undefined;
 
@@ -155,7 +166,7 @@ export class Cpu {
     if ((st.efer & Efer.LMA) === 0 || (csAttrs & (1 << 13)) === 0) return 0;
     const priv = (csAttrs & 0x60) === 0x60 ? Priv.User : Priv.Supervisor;
     const off = rip & 0xfff;
-    if (rip - off + priv !== this.fetchTag || off > 4096 - 15) return 0;
+    if (rip - off + this.tlbEpoch + priv !== this.fetchTag || off > 4096 - 15) return 0;
     if (st.getRflags() & (Flag.RF | Flag.TF)) return 0;
     const phys = this.fetchPage + off;
     const slot = Math.imul(phys, 0x9e3779b1) >>> 20; // Fibonacci hashing onto BLOCK_SLOTS (2^12)
@@ -240,7 +251,7 @@ export class Cpu {
     // Hot path, inlined: 64-bit code on the page of the previous fetch, found in the decoded cache.
     const off = rip & 0xfff;
     let i: DecodedInsn | undefined;
-    if (mode64 && off <= 4096 - 15 && rip - off + this.priv === this.fetchTag) {
+    if (mode64 && off <= 4096 - 15 && rip - off + this.tagKey === this.fetchTag) {
       const base = this.fetchPage + off;
       const slot = (base ^ (base >>> 11)) & (DECODE_CACHE - 1);
       if (this.dcTag[slot] === base * 4 && this.dcGen[slot] === this.codeGen[base >>> 12]) {
@@ -345,7 +356,7 @@ export class Cpu {
 
   private fetchPhys(lin: number): number {
     const off = lin & 0xfff;
-    const tag = lin - off + this.priv;
+    const tag = lin - off + this.tagKey;
     const idx = (lin >>> 12) & (TLB_SIZE - 1);
     if (this.tagX[idx] === tag) {
       this.fetchTag = tag;
@@ -482,23 +493,23 @@ export class Cpu {
 
   read8(lin: number): number {
     const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (this.tagR[idx] === lin - off + this.priv) return this.mem[this.physR[idx] + off];
+    if (this.tagR[idx] === lin - off + this.tagKey) return this.mem[this.physR[idx] + off];
     return this.readSlow(lin, 1);
   }
   read16(lin: number): number {
     const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (off <= 4094 && this.tagR[idx] === lin - off + this.priv) return this.view.getUint16(this.physR[idx] + off, true);
+    if (off <= 4094 && this.tagR[idx] === lin - off + this.tagKey) return this.view.getUint16(this.physR[idx] + off, true);
     return this.readSlow(lin, 2);
   }
   read32(lin: number): number {
     const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (off <= 4092 && this.tagR[idx] === lin - off + this.priv) return this.view.getUint32(this.physR[idx] + off, true);
+    if (off <= 4092 && this.tagR[idx] === lin - off + this.tagKey) return this.view.getUint32(this.physR[idx] + off, true);
     return this.readSlow(lin, 4);
   }
   /** 64-bit read: returns the low half, high half in this.hi. */
   read64(lin: number): number {
     const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (off <= 4088 && this.tagR[idx] === lin - off + this.priv) {
+    if (off <= 4088 && this.tagR[idx] === lin - off + this.tagKey) {
       const p = this.physR[idx] + off;
       this.hi = this.view.getUint32(p + 4, true);
       return this.view.getUint32(p, true);
@@ -507,22 +518,22 @@ export class Cpu {
   }
   write8(lin: number, v: number): void {
     const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (this.tagW[idx] === lin - off + this.priv) { this.mem[this.physW[idx] + off] = v; return; }
+    if (this.tagW[idx] === lin - off + this.tagKey) { this.mem[this.physW[idx] + off] = v; return; }
     this.writeSlow(lin, 1, v, 0);
   }
   write16(lin: number, v: number): void {
     const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (off <= 4094 && this.tagW[idx] === lin - off + this.priv) { this.view.setUint16(this.physW[idx] + off, v, true); return; }
+    if (off <= 4094 && this.tagW[idx] === lin - off + this.tagKey) { this.view.setUint16(this.physW[idx] + off, v, true); return; }
     this.writeSlow(lin, 2, v, 0);
   }
   write32(lin: number, v: number): void {
     const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (off <= 4092 && this.tagW[idx] === lin - off + this.priv) { this.view.setUint32(this.physW[idx] + off, v >>> 0, true); return; }
+    if (off <= 4092 && this.tagW[idx] === lin - off + this.tagKey) { this.view.setUint32(this.physW[idx] + off, v >>> 0, true); return; }
     this.writeSlow(lin, 4, v, 0);
   }
   write64(lin: number, lo: number, hi: number): void {
     const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (off <= 4088 && this.tagW[idx] === lin - off + this.priv) {
+    if (off <= 4088 && this.tagW[idx] === lin - off + this.tagKey) {
       const p = this.physW[idx] + off;
       this.view.setUint32(p, lo >>> 0, true);
       this.view.setUint32(p + 4, hi >>> 0, true);
@@ -614,7 +625,7 @@ export class Cpu {
     const page = p - off;
     if (page >= 0 && page + 4096 <= this.phys.size && this.watchHook === undefined) {
       const idx = (lin >>> 12) & (TLB_SIZE - 1);
-      const tag = lin - off + priv;
+      const tag = lin - off + this.tlbEpoch + priv;
       if (access === Access.Read) { this.tagR[idx] = tag; this.physR[idx] = page; }
       else if (access === Access.Write) {
         if (!this.codePage[page >>> 12]) { this.tagW[idx] = tag; this.physW[idx] = page; }
@@ -633,9 +644,14 @@ export class Cpu {
 
   /** Drop every cached translation (CR0/CR3/CR4/EFER writes, INVLPG, VM entry/exit, SMAP-relevant AC changes). */
   flushTlb(): void {
-    this.tagR.fill(NaN);
-    this.tagW.fill(NaN);
-    this.tagX.fill(NaN);
+    this.tlbEpoch += 4;
+    if (this.tlbEpoch === 4096) {
+      this.tlbEpoch = 0;
+      this.tagR.fill(NaN);
+      this.tagW.fill(NaN);
+      this.tagX.fill(NaN);
+    }
+    this.tagKey = this.tlbEpoch + this.privClass;
     this.fetchTag = NaN;
   }
 
