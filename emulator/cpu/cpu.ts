@@ -347,6 +347,18 @@ export class Cpu {
     return i;
   }
 
+  /** Physical page `physPage` was written behind the CPU's back: its decoded instructions and blocks are checked again before use. */
+  invalidateDecoded(physPage: number): void {
+    if (physPage >= 0 && physPage < this.codeGen.length) this.codeGen[physPage]++;
+  }
+
+  /**
+   * Registers were written behind the CPU's back (debugger, snapshot): CR0/CR3/CR4/EFER or
+   * segment changes make cached translations stale. GPRs, RIP and RFLAGS need nothing: blocks
+   * and the decoded cache read them afresh at every instruction boundary.
+   */
+  onStateWritten(): void { this.flushTlb(); }
+
   /** Forget decoded instructions (call after writing guest code behind the CPU's back, e.g. a debugger or loader). */
   invalidateCode(): void {
     this.dcTag.fill(NaN);

@@ -129,6 +129,22 @@ describe('block engine in lockstep with the interpreter', () => {
       expect(m.state.icount).toBe(4);
     }
   });
+
+  it('code written behind the CPU is run as written once invalidateDecoded(page) is called', () => {
+    // inc eax; inc eax; inc eax; jmp back to the start; run as a block, then patched to dec eax x3.
+    const m = new FlatMachine();
+    const frame = m.map(CODE_LINEAR);
+    m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, 0xc0, 0xff, 0xc0, 0xff, 0xc0, 0xeb, 0xf8]));
+    m.cpu.buildAfter = 1;
+    m.state.rip = BigInt(CODE_LINEAR);
+    for (let k = 0; k < 2; k++) { m.cpu.step(); m.state.rip = BigInt(CODE_LINEAR); } // a miss fills the execute TLB, a hit makes its page the fetch page
+    expect(m.cpu.runBlock(64)).toBe(4);
+    expect(m.state.gpr[0]).toBe(5n); // the steps' two inc and the block's three
+    for (const at of [1, 3, 5]) m.phys.bytes[frame + at] = 0xc8;
+    m.cpu.invalidateDecoded(frame >>> 12);
+    expect(m.cpu.runBlock(64)).toBe(4);
+    expect(m.state.gpr[0]).toBe(2n);
+  });
 });
 
 describe('code generation refused', () => {
