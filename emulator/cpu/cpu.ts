@@ -21,7 +21,7 @@ const TLB_SIZE = 1024;
 const DECODE_CACHE = 8192;
 const BLOCK_SLOTS = 4096;
 /** Visits of a block start before it is built, and runs of a built block before it is compiled. */
-const BUILD_AFTER = 2, COMPILE_AFTER = 50_000;
+const BUILD_AFTER = 2, COMPILE_AFTER = 1_000_000;
 const TWO32 = 4294967296;
 const CANON = 140737488355328; // 2^47
 const TWO64 = 1n << 64n;

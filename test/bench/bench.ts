@@ -85,8 +85,9 @@ function cpuSeconds(since: NodeJS.CpuUsage): number {
   return (used.user + used.system) / 1e6;
 }
 
-function runGuest(guestPath: string): Timed {
+function runGuest(guestPath: string, blocks = true): Timed {
   const m = bootGuest(guestPath);
+  m.interpreter.blocks = blocks;
   const t0 = process.cpuUsage();
   let stop: StopReason = { kind: 'budget' };
   for (let n = 0; n < 200 && stop.kind === 'budget'; n++) stop = m.run(50_000_000);
@@ -259,6 +260,7 @@ async function main(): Promise<void> {
   const engine = measureEngine(join(work, 'compute-large'), log);
   const interpreterMips = engine[0].interpreter.mips;
   const transitionInstructionEquivalents = instructionEquivalents(hypercallsPerSecond, instructionsPerHypercall, mips);
+  const interpreterHypercalls = K / Math.max(runGuest(join(work, 'hypercalls-k'), false).seconds - runGuest(join(work, 'hypercalls-0'), false).seconds, 1e-9);
   const minimal = measureTransitions(log);
   const minimalEquivalents = instructionEquivalents(minimal.roundTripsPerSecond, minimal.instructionsPerTrip, mips);
 
@@ -272,6 +274,7 @@ async function main(): Promise<void> {
     ['qemu-x86_64 MIPS', qemuMips === null ? 'n/a (qemu-user not installed)' : qemuMips.toFixed(1)],
     ['ratio qemu / ours', qemuMips === null ? 'n/a' : `${(qemuMips / mips).toFixed(1)}x`],
     ...engineRows(engine),
+    ['hypercall round trips/s, interpreter alone', Math.round(interpreterHypercalls).toLocaleString('en-US')],
     ['VM exit + entry, sample host', `${transitionInstructionEquivalents.toFixed(0)} instruction-equivalents (round trip minus its instructions, at the compute guest's MIPS)`],
     ['VM exit + entry, minimal host', `${minimalEquivalents.toFixed(0)} instruction-equivalents (${Math.round(minimal.roundTripsPerSecond).toLocaleString('en-US')} round trips/s of ${minimal.instructionsPerTrip} instructions)`],
     ['pause latency (DAP)', `median ${pause.medianMs.toFixed(0)} ms, max ${pause.maxMs.toFixed(0)} ms over ${pause.samples} pauses`],
