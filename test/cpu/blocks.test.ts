@@ -147,6 +147,45 @@ describe('block engine in lockstep with the interpreter', () => {
   });
 });
 
+describe('where a block must not run', () => {
+  // inc eax x3; jmp back to the start (a four-instruction block at CODE_LINEAR).
+  function loopMachine(): FlatMachine {
+    const m = new FlatMachine();
+    m.map(CODE_LINEAR);
+    m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, 0xc0, 0xff, 0xc0, 0xff, 0xc0, 0xeb, 0xf8]));
+    m.cpu.buildAfter = 1;
+    m.state.rip = BigInt(CODE_LINEAR);
+    for (let k = 0; k < 2; k++) { m.cpu.step(); m.state.rip = BigInt(CODE_LINEAR); } // a miss fills the execute TLB, a hit makes its page the fetch page
+    m.state.gpr[0] = 0n;
+    return m;
+  }
+
+  it('runs none that holds a breakpoint past its first instruction, or is longer than the budget', () => {
+    const m = loopMachine();
+    const icount = m.state.icount;
+    expect(m.cpu.runBlock(64, new Map([[CODE_LINEAR + 4, 0]]))).toBe(0); // the third inc
+    expect(m.cpu.runBlock(3)).toBe(0);
+    expect(m.state.icount).toBe(icount);
+    expect(m.cpu.runBlock(64, new Map([[CODE_LINEAR, 0]]))).toBe(4); // at its first instruction: the caller checked it
+    expect(m.state.gpr[0]).toBe(3n);
+  });
+
+  it('runs none under TF, in an interrupt shadow or with a watch hook', () => {
+    const m = loopMachine();
+    m.state.setRflags(m.state.getRflags() | 0x100);
+    expect(m.cpu.runBlock(64)).toBe(0);
+    m.state.setRflags(m.state.getRflags() & ~0x100);
+    m.state.interruptShadow = 1;
+    expect(m.cpu.runBlock(64)).toBe(0);
+    m.state.interruptShadow = 0;
+    m.cpu.watch = () => undefined;
+    expect(m.cpu.runBlock(64)).toBe(0);
+    m.cpu.watch = undefined;
+    for (let k = 0; k < 2; k++) { m.cpu.step(); m.state.rip = BigInt(CODE_LINEAR); } // setting the hook flushed the TLB
+    expect(m.cpu.runBlock(64)).toBe(4);
+  });
+});
+
 describe('code generation refused', () => {
   it('the engine detects it, runs blocks threaded, and gives the same run', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'hc-codegen-'));
