@@ -147,12 +147,17 @@ export class Machine implements MachineApi {
     if (dead) return dead;
     if (this.pending) return this.takePending();
     const checkBreakpoints = this.linearBreakpoints.size > 0 || this.physicalBreakpoints.size > 0;
-    for (let n = 0; n < budget; n++) {
+    // Basic blocks stand for as many steps as they have instructions; none may hold a
+    // breakpoint past its first instruction (physical breakpoints: the interpreter alone).
+    const blocks = this.physicalBreakpoints.size === 0;
+    const inBlock = this.linearBreakpoints.size > 0 ? this.linearBreakpoints : undefined;
+    for (let n = 0; n < budget;) {
       if (checkBreakpoints && n > 0) {
         const hit = this.breakpointAt();
         if (hit) return hit;
       }
-      this.interpreter.step();
+      const ran = blocks ? this.interpreter.runBlock(budget - n, inBlock) : 0;
+      if (ran === 0) { this.interpreter.step(); n++; } else n += ran;
       if (this.pending) return this.takePending();
       if (st.halted || st.shutdown) {
         const stop = this.deadStop();
@@ -236,7 +241,7 @@ export class Machine implements MachineApi {
     return phys === undefined ? undefined : phys + offset;
   }
 
-  private forgetRipPage(): void { this.ripPages.clear(); }
+  private forgetRipPage(): void { if (this.ripPages.size > 0) this.ripPages.clear(); } // clear() allocates a table, even when empty
 
   private vmExited(exit: VmExitInfo): void {
     this.forgetRipPage();

@@ -15,9 +15,13 @@ import { Access, walk, WalkResult, type PagingBus } from './paging';
 import { HANDLERS, type Handler } from './handlers';
 import { deliverFault, deliverEvent, EventKind, singleStepTrap } from './interrupts';
 import { readMsr, writeMsr } from './msr';
+import { Block, blockRole, compileBlock, finishBlock, MAX_BLOCK } from './blocks';
 
 const TLB_SIZE = 1024;
 const DECODE_CACHE = 8192;
+const BLOCK_SLOTS = 4096;
+/** Visits of a block start before it is built, and runs of a built block before it is compiled. */
+const BUILD_AFTER = 2, COMPILE_AFTER = 1_000_000;
 const TWO32 = 4294967296;
 const CANON = 140737488355328; // 2^47
 const TWO64 = 1n << 64n;
@@ -55,7 +59,18 @@ export class Cpu {
   ripCommitted = false;
   /** The executing instruction set the interrupt shadow (STI, MOV SS, POP SS). */
   shadowSet = false;
-  priv: number = Priv.Supervisor;
+  /** Privilege class of data accesses (Priv): CPL 3 or not, or implicit supervisor (descriptor tables, TSS, IDT). */
+  get priv(): number { return this.privClass; }
+  set priv(p: number) { this.privClass = p; this.tagKey = this.tlbEpoch + p; }
+  private privClass: number = Priv.Supervisor;
+  /**
+   * A TLB tag is linear page + epoch + privilege class (the low 12 bits are free). flushTlb()
+   * moves the epoch on (a multiple of 4 below 4096), which makes every older entry miss, and
+   * clears the arrays only when the epoch wraps: a transition's flush costs a few stores.
+   */
+  private tlbEpoch = 0;
+  /** tlbEpoch + priv: what a hit's tag must equal, less the linear page. */
+  private tagKey: number = Priv.Supervisor;
   /** Set when the processor shut down: the event that could not be delivered (triple fault). */
   shutdownCause: { vector: number; errorCode?: number; rip: bigint; firstVector?: number } | undefined = undefined;
 
@@ -82,6 +97,16 @@ export class Cpu {
   /** Per physical page: holds cached decoded code; write generation. */
   private readonly codePage: Uint8Array;
   private readonly codeGen: Uint32Array;
+  /** Block execution (blocks.ts) on; false runs every instruction through step() (the reference). */
+  blocks = true;
+  /** Visits of a block start before it is built, and instructions run in a block before it is compiled (tests lower both). */
+  buildAfter = BUILD_AFTER;
+  compileAfter = COMPILE_AFTER;
+  /** Blocks compiled to JavaScript so far (stays 0 where code generation is refused). */
+  compiledBlocks = 0;
+  private readonly blkPhys = new Float64Array(BLOCK_SLOTS).fill(NaN);
+  private readonly blkTab: (Block | undefined)[] = new Array<Block | undefined>(BLOCK_SLOTS).fill(undefined);
+  private readonly blkSeen = new Uint8Array(BLOCK_SLOTS);
   readonly bus: PagingBus;
 
   constructor(readonly state: CpuState, readonly phys: PhysicalMemory, readonly io: IoBus) {
@@ -124,6 +149,83 @@ export class Cpu {
     }
   }
 
+  /**
+   * Run one basic block (blocks.ts) at RIP when that is exactly what `limit` (>= its length)
+   * step() calls would do, and return the steps it took; 0 when there is none to run, and the
+   * caller steps instead. A block runs only in 64-bit code on the page of the last fetch (the
+   * execute TLB's answer), with no RF/TF, no interrupt shadow, no watch hook, no breakpoint
+   * (`breakpoints`, linear RIPs) at any of its instructions but the first, and no
+   * VMX-preemption timer expiring inside it; VMX's per-instruction checks run before its first
+   * instruction as step() runs them, and nothing in a block can change their outcome later.
+   */
+  runBlock(limit: number, breakpoints?: ReadonlyMap<number, unknown>): number {
+    const st = this.state;
+    if (!this.blocks || st.halted || st.shutdown || st.interruptShadow !== 0 || this.watchHook !== undefined) return 0;
+    const rip = st.ripNum;
+    const csAttrs = st.seg[Seg.CS].attrs;
+    if ((st.efer & Efer.LMA) === 0 || (csAttrs & (1 << 13)) === 0) return 0;
+    const priv = (csAttrs & 0x60) === 0x60 ? Priv.User : Priv.Supervisor;
+    const off = rip & 0xfff;
+    if (rip - off + this.tlbEpoch + priv !== this.fetchTag || off > 4096 - 15) return 0;
+    if (st.getRflags() & (Flag.RF | Flag.TF)) return 0;
+    const phys = this.fetchPage + off;
+    const slot = Math.imul(phys, 0x9e3779b1) >>> 20; // Fibonacci hashing onto BLOCK_SLOTS (2^12)
+    let b = this.blkTab[slot];
+    const gen = this.codeGen[phys >>> 12];
+    if (this.blkPhys[slot] !== phys || b === undefined || (b.gen !== gen && !b.revalidate(this.mem, gen))) {
+      if (++this.blkSeen[slot] < this.buildAfter) return 0;
+      this.blkSeen[slot] = 0;
+      b = this.buildBlock(phys);
+      this.blkPhys[slot] = phys;
+      this.blkTab[slot] = b;
+    }
+    const n = b.length;
+    if (n < 2 || n > limit) return 0;
+    if (breakpoints !== undefined) for (let k = 1; k < n; k++) if (breakpoints.has(rip + b.deltas[k])) return 0;
+    const vmx = this.vmx;
+    const nonRoot = vmx !== undefined && vmx.nonRoot;
+    if (nonRoot) {
+      const deadline = vmx.preemptionTimerDeadline;
+      if (deadline !== undefined && st.icount + n > deadline) return 0;
+    }
+    if ((b.runs += n) >= this.compileAfter && b.runs - n < this.compileAfter && compileBlock(b)) this.compiledBlocks++;
+    const icount = st.icount;
+    try {
+      if (nonRoot) vmx.beforeInstruction();
+      this.mode64 = true;
+      this.priv = priv;
+      this.ripCommitted = false;
+      this.shadowSet = false;
+      return b.run(this, st, rip, icount, this.codeGen, gen);
+    } catch (e) {
+      const retired = st.icount - icount;
+      this.recover(e);
+      return retired + 1;
+    }
+  }
+
+  /** Decode the block starting at physical address `phys` (a block of length < 2 is never run). */
+  private buildBlock(phys: number): Block {
+    const page = phys >>> 12;
+    if (!this.codePage[page]) { this.codePage[page] = 1; this.tagW.fill(NaN); } // writes to the page must bump codeGen
+    const insns: DecodedInsn[] = [], names: string[] = [], handlers: Handler[] = [];
+    let p = phys;
+    while (insns.length < MAX_BLOCK && (p & 0xfff) <= 4096 - 15 && p + 15 <= this.physSize) {
+      const i = new DecodedInsn();
+      decode(i, this.mem, p, 15, true, 4);
+      if (i.error !== DecodeError.None) break;
+      const name = OPCODES[i.id].handler;
+      const role = blockRole(name);
+      if (role === 'stop') break;
+      insns.push(i); names.push(name); handlers.push(this.handlers[i.id]);
+      p += i.length;
+      if (role === 'end') break;
+    }
+    const b = new Block(phys, this.codeGen[page], insns);
+    finishBlock(b, names, handlers, this.mem);
+    return b;
+  }
+
   private recover(e: unknown): void {
     try {
       if (e instanceof CpuFault) deliverFault(this, e);
@@ -149,7 +251,7 @@ export class Cpu {
     // Hot path, inlined: 64-bit code on the page of the previous fetch, found in the decoded cache.
     const off = rip & 0xfff;
     let i: DecodedInsn | undefined;
-    if (mode64 && off <= 4096 - 15 && rip - off + this.priv === this.fetchTag) {
+    if (mode64 && off <= 4096 - 15 && rip - off + this.tagKey === this.fetchTag) {
       const base = this.fetchPage + off;
       const slot = (base ^ (base >>> 11)) & (DECODE_CACHE - 1);
       if (this.dcTag[slot] === base * 4 && this.dcGen[slot] === this.codeGen[base >>> 12]) {
@@ -245,15 +347,28 @@ export class Cpu {
     return i;
   }
 
+  /** Physical page `physPage` was written behind the CPU's back: its decoded instructions and blocks are checked again before use. */
+  invalidateDecoded(physPage: number): void {
+    if (physPage >= 0 && physPage < this.codeGen.length) this.codeGen[physPage]++;
+  }
+
+  /**
+   * Registers were written behind the CPU's back (debugger, snapshot): CR0/CR3/CR4/EFER or
+   * segment changes make cached translations stale. GPRs, RIP and RFLAGS need nothing: blocks
+   * and the decoded cache read them afresh at every instruction boundary.
+   */
+  onStateWritten(): void { this.flushTlb(); }
+
   /** Forget decoded instructions (call after writing guest code behind the CPU's back, e.g. a debugger or loader). */
   invalidateCode(): void {
     this.dcTag.fill(NaN);
+    this.blkPhys.fill(NaN);
     this.codePage.fill(0); // pages are marked again when code is fetched from them
   }
 
   private fetchPhys(lin: number): number {
     const off = lin & 0xfff;
-    const tag = lin - off + this.priv;
+    const tag = lin - off + this.tagKey;
     const idx = (lin >>> 12) & (TLB_SIZE - 1);
     if (this.tagX[idx] === tag) {
       this.fetchTag = tag;
@@ -390,23 +505,23 @@ export class Cpu {
 
   read8(lin: number): number {
     const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (this.tagR[idx] === lin - off + this.priv) return this.mem[this.physR[idx] + off];
+    if (this.tagR[idx] === lin - off + this.tagKey) return this.mem[this.physR[idx] + off];
     return this.readSlow(lin, 1);
   }
   read16(lin: number): number {
     const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (off <= 4094 && this.tagR[idx] === lin - off + this.priv) return this.view.getUint16(this.physR[idx] + off, true);
+    if (off <= 4094 && this.tagR[idx] === lin - off + this.tagKey) return this.view.getUint16(this.physR[idx] + off, true);
     return this.readSlow(lin, 2);
   }
   read32(lin: number): number {
     const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (off <= 4092 && this.tagR[idx] === lin - off + this.priv) return this.view.getUint32(this.physR[idx] + off, true);
+    if (off <= 4092 && this.tagR[idx] === lin - off + this.tagKey) return this.view.getUint32(this.physR[idx] + off, true);
     return this.readSlow(lin, 4);
   }
   /** 64-bit read: returns the low half, high half in this.hi. */
   read64(lin: number): number {
     const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (off <= 4088 && this.tagR[idx] === lin - off + this.priv) {
+    if (off <= 4088 && this.tagR[idx] === lin - off + this.tagKey) {
       const p = this.physR[idx] + off;
       this.hi = this.view.getUint32(p + 4, true);
       return this.view.getUint32(p, true);
@@ -415,22 +530,22 @@ export class Cpu {
   }
   write8(lin: number, v: number): void {
     const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (this.tagW[idx] === lin - off + this.priv) { this.mem[this.physW[idx] + off] = v; return; }
+    if (this.tagW[idx] === lin - off + this.tagKey) { this.mem[this.physW[idx] + off] = v; return; }
     this.writeSlow(lin, 1, v, 0);
   }
   write16(lin: number, v: number): void {
     const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (off <= 4094 && this.tagW[idx] === lin - off + this.priv) { this.view.setUint16(this.physW[idx] + off, v, true); return; }
+    if (off <= 4094 && this.tagW[idx] === lin - off + this.tagKey) { this.view.setUint16(this.physW[idx] + off, v, true); return; }
     this.writeSlow(lin, 2, v, 0);
   }
   write32(lin: number, v: number): void {
     const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (off <= 4092 && this.tagW[idx] === lin - off + this.priv) { this.view.setUint32(this.physW[idx] + off, v >>> 0, true); return; }
+    if (off <= 4092 && this.tagW[idx] === lin - off + this.tagKey) { this.view.setUint32(this.physW[idx] + off, v >>> 0, true); return; }
     this.writeSlow(lin, 4, v, 0);
   }
   write64(lin: number, lo: number, hi: number): void {
     const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
-    if (off <= 4088 && this.tagW[idx] === lin - off + this.priv) {
+    if (off <= 4088 && this.tagW[idx] === lin - off + this.tagKey) {
       const p = this.physW[idx] + off;
       this.view.setUint32(p, lo >>> 0, true);
       this.view.setUint32(p + 4, hi >>> 0, true);
@@ -522,7 +637,7 @@ export class Cpu {
     const page = p - off;
     if (page >= 0 && page + 4096 <= this.phys.size && this.watchHook === undefined) {
       const idx = (lin >>> 12) & (TLB_SIZE - 1);
-      const tag = lin - off + priv;
+      const tag = lin - off + this.tlbEpoch + priv;
       if (access === Access.Read) { this.tagR[idx] = tag; this.physR[idx] = page; }
       else if (access === Access.Write) {
         if (!this.codePage[page >>> 12]) { this.tagW[idx] = tag; this.physW[idx] = page; }
@@ -541,9 +656,14 @@ export class Cpu {
 
   /** Drop every cached translation (CR0/CR3/CR4/EFER writes, INVLPG, VM entry/exit, SMAP-relevant AC changes). */
   flushTlb(): void {
-    this.tagR.fill(NaN);
-    this.tagW.fill(NaN);
-    this.tagX.fill(NaN);
+    this.tlbEpoch += 4;
+    if (this.tlbEpoch === 4096) {
+      this.tlbEpoch = 0;
+      this.tagR.fill(NaN);
+      this.tagW.fill(NaN);
+      this.tagX.fill(NaN);
+    }
+    this.tagKey = this.tlbEpoch + this.privClass;
     this.fetchTag = NaN;
   }
 

@@ -66,6 +66,8 @@ export interface VmxUnit {
   tripleFault(): never;
   /** Non-root only: guest-physical to host-physical through EPT, or an EPT violation/misconfiguration exit. */
   translateGuestPhysical(gpa: bigint, access: 'read' | 'write' | 'execute', linear: bigint | undefined, pagingStructure: boolean): number;
+  /** Non-root: the icount at which the VMX-preemption timer reaches zero (26.5.1), if it is armed. */
+  readonly preemptionTimerDeadline: number | undefined;
   /** Called before each instruction in non-root operation (VMX-preemption timer, SDM 25.5.1). */
   beforeInstruction(): void;
   /**

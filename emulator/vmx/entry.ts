@@ -4,7 +4,7 @@
 
 import { Cr0, Efer, Seg, SEG_ATTR_UNUSABLE, type Segment } from '../cpu/state';
 import { readTsc } from '../devices/tsc';
-import { activeControls } from './activeControls';
+import { activeControls, type ActiveControls } from './activeControls';
 import { Msr, PREEMPTION_TIMER_RATE } from './capabilities';
 import { Activity, EntryCtl, Interruptibility, IntrInfo, Pin } from './controls';
 import { checkControls, checkGuestState, checkHostState } from './entryChecks';
@@ -20,19 +20,37 @@ const SEG_ORDER = [Seg.ES, Seg.CS, Seg.SS, Seg.DS, Seg.FS, Seg.GS, Seg.LDTR, Seg
 /** CR0 bits VM entry never modifies (27.3.2.1): ET, reserved 15:6, 17 and 28:19, NW and CD. */
 const CR0_ENTRY_PRESERVED = (Cr0.ET | 0xffc0 | 0x20000 | 0x1ff80000 | Cr0.NW | Cr0.CD) >>> 0;
 
+const enum Group { Control = 0, Host = 3 }
+
+/**
+ * The control checks (27.2.1) read only control fields, the host-state checks (27.2.2-27.2.4)
+ * only host and control fields and IA32_EFER.LMA: both passed for this VMCS at these change
+ * counts (Vmcs.changes) and are skipped while the counts stand. The decoded controls
+ * (activeControls) are kept with them. Guest-state checks (27.3.1) always run: every VM exit
+ * rewrites guest fields.
+ */
+export interface PassedEntryChecks { vmcs: Vmcs; control: number; host: number; ia32e: boolean; controls: ActiveControls }
+
 /** Enter the guest from the current VMCS. VMfailValid results are returned; guest-state failures exit (throw). */
 export function vmentry(vmx: Vmx, launch: boolean): EntryResult {
   const vmcs = vmx.current!;
-  const controls = checkControls(vmcs);
-  if (controls) return { entered: false, error: VmInstructionError.ENTRY_INVALID_CONTROLS, message: controls };
-  const host = checkHostState(vmcs, vmx.cpu.state.longMode);
-  if (host) return { entered: false, error: VmInstructionError.ENTRY_INVALID_HOST_STATE, message: host };
+  const ia32e = vmx.cpu.state.longMode;
+  let passed = vmx.passedEntryChecks;
+  if (passed === undefined || passed.vmcs !== vmcs || passed.control !== vmcs.changes[Group.Control]
+    || passed.host !== vmcs.changes[Group.Host] || passed.ia32e !== ia32e) {
+    const controls = checkControls(vmcs);
+    if (controls) return { entered: false, error: VmInstructionError.ENTRY_INVALID_CONTROLS, message: controls };
+    const host = checkHostState(vmcs, ia32e);
+    if (host) return { entered: false, error: VmInstructionError.ENTRY_INVALID_HOST_STATE, message: host };
+    passed = { vmcs, control: vmcs.changes[Group.Control], host: vmcs.changes[Group.Host], ia32e, controls: activeControls(vmcs) };
+    vmx.passedEntryChecks = passed;
+  }
   const guest = checkGuestState(vmcs, vmx.cpu.phys);
   if (guest) vmentryFailure(vmx, ExitReason.INVALID_STATE, BigInt(guest.qualification), guest.message);
 
   loadGuestState(vmx, vmcs);
   vmx.nonRoot = true;
-  vmx.controls = activeControls(vmcs);
+  vmx.controls = passed.controls;
   const msrs = loadMsrList(vmx, vmcs.get(Field.VM_ENTRY_MSR_LOAD_ADDR), vmcs.get32(Field.VM_ENTRY_MSR_LOAD_COUNT));
   if (!msrs.ok) {
     vmx.nonRoot = false;

@@ -29,11 +29,23 @@ const CR0_EXIT_PRESERVED = (Cr0.ET | Cr0.CD | Cr0.NW | 0x1ff80000 | 0x20000 | 0x
 /** Segment attributes a VM exit loads (28.5.2), in the VMCS access-rights layout. */
 const AR_CODE64 = 0xa09b, AR_CODE32 = 0xc09b, AR_DATA = 0xc093, AR_TSS64_BUSY = 0x008b;
 
+// Guest GPR copies for VmExitInfo are views into shared 32 KiB buffers: a BigUint64Array of
+// its own (slice) costs a backing-store allocation per exit, several times the rest of the copy.
+const GPR_BYTES = 16 * 8, GPR_CHUNK = 256 * GPR_BYTES;
+let gprChunk = new ArrayBuffer(GPR_CHUNK), gprOffset = 0;
+function copyGprs(gpr: BigUint64Array): BigUint64Array {
+  if (gprOffset === GPR_CHUNK) { gprChunk = new ArrayBuffer(GPR_CHUNK); gprOffset = 0; }
+  const copy = new BigUint64Array(gprChunk, gprOffset, 16);
+  gprOffset += GPR_BYTES;
+  copy.set(gpr);
+  return copy;
+}
+
 /** Perform a VM exit and throw VmExitTaken; the instruction that caused it is over. */
 export function vmexit(vmx: Vmx, reason: number, qualification: bigint, details: ExitDetails = {}): never {
   const vmcs = vmx.current!;
   const state = vmx.cpu.state;
-  const guestGprs = state.gpr.slice();
+  const guestGprs = copyGprs(state.gpr);
   const guestRip = state.rip;
   writeExitInformation(vmcs, reason, qualification, details, reason === ExitReason.TRIPLE_FAULT ? undefined : vmx.eventDelivery);
   vmx.eventDelivery = undefined;
@@ -59,7 +71,7 @@ export function vmentryFailure(vmx: Vmx, reason: number, qualification: bigint, 
   const state = vmx.cpu.state;
   const info: VmExitInfo = {
     reason, reasonName: exitReasonName(reason), entryFailure: true, qualification, guestRip: vmcs.get(Field.GUEST_RIP),
-    instructionLength: 0, intrInfo: 0, intrErrorCode: 0, guestGprs: state.gpr.slice(),
+    instructionLength: 0, intrInfo: 0, intrErrorCode: 0, guestGprs: copyGprs(state.gpr),
   };
   leaveNonRoot(vmx, vmcs);
   for (const l of vmx.entryFailureListeners) l(full, message);

@@ -16,6 +16,12 @@ export class Vmcs {
   readonly lo = new Uint32Array(VMCS_FIELDS.length);
   readonly hi = new Uint32Array(VMCS_FIELDS.length);
   launchState: LaunchState = 'clear';
+  /**
+   * Changes of value per field group, indexed by encoding bits 11:10 (control, exit information,
+   * guest, host; SDM 25.11.2): VM entry skips the checks of a group that did not change since
+   * they last passed on this VMCS (entry.ts).
+   */
+  readonly changes = new Uint32Array(4);
 
   constructor(readonly address: bigint) {}
 
@@ -33,6 +39,7 @@ export class Vmcs {
   set(field: Field, value: bigint): void {
     const slot = FIELD_SLOT[field >> 1];
     const width = fieldWidth(field);
+    const lo = this.lo[slot], hi = this.hi[slot];
     if (value >= 0n && value <= MASK32) {
       this.lo[slot] = Number(value);
       this.hi[slot] = 0;
@@ -41,12 +48,16 @@ export class Vmcs {
       this.hi[slot] = width === 16 || width === 32 ? 0 : Number((value >> 32n) & MASK32);
     }
     if (width === 16) this.lo[slot] &= 0xffff;
+    if (this.lo[slot] !== lo || this.hi[slot] !== hi) this.changes[(field >> 10) & 3]++;
   }
   /** Store a value below 2^32 (truncated to 16 bits for 16-bit fields). */
   set32(field: Field, value: number): void {
     const slot = FIELD_SLOT[field >> 1];
-    this.lo[slot] = fieldWidth(field) === 16 ? value & 0xffff : value;
+    const lo = fieldWidth(field) === 16 ? value & 0xffff : value >>> 0;
+    if (this.lo[slot] === lo && this.hi[slot] === 0) return;
+    this.lo[slot] = lo;
     this.hi[slot] = 0;
+    this.changes[(field >> 10) & 3]++;
   }
 
   /** VMREAD semantics (31 VMREAD): the value as the destination receives it, or undefined if no such component. */
@@ -63,8 +74,10 @@ export class Vmcs {
     if (slot === undefined) return 'unsupported';
     const enc = Number(encoding);
     if (!allowReadOnly && fieldGroup(enc) === 'exit-info') return 'read-only';
-    if ((enc & 1) !== 0) this.hi[slot] = Number(value & MASK32);
-    else this.set(enc, value);
+    if ((enc & 1) !== 0) {
+      const hi = Number(value & MASK32);
+      if (this.hi[slot] !== hi) { this.hi[slot] = hi; this.changes[(enc >> 10) & 3]++; }
+    } else this.set(enc, value);
     return 'ok';
   }
 

@@ -14,6 +14,7 @@ import { activeControls, type ActiveControls } from './activeControls';
 import { eptTranslate, eptWalk } from './ept';
 import * as insn from './instructions';
 import * as exits from './exits';
+import type { PassedEntryChecks } from './entry';
 import { Vmcs, type LaunchState } from './vmcs';
 import type { VmxCpu } from './vmxCpu';
 
@@ -40,6 +41,8 @@ export class Vmx implements VmxUnit {
   readonly regions = new Map<bigint, Vmcs>();
   /** The current VMCS's controls, fixed for the duration of non-root operation (loaded at VM entry). */
   controls: ActiveControls | undefined;
+  /** The VM-entry checks that passed last and what they depend on (entry.ts). */
+  passedEntryChecks: PassedEntryChecks | undefined;
   /** Set by the interpreter during IDT event delivery; reported as IDT-vectoring information by a VM exit. */
   eventDelivery: { vector: number; type: number; errorCode: number | undefined } | undefined;
   /** VMX-preemption timer: TSC at VM entry and the icount at which it reaches zero. */

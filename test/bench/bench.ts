@@ -1,8 +1,10 @@
 // `npm run bench`: million instructions per second on a compute-bound guest, hypercall round
 // trips per second (guest vmcall -> sample host exit handler -> VMRESUME -> guest), and the
 // same compute code under qemu-x86_64 (Debian qemu-user) for a ratio. Prints a table, or one
-// JSON object { mips, hypercallsPerSecond, qemuMips, pauseLatencyMs } with --json. A benchmark,
-// not a test.
+// JSON object { mips, hypercallsPerSecond, qemuMips, pauseLatencyMs, interpreterMips,
+// transitionInstructionEquivalents } with --json. Also the fast engine against the interpreter
+// alone on three guests (warm-up and steady state; it fails if their instruction counts differ)
+// and the cost of a VM exit + entry with a minimal host. A benchmark, not a test.
 // Times are CPU seconds (user + system) of the emulator or of qemu, so other load on the
 // machine does not distort them.
 
@@ -58,10 +60,10 @@ const LINKER_SCRIPT = `ENTRY(_start)
 SECTIONS { . = 0x100000; .text : { *(.text.start) *(.text .text.*) } .rodata : { *(.rodata .rodata.*) } .data : { *(.data .data.*) } .bss : { *(.bss .bss.*) *(COMMON) } /DISCARD/ : { *(.note*) *(.comment) } }
 `;
 
-function gcc(name: string, source: string, guest: boolean): string {
+function gcc(name: string, source: string, guest: boolean, extra: string[] = []): string {
   const src = join(work, `${name}.c`), out = join(work, name);
   writeFileSync(src, source);
-  const args = guest ? [...CFLAGS, '-T', writeLd(), '-Wl,-z,max-page-size=0x1000'] : CFLAGS;
+  const args = [...(guest ? [...CFLAGS, '-T', writeLd(), '-Wl,-z,max-page-size=0x1000'] : CFLAGS), ...extra];
   execFileSync('gcc', [...args, '-o', out, src], { stdio: 'inherit' });
   return out;
 }
@@ -74,15 +76,130 @@ function writeLd(): string {
 
 interface Timed { icount: number; seconds: number; stop: StopReason }
 
-function runGuest(guestPath: string): Timed {
-  const m = Machine.boot({ hostElf: new Uint8Array(readFileSync(hostPath)), guestElf: new Uint8Array(readFileSync(guestPath)), hostPath, guestPath });
+function bootGuest(guestPath: string): Machine {
+  return Machine.boot({ hostElf: new Uint8Array(readFileSync(hostPath)), guestElf: new Uint8Array(readFileSync(guestPath)), hostPath, guestPath });
+}
+
+function cpuSeconds(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return (used.user + used.system) / 1e6;
+}
+
+function runGuest(guestPath: string, blocks = true): Timed {
+  const m = bootGuest(guestPath);
+  m.interpreter.blocks = blocks;
   const t0 = process.cpuUsage();
   let stop: StopReason = { kind: 'budget' };
   for (let n = 0; n < 200 && stop.kind === 'budget'; n++) stop = m.run(50_000_000);
-  const used = process.cpuUsage(t0);
-  const seconds = (used.user + used.system) / 1e6;
+  const seconds = cpuSeconds(t0);
   if (stop.kind !== 'poweroff' || stop.status !== 0) throw new Error(`The benchmark guest ${guestPath} ended with ${JSON.stringify(stop)} instead of a clean power-off.`);
   return { icount: m.cpu.icount, seconds, stop };
+}
+
+// ---- the fast engine (issue 8): three guests, fast engine vs interpreter alone, VM transitions
+
+/** A memory-heavy loop as gcc -O0 builds it: every variable on the stack, calls with frames. */
+const GUEST_MEMORY = (rounds: number) => `
+typedef unsigned long u64;
+struct item { u64 key, val; };
+static u64 mix(u64 x, u64 y) { u64 t = x * 31 + y; return t ^ (t >> 11); }
+static void fill(struct item *a, int n, u64 seed) { for (int i = 0; i < n; i++) { a[i].key = mix(seed, i); a[i].val = i; } }
+static u64 sum(struct item *a, int n) { u64 s = 0; for (int i = 0; i < n; i++) s = mix(s, a[i].key + a[i].val); return s; }
+volatile u64 result;
+__attribute__((section(".text.start"))) void _start(void) {
+  struct item a[64]; u64 s = 0;
+  for (u64 r = 0; r < ${rounds}UL; r++) { fill(a, 64, r); s += sum(a, 64); }
+  result = s; for (;;) __asm__ volatile("hlt");
+}
+`;
+
+/** Branches and calls (gcc -O2): Collatz step counts with a recursive Fibonacci now and then. */
+const GUEST_BRANCHY = (n: number) => `
+typedef unsigned long u64;
+__attribute__((noinline)) static u64 fib(u64 n) { return n < 2 ? n : fib(n - 1) + fib(n - 2); }
+__attribute__((noinline)) static u64 collatz(u64 n) { u64 k = 0; while (n != 1) { n = (n & 1) ? 3 * n + 1 : n / 2; k++; } return k; }
+volatile u64 result;
+__attribute__((section(".text.start"))) void _start(void) {
+  u64 s = 0;
+  for (u64 i = 1; i < ${n}UL; i++) { s += collatz(i); if ((i & 63) == 0) s += fib(10 + (i & 3)); }
+  result = s; for (;;) __asm__ volatile("hlt");
+}
+`;
+
+/** The guest of the transition bench: VMCALL in a three-instruction loop (ECX counts), nothing else. */
+const GUEST_VMCALL_LOOP = `
+__attribute__((section(".text.start"), naked)) void _start(void) {
+  __asm__ volatile("mov $1000000000, %ecx\\n1: vmcall\\n dec %ecx\\n jnz 1b\\n2: hlt\\n jmp 2b");
+}
+`;
+
+interface EngineRun { icount: number; warmupSeconds: number; steadyMips: number; mips: number }
+
+const WARMUP = 10_000_000;
+
+/** One guest to power-off: CPU time to the first 10^7 instructions, MIPS after them and overall. */
+function runEngine(guestPath: string, blocks: boolean): EngineRun {
+  const m = bootGuest(guestPath);
+  m.interpreter.blocks = blocks;
+  const t0 = process.cpuUsage();
+  let stop: StopReason = m.run(WARMUP);
+  const warmupSeconds = cpuSeconds(t0);
+  const warmIcount = m.cpu.icount;
+  const t1 = process.cpuUsage();
+  for (let n = 0; n < 200 && stop.kind === 'budget'; n++) stop = m.run(50_000_000);
+  const steady = cpuSeconds(t1);
+  if (stop.kind !== 'poweroff' || stop.status !== 0) throw new Error(`The benchmark guest ${guestPath} ended with ${JSON.stringify(stop)} instead of a clean power-off.`);
+  return { icount: m.cpu.icount, warmupSeconds, steadyMips: (m.cpu.icount - warmIcount) / steady / 1e6, mips: m.cpu.icount / (warmupSeconds + steady) / 1e6 };
+}
+
+interface EngineGuest { name: string; fast: EngineRun; interpreter: EngineRun }
+
+/** The three guests with the fast engine and with the interpreter alone; the instruction counts must agree exactly. */
+function measureEngine(computePath: string, log: (s: string) => void): EngineGuest[] {
+  const guests: [string, string][] = [
+    ['compute (xorshift loop, -O2)', computePath],
+    ['memory (-O0 loop, stack, calls)', gcc('memory', GUEST_MEMORY(12_000), true, ['-O0'])],
+    ['branchy (Collatz + fib, -O2)', gcc('branchy', GUEST_BRANCHY(60_000), true)],
+  ];
+  return guests.map(([name, path]) => {
+    log(`engine: ${name} ...`);
+    const fast = runEngine(path, true), interpreter = runEngine(path, false);
+    if (fast.icount !== interpreter.icount) throw new Error(`${name}: the fast engine retired ${fast.icount} instructions, the interpreter ${interpreter.icount}.`);
+    return { name, fast, interpreter };
+  });
+}
+
+/**
+ * VM exit + VM entry with a host that does VMRESUME straight away: the sample host sets the
+ * guest up, then at its first VM entry HOST_RIP is pointed at five instructions written over
+ * the host's exit handler (GUEST_RIP += 3, VMRESUME). A round trip is 8 instructions (vmcall,
+ * dec, jnz; mov, vmread, add, vmwrite, vmresume) plus one exit and one entry.
+ */
+function measureTransitions(log: (s: string) => void): { roundTripsPerSecond: number; instructionsPerTrip: number } {
+  log('VM exit + entry (minimal host) ...');
+  const m = bootGuest(gcc('vmcall-loop', GUEST_VMCALL_LOOP, true));
+  let entered = false;
+  m.onVmEntry(() => !entered && (entered = true));
+  const first = m.run(100_000_000);
+  if (first.kind !== 'vmentry') throw new Error(`The sample host did not enter the guest (${first.kind}).`);
+  const handler = m.host.symbol('vmx_handle_exit');
+  if (!handler) throw new Error('The sample host has no vmx_handle_exit symbol to put the minimal exit handler at.');
+  // mov $GUEST_RIP, %edx; vmread %rdx, %rax; add $3, %rax; vmwrite %rax, %rdx; vmresume
+  const stub = [0xba, 0x1e, 0x68, 0x00, 0x00, 0x0f, 0x78, 0xd0, 0x48, 0x83, 0xc0, 0x03, 0x0f, 0x79, 0xd0, 0x0f, 0x01, 0xc3];
+  m.writeMemory(handler.value, new Uint8Array(stub), 'host-linear');
+  m.vmcsWrite(0x6c16 /* HOST_RIP */, handler.value);
+  const instructionsPerTrip = 8, trips = 200_000;
+  m.run(instructionsPerTrip * 1_000); // settle
+  const t0 = process.cpuUsage();
+  const stop = m.run(instructionsPerTrip * trips);
+  const seconds = cpuSeconds(t0);
+  if (stop.kind !== 'budget') throw new Error(`The minimal-host transition loop stopped early (${stop.kind}).`);
+  return { roundTripsPerSecond: trips / seconds, instructionsPerTrip };
+}
+
+/** Time of one round trip beyond its instructions, in instructions at `mips`: (t - n / mips) x mips. */
+function instructionEquivalents(tripsPerSecond: number, instructionsPerTrip: number, mips: number): number {
+  return (1 / tripsPerSecond - instructionsPerTrip / (mips * 1e6)) * mips * 1e6;
 }
 
 /** qemu-x86_64 from Debian's qemu-user, installed on demand when apt-get can; undefined if unavailable. */
@@ -140,7 +257,14 @@ async function main(): Promise<void> {
   log('pause latency ...');
   const pause = await measurePauseLatency(hostPath, gcc('compute-spin', GUEST_COMPUTE(1_000_000_000), true));
 
-  const result = { mips, hypercallsPerSecond, qemuMips, pauseLatencyMs: pause.medianMs };
+  const engine = measureEngine(join(work, 'compute-large'), log);
+  const interpreterMips = engine[0].interpreter.mips;
+  const transitionInstructionEquivalents = instructionEquivalents(hypercallsPerSecond, instructionsPerHypercall, mips);
+  const interpreterHypercalls = K / Math.max(runGuest(join(work, 'hypercalls-k'), false).seconds - runGuest(join(work, 'hypercalls-0'), false).seconds, 1e-9);
+  const minimal = measureTransitions(log);
+  const minimalEquivalents = instructionEquivalents(minimal.roundTripsPerSecond, minimal.instructionsPerTrip, mips);
+
+  const result = { mips, hypercallsPerSecond, qemuMips, pauseLatencyMs: pause.medianMs, interpreterMips, transitionInstructionEquivalents };
   if (json) { process.stdout.write(JSON.stringify(result) + '\n'); return; }
   const rows: [string, string][] = [
     ['machine', `${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}`],
@@ -149,10 +273,22 @@ async function main(): Promise<void> {
     ['hypercall round trips/s', `${Math.round(hypercallsPerSecond).toLocaleString('en-US')} (${instructionsPerHypercall.toFixed(0)} instructions each)`],
     ['qemu-x86_64 MIPS', qemuMips === null ? 'n/a (qemu-user not installed)' : qemuMips.toFixed(1)],
     ['ratio qemu / ours', qemuMips === null ? 'n/a' : `${(qemuMips / mips).toFixed(1)}x`],
+    ...engineRows(engine),
+    ['hypercall round trips/s, interpreter alone', Math.round(interpreterHypercalls).toLocaleString('en-US')],
+    ['VM exit + entry, sample host', `${transitionInstructionEquivalents.toFixed(0)} instruction-equivalents (round trip minus its instructions, at the compute guest's MIPS)`],
+    ['VM exit + entry, minimal host', `${minimalEquivalents.toFixed(0)} instruction-equivalents (${Math.round(minimal.roundTripsPerSecond).toLocaleString('en-US')} round trips/s of ${minimal.instructionsPerTrip} instructions)`],
     ['pause latency (DAP)', `median ${pause.medianMs.toFixed(0)} ms, max ${pause.maxMs.toFixed(0)} ms over ${pause.samples} pauses`],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n');
+}
+
+function engineRows(engine: EngineGuest[]): [string, string][] {
+  return engine.flatMap(({ name, fast, interpreter }) => [
+    [`${name}`, `${fast.icount.toLocaleString('en-US')} instructions, identical with and without the fast engine`],
+    ['  MIPS fast / interpreter', `${fast.mips.toFixed(1)} / ${interpreter.mips.toFixed(1)} (steady state ${fast.steadyMips.toFixed(1)} / ${interpreter.steadyMips.toFixed(1)})`],
+    ['  warm-up, first 10^7', `${fast.warmupSeconds.toFixed(2)} s / ${interpreter.warmupSeconds.toFixed(2)} s`],
+  ] as [string, string][]);
 }
 
 main().catch((e: unknown) => {

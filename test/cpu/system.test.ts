@@ -257,6 +257,7 @@ class FakeVmx implements VmxUnit {
   inVmxOperation = true;
   nonRoot = false;
   tscOffset = 0n;
+  preemptionTimerDeadline = undefined;
   eventDelivery = undefined;
   calls: unknown[][] = [];
   vmxon(...a: unknown[]) { this.calls.push(['vmxon', ...a]); }

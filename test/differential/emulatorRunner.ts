@@ -15,7 +15,10 @@ export class EmulatorRunner {
   private readonly codePhys: number;
   private readonly dataPhys: number;
 
-  constructor() {
+  /** `blocks`: run through Cpu.runBlock where it takes the code (every block built and, with `compiled`, compiled at first sight). */
+  constructor(private readonly blocks = false, compiled = false) {
+    this.machine.cpu.buildAfter = 1;
+    this.machine.cpu.compileAfter = compiled ? 1 : Infinity;
     this.codePhys = this.machine.map(CODE_BASE);
     this.dataPhys = this.machine.map(DATA_BASE);
     this.machine.map(DATA_BASE + 0x1000);
@@ -39,7 +42,8 @@ export class EmulatorRunner {
     for (let n = 0; ; n++) {
       if (st.rip === end) { rflags = st.getRflags(); gpr.push(...st.gpr); break; }
       if (n === STEP_LIMIT) throw new Error(`case did not finish within ${STEP_LIMIT} steps (RIP 0x${st.rip.toString(16)})`);
-      m.cpu.step();
+      const ran = this.blocks ? m.cpu.runBlock(STEP_LIMIT - n) : 0;
+      if (ran === 0) m.cpu.step(); else n += ran - 1;
       const fault = m.exceptionTaken();
       if (fault) {
         vector = fault.vector;

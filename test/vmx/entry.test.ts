@@ -147,6 +147,23 @@ describe('VMfailValid(8): invalid host state (27.2.2-27.2.4)', () => {
     const { vmx } = attempt([[Field.HOST_TR_SELECTOR, 0], [Field.CR3_TARGET_COUNT, 9]]);
     expect(read(vmx, Field.VM_INSTRUCTION_ERROR)).toBe(7n);
   });
+
+  it('a control or host field written after a successful entry is checked again at VMRESUME', () => {
+    // The checks that passed are kept while no control/host field changes (entry.ts): a VMWRITE must undo that.
+    const { vmx, cpu } = launched();
+    const roundTrip = () => { expect(expectExit(() => vmx.vmcall())).toBe(18); return vmx.vmresume(); };
+    expect(roundTrip()).toBe(true);
+    expectExit(() => vmx.vmcall());
+    write(vmx, cpu, Field.CR3_TARGET_COUNT, 9);
+    expect(vmx.vmresume()).toBe(false);
+    expect(read(vmx, Field.VM_INSTRUCTION_ERROR)).toBe(7n);
+    write(vmx, cpu, Field.CR3_TARGET_COUNT, 0);
+    write(vmx, cpu, Field.HOST_TR_SELECTOR, 0);
+    expect(vmx.vmresume()).toBe(false);
+    expect(read(vmx, Field.VM_INSTRUCTION_ERROR)).toBe(8n);
+    write(vmx, cpu, Field.HOST_TR_SELECTOR, 0x18);
+    expect(vmx.vmresume()).toBe(true);
+  });
 });
 
 describe('VM-entry failure exits (27.8)', () => {

@@ -1,0 +1,208 @@
+// The block engine (emulator/cpu/blocks.ts) against the interpreter it is built from, in
+// lockstep: the same random code (the fuzz generator's) and the differential suite's cases run
+// both ways, threaded and compiled to JavaScript, with the architectural state compared after
+// every block; self-modifying code inside a block; and the fallback where code generation is
+// refused (node --disallow-code-generation-from-strings, what a strict Content Security Policy does).
+
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'esbuild';
+import { FlatMachine } from '../differential/flatMachine';
+import { EmulatorRunner } from '../differential/emulatorRunner';
+import { generateCases } from '../differential/generator';
+import { Rng } from '../differential/rng';
+import { CODE_LINEAR, DATA_LINEAR } from '../fuzz/randomCode';
+
+const CODE_PAGES = 16, DATA_PAGES = 4;
+/** Steps per random-code seed and differential cases per run; raise them (environment) for a nightly-sized run. */
+const STEPS = Number(process.env.LOCKSTEP_STEPS ?? 200_000);
+const CASES = Number(process.env.LOCKSTEP_CASES ?? 3_000);
+
+/** Everything step() and runBlock() may change in this flat machine, compared without allocating. */
+function sameState(a: FlatMachine, b: FlatMachine): boolean {
+  const x = a.state, y = b.state;
+  for (let k = 0; k < 32; k++) if (a.cpu.r32[k] !== b.cpu.r32[k]) return false;
+  return x.ripNum === y.ripNum && x.getRflags() === y.getRflags() && x.icount === y.icount
+    && x.interruptShadow === y.interruptShadow && x.halted === y.halted && x.shutdown === y.shutdown;
+}
+
+function describeState(m: FlatMachine): string {
+  const st = m.state;
+  return [...st.gpr].map((v) => v.toString(16)).join(',') + ` rip=${st.rip.toString(16)} rflags=${st.getRflags().toString(16)} icount=${st.icount}`;
+}
+
+/** The code and data frames (mapped first, so at the same place in both machines) are equal. */
+function sameMemory(a: FlatMachine, b: FlatMachine): boolean {
+  const frames = (m: FlatMachine) => Buffer.from(m.phys.bytes.buffer, m.phys.bytes.byteOffset + 0x10_0000, (CODE_PAGES + DATA_PAGES) * 0x1000);
+  return frames(a).equals(frames(b));
+}
+
+interface Lockstep { blocks: number; blockInstructions: number; steps: number }
+
+/** Random code run by blocks where possible (`fast`) and by step() alone (`ref`), compared after each block. */
+function lockstep(seed: number, steps: number, compiled: boolean): Lockstep {
+  const rng = new Rng(seed);
+  const fast = new FlatMachine(8 << 20), ref = new FlatMachine(8 << 20);
+  fast.cpu.buildAfter = 1;
+  fast.cpu.compileAfter = compiled ? 1 : Infinity;
+  for (let i = 0; i < CODE_PAGES; i++) {
+    const code = rng.bytes(0x1000);
+    for (const m of [fast, ref]) { m.map(CODE_LINEAR + i * 0x1000); m.writeLinear(CODE_LINEAR + i * 0x1000, code); }
+  }
+  for (let i = 0; i < DATA_PAGES; i++) for (const m of [fast, ref]) m.map(DATA_LINEAR + i * 0x1000);
+  const reseed = () => {
+    const gpr = Array.from({ length: 16 }, () => (rng.bool() ? BigInt(DATA_LINEAR + rng.int(DATA_PAGES * 0x1000)) : rng.u64()));
+    gpr[4] = BigInt(DATA_LINEAR + 0x800 + rng.int(DATA_PAGES * 0x1000 - 0x1000));
+    const flags = 0x202 | (rng.u32() & 0xcd5), rip = BigInt(CODE_LINEAR + rng.int(CODE_PAGES * 0x1000));
+    for (const m of [fast, ref]) {
+      m.reset(false);
+      gpr.forEach((v, r) => { m.state.gpr[r] = v; });
+      m.state.setRflags(flags);
+      m.state.rip = rip;
+    }
+  };
+  reseed();
+  const out: Lockstep = { blocks: 0, blockInstructions: 0, steps: 0 };
+  let sinceReseed = 0;
+  while (out.steps < steps) {
+    const ran = fast.cpu.runBlock(64);
+    if (ran === 0) fast.cpu.step();
+    else { out.blocks++; out.blockInstructions += ran; }
+    for (let k = 0; k < Math.max(ran, 1); k++) ref.cpu.step();
+    out.steps += Math.max(ran, 1);
+    if (!sameState(fast, ref)) throw new Error(`seed ${seed}, step ${out.steps}: block engine ${describeState(fast)}, interpreter ${describeState(ref)}`);
+    sinceReseed += Math.max(ran, 1);
+    if (ref.exceptionTaken() || ref.state.halted || ref.state.shutdown || sinceReseed > 2000) {
+      expect(sameMemory(fast, ref)).toBe(true);
+      reseed();
+      sinceReseed = 0;
+    }
+  }
+  expect(sameMemory(fast, ref)).toBe(true);
+  return out;
+}
+
+describe('block engine in lockstep with the interpreter', () => {
+  for (const [seed, compiled] of [[101, false], [202, true], [303, false], [404, true]] as const) {
+    it(`random code, seed ${seed}, ${compiled ? 'compiled' : 'threaded'} blocks: same state after every block`, () => {
+      const r = lockstep(seed, STEPS, compiled);
+      // The comparison must have been about blocks, not single steps only.
+      expect(r.blocks).toBeGreaterThan(STEPS / 100);
+      expect(r.blockInstructions).toBeGreaterThan(r.steps / 10);
+    });
+  }
+
+  for (const compiled of [false, true]) {
+    it(`differential cases, ${compiled ? 'compiled' : 'threaded'} blocks: identical results`, () => {
+      const ref = new EmulatorRunner(), fast = new EmulatorRunner(true, compiled);
+      let blocks = 0;
+      for (const c of generateCases(compiled ? 7 : 8, CASES)) {
+        const before = fast.machine.state.icount;
+        const a = fast.run(c), b = ref.run(c);
+        if (fast.machine.state.icount - before > 1) blocks++;
+        expect(a).toEqual(b);
+      }
+      expect(blocks).toBeGreaterThan(CASES / 8);
+    });
+  }
+
+  it('a block that rewrites its own next instruction runs the new one', () => {
+    // mov byte [rip+1], 0xc8 turns the following inc eax (ff c0) into dec eax (ff c8).
+    const code = [0xc6, 0x05, 0x01, 0x00, 0x00, 0x00, 0xc8, 0xff, 0xc0, 0xff, 0xc0, 0xff, 0xc0, 0xcc];
+    for (const compiled of [false, true]) {
+      const m = new FlatMachine();
+      m.map(CODE_LINEAR);
+      m.writeLinear(CODE_LINEAR, new Uint8Array(code));
+      m.cpu.buildAfter = 1;
+      m.cpu.compileAfter = compiled ? 1 : Infinity;
+      m.state.rip = BigInt(CODE_LINEAR);
+      let steps = 0;
+      while (Number(m.state.rip) !== CODE_LINEAR + code.length - 1 && steps < 10) {
+        const ran = m.cpu.runBlock(64);
+        if (ran === 0) m.cpu.step();
+        steps += Math.max(ran, 1);
+      }
+      expect(steps).toBe(4);
+      expect(m.state.gpr[0]).toBe(1n); // dec, inc, inc from 0
+      expect(m.state.icount).toBe(4);
+    }
+  });
+
+  it('code written behind the CPU is run as written once invalidateDecoded(page) is called', () => {
+    // inc eax; inc eax; inc eax; jmp back to the start; run as a block, then patched to dec eax x3.
+    const m = new FlatMachine();
+    const frame = m.map(CODE_LINEAR);
+    m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, 0xc0, 0xff, 0xc0, 0xff, 0xc0, 0xeb, 0xf8]));
+    m.cpu.buildAfter = 1;
+    m.state.rip = BigInt(CODE_LINEAR);
+    for (let k = 0; k < 2; k++) { m.cpu.step(); m.state.rip = BigInt(CODE_LINEAR); } // a miss fills the execute TLB, a hit makes its page the fetch page
+    expect(m.cpu.runBlock(64)).toBe(4);
+    expect(m.state.gpr[0]).toBe(5n); // the steps' two inc and the block's three
+    for (const at of [1, 3, 5]) m.phys.bytes[frame + at] = 0xc8;
+    m.cpu.invalidateDecoded(frame >>> 12);
+    expect(m.cpu.runBlock(64)).toBe(4);
+    expect(m.state.gpr[0]).toBe(2n);
+  });
+});
+
+describe('where a block must not run', () => {
+  // inc eax x3; jmp back to the start (a four-instruction block at CODE_LINEAR).
+  function loopMachine(): FlatMachine {
+    const m = new FlatMachine();
+    m.map(CODE_LINEAR);
+    m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, 0xc0, 0xff, 0xc0, 0xff, 0xc0, 0xeb, 0xf8]));
+    m.cpu.buildAfter = 1;
+    m.state.rip = BigInt(CODE_LINEAR);
+    for (let k = 0; k < 2; k++) { m.cpu.step(); m.state.rip = BigInt(CODE_LINEAR); } // a miss fills the execute TLB, a hit makes its page the fetch page
+    m.state.gpr[0] = 0n;
+    return m;
+  }
+
+  it('runs none that holds a breakpoint past its first instruction, or is longer than the budget', () => {
+    const m = loopMachine();
+    const icount = m.state.icount;
+    expect(m.cpu.runBlock(64, new Map([[CODE_LINEAR + 4, 0]]))).toBe(0); // the third inc
+    expect(m.cpu.runBlock(3)).toBe(0);
+    expect(m.state.icount).toBe(icount);
+    expect(m.cpu.runBlock(64, new Map([[CODE_LINEAR, 0]]))).toBe(4); // at its first instruction: the caller checked it
+    expect(m.state.gpr[0]).toBe(3n);
+  });
+
+  it('runs none under TF, in an interrupt shadow or with a watch hook', () => {
+    const m = loopMachine();
+    m.state.setRflags(m.state.getRflags() | 0x100);
+    expect(m.cpu.runBlock(64)).toBe(0);
+    m.state.setRflags(m.state.getRflags() & ~0x100);
+    m.state.interruptShadow = 1;
+    expect(m.cpu.runBlock(64)).toBe(0);
+    m.state.interruptShadow = 0;
+    m.cpu.watch = () => undefined;
+    expect(m.cpu.runBlock(64)).toBe(0);
+    m.cpu.watch = undefined;
+    for (let k = 0; k < 2; k++) { m.cpu.step(); m.state.rip = BigInt(CODE_LINEAR); } // setting the hook flushed the TLB
+    expect(m.cpu.runBlock(64)).toBe(4);
+  });
+});
+
+describe('code generation refused', () => {
+  it('the engine detects it, runs blocks threaded, and gives the same run', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'hc-codegen-'));
+    const out = join(dir, 'probe.js');
+    await build({ entryPoints: [join(__dirname, 'fixtures/codegenProbe.ts')], bundle: true, platform: 'node', format: 'cjs', outfile: out, logLevel: 'warning' });
+    const run = (flags: string[]) => {
+      const r = spawnSync(process.execPath, [...flags, out], { encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`codegen probe failed: ${r.stderr}`);
+      return JSON.parse(r.stdout) as { allowed: boolean; compiled: number; blocks: number; state: string };
+    };
+    const free = run([]);
+    const refused = run(['--disallow-code-generation-from-strings']);
+    expect(free.allowed).toBe(true);
+    expect(free.compiled).toBeGreaterThan(0);
+    expect(refused.allowed).toBe(false);
+    expect(refused.compiled).toBe(0);
+    expect(refused.blocks).toBeGreaterThan(0);
+    expect(refused.state).toBe(free.state);
+  });
+});
