@@ -48,9 +48,27 @@
 #define KVM_CPUID_SIGNATURE	0x40000000	/* EAX = max leaf, EBX:ECX:EDX = "KVMKVMKVM\0\0\0" */
 #define KVM_CPUID_FEATURES	0x40000001	/* EAX = KVM_FEATURE_* bits */
 
-#ifndef __ASSEMBLER__
-/* VMCALL is 0f 01 c1; KVM would patch VMMCALL into it on AMD, here the CPU is always Intel. */
-#define KVM_HYPERCALL "vmcall"
+#ifdef __ASSEMBLER__
+/* The same for assembly sources: KVM_HYPERCALL_INSN in place of a bare vmcall. */
+.macro KVM_HYPERCALL_INSN
+771:	vmcall
+	.pushsection .kvm_hypercall_sites, "a"
+	.quad	771b
+	.popsection
+.endm
+#else
+/*
+ * The hypercall instruction is VMCALL (0f 01 c1) on Intel and VMMCALL (0f 01 d9) on AMD; the
+ * other vendor's one is #UD. Like Linux's ALTERNATIVE on X86_FEATURE_VMMCALL, every site is
+ * assembled as VMCALL and its address recorded in .kvm_hypercall_sites; the guest kernel
+ * rewrites the sites to VMMCALL at boot when CPUID names an AMD or Hygon CPU
+ * (guest/alternative.c). One image is then right on Intel KVM, AMD KVM and the Intel model.
+ */
+#define KVM_HYPERCALL_SITE(label)					\
+	".pushsection .kvm_hypercall_sites, \"a\"\n\t"			\
+	".quad " label "\n\t"						\
+	".popsection\n\t"
+#define KVM_HYPERCALL "771: vmcall\n\t" KVM_HYPERCALL_SITE("771b")
 
 static inline long kvm_hypercall0(unsigned int nr)
 {
