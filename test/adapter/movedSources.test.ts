@@ -27,18 +27,19 @@ const dc = useDebugClient();
 
 describe('sources of a moved build', () => {
   it('shows frames in, and breaks on, the files next to the moved ELFs', async () => {
-    const hostX86 = join(moved, MARKERS.hostHello.file);
+    const hostX86 = join(moved, 'host/x86.c');
+    const hostHello = join(moved, MARKERS.hostHello.file);
     expect(existsSync(join(scratch, 'built', MARKERS.hostHello.file))).toBe(false);
     const firstStop = dc().waitForEvent('stopped');
     let verified: { verified: boolean; source?: { path?: string } } | undefined;
     // cwd holds no sources: the files are found from the ELFs' own folder upwards.
     await launchAndConfigure(dc(), { guest: join(moved, 'build/guest.elf'), host: join(moved, 'build/host.elf'), cwd: scratch }, async () => {
       await dc().setExceptionBreakpointsRequest({ filters: ['vmcall'] });
-      const set = await dc().setBreakpointsRequest({ source: { path: hostX86 }, breakpoints: [{ line: MARKERS.hostHello.line() }] });
+      const set = await dc().setBreakpointsRequest({ source: { path: hostHello }, breakpoints: [{ line: MARKERS.hostHello.line() }] });
       verified = set.body.breakpoints[0];
     });
     expect(verified?.verified).toBe(true);
-    expect(verified?.source?.path).toBe(hostX86);
+    expect(verified?.source?.path).toBe(hostHello);
 
     await firstStop;
     let frames = await stack(dc());
@@ -55,7 +56,7 @@ describe('sources of a moved build', () => {
     const hit = await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }));
     expect(hit.body.reason).toBe('breakpoint');
     frames = await stack(dc());
-    expect(frames[0].source?.path).toBe(hostX86);
+    expect(frames[0].source?.path).toBe(hostHello);
     expect(frames[0].line).toBe(MARKERS.hostHello.line());
   }, 60_000);
 });

@@ -55,7 +55,7 @@ describe('hello-hypercall sample', () => {
       a2: vmcall.guestGprs[Reg.RDX], a3: vmcall.guestGprs[Reg.RSI],
     });
     expect(printk.event).toBe('trace_printk');
-    expect(printk.text).toMatch(/: kvm_emulate_hypercall: Hello World$/);
+    expect(printk.text).toMatch(/: kvm_pv_hello_hypercall: Hello World$/);
     expect(entry.event).toBe('kvm_entry');
     expect(entry.fields.rip).toBe(vmcall.guestRip + 3n);
     expect(entry.flags).toBe('d..1.');
