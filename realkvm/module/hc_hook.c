@@ -8,11 +8,12 @@
  * CPL check, 32-bit masking, the stats counter, skipping the instruction) and answers every
  * number as it always does. Only when the number is one of ours, KVM answered -KVM_ENOSYS
  * (so the guest was at CPL 0 and no other handler claimed it), the handler's answer replaces
- * RAX. The original's call comes back through ftrace from inside this module, which is how
- * the ftrace callback tells it from KVM's own calls.
+ * RAX. Each answer is also traced (hcdbg_hypercall_ret). The original's call comes back
+ * through ftrace from inside this module, which is how the ftrace callback tells it from
+ * KVM's own calls.
  *
  * The handlers are the sample host's files (host/hypercalls/<name>.c), built here unchanged;
- * hc_hypercalls.h, written by the build (realkvm/module.ts), lists them.
+ * hc_hypercalls.h, written by the build (realkvm/build.ts), lists them.
  */
 #include <linux/ftrace.h>
 #include <linux/kvm_host.h>
@@ -53,9 +54,19 @@ static void hc_rax_write(struct kvm_vcpu *vcpu, unsigned long val)
 	vcpu->arch.regs_dirty |= 1u << VCPU_REGS_RAX;
 }
 
+/*
+ * Every hypercall's answer, as KVM leaves it in RAX, for `hcdbg compare` (the kvm_hypercall
+ * event has the number and arguments but not the result): "hcdbg_hypercall_ret: nr .. ret ..".
+ */
+static noinline void hcdbg_hypercall_ret(unsigned long nr, unsigned long ret)
+{
+	trace_printk("nr 0x%lx ret 0x%lx\n", nr, ret);
+}
+
 static int hc_emulate_hypercall(struct kvm_vcpu *vcpu)
 {
-	unsigned long nr = vcpu->arch.regs[VCPU_REGS_RAX];
+	const unsigned long vcpu_nr = vcpu->arch.regs[VCPU_REGS_RAX];
+	unsigned long nr = vcpu_nr;
 	unsigned long a0 = vcpu->arch.regs[VCPU_REGS_RBX];
 	unsigned long a1 = vcpu->arch.regs[VCPU_REGS_RCX];
 	unsigned long a2 = vcpu->arch.regs[VCPU_REGS_RDX];
@@ -90,6 +101,7 @@ static int hc_emulate_hypercall(struct kvm_vcpu *vcpu)
 		hc_rax_write(vcpu, op_64_bit ? rax : (u32)rax);
 	}
 out:
+	hcdbg_hypercall_ret(vcpu_nr, vcpu->arch.regs[VCPU_REGS_RAX]);
 	module_put(THIS_MODULE);
 	return r;
 }
