@@ -6,6 +6,7 @@ import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { execAsync } from './exec';
 import { realkvmDir, RealKvmError, sampleDir } from './paths';
 
 function hashOf(parts: readonly string[]): string {
@@ -72,7 +73,7 @@ export function kernelVersionOf(buildDir: string, release: string): string {
 }
 
 /** Build hcdbg_hc.ko against `headers`; returns its path. Throws one sentence on a build failure. */
-export function buildModule(cache: string, headers: ModuleHeaders, sample = sampleDir()): string {
+export async function buildModule(cache: string, headers: ModuleHeaders, sample = sampleDir()): Promise<string> {
   checkKernelHook(headers.kernelVersion);
   const calls = customHypercalls(sample);
   if (calls.length === 0) throw new RealKvmError(`${join(sample, 'host', 'hypercalls')} has no handler file, so there is no custom hypercall to load.`);
@@ -93,7 +94,7 @@ export function buildModule(cache: string, headers: ModuleHeaders, sample = samp
     '',
   ].join('\n'));
   const args = ['-s', '-C', headers.buildDir, ...(headers.topMakefile ? ['-f', headers.topMakefile] : []), `M=${dir}`, 'modules'];
-  const r = spawnSync('make', args, { encoding: 'utf8' });
+  const r = await execAsync('make', args, 600_000);
   if (r.status !== 0 || !existsSync(ko)) {
     const lines = `${r.stderr}\n${r.stdout}`.split('\n');
     const err = lines.find((l) => /\berror\b/.test(l)) ?? lines.find((l) => l.trim()) ?? String(r.error ?? 'no output');

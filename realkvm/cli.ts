@@ -63,14 +63,14 @@ function userTrace(trace: string): string {
   return [...header, ...events].join('\n') + '\n';
 }
 
-function realRun(o: Options): { real: RealRuns; run: GuestRun } {
-  const real = runOnRealKvm([{ name: 'guest', elf: o.guest }], { loadModule: o.loadModule, lab: o.lab });
+async function realRun(o: Options): Promise<{ real: RealRuns; run: GuestRun }> {
+  const real = await runOnRealKvm([{ name: 'guest', elf: o.guest }], { loadModule: o.loadModule, lab: o.lab });
   for (const n of real.notes) process.stderr.write(`hcdbg: note: ${n}.\n`);
   return { real, run: real.runs.get('guest')! };
 }
 
-function realKvm(o: Options): number {
-  const { real, run } = realRun(o);
+async function realKvm(o: Options): Promise<number> {
+  const { real, run } = await realRun(o);
   process.stdout.write(run.console);
   process.stderr.write(`[real-kvm ${real.where}] ${run.ending}\n`);
   if (o.trace) {
@@ -80,14 +80,14 @@ function realKvm(o: Options): number {
   return run.status === 0 ? 0 : 1;
 }
 
-function compare(o: Options, defaultHost: string): number {
+async function compare(o: Options, defaultHost: string): Promise<number> {
   let model: GuestRun;
   try {
     model = runOnModel(o.host ?? defaultHost, o.guest);
   } catch (e) {
     throw new UsageError((e as Error).message);	// the loader's sentence on a bad ELF
   }
-  const { real, run } = realRun(o);
+  const { real, run } = await realRun(o);
   process.stdout.write(`compare ${basename(o.guest)}: model vs real KVM (${real.where})\n`);
   const verdict = compareRuns(model, run);
   process.stdout.write(renderVerdict(verdict));
@@ -95,10 +95,10 @@ function compare(o: Options, defaultHost: string): number {
 }
 
 /** `argv` starts with the command name. */
-export function realKvmMain(argv: string[], defaultHost: string): number {
+export async function realKvmMain(argv: string[], defaultHost: string): Promise<number> {
   try {
     const o = parse(argv[0], argv.slice(1));
-    return argv[0] === 'compare' ? compare(o, defaultHost) : realKvm(o);
+    return await (argv[0] === 'compare' ? compare(o, defaultHost) : realKvm(o));
   } catch (e) {
     if (e instanceof UsageError) { process.stderr.write(`hcdbg: ${e.message}\n`); return 2; }
     if (e instanceof RealKvmError) { process.stderr.write(`hcdbg: ${e.message}\n`); return 3; }

@@ -3,10 +3,10 @@
 // comes from Debian packages, fetched on first use into the cache folder (lab/fetch.sh).
 // Several guests share one boot (~9 s each boot): callers batch them as steps of one job.
 
-import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
+import { execAsync } from './exec';
 import { realkvmDir, RealKvmError } from './paths';
 
 export interface LabKernel { version: string; root: string; headers: string; headersCommon: string }
@@ -22,8 +22,11 @@ export interface GuestStep {
   timeoutMs?: number;
 }
 
-/** Shell commands for the lab's /init (busybox sh, cwd = the share); stdout/stderr are kept under `name`. */
-export interface ScriptStep { kind: 'script'; name: string; sh: string }
+/**
+ * Shell commands for the lab's /init (busybox sh, cwd = the share, where `files` are copied
+ * and hcvmm and the module are); stdout/stderr are kept under `name`.
+ */
+export interface ScriptStep { kind: 'script'; name: string; sh: string; files?: string[] }
 
 export type LabStep = GuestStep | ScriptStep;
 
@@ -41,8 +44,8 @@ export function labCacheDir(): string {
 }
 
 /** Fetch (first time) or reuse the lab's kernel, modules and headers. Throws RealKvmError with fetch.sh's one sentence. */
-export function ensureLab(cache = labCacheDir()): LabKernel {
-  const r = spawnSync('bash', [join(realkvmDir(), 'lab', 'fetch.sh'), cache], { encoding: 'utf8' });
+export async function ensureLab(cache = labCacheDir()): Promise<LabKernel> {
+  const r = await execAsync('bash', [join(realkvmDir(), 'lab', 'fetch.sh'), cache], 900_000);
   if (r.status !== 0) {
     const why = r.stderr.trim().split('\n').pop() || `lab/fetch.sh failed with status ${r.status}.`;
     throw new RealKvmError(why);
@@ -89,23 +92,25 @@ function readIf(path: string): string | undefined {
  * Boot the lab once and run `steps` in order. qemu is a child of this process with a deadline;
  * nothing outlives the call (the temporary share and output folders are removed too).
  */
-export function runLab(kernel: LabKernel, hcvmm: string, steps: readonly LabStep[], moduleKo?: string, deadlineMs = 300_000): LabResult {
+export async function runLab(kernel: LabKernel, hcvmm: string, steps: readonly LabStep[], moduleKo?: string, deadlineMs = 300_000): Promise<LabResult> {
   const cache = join(kernel.root, '..');
   const work = mkdtempSync(join(tmpdir(), 'hcdbg-lab-'));
   const share = join(work, 'share'), out = join(work, 'out');
   try {
-    spawnSync('mkdir', ['-p', share, out]);
+    mkdirSync(share);
+    mkdirSync(out);
     copyFileSync(hcvmm, join(share, 'hcvmm'));
-    spawnSync('chmod', ['+x', join(share, 'hcvmm')]);
+    chmodSync(join(share, 'hcvmm'), 0o755);
     if (moduleKo) copyFileSync(moduleKo, join(share, basename(moduleKo)));
-    for (const s of steps) if (s.kind === 'guest') copyFileSync(s.elf, join(share, `${s.name}.elf`));
+    for (const s of steps) {
+      if (s.kind === 'guest') copyFileSync(s.elf, join(share, `${s.name}.elf`));
+      else for (const f of s.files ?? []) copyFileSync(f, join(share, basename(f)));
+    }
     writeFileSync(join(share, 'job.sh'), jobScript(steps, moduleKo));
     const started = Date.now();
-    const r = spawnSync('bash', [join(realkvmDir(), 'lab', 'run.sh'), cache, share, out], {
-      encoding: 'utf8', timeout: deadlineMs, killSignal: 'SIGKILL',
-    });
+    const r = await execAsync('bash', [join(realkvmDir(), 'lab', 'run.sh'), cache, share, out], deadlineMs);
     const wallMs = Date.now() - started;
-    if (r.error && (r.error as NodeJS.ErrnoException).code === 'ETIMEDOUT') {
+    if (r.timedOut) {
       throw new RealKvmError(`The lab did not power off within ${deadlineMs / 1000} s; qemu was stopped.`);
     }
     if (readIf(join(out, 'job.status')) === undefined) {

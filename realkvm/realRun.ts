@@ -9,9 +9,10 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildModule, buildVmm, customHypercalls, kernelVersionOf } from './build';
+import { execAsync } from './exec';
 import { answersFromTrace } from './compare';
 import { parseTrace } from './ftraceText';
-import { ensureLab, labCacheDir, runLab, type StepResult } from './lab';
+import { ensureLab, labCacheDir, runLab, type LabKernel, type StepResult } from './lab';
 import type { GuestRun } from './modelRun';
 import { RealKvmError } from './paths';
 
@@ -28,7 +29,8 @@ export function probeNativeKvm(hcvmm: string): string | undefined {
   return r.stderr.trim().split('\n').pop()?.replace(/^hcvmm: /, '') || `The /dev/kvm probe failed with status ${r.status}.`;
 }
 
-function guestRun(r: StepResult | undefined, withAnswers: boolean): GuestRun {
+/** A lab or native hcvmm run as a GuestRun; answers come from the module's trace lines. */
+export function guestRun(r: StepResult | undefined, withAnswers: boolean): GuestRun {
   if (!r || r.status === undefined) return { console: '', trace: '', status: -1, ending: 'hcvmm did not run' };
   const ending = r.stderr.trim().split('\n').filter((l) => l.startsWith('hcvmm: ')).pop()?.slice(7) ?? `hcvmm exited with status ${r.status}`;
   const trace = r.trace ?? '';
@@ -42,7 +44,7 @@ function nativeModuleRefusal(): string | undefined {
   return undefined;
 }
 
-function runNative(hcvmm: string, guests: readonly RealGuest[], opts: RealRunOptions, cache: string): RealRuns {
+async function runNative(hcvmm: string, guests: readonly RealGuest[], opts: RealRunOptions, cache: string): Promise<RealRuns> {
   const notes: string[] = [];
   let ko: string | undefined;
   if (opts.loadModule) {
@@ -51,7 +53,7 @@ function runNative(hcvmm: string, guests: readonly RealGuest[], opts: RealRunOpt
     const release = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
     const buildDir = `/lib/modules/${release}/build`;
     if (!existsSync(buildDir)) throw new RealKvmError(`There are no kernel headers for ${release} (${buildDir}); install linux-headers-${release}.`);
-    ko = buildModule(cache, { release, buildDir, kernelVersion: kernelVersionOf(buildDir, release) });
+    ko = await buildModule(cache, { release, buildDir, kernelVersion: kernelVersionOf(buildDir, release) });
   } else if (customHypercalls().length) {
     notes.push('custom hypercalls answer -KVM_ENOSYS here: this kernel runs without the hcdbg_hc module (--load-module adds it)');
   }
@@ -69,8 +71,8 @@ function runNative(hcvmm: string, guests: readonly RealGuest[], opts: RealRunOpt
     for (const g of guests) {
       const traceFile = join(work, `${g.name}.trace`);
       const canTrace = process.getuid?.() === 0;
-      const r = spawnSync(hcvmm, ['--timeout-ms', String(opts.timeoutMs ?? 20000), ...(canTrace ? ['--trace', traceFile] : []), g.elf],
-        { encoding: 'utf8', timeout: (opts.timeoutMs ?? 20000) + 5000, killSignal: 'SIGKILL' });
+      const r = await execAsync(hcvmm, ['--timeout-ms', String(opts.timeoutMs ?? 20000), ...(canTrace ? ['--trace', traceFile] : []), g.elf],
+        (opts.timeoutMs ?? 20000) + 5000);
       runs.set(g.name, guestRun({ status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, trace: existsSync(traceFile) ? readFileSync(traceFile, 'utf8') : undefined }, !!ko));
       if (!canTrace) notes.push('the kernel trace needs root (tracefs), so this run has none');
     }
@@ -82,7 +84,12 @@ function runNative(hcvmm: string, guests: readonly RealGuest[], opts: RealRunOpt
   }
 }
 
-export function runOnRealKvm(guests: readonly RealGuest[], opts: RealRunOptions = {}): RealRuns {
+export function buildLabModule(cache: string, kernel: LabKernel, sample?: string): Promise<string> {
+  const headers = { release: kernel.version, buildDir: kernel.headers, topMakefile: join(kernel.headersCommon, 'Makefile'), kernelVersion: kernelVersionOf(kernel.headers, kernel.version) };
+  return buildModule(cache, headers, sample);
+}
+
+export async function runOnRealKvm(guests: readonly RealGuest[], opts: RealRunOptions = {}): Promise<RealRuns> {
   const cache = labCacheDir();
   const hcvmm = buildVmm(cache);
   if (!opts.lab) {
@@ -90,10 +97,10 @@ export function runOnRealKvm(guests: readonly RealGuest[], opts: RealRunOptions 
     if (!why) return runNative(hcvmm, guests, opts, cache);
     process.stderr.write(`hcdbg: ${why.replace(/\.$/, '')}; using the real-KVM lab (Debian's kernel and kvm-amd in qemu, cached in ${cache}).\n`);
   }
-  const kernel = ensureLab(cache);
+  const kernel = await ensureLab(cache);
   const withModule = customHypercalls().length > 0;
-  const ko = withModule ? buildModule(cache, { release: kernel.version, buildDir: kernel.headers, topMakefile: join(kernel.headersCommon, 'Makefile'), kernelVersion: kernelVersionOf(kernel.headers, kernel.version) }) : undefined;
-  const lab = runLab(kernel, hcvmm, guests.map((g) => ({ kind: 'guest', name: g.name, elf: g.elf, trace: true, module: withModule, timeoutMs: opts.timeoutMs })), ko);
+  const ko = withModule ? await buildLabModule(cache, kernel) : undefined;
+  const lab = await runLab(kernel, hcvmm, guests.map((g) => ({ kind: 'guest', name: g.name, elf: g.elf, trace: true, module: withModule, timeoutMs: opts.timeoutMs })), ko);
   const runs = new Map(guests.map((g) => [g.name, guestRun(lab.steps.get(g.name), withModule)]));
   return { where: 'lab', runs, notes: [], dmesg: lab.dmesg, wallMs: lab.wallMs };
 }
