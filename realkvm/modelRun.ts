@@ -46,6 +46,6 @@ export function runOnModel(hostElf: string, guestElf: string): GuestRun {
   for (let n = SLICE; stop.kind === 'budget' && n < BUDGET; n += SLICE) stop = machine.run(SLICE);
   const status = stop.kind === 'poweroff' ? stop.status : -1;
   const ending = hostConsole.trim().split('\n').filter((l) => l.startsWith('hc-host: guest') || l.includes('VM entry') || l.includes('unexpected')).pop()
-    ?? `the machine stopped (${stop.kind})`;
+    ?.replace(/^hc-host: /, '') ?? `the machine stopped (${stop.kind})`;
   return { console, trace: renderTrace(machine.traceRecords, machine.trace.written), answers, status, ending };
 }

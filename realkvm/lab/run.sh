@@ -20,7 +20,7 @@ if [ ! -f "$initrd" ]; then
 	(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
 	mv "$initrd.tmp" "$initrd"
 fi
-exec qemu-system-x86_64 -accel tcg -cpu EPYC -smp 1 -m 1024 -no-reboot \
+exec qemu-system-x86_64 -accel tcg -cpu EPYC -smp 2 -m 1024 -no-reboot \
 	-kernel "$cache/root/boot/vmlinuz-$ver" -initrd "$initrd" \
 	-append "console=ttyS0 quiet loglevel=3 panic=-1 oops=panic" \
 	-virtfs "local,path=$share,mount_tag=share,security_model=none,readonly=on" \

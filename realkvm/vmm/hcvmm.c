@@ -316,8 +316,9 @@ static int vcpu_run(struct vm *vm, long timeout_ms)
 			fprintf(stderr, "hcvmm: guest halted\n");
 			return EXIT_HALTED;
 		case KVM_EXIT_SHUTDOWN:
+			/* No RIP: KVM on AMD resets the vCPU at the SHUTDOWN intercept (svm.c shutdown_interception). */
 			fflush(stdout);
-			fprintf(stderr, "hcvmm: guest triple fault at rip 0x%lx\n", (unsigned long)guest_rip(vm));
+			fprintf(stderr, "hcvmm: guest triple fault\n");
 			return EXIT_GUEST;
 		case KVM_EXIT_MMIO:
 			fflush(stdout);
