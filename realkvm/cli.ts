@@ -24,7 +24,10 @@ answer, the kvm_hypercall/trace_printk sequence, exit reasons (VMX<->SVM names).
 
   --load-module             also on this machine's own kernel, load the custom hypercalls'
                             module for the run (root; unloaded at the end; the lab always does)
-  --lab                     use the lab even when /dev/kvm works`;
+  --lab                     use the lab even when /dev/kvm works
+
+Exit status: real-kvm 0 when the guest halted, compare 0 only when the model and real KVM
+agree; 1 otherwise; 2 for bad usage or a bad guest file; 3 when no real KVM could be had.`;
 
 interface Options { guest: string; host?: string; trace: boolean; traceFile?: string; loadModule: boolean; lab: boolean }
 
