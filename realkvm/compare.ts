@@ -29,7 +29,7 @@ export function unifiedDiff(a: readonly string[], b: readonly string[], from = '
   let i = 0, j = 0;
   while (i < n || j < m) {
     if (i < n && j < m && a[i] === b[j]) ops.push({ op: ' ', line: a[i], ai: i++, bi: j++ });
-    else if (j < m && (i === n || lcs[i][j + 1] >= lcs[i + 1][j])) ops.push({ op: '+', line: b[j], ai: i, bi: j++ });
+    else if (j < m && (i === n || lcs[i][j + 1] > lcs[i + 1][j])) ops.push({ op: '+', line: b[j], ai: i, bi: j++ });
     else ops.push({ op: '-', line: a[i], ai: i++, bi: j });
   }
   const out = [`--- ${from}`, `+++ ${to}`];

@@ -11,8 +11,8 @@ export type TraceEvent =
 /** The hcdbg_hc module reports every hypercall's answer as a trace_printk from this function. */
 export const RETURN_REPORTER = 'hcdbg_hypercall_ret';
 
-// "<task>-<pid> [cpu] flags timestamp: " starts every event line.
-const HEAD = /(?:^|\s)(\S+-\d+)\s+\[(\d{3})\]\s+(\S{5})\s+(\d+\.\d{6}): /g;
+// "<task>-<pid> [cpu] flags timestamp: " starts every event line, the task right-aligned.
+const HEAD = /(?:^|\s+)\S+-\d+\s+\[\d{3}\]\s+\S{5}\s+\d+\.\d{6}: /g;
 
 /**
  * One event per line, also where the kernel left none: trace_printk("Hello World") has no
@@ -22,7 +22,7 @@ export function eventLines(text: string): string[] {
   const out: string[] = [];
   for (const line of text.split('\n')) {
     if (line.startsWith('#') || !line.trim()) continue;
-    const starts = [...line.matchAll(HEAD)].map((m) => m.index! + (m[0].startsWith(' ') || m[0].startsWith('\t') ? 1 : 0));
+    const starts = [...line.matchAll(HEAD)].map((m) => m.index!);
     for (let i = 0; i < starts.length; i++) out.push(line.slice(starts[i], starts[i + 1]).trimEnd());
   }
   return out;
@@ -31,7 +31,7 @@ export function eventLines(text: string): string[] {
 export function parseTrace(text: string): TraceEvent[] {
   const events: TraceEvent[] = [];
   for (const line of eventLines(text)) {
-    const body = line.replace(/^\S+-\d+\s+\[\d{3}\]\s+\S{5}\s+\d+\.\d{6}: /, '');
+    const body = line.trimStart().replace(/^\S+-\d+\s+\[\d{3}\]\s+\S{5}\s+\d+\.\d{6}: /, '');
     const colon = body.indexOf(': ');
     if (colon < 0) continue;
     const name = body.slice(0, colon), rest = body.slice(colon + 2);
