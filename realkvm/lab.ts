@@ -96,6 +96,9 @@ export async function runLab(kernel: LabKernel, hcvmm: string, steps: readonly L
   const cache = join(kernel.root, '..');
   const work = mkdtempSync(join(tmpdir(), 'hcdbg-lab-'));
   const share = join(work, 'share'), out = join(work, 'out');
+  // Ctrl+C reaches qemu too (same process group); the folders go with it.
+  const onInterrupt = () => { rmSync(work, { recursive: true, force: true }); process.exit(130); };
+  process.once('SIGINT', onInterrupt);
   try {
     mkdirSync(share);
     mkdirSync(out);
@@ -133,6 +136,7 @@ export async function runLab(kernel: LabKernel, hcvmm: string, steps: readonly L
     }
     return { steps: results, dmesg: readIf(join(out, 'dmesg.txt')) ?? '', wallMs };
   } finally {
+    process.removeListener('SIGINT', onInterrupt);
     rmSync(work, { recursive: true, force: true });
   }
 }
