@@ -20,12 +20,13 @@ export function buildVmm(cache: string): string {
   const out = join(cache, `hcvmm-${hashOf([readFileSync(src, 'utf8')])}`);
   if (existsSync(out)) return out;
   mkdirSync(cache, { recursive: true });
-  const r = spawnSync('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-o', `${out}.tmp`, src], { encoding: 'utf8' });
+  const tmp = `${out}.${process.pid}.tmp`;
+  const r = spawnSync('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-o', tmp, src], { encoding: 'utf8' });
   if (r.status !== 0) {
     const first = (r.stderr || String(r.error ?? '')).split('\n').find((l) => l.trim()) ?? 'no compiler output';
     throw new RealKvmError(`Building hcvmm failed (gcc -static needs libc6-dev): ${first.trim()}`);
   }
-  renameSync(`${out}.tmp`, out);
+  renameSync(tmp, out);
   return out;
 }
 

@@ -17,8 +17,8 @@ if [ ! -f "$initrd" ]; then
 	chmod +x "$tmp/init"
 	cp "$here/modules.list" "$tmp/modules.list"
 	cp -r "$cache/root/lib/modules/$ver/lab" "$tmp/lib/modules/lab"
-	(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.tmp"
-	mv "$initrd.tmp" "$initrd"
+	(cd "$tmp" && find . | cpio -o -H newc --quiet | gzip -1) >"$initrd.$$"
+	mv "$initrd.$$" "$initrd"
 fi
 exec qemu-system-x86_64 -accel tcg -cpu EPYC -smp 2 -m 1024 -no-reboot \
 	-kernel "$cache/root/boot/vmlinuz-$ver" -initrd "$initrd" \
