@@ -11,6 +11,7 @@ import { Machine } from '../machine';
 import { renderTrace } from '../trace/ftrace';
 import { renderChromeTrace } from '../trace/chromeTrace';
 import type { StopReason, VmExitInfo } from '../api';
+import { REAL_KVM_USAGE, realKvmMain } from '../../realkvm/cli';
 
 const USAGE = `Usage: hcdbg run --guest <elf> [--host <elf>] [--trace] [--trace-file <path>] [--trace-format ftrace|chrome] [--max-instructions <n>]
 
@@ -29,7 +30,9 @@ hello-hypercall host) on the embedded x86-64 + VMX machine until the host powers
 The guest console (COM2) goes to stdout, the host console (COM1) to stderr with "[host] "
 before each line. Exit status: 0 if the host wrote 0 to the platform exit port; 1 for any
 other end (non-zero exit status, halt, triple fault, failed VM entry, exhausted budget);
-2 for bad usage, a bad ELF file or a trace file that cannot be written.`;
+2 for bad usage, a bad ELF file or a trace file that cannot be written.
+
+${REAL_KVM_USAGE}`;
 
 const DEFAULT_BUDGET = 1_000_000_000;
 const SLICE = 10_000_000;
@@ -174,13 +177,14 @@ function run(options: RunOptions): number {
   return 1;
 }
 
-export function main(argv: string[]): number {
+export function main(argv: string[]): number | Promise<number> {
   try {
     if (argv.length === 0 || argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') {
       process.stdout.write(USAGE + '\n');
       return argv.length === 0 ? 2 : 0;
     }
-    if (argv[0] !== 'run') throw new UsageError(`Unknown command "${argv[0]}"; the only command is "run" (see hcdbg --help).`);
+    if (argv[0] === 'real-kvm' || argv[0] === 'compare') return realKvmMain(argv, defaultHostPath());
+    if (argv[0] !== 'run') throw new UsageError(`Unknown command "${argv[0]}"; the commands are "run", "real-kvm" and "compare" (see hcdbg --help).`);
     return run(parseRun(argv.slice(1)));
   } catch (e) {
     if (e instanceof UsageError) {
@@ -194,4 +198,4 @@ export function main(argv: string[]): number {
   }
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) void Promise.resolve(main(process.argv.slice(2))).then((code) => { process.exitCode = code; });

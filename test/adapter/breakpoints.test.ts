@@ -54,7 +54,8 @@ describe('breakpoints', () => {
     const atHost = await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }));
     expect(atHost.body).toMatchObject({ reason: 'breakpoint', hitBreakpointIds: [hostBp] });
     frames = await stack(dc());
-    expect(frames[0]).toMatchObject({ name: 'kvm_emulate_hypercall [host]', line: hostLine });
+    expect(frames[0]).toMatchObject({ name: 'kvm_pv_hello_hypercall [host]', line: hostLine });
+    expect(frames[1].name).toBe('kvm_emulate_hypercall [host]');
     expect(frames.some((f) => f.name === 'VM exit: VMCALL')).toBe(true);
   });
 

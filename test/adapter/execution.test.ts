@@ -110,7 +110,9 @@ describe('execution and inspection', () => {
     await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, () =>
       dc().setBreakpointsRequest({ source: { path: source(MARKERS.hostHello.file) }, breakpoints: [{ line: MARKERS.hostHello.line() }] }));
     await first;
-    const top = (await stack(dc()))[0];
+    // The breakpoint is in the KVM_HC_HELLO_HYPERCALL handler; kvm_emulate_hypercall, which called it, holds nr and a0..a3.
+    const top = (await stack(dc()))[1];
+    expect(top.name).toBe('kvm_emulate_hypercall [host]');
     const locals = (await dc().scopesRequest({ frameId: top.id })).body.scopes.find((s) => s.name === 'Locals')!;
     const before = (await dc().variablesRequest({ variablesReference: locals.variablesReference })).body.variables;
     expect(before.find((v) => v.name === 'nr')?.value).toBe('256');

@@ -61,7 +61,7 @@ describe('break on vmcall, step into the host and back', () => {
     await terminated;
     const trace = dc().events.filter((e) => e.event === 'hypercall/trace');
     const hello = trace.find((e) => e.body.record.event === 'trace_printk');
-    expect(hello?.body.line).toMatch(/kvm_emulate_hypercall: Hello World$/);
+    expect(hello?.body.line).toMatch(/kvm_pv_hello_hypercall: Hello World$/);
     expect(hello?.body.record.side).toBe('host');
     expect(hello?.body.record.rip).toMatch(/^0x[0-9a-f]+$/);
     const hypercallRecord = trace.find((e) => e.body.record.event === 'kvm_hypercall');
@@ -129,6 +129,6 @@ describe('line stepping in the guest', () => {
     expect(seen.every((n) => n === 'syscall3 [guest]' || n === 'user_main [guest]')).toBe(true);
     expect(frames[0]).toMatchObject({ name: 'user_main [guest]', line: line + 1 });
     const trace = dc().events.filter((e) => e.event === 'hypercall/trace').map((e) => e.body.line as string);
-    expect(trace.some((l) => l.endsWith('kvm_emulate_hypercall: Hello World'))).toBe(true);
+    expect(trace.some((l) => l.endsWith('kvm_pv_hello_hypercall: Hello World'))).toBe(true);
   });
 });

@@ -21,6 +21,6 @@ export function findMarker(relative: string, name: string): number {
 export const MARKERS = {
   guestVmcall: { file: 'include/kvm_para.h', line: () => findMarker('include/kvm_para.h', 'guest-vmcall') },
   guestSyscall: { file: 'guest/user.c', line: () => findMarker('guest/user.c', 'guest-syscall') },
-  hostHello: { file: 'host/x86.c', line: () => findMarker('host/x86.c', 'host-hello') },
+  hostHello: { file: 'host/hypercalls/hello_hypercall.c', line: () => findMarker('host/hypercalls/hello_hypercall.c', 'host-hello') },
   hostHandleVmcall: { file: 'host/vmx.c', line: () => findMarker('host/vmx.c', 'host-handle-vmcall') },
 };

@@ -1,12 +1,15 @@
 // `npm run bench`: million instructions per second on a compute-bound guest, hypercall round
-// trips per second (guest vmcall -> sample host exit handler -> VMRESUME -> guest), and the
-// same compute code under qemu-x86_64 (Debian qemu-user) for a ratio. Prints a table, or one
-// JSON object { mips, hypercallsPerSecond, qemuMips, pauseLatencyMs, interpreterMips,
-// transitionInstructionEquivalents } with --json. Also the fast engine against the interpreter
-// alone on three guests (warm-up and steady state; it fails if their instruction counts differ)
-// and the cost of a VM exit + entry with a minimal host. A benchmark, not a test.
+// trips per second (guest vmcall -> sample host exit handler -> VMRESUME -> guest), the same
+// compute code under qemu-x86_64 (Debian qemu-user) for a ratio, the fast engine against the
+// interpreter alone on three guests (warm-up and steady state; it fails if their instruction
+// counts differ), the cost of a VM exit + entry with a minimal host, and the wall time of one
+// `hcdbg compare` of the sample on real KVM (the lab), cold and warm, beside `hcdbg run` of the
+// same guest (--skip-real-kvm leaves it out). Prints a table, or one JSON object { mips,
+// hypercallsPerSecond, qemuMips, pauseLatencyMs, interpreterMips,
+// transitionInstructionEquivalents, compareColdS, compareWarmS, runS } with --json.
+// A benchmark, not a test.
 // Times are CPU seconds (user + system) of the emulator or of qemu, so other load on the
-// machine does not distort them.
+// machine does not distort them; the real-KVM figures are wall seconds (qemu, downloads).
 
 import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
@@ -222,6 +225,30 @@ function timeQemu(qemu: string, binary: string): number {
   return secs.reduce((a, b) => a + b, 0);
 }
 
+/**
+ * Wall seconds of `hcdbg compare --lab` on the sample guest with an empty lab cache (the
+ * download, module build and first boot included), then again warm, and of `hcdbg run` on
+ * the same guest as the peer measured in the same run. Null figures when the lab cannot be had.
+ */
+function measureCompare(): { coldS: number | null; warmS: number | null; runS: number; note?: string } {
+  const hcdbg = join(root, 'dist', 'hcdbg.js'), guest = join(root, 'samples/hello-hypercall/build/guest.elf');
+  const env = { ...process.env, HCDBG_LAB_CACHE: mkdtempSync(join(tmpdir(), 'hc-bench-lab-')) };
+  const wall = (args: string[]) => {
+    const t0 = Date.now();
+    const r = spawnSync(process.execPath, [hcdbg, ...args, '--guest', guest], { encoding: 'utf8', env });
+    return { seconds: (Date.now() - t0) / 1000, status: r.status, stderr: r.stderr };
+  };
+  const run = wall(['run']);
+  try {
+    const cold = wall(['compare', '--lab']);
+    if (cold.status !== 0) return { coldS: null, warmS: null, runS: run.seconds, note: cold.stderr.trim().split('\n').pop() };
+    const warm = wall(['compare', '--lab']);
+    return { coldS: cold.seconds, warmS: warm.status === 0 ? warm.seconds : null, runS: run.seconds };
+  } finally {
+    spawnSync('rm', ['-rf', env.HCDBG_LAB_CACHE]);
+  }
+}
+
 async function main(): Promise<void> {
   const json = process.argv.includes('--json');
   if (!existsSync(hostPath)) throw new Error(`The sample host ${hostPath} is missing; run npm run build first.`);
@@ -264,7 +291,14 @@ async function main(): Promise<void> {
   const minimal = measureTransitions(log);
   const minimalEquivalents = instructionEquivalents(minimal.roundTripsPerSecond, minimal.instructionsPerTrip, mips);
 
-  const result = { mips, hypercallsPerSecond, qemuMips, pauseLatencyMs: pause.medianMs, interpreterMips, transitionInstructionEquivalents };
+  let compare: ReturnType<typeof measureCompare> | undefined;
+  if (!process.argv.includes('--skip-real-kvm')) {
+    log('hcdbg compare on real KVM (lab), cold then warm ...');
+    compare = measureCompare();
+  }
+
+  const result = { mips, hypercallsPerSecond, qemuMips, pauseLatencyMs: pause.medianMs, interpreterMips, transitionInstructionEquivalents,
+    compareColdS: compare?.coldS ?? null, compareWarmS: compare?.warmS ?? null, runS: compare?.runS ?? null };
   if (json) { process.stdout.write(JSON.stringify(result) + '\n'); return; }
   const rows: [string, string][] = [
     ['machine', `${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}`],
@@ -278,6 +312,8 @@ async function main(): Promise<void> {
     ['VM exit + entry, sample host', `${transitionInstructionEquivalents.toFixed(0)} instruction-equivalents (round trip minus its instructions, at the compute guest's MIPS)`],
     ['VM exit + entry, minimal host', `${minimalEquivalents.toFixed(0)} instruction-equivalents (${Math.round(minimal.roundTripsPerSecond).toLocaleString('en-US')} round trips/s of ${minimal.instructionsPerTrip} instructions)`],
     ['pause latency (DAP)', `median ${pause.medianMs.toFixed(0)} ms, max ${pause.maxMs.toFixed(0)} ms over ${pause.samples} pauses`],
+    ['hcdbg compare (lab), wall', !compare ? 'skipped (--skip-real-kvm)' : compare.coldS === null ? `n/a (${compare.note ?? 'the lab failed'})`
+      : `cold ${compare.coldS.toFixed(1)} s (download, module build, boot), warm ${compare.warmS?.toFixed(1) ?? 'n/a'} s; hcdbg run of the same guest ${compare.runS.toFixed(1)} s`],
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n');

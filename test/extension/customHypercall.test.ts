@@ -85,7 +85,7 @@ describe('custom hypercall', () => {
       const out = execFileSync('node', [hcdbg, 'run', '--guest', join(dir, 'build/guest.elf'), '--host', join(dir, 'build/host.elf'), '--trace'], { encoding: 'utf8' });
       expect(out).toContain(`kvm_hypercall: nr 0x${plan.number.toString(16)} `);
       expect(out).toMatch(/: kvm_emulate_hypercall: ping$/m);
-      expect(out).toMatch(/: kvm_emulate_hypercall: Hello World$/m);
+      expect(out).toMatch(/: kvm_pv_hello_hypercall: Hello World$/m);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -47,7 +47,7 @@ describe('hcdbg run with the sample', () => {
     const [exit, hypercall, printk, entry] = lines.slice(hello - 1, hello + 3);
     const vmcallRip = BigInt(exit.match(/ kvm_exit: vcpu 0 reason VMCALL rip (0x[0-9a-f]+) /)![1]);
     expect(hypercall).toMatch(/^ +hc-host-1 +\[000\] \.{5} +\d+\.\d{6}: kvm_hypercall: nr 0x100 a0 0x[0-9a-f]+ a1 0x[0-9a-f]+ a2 0x[0-9a-f]+ a3 0x[0-9a-f]+$/);
-    expect(printk).toMatch(/^ +hc-host-1 +\[000\] \.{5} +\d+\.\d{6}: kvm_emulate_hypercall: Hello World$/);
+    expect(printk).toMatch(/^ +hc-host-1 +\[000\] \.{5} +\d+\.\d{6}: kvm_pv_hello_hypercall: Hello World$/);
     expect(entry).toMatch(new RegExp(`^ +hc-host-1 +\\[000\\] d\\.\\.1\\. +\\d+\\.\\d{6}: kvm_entry: vcpu 0, rip 0x${(vmcallRip + 3n).toString(16)}$`));
   });
 

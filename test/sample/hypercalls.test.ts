@@ -38,10 +38,10 @@ describe('hypercalls of the sample host', () => {
     expect(traced[0].text).toMatch(/: kvm_hypercall: nr 0x0 a0 0x11 a1 0x22 a2 0x33 a3 0x44$/);
   });
 
-  it('answers KVM_HC_HELLO_HYPERCALL with 0 and a trace_printk from kvm_emulate_hypercall', () => {
+  it('answers KVM_HC_HELLO_HYPERCALL with 0 and a trace_printk from its handler, kvm_pv_hello_hypercall', () => {
     expect(results.get('hc 0x100')).toBe(0n);
     const printks = run.trace.filter((r) => r.event === 'trace_printk');
-    expect(printks.map((r) => `${r.fields.func}: ${r.fields.msg}`)).toEqual(['kvm_emulate_hypercall: Hello World']);
+    expect(printks.map((r) => `${r.fields.func}: ${r.fields.msg}`)).toEqual(['kvm_pv_hello_hypercall: Hello World']);
   });
 
   it('writes "Hello World" for KVM_HC_HELLO_STRING and returns its length', () => {

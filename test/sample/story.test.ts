@@ -36,7 +36,7 @@ describe('hello-hypercall sample', () => {
       '',
     ].join('\n'));
     expect(run.hostConsole).toMatch(/^hc-host: hello-hypercall host, a KVM-style VMX hypervisor\n/);
-    expect(run.hostConsole).toMatch(/\nhc-host: guest halted\nhc-host: \d+ VM exits, 3 hypercalls, \d+ I\/O exits, 0 CPUID exits; exit status 0\n$/);
+    expect(run.hostConsole).toMatch(/\nhc-host: guest halted\nhc-host: \d+ VM exits, 3 hypercalls, \d+ I\/O exits, 1 CPUID exits; exit status 0\n$/);
   });
 
   it('traces kvm_exit(VMCALL) -> kvm_hypercall -> trace_printk Hello World -> kvm_entry for system call 332', () => {
@@ -55,7 +55,7 @@ describe('hello-hypercall sample', () => {
       a2: vmcall.guestGprs[Reg.RDX], a3: vmcall.guestGprs[Reg.RSI],
     });
     expect(printk.event).toBe('trace_printk');
-    expect(printk.text).toMatch(/: kvm_emulate_hypercall: Hello World$/);
+    expect(printk.text).toMatch(/: kvm_pv_hello_hypercall: Hello World$/);
     expect(entry.event).toBe('kvm_entry');
     expect(entry.fields.rip).toBe(vmcall.guestRip + 3n);
     expect(entry.flags).toBe('d..1.');
@@ -67,6 +67,13 @@ describe('hello-hypercall sample', () => {
     expect(guest.symbolAt(vmcall.guestRip)?.name).toBe('kvm_hypercall0');
     expect([...run.machine.readMemory(vmcall.guestRip, 3, 'guest-linear') ?? []]).toEqual([0x0f, 0x01, 0xc1]);
     expect(vmcall.instructionLength).toBe(3);
+  });
+
+  it('asks the CPU vendor once, first thing, and keeps VMCALL on this Intel CPU (guest/alternative.c)', () => {
+    const EXIT_REASON_CPUID = 10;
+    expect(run.exits[0].reason).toBe(EXIT_REASON_CPUID);
+    expect(run.exits[0].guestGprs[Reg.RAX]).toBe(0n);
+    expect(run.exits.filter((e) => e.reason === EXIT_REASON_CPUID)).toHaveLength(1);
   });
 
   it('returns the string through guest memory with KVM_HC_HELLO_STRING', () => {

@@ -77,9 +77,9 @@ describe('the extension in code-server', () => {
     await wb.continueToEnd();
     await wb.showTracePanel();
     await wb.traceFrame().locator('#text-filter input').fill('Hello World');
-    const hello = wb.traceRows().filter({ hasText: 'kvm_emulate_hypercall: Hello World' });
+    const hello = wb.traceRows().filter({ hasText: 'kvm_pv_hello_hypercall: Hello World' });
     await hello.first().waitFor({ timeout: 30_000 });
-    expect(await hello.first().textContent()).toMatch(/^\s+hc-host-1\s+\[000\] \.{5}\s+\d+\.\d{6}: kvm_emulate_hypercall: Hello World$/);
+    expect(await hello.first().textContent()).toMatch(/^\s+hc-host-1\s+\[000\] \.{5}\s+\d+\.\d{6}: kvm_pv_hello_hypercall: Hello World$/);
     await wb.screenshot('hello-world-in-trace');
 
     // The VM-exit summary, like perf kvm stat: one row per reason with its count and share.

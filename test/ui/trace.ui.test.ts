@@ -123,7 +123,7 @@ describe('the Trace panel in code-server', () => {
     expect(lines[0]).toBe('# tracer: nop');
     const written = Number(/entries-written: \d+\/(\d+)/.exec(lines[2])![1]);
     expect(lines.filter((l) => l !== '' && !l.startsWith('#'))).toHaveLength(written);
-    expect(text).toMatch(/kvm_emulate_hypercall: Hello World\n/);
+    expect(text).toMatch(/kvm_pv_hello_hypercall: Hello World\n/);
     expect(text).toMatch(/kvm_exit: vcpu 0 reason IO_INSTRUCTION /);
     await wb.screenshot('exported-ftrace-all');
   }, 300_000);

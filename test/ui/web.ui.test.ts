@@ -47,9 +47,9 @@ describe('the web extension in code-server', () => {
     expect(await workerScripts(wb)).toContainEqual(expect.stringMatching(new RegExp(`/${EXTENSION_ID.replace('.', '\\.')}-[^/]+/dist/web\\.js`)));
     await wb.showTracePanel();
     await wb.traceFrame().locator('#text-filter input').fill('Hello World');
-    const hello = wb.traceRows().filter({ hasText: 'kvm_emulate_hypercall: Hello World' });
+    const hello = wb.traceRows().filter({ hasText: 'kvm_pv_hello_hypercall: Hello World' });
     await hello.first().waitFor({ timeout: 60_000 });
-    expect(await hello.first().textContent()).toMatch(/^\s+hc-host-1\s+\[000\] \.{5}\s+\d+\.\d{6}: kvm_emulate_hypercall: Hello World$/);
+    expect(await hello.first().textContent()).toMatch(/^\s+hc-host-1\s+\[000\] \.{5}\s+\d+\.\d{6}: kvm_pv_hello_hypercall: Hello World$/);
     await wb.screenshot('hello-world-in-trace');
     await wb.traceFrame().locator('#text-filter input').fill('');
 

@@ -63,6 +63,7 @@ static void syscall_init(void)
 
 __attribute__((noreturn)) void start_kernel(void)
 {
+	apply_hypercall_alternatives();
 	gdt_init();
 	trap_init();
 	syscall_init();

@@ -39,6 +39,7 @@ struct pt_regs {
 
 /* traps.c */
 void trap_init(void);
+void apply_hypercall_alternatives(void);
 
 /* entry.S */
 void entry_SYSCALL_64(void);

@@ -11,7 +11,15 @@
 #include <stdint.h>
 
 typedef uint64_t gpa_t;
+typedef uint64_t gfn_t;
 typedef uint64_t hpa_t;
+
+#define PAGE_SHIFT 12
+
+static inline gfn_t gpa_to_gfn(gpa_t gpa)
+{
+	return gpa >> PAGE_SHIFT;
+}
 
 /* Index into vcpu->arch.regs[], in the hardware (ModRM) order KVM uses. */
 enum kvm_reg {
@@ -134,6 +142,7 @@ int kvm_skip_emulated_instruction(struct kvm_vcpu *vcpu);
 bool is_64_bit_mode(struct kvm_vcpu *vcpu);
 int kvm_vcpu_write_guest(struct kvm_vcpu *vcpu, gpa_t gpa, const void *data, unsigned long len);
 int kvm_vcpu_read_guest(struct kvm_vcpu *vcpu, gpa_t gpa, void *data, unsigned long len);
+bool kvm_vcpu_is_visible_gfn(struct kvm_vcpu *vcpu, gfn_t gfn);
 
 /* cpuid.c */
 int kvm_emulate_cpuid(struct kvm_vcpu *vcpu);

@@ -3,6 +3,7 @@
  * loop (vcpu_run / vcpu_enter_guest), hypercall emulation (kvm_emulate_hypercall), skipping
  * an emulated instruction, and guest memory access through the memory slot.
  */
+#include "hypercalls/hypercall.h"
 #include "kvm_host.h"
 #include "kvm_para.h"
 #include "lib.h"
@@ -10,8 +11,6 @@
 #include "vmx.h"
 #include "vmx_ops.h"
 #include "x86.h"
-
-#define PAGE_SHIFT 12
 
 /*
  * One guest entry and the handling of its exit. Returns > 0 to re-enter the guest, 0 to
@@ -97,22 +96,10 @@ int kvm_vcpu_read_guest(struct kvm_vcpu *vcpu, gpa_t gpa, void *data, unsigned l
 	return 0;
 }
 
-/*
- * KVM_HC_HELLO_STRING: a0 = guest-physical buffer, a1 = its length. The whole buffer must be
- * guest RAM, even the part the string does not need, so a guest learns about a bad buffer
- * however long the answer is.
- */
-static unsigned long kvm_pv_hello_string(struct kvm_vcpu *vcpu, gpa_t buf, unsigned long len)
+/* Is the page a memory slot holds (here: the only one)? kvm_main.c's answer for a handler. */
+bool kvm_vcpu_is_visible_gfn(struct kvm_vcpu *vcpu, gfn_t gfn)
 {
-	static const char hello[] = "Hello World";
-	const unsigned long n = sizeof(hello) - 1;	/* no NUL: the return value is the length */
-
-	if (len < n)
-		return -KVM_EINVAL;
-	if (!kvm_memslot_contains(&vcpu->kvm->memslot, buf, len))
-		return -KVM_EFAULT;
-	kvm_vcpu_write_guest(vcpu, buf, hello, n);
-	return n;
+	return kvm_memslot_contains(&vcpu->kvm->memslot, gfn << PAGE_SHIFT, 1ul << PAGE_SHIFT);
 }
 
 /*
@@ -182,12 +169,12 @@ int kvm_emulate_hypercall(struct kvm_vcpu *vcpu)
 		/* Forwarded to userspace only if it enabled KVM_CAP_EXIT_HYPERCALL; it did not. */
 		ret = -KVM_ENOSYS;
 		break;
+	/* The custom hypercalls: one handler per file in host/hypercalls/ (hypercall.h). */
 	case KVM_HC_HELLO_HYPERCALL:
-		trace_printk("Hello World"); /* MARK: host-hello */
-		ret = 0;
+		ret = kvm_pv_hello_hypercall(vcpu, a0, a1, a2, a3);
 		break;
 	case KVM_HC_HELLO_STRING:
-		ret = kvm_pv_hello_string(vcpu, a0, a1);
+		ret = kvm_pv_hello_string(vcpu, a0, a1, a2, a3);
 		break;
 	default:
 		ret = -KVM_ENOSYS;

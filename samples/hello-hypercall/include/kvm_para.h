@@ -10,6 +10,11 @@
 #ifndef HC_KVM_PARA_H
 #define HC_KVM_PARA_H
 
+/*
+ * A kernel module build (realkvm/module/) gets the upstream values from <linux/kvm_para.h>
+ * and the guest helpers from <asm/kvm_para.h>: only the sample's own numbers are for it.
+ */
+#ifndef __KERNEL__
 /* Return values for hypercalls; the guest sees them negated (ret = -KVM_E...). */
 #define KVM_ENOSYS		1000
 #define KVM_EFAULT		14	/* EFAULT */
@@ -31,6 +36,7 @@
 #define KVM_HC_SEND_IPI			10
 #define KVM_HC_SCHED_YIELD		11
 #define KVM_HC_MAP_GPA_RANGE		12
+#endif /* __KERNEL__ */
 
 /*
  * The sample's own hypercalls. The 2017 "hello hypercall" patch used 9, which Linux 4.11
@@ -44,13 +50,32 @@
 						 * returns the byte count, -KVM_EINVAL if a1 is too
 						 * small, -KVM_EFAULT if the buffer is not guest RAM */
 
+#ifndef __KERNEL__
 /* CPUID leaves of the KVM paravirtual interface (arch/x86/include/uapi/asm/kvm_para.h). */
 #define KVM_CPUID_SIGNATURE	0x40000000	/* EAX = max leaf, EBX:ECX:EDX = "KVMKVMKVM\0\0\0" */
 #define KVM_CPUID_FEATURES	0x40000001	/* EAX = KVM_FEATURE_* bits */
 
-#ifndef __ASSEMBLER__
-/* VMCALL is 0f 01 c1; KVM would patch VMMCALL into it on AMD, here the CPU is always Intel. */
-#define KVM_HYPERCALL "vmcall"
+#ifdef __ASSEMBLER__
+/* The same for assembly sources: KVM_HYPERCALL_INSN in place of a bare vmcall. */
+.macro KVM_HYPERCALL_INSN
+771:	vmcall
+	.pushsection .kvm_hypercall_sites, "a"
+	.quad	771b
+	.popsection
+.endm
+#else
+/*
+ * The hypercall instruction is VMCALL (0f 01 c1) on Intel and VMMCALL (0f 01 d9) on AMD; the
+ * other vendor's one is #UD. Like Linux's ALTERNATIVE on X86_FEATURE_VMMCALL, every site is
+ * assembled as VMCALL and its address recorded in .kvm_hypercall_sites; the guest kernel
+ * rewrites the sites to VMMCALL at boot when CPUID names an AMD or Hygon CPU
+ * (guest/alternative.c). One image is then right on Intel KVM, AMD KVM and the Intel model.
+ */
+#define KVM_HYPERCALL_SITE(label)					\
+	".pushsection .kvm_hypercall_sites, \"a\"\n\t"			\
+	".quad " label "\n\t"						\
+	".popsection\n\t"
+#define KVM_HYPERCALL "771: vmcall\n\t" KVM_HYPERCALL_SITE("771b")
 
 static inline long kvm_hypercall0(unsigned int nr)
 {
@@ -103,5 +128,6 @@ static inline long kvm_hypercall4(unsigned int nr, unsigned long p1, unsigned lo
 	return ret;
 }
 #endif /* __ASSEMBLER__ */
+#endif /* __KERNEL__ */
 
 #endif /* HC_KVM_PARA_H */

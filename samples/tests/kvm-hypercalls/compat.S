@@ -1,9 +1,12 @@
 /*
  * compat.S - unsigned long compat_hypercall(nr, a0, a1, a2, a3): load RAX, RBX, RCX, RDX,
  * RSI in 64-bit mode, far-return into the 32-bit code segment __KERNEL32_CS (compatibility
- * mode, CPL 0), VMCALL there, and far-return back to 64-bit mode. The upper register halves
- * are left as loaded, so the host sees them and must mask them (is_64_bit_hypercall).
+ * mode, CPL 0), VMCALL there (VMMCALL on AMD, kvm_para.h), and far-return back to 64-bit mode.
+ * The upper register halves are left as loaded, so the host sees them and must mask them
+ * (is_64_bit_hypercall).
  */
+#include "kvm_para.h"
+
 #define __KERNEL_CS	0x08
 #define __KERNEL32_CS	0x40
 
@@ -23,7 +26,7 @@ compat_hypercall:
 	push	%r10
 	lretq
 	.code32
-1:	vmcall
+1:	KVM_HYPERCALL_INSN
 	pushl	$__KERNEL_CS		/* and back with a 32-bit far return */
 	pushl	$2f
 	lret

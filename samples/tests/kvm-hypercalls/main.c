@@ -20,7 +20,7 @@ static unsigned long long_hypercall(unsigned long nr, unsigned long a0, unsigned
 {
 	unsigned long ret;
 
-	asm volatile("vmcall" : "=a"(ret) : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3) : "memory");
+	asm volatile(KVM_HYPERCALL : "=a"(ret) : "a"(nr), "b"(a0), "c"(a1), "d"(a2), "S"(a3) : "memory");
 	return ret;
 }
 

@@ -1,0 +1,110 @@
+// hcdbg real-kvm and hcdbg compare (called from emulator/cli/hcdbg.ts).
+//   hcdbg real-kvm --guest <elf> [--trace] [--trace-file <path>] [--load-module] [--lab]
+//   hcdbg compare --guest <elf> [--host <elf>] [--load-module] [--lab]
+// Exit status: real-kvm 0 when the guest halted, 1 any other end; compare 0 only when the
+// model and real KVM agree, 1 when they differ; 2 bad usage or guest file; 3 when no real
+// KVM could be had (one sentence on stderr).
+
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { compareRuns, renderVerdict } from './compare';
+import { eventLines, RETURN_REPORTER } from './ftraceText';
+import { runOnModel, type GuestRun } from './modelRun';
+import { RealKvmError } from './paths';
+import { runOnRealKvm, type RealRuns } from './realRun';
+
+export const REAL_KVM_USAGE = `       hcdbg real-kvm --guest <elf> [--trace] [--trace-file <path>] [--load-module] [--lab]
+       hcdbg compare --guest <elf> [--host <elf>] [--load-module] [--lab]
+
+real-kvm runs <guest> on real Linux KVM: this machine's /dev/kvm when it answers a probe
+hypercall within a second, otherwise the lab (Debian's kernel with kvm-amd in
+qemu-system-x86_64, downloaded on first use into ~/.cache/hcdbg-lab). compare runs it on the
+embedded machine and on real KVM and prints a verdict: console, each hypercall's number and
+answer, the kvm_hypercall/trace_printk sequence, exit reasons (VMX<->SVM names).
+
+  --load-module             also on this machine's own kernel, load the custom hypercalls'
+                            module for the run (root; unloaded at the end; the lab always does)
+  --lab                     use the lab even when /dev/kvm works
+
+Exit status: real-kvm 0 when the guest halted, compare 0 only when the model and real KVM
+agree; 1 otherwise; 2 for bad usage or a bad guest file; 3 when no real KVM could be had.`;
+
+interface Options { guest: string; host?: string; trace: boolean; traceFile?: string; loadModule: boolean; lab: boolean }
+
+class UsageError extends Error {}
+
+function parse(command: string, args: string[]): Options {
+  const o: Options = { guest: '', trace: false, loadModule: false, lab: false };
+  for (let i = 0; i < args.length; i++) {
+    const arg = args[i];
+    const value = () => {
+      const v = args[++i];
+      if (v === undefined || v.startsWith('--')) throw new UsageError(`The option ${arg} needs a value.`);
+      return v;
+    };
+    switch (arg) {
+      case '--guest': o.guest = value(); break;
+      case '--host': if (command === 'compare') { o.host = value(); break; } throw new UsageError('hcdbg real-kvm has no --host: real KVM is the host.');
+      case '--trace': if (command === 'real-kvm') { o.trace = true; break; } throw new UsageError('hcdbg compare has no --trace; it compares the traces itself.');
+      case '--trace-file': if (command === 'real-kvm') { o.traceFile = value(); o.trace = true; break; } throw new UsageError('hcdbg compare has no --trace-file.');
+      case '--load-module': o.loadModule = true; break;
+      case '--lab': o.lab = true; break;
+      default: throw new UsageError(`Unknown option "${arg}"; see hcdbg --help.`);
+    }
+  }
+  if (!o.guest) throw new UsageError(`hcdbg ${command} needs --guest <elf>; see hcdbg --help.`);
+  if (!existsSync(o.guest)) throw new UsageError(`Cannot read the guest ELF ${o.guest}: no such file.`);
+  const head = readFileSync(o.guest).subarray(0, 4);
+  if (head.length < 4 || head[0] !== 0x7f || head.toString('latin1', 1, 4) !== 'ELF') throw new UsageError(`${basename(o.guest)} is not an ELF file.`);
+  return o;
+}
+
+/** The real trace as the user reads it: without the module's answer lines (they are for compare). */
+function userTrace(trace: string): string {
+  const header = trace.split('\n').filter((l) => l.startsWith('#'));
+  const events = eventLines(trace).filter((l) => !l.includes(` ${RETURN_REPORTER}: `));
+  return [...header, ...events].join('\n') + '\n';
+}
+
+async function realRun(o: Options): Promise<{ real: RealRuns; run: GuestRun }> {
+  const real = await runOnRealKvm([{ name: 'guest', elf: o.guest }], { loadModule: o.loadModule, lab: o.lab });
+  for (const n of real.notes) process.stderr.write(`hcdbg: note: ${n}.\n`);
+  return { real, run: real.runs.get('guest')! };
+}
+
+async function realKvm(o: Options): Promise<number> {
+  const { real, run } = await realRun(o);
+  process.stdout.write(run.console);
+  process.stderr.write(`[real-kvm ${real.where}] ${run.ending}\n`);
+  if (o.trace) {
+    if (o.traceFile) writeFileSync(o.traceFile, userTrace(run.trace));
+    else process.stdout.write(userTrace(run.trace));
+  }
+  return run.status === 0 ? 0 : 1;
+}
+
+async function compare(o: Options, defaultHost: string): Promise<number> {
+  let model: GuestRun;
+  try {
+    model = runOnModel(o.host ?? defaultHost, o.guest);
+  } catch (e) {
+    throw new UsageError((e as Error).message);	// the loader's sentence on a bad ELF
+  }
+  const { real, run } = await realRun(o);
+  process.stdout.write(`compare ${basename(o.guest)}: model vs real KVM (${real.where})\n`);
+  const verdict = compareRuns(model, run);
+  process.stdout.write(renderVerdict(verdict));
+  return verdict.agree ? 0 : 1;
+}
+
+/** `argv` starts with the command name. */
+export async function realKvmMain(argv: string[], defaultHost: string): Promise<number> {
+  try {
+    const o = parse(argv[0], argv.slice(1));
+    return await (argv[0] === 'compare' ? compare(o, defaultHost) : realKvm(o));
+  } catch (e) {
+    if (e instanceof UsageError) { process.stderr.write(`hcdbg: ${e.message}\n`); return 2; }
+    if (e instanceof RealKvmError) { process.stderr.write(`hcdbg: ${e.message}\n`); return 3; }
+    throw e;
+  }
+}

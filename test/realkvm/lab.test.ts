@@ -1,0 +1,126 @@
+// The same guests on the model and on real Linux KVM (the lab: Debian's 6.1 kernel with
+// kvm-amd in qemu TCG), in one lab boot: the sample, the KVM_HC_* table walk (64-bit,
+// compatibility mode, CPL 3) with and without the hypercall module, a guest that triple
+// faults, and the module loaded and unloaded 10 times while a guest issues hypercalls.
+
+import { buildVmm } from '../../realkvm/build';
+import { compareRuns } from '../../realkvm/compare';
+import { parseTrace } from '../../realkvm/ftraceText';
+import { ensureLab, labCacheDir, runLab, type LabResult } from '../../realkvm/lab';
+import { runOnModel, type GuestRun } from '../../realkvm/modelRun';
+import { RealKvmError } from '../../realkvm/paths';
+import { buildLabModule, guestRun } from '../../realkvm/realRun';
+import { buildSample, guestElf, hostElf, testGuest } from '../sample/sampleRun';
+
+let lab: LabResult | undefined;
+const real = (name: string, withAnswers = true): GuestRun => guestRun(lab!.steps.get(name), withAnswers);
+
+const STRESS = `
+./hcvmm --timeout-ms 600000 hypercall-loop.elf >/out/loop.console 2>/out/loop.stderr &
+vmm=$!
+sleep 0.5
+for i in 1 2 3 4 5 6 7 8 9 10; do
+	insmod hcdbg_hc.ko || echo "insmod $i failed"
+	sleep 0.3
+	n=0
+	until rmmod hcdbg_hc 2>/dev/null; do
+		n=$((n + 1)); [ $n -gt 200 ] && { echo "rmmod $i failed"; break; }; sleep 0.05
+	done
+	sleep 0.3
+	echo "cycle $i done"
+done
+wait $vmm
+echo "hcvmm status $?"
+cat /out/loop.console /out/loop.stderr
+`;
+
+beforeAll(async () => {
+  buildSample();
+  const cache = labCacheDir();
+  let kernel;
+  try {
+    kernel = await ensureLab(cache);
+  } catch (e) {
+    if (!(e instanceof RealKvmError)) throw e;
+    console.log(`test/realkvm skipped: ${e.message}`);
+    return;
+  }
+  // From here on the lab is there: a failure is a test failure, not a skip.
+  const hcvmm = buildVmm(cache);
+  const ko = await buildLabModule(cache, kernel);
+  lab = await runLab(kernel, hcvmm, [
+    { kind: 'guest', name: 'sample', elf: guestElf, trace: true, module: true },
+    { kind: 'guest', name: 'table', elf: testGuest('kvm-hypercalls'), trace: true, module: true },
+    { kind: 'guest', name: 'triple', elf: testGuest('triple-fault'), trace: true, module: true },
+    { kind: 'guest', name: 'stock', elf: testGuest('kvm-hypercalls'), trace: true, module: false },
+    { kind: 'script', name: 'stress', sh: STRESS, files: [testGuest('hypercall-loop')] },
+  ], ko, 600_000);
+}, 1_200_000);
+
+describe('the model and real KVM (lab) agree', () => {
+  it.for([
+    ['the sample guest', 'sample', guestElf],
+    ['the KVM_HC_* table from 64-bit mode, compatibility mode and CPL 3', 'table', testGuest('kvm-hypercalls')],
+  ])('on %s: console, every hypercall answer, the event sequence and the exit reasons', ([, name, elf], ctx) => {
+    if (!lab) return ctx.skip();
+    const verdict = compareRuns(runOnModel(hostElf, elf), real(name));
+    for (const a of verdict.aspects) expect({ aspect: a.name, diff: a.diff }).toEqual({ aspect: a.name, diff: undefined });
+    expect(verdict.agree).toBe(true);
+    const hypercalls = verdict.aspects.find((a) => a.name === 'hypercalls')!;
+    expect(hypercalls.summary).toMatch(/^[1-9]\d* hypercalls/);
+  });
+
+  it('gives the custom hypercalls from the module: Hello World in the real trace, the string in guest memory, bad buffers refused', (ctx) => {
+    if (!lab) return ctx.skip();
+    const sample = real('sample');
+    expect(sample.console).toContain('Hello World\n');
+    expect(sample.console).toContain('user: hello_hypercall() returned 0\n');
+    const printks = parseTrace(sample.trace).filter((e) => e.kind === 'printk' && e.msg === 'Hello World');
+    expect(printks).toEqual([{ kind: 'printk', func: 'kvm_pv_hello_hypercall', msg: 'Hello World' }]);
+    const table = real('table').console;
+    expect(table).toContain('string ok: 0x000000000000000b "Hello World"\n');
+    expect(table).toContain('string short: 0xffffffffffffffea ""\n');       // -KVM_EINVAL
+    expect(table).toContain('string beyond-ram: 0xfffffffffffffff2 ""\n');  // -KVM_EFAULT
+    expect(table).toContain('string wraps: 0xfffffffffffffff2 ""\n');
+    expect(table).toContain('cpl3 0x101: 0xffffffffffffffff\n');             // -KVM_EPERM before any handler
+  });
+
+  it('answers every other number exactly as stock KVM does with the module loaded', (ctx) => {
+    if (!lab) return ctx.skip();
+    const custom = /^(hc 0x100|string |compat 0xabcd123400000101|compat buffer)/;
+    const withModule = real('table').console.split('\n'), stock = real('stock', false).console.split('\n');
+    expect(withModule.length).toBe(stock.length);
+    const differing = withModule.flatMap((l, i) => (l === stock[i] ? [] : [l]));
+    expect(differing.length).toBeGreaterThan(0);
+    expect(differing.filter((l) => !custom.test(l))).toEqual([]);
+    expect(stock).toContain('hc 0x100: 0xfffffffffffffc18'); // -KVM_ENOSYS without the module
+  });
+
+  it('ends a guest that triple faults the same way on both', (ctx) => {
+    if (!lab) return ctx.skip();
+    const model = runOnModel(hostElf, testGuest('triple-fault')), r = real('triple');
+    expect(r.status).not.toBe(0);
+    expect(r.ending).toBe('guest triple fault');
+    expect(model.ending).toMatch(/^guest triple fault at rip 0x[0-9a-f]+$/);
+    const verdict = compareRuns(model, r);
+    expect(verdict.aspects.filter((a) => !a.agree).map((a) => `${a.name}\n${a.diff}`)).toEqual([]);
+  });
+
+  it('loads and unloads the module 10 times while a guest loops on hypercalls: no oops, no lost or wrong answer', (ctx) => {
+    if (!lab) return ctx.skip();
+    const out = lab.steps.get('stress')!.stdout;
+    expect(out).not.toMatch(/insmod \d+ failed|rmmod \d+ failed/);
+    expect(out.match(/cycle \d+ done/g)).toHaveLength(10);
+    expect(out).toContain('hcvmm status 0');
+    const m = /loop: (\d+) rounds, (\d+) answered by the module, (\d+) by stock KVM, (\d+) wrong/.exec(out);
+    expect(m).not.toBeNull();
+    const [rounds, hello, stock, wrong] = m!.slice(1).map(Number);
+    expect(wrong).toBe(0);
+    expect(hello + stock).toBe(rounds);
+    expect(hello).toBeGreaterThan(0);   // the module answered during the run ...
+    expect(stock).toBeGreaterThan(0);   // ... and stock KVM between its loads
+    const sinceLoad = lab.dmesg.slice(lab.dmesg.indexOf('hcdbg_hc'));
+    expect(sinceLoad).toContain('hcdbg_hc: 2 custom hypercalls added');
+    expect(sinceLoad.split('\n').filter((l) => /Oops|BUG:|WARNING:|general protection|Call Trace/.test(l))).toEqual([]);
+  });
+});
