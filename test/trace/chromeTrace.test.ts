@@ -63,7 +63,7 @@ describe('Chrome JSON trace of the hello-hypercall run', () => {
     const instants = on(HOST_TID, 'i');
     const wanted = records.filter((r) => r.event === 'kvm_hypercall' || r.event === 'trace_printk');
     expect(instants.map((e) => [e.name, e.ts])).toEqual(wanted.map((r) => [r.event, us(r)]));
-    expect(instants).toContainEqual(expect.objectContaining({ name: 'trace_printk', s: 't', args: { func: 'kvm_emulate_hypercall', msg: 'Hello World' } }));
+    expect(instants).toContainEqual(expect.objectContaining({ name: 'trace_printk', s: 't', args: { func: 'kvm_pv_hello_hypercall', msg: 'Hello World' } }));
     expect(instants).toContainEqual(expect.objectContaining({ name: 'kvm_hypercall', args: expect.objectContaining({ nr: '0x100' }) }));
     expect(on(GUEST_TID, 'i')).toEqual([]);
   });
@@ -128,7 +128,7 @@ describe('hcdbg run --trace-format', () => {
       expect(r.status).toBe(0);
       const text = readFileSync(file, 'utf8');
       expect(chromeTraceProblems(text)).toEqual([]);
-      expect(JSON.parse(text).traceEvents).toContainEqual(expect.objectContaining({ name: 'trace_printk', args: { func: 'kvm_emulate_hypercall', msg: 'Hello World' } }));
+      expect(JSON.parse(text).traceEvents).toContainEqual(expect.objectContaining({ name: 'trace_printk', args: { func: 'kvm_pv_hello_hypercall', msg: 'Hello World' } }));
       const bad = spawnSync(process.execPath, [cli, 'run', '--guest', guestElf, '--trace-format', 'perfetto'], { encoding: 'utf8', timeout: 60_000 });
       expect(bad.status).toBe(2);
       expect(bad.stderr).toBe('hcdbg: --trace-format is ftrace or chrome, not "perfetto".\n');
