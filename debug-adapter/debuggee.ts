@@ -3,9 +3,7 @@
 // handling, whether the guest ever ran). Everything else in the adapter asks it for "which
 // side is running" and "memory/registers as that side sees them".
 
-import type { MachineApi, VmExitInfo } from '../emulator/api';
-import { Reg } from '../emulator/cpu/state';
-import { Field } from '../emulator/vmx/fields';
+import { Field, Reg, type MachineApi, type VmExitInfo } from '../emulator/api';
 import type { LaunchConfig } from './launchConfig';
 import type { FrameRegisters, MemoryReader, MemoryWriter, ProgramSymbols, Side } from './programSymbols';
 import type { HypercallNames } from './hypercallNames';
@@ -72,8 +70,7 @@ export class Debuggee {
 
   /** The CPU's own registers: the running side's frame 0. */
   liveRegisters(): FrameRegisters {
-    const cpu = this.machine.cpu;
-    return { rip: cpu.rip, gpr: new BigUint64Array(cpu.gpr), known: new Set(Array.from({ length: 16 }, (_, i) => i)) };
+    return { rip: this.machine.register('rip'), gpr: this.machine.gprs(), known: new Set(Array.from({ length: 16 }, (_, i) => i)) };
   }
 
   /** The guest's frame 0 while the host handles an exit: GPRs saved at the exit, RIP/RSP from the VMCS. */

@@ -3,8 +3,7 @@
 // disassembly view can interleave them, and branch targets named by the side's symbols.
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { disassembleOne, type DisasmLine } from '../emulator/disasm/disassembler';
-import { Field } from '../emulator/vmx/fields';
+import { disassembleOne, Field, type DisasmLine } from '../emulator/api';
 import type { Debuggee } from './debuggee';
 import type { Side } from './programSymbols';
 
@@ -30,7 +29,7 @@ export class Disassembler {
   /** Whether `side` runs 64-bit code now (the guest may be in compatibility mode). */
   private mode64(side: Side): boolean {
     const d = this.debuggee;
-    if (side === d.side) return d.machine.cpu.mode64 || !d.machine.cpu.longMode;
+    if (side === d.side) return d.machine.mode64 || !d.machine.longMode;
     if (side === 'host') return true;
     const ar = d.machine.vmcsRead(Field.GUEST_CS_AR);
     return ar === undefined || (ar & CS_L) !== 0n;

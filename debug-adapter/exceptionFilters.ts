@@ -4,9 +4,7 @@
 // kvm_emulate_hypercall reads them), `reason` and the exit-reason names for any exit.
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { VmExitInfo } from '../emulator/api';
-import { Reg } from '../emulator/cpu/state';
-import { kvmExitReasonName } from '../emulator/trace/kvmExitReasons';
+import { kvmExitReasonName, Reg, type VmExitInfo } from '../emulator/api';
 import { evaluateCondition, ExpressionError, type NameResolver } from './expression';
 import type { HypercallNames } from './hypercallNames';
 

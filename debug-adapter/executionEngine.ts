@@ -160,10 +160,10 @@ export class ExecutionEngine {
     const machine = this.debuggee.machine;
     const max = this.debuggee.config.maxInstructions;
     let budget = this.sliceSize;
-    if (max !== undefined) budget = Math.min(budget, max - machine.cpu.icount);
-    if (!this.debuggee.entered) budget = Math.min(budget, Math.max(1, this.options.neverEnteredLimit - machine.cpu.icount));
+    if (max !== undefined) budget = Math.min(budget, max - machine.icount);
+    if (!this.debuggee.entered) budget = Math.min(budget, Math.max(1, this.options.neverEnteredLimit - machine.icount));
     if (budget <= 0) return this.fault('budget');
-    const before = machine.cpu.icount;
+    const before = machine.icount;
     const started = performance.now();
     const stop = machine.run(budget);
     const elapsed = performance.now() - started;
@@ -174,7 +174,7 @@ export class ExecutionEngine {
     const outcome = this.interpret(stop);
     if (outcome) return outcome;
     // An ignored stop that retired nothing must not come back forever: move one instruction on.
-    if (machine.cpu.icount === before) return this.interpret(machine.step());
+    if (machine.icount === before) return this.interpret(machine.step());
     return undefined;
   }
 
@@ -219,8 +219,8 @@ export class ExecutionEngine {
       case 'shutdown': return this.fault('shutdown', reason);
       case 'budget': {
         const max = this.debuggee.config.maxInstructions;
-        if (max !== undefined && machine.cpu.icount >= max) return this.fault('budget');
-        if (!this.debuggee.entered && machine.cpu.icount >= this.options.neverEnteredLimit) return this.fault('never-entered');
+        if (max !== undefined && machine.icount >= max) return this.fault('budget');
+        if (!this.debuggee.entered && machine.icount >= this.options.neverEnteredLimit) return this.fault('never-entered');
         return undefined;
       }
       default: return undefined; // 'step', or 'vmexit'/'vmentry' from a hook whose goal was already met

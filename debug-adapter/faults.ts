@@ -9,8 +9,8 @@ export type FaultCause = 'shutdown' | 'vmentry-failure' | 'budget' | 'never-ente
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
 
 export function describeFault(debuggee: Debuggee, cause: FaultCause, detail?: StopReason): { description: string; text: string; fatal: boolean } {
-  const cpu = debuggee.machine.cpu;
-  const where = `${debuggee.side} RIP ${hex(cpu.rip)}`;
+  const machine = debuggee.machine;
+  const where = `${debuggee.side} RIP ${hex(machine.register('rip'))}`;
   switch (cause) {
     case 'shutdown': {
       // The machine's message starts with its own "Triple fault at RIP ...:"; keep only the why.
@@ -19,13 +19,13 @@ export function describeFault(debuggee: Debuggee, cause: FaultCause, detail?: St
     }
     case 'vmentry-failure': {
       const d = detail?.kind === 'vmentry-failure' ? detail : undefined;
-      const text = `VM entry failed at host RIP ${hex(cpu.rip)}: ${d ? `error ${d.error}, ${d.message.replace(/\.$/, '')}` : 'no reason given'}.`;
+      const text = `VM entry failed at host RIP ${hex(machine.register('rip'))}: ${d ? `error ${d.error}, ${d.message.replace(/\.$/, '')}` : 'no reason given'}.`;
       return { description: `VM entry failed${d ? ` (error ${d.error})` : ''}`, text, fatal: false };
     }
     case 'budget':
       return { description: 'Instruction budget exhausted', text: `The instruction budget (maxInstructions = ${debuggee.config.maxInstructions}) ran out at ${where}.`, fatal: true };
     case 'never-entered':
-      return { description: 'The host never launched the guest', text: `The host ran ${cpu.icount} instructions without entering the guest (no successful VMLAUNCH); it is at ${where}.`, fatal: true };
+      return { description: 'The host never launched the guest', text: `The host ran ${machine.icount} instructions without entering the guest (no successful VMLAUNCH); it is at ${where}.`, fatal: true };
     case 'poweroff-before-entry': {
       const status = detail?.kind === 'poweroff' ? detail.status : 0;
       return { description: 'The host never launched the guest', text: `The host powered the machine off (status ${status}) at ${where} before ever entering the guest.`, fatal: true };

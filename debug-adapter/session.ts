@@ -8,7 +8,7 @@ import {
   DebugSession, ErrorDestination, ExitedEvent, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { MachineApi } from '../emulator/api';
+import { bootMachine, type MachineApi } from '../emulator/api';
 import { fromBase64, toBase64 } from './base64';
 import { BreakpointManager } from './breakpoints';
 import { Debuggee } from './debuggee';
@@ -132,9 +132,7 @@ export class HypercallDebugSession extends DebugSession {
     const symbols = { host: await loadProgramSymbols(config.host, fs, config.cwd), guest: await loadProgramSymbols(config.guest, fs, config.cwd) };
     let machine: MachineApi;
     try {
-      // Loaded on first launch: the emulator is the heavy part of the bundle.
-      const { Machine } = await import('../emulator/machine');
-      machine = Machine.boot({ hostElf: config.host.bytes, guestElf: config.guest.bytes, hostPath: config.host.path, guestPath: config.guest.path });
+      machine = await bootMachine({ hostElf: config.host.bytes, guestElf: config.guest.bytes, hostPath: config.host.path, guestPath: config.guest.path });
     } catch (e) {
       throw new LaunchConfigError((e as Error).message);
     }
@@ -374,7 +372,7 @@ export class HypercallDebugSession extends DebugSession {
     switch (outcome.kind) {
       case 'exited':
         // By the platform's convention a non-zero status is the host reporting a failure.
-        if (outcome.status !== 0) this.sendEvent(new OutputEvent(`The host powered the machine off with status ${outcome.status} at host RIP 0x${live.debuggee.machine.cpu.rip.toString(16)}.\n`, 'important'));
+        if (outcome.status !== 0) this.sendEvent(new OutputEvent(`The host powered the machine off with status ${outcome.status} at host RIP 0x${live.debuggee.machine.register('rip').toString(16)}.\n`, 'important'));
         this.sendEvent(new ExitedEvent(outcome.status));
         this.sendEvent(new TerminatedEvent());
         return;

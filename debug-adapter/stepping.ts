@@ -3,7 +3,6 @@
 // handler (vmx_handle_exit) returns to the guest after VMRESUME; next over VMCALL runs the
 // whole host handling (host breakpoints still count) and stops at the next guest line.
 
-import { Reg } from '../emulator/cpu/state';
 import type { Debuggee } from './debuggee';
 import type { ExecutionEngine, Outcome } from './executionEngine';
 import type { HostStepInTarget } from './launchConfig';
@@ -26,8 +25,8 @@ export class SteppingEngine {
   private position(): Position {
     const d = this.debuggee;
     const side = d.side;
-    const rip = d.machine.cpu.rip;
-    return { side, rip, rsp: d.machine.cpu.gpr[Reg.RSP], line: d.symbolsFor(side).addressToLine(rip) };
+    const rip = d.machine.register('rip');
+    return { side, rip, rsp: d.machine.register('rsp'), line: d.symbolsFor(side).addressToLine(rip) };
   }
 
   private isVmcallAt(side: Side, rip: bigint): boolean {
@@ -38,7 +37,7 @@ export class SteppingEngine {
   /** Length of a SYSCALL (0f 05) or INT n (cd ib) at `rip`, else 0: instructions `next` treats like calls. */
   private systemCallLength(side: Side, rip: bigint): number {
     const bytes = this.debuggee.memory(side).read(rip, 2);
-    if (!bytes || this.debuggee.machine.cpu.cpl !== 3) return 0;
+    if (!bytes || this.debuggee.machine.cpl !== 3) return 0;
     if (bytes[0] === 0x0f && bytes[1] === 0x05) return 2;
     return bytes[0] === 0xcd ? 2 : 0;
   }
@@ -91,7 +90,7 @@ export class SteppingEngine {
     if (!frame) return handlingExit ? this.toGuest() : this.engine.run({});
     const cfa = frame.cfa;
     const outcome = await this.engine.run({
-      at: { address: frame.caller.rip, side, when: () => d.machine.cpu.gpr[Reg.RSP] >= cfa },
+      at: { address: frame.caller.rip, side, when: () => d.machine.register('rsp') >= cfa },
       vmEntry: handlingExit,
     });
     return outcome.kind === 'goal' ? STEP : outcome;
@@ -133,8 +132,8 @@ export class SteppingEngine {
     const trapLength = this.systemCallLength(before.side, before.rip);
     if (trapLength) {
       // SYSCALL / INT n: the kernel runs (and may exit to the host) until it returns right after it.
-      const cpl = this.debuggee.machine.cpu.cpl;
-      const back = await this.engine.run({ at: { address: before.rip + BigInt(trapLength), side: before.side, when: () => this.debuggee.machine.cpu.cpl === cpl } });
+      const cpl = this.debuggee.machine.cpl;
+      const back = await this.engine.run({ at: { address: before.rip + BigInt(trapLength), side: before.side, when: () => this.debuggee.machine.cpl === cpl } });
       return back.kind === 'goal' ? undefined : back;
     }
     const outcome = await this.crossing(start.side, () => this.engine.stepInstruction(this.isVmcallAt(before.side, before.rip)));
@@ -144,7 +143,7 @@ export class SteppingEngine {
     const ret = this.debuggee.readU64(now.side, now.rsp);
     const called = now.rsp === before.rsp - 8n && ret !== undefined && ret > before.rip && ret <= before.rip + 15n && now.rip !== ret;
     if (!called) return undefined;
-    const back = await this.engine.run({ at: { address: ret!, side: now.side, when: () => this.debuggee.machine.cpu.gpr[Reg.RSP] > now.rsp } });
+    const back = await this.engine.run({ at: { address: ret!, side: now.side, when: () => this.debuggee.machine.register('rsp') > now.rsp } });
     return back.kind === 'goal' ? undefined : back;
   }
 
@@ -195,7 +194,7 @@ export class SteppingEngine {
     if (!fn || fn.low !== rip) return STEP;
     const body = symbols.bodyStart(fn);
     // The prologue is a handful of straight-line instructions (endbr64, push rbp, mov rbp, sub rsp).
-    for (let i = 0; i < 16 && this.debuggee.machine.cpu.rip !== body && this.debuggee.side === side; i++) {
+    for (let i = 0; i < 16 && this.debuggee.machine.register('rip') !== body && this.debuggee.side === side; i++) {
       const outcome = await this.engine.stepInstruction();
       if (outcome) return outcome;
     }
@@ -210,7 +209,7 @@ export class SteppingEngine {
     if (now.side !== before.side || now.line) return undefined;
     const ret = this.debuggee.readU64(now.side, now.rsp);
     if (now.rsp !== before.rsp - 8n || ret === undefined || ret <= before.rip || ret > before.rip + 15n) return undefined;
-    const back = await this.engine.run({ at: { address: ret, side: now.side, when: () => this.debuggee.machine.cpu.gpr[Reg.RSP] > now.rsp } });
+    const back = await this.engine.run({ at: { address: ret, side: now.side, when: () => this.debuggee.machine.register('rsp') > now.rsp } });
     return back.kind === 'goal' ? undefined : back;
   }
 }

@@ -2,7 +2,7 @@
 // the TraceRecord with every bigint as a "0x..." string (JSON has no bigint), and its ftrace line.
 
 import { Event } from '@vscode/debugadapter';
-import type { TraceRecord } from '../emulator/trace/record';
+import type { TraceRecord } from '../emulator/api';
 
 export const TRACE_EVENT = 'hypercall/trace';
 

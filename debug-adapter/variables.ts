@@ -4,7 +4,7 @@
 
 import { Handles } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { Reg } from '../emulator/cpu/state';
+import { Reg } from '../emulator/api';
 import type { Debuggee } from './debuggee';
 import { parseValue } from './frameContext';
 import { formatReference } from './memoryReferences';
@@ -37,10 +37,10 @@ export class VariableStore {
     if (this.debuggee.exit?.reason === EXIT_VMCALL) scopes.push(scope('Hypercall', () => this.hypercall()));
     const guestLive = d.side === 'guest';
     if (frame.side === 'guest') {
-      scopes.push(scope('Guest registers', () => (guestLive ? liveRegisters(d.machine.cpu, parse) : guestRegistersAtExit(d, parse)), 'registers'));
-      scopes.push(scope('Host registers', () => (guestLive ? hostRegistersFromVmcs(d, parse) : liveRegisters(d.machine.cpu, parse)), 'registers', true));
+      scopes.push(scope('Guest registers', () => (guestLive ? liveRegisters(d.machine, parse) : guestRegistersAtExit(d, parse)), 'registers'));
+      scopes.push(scope('Host registers', () => (guestLive ? hostRegistersFromVmcs(d, parse) : liveRegisters(d.machine, parse)), 'registers', true));
     } else {
-      scopes.push(scope('Host registers', () => (guestLive ? hostRegistersFromVmcs(d, parse) : liveRegisters(d.machine.cpu, parse)), 'registers'));
+      scopes.push(scope('Host registers', () => (guestLive ? hostRegistersFromVmcs(d, parse) : liveRegisters(d.machine, parse)), 'registers'));
       if (d.exit) scopes.push(scope('Guest registers', () => guestRegistersAtExit(d, parse), 'registers', true));
     }
     if (d.machine.currentVmcs !== undefined) scopes.push(scope('VMCS', () => vmcsGroups(d, parse), undefined, true));

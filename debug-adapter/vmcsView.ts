@@ -2,7 +2,7 @@
 // state, host state, controls, and VM-exit information with the exit reason and the
 // VM-instruction error decoded. Every field can be changed (VMWRITE semantics, no checks).
 
-import { Field, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES, exitReasonName, type FieldGroup } from '../emulator/vmx/fields';
+import { Field, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES, exitReasonName, type FieldGroup } from '../emulator/api';
 import type { Debuggee } from './debuggee';
 import type { VariableNode } from './programSymbols';
 import type { ValueParser } from './registers';

@@ -1,8 +1,29 @@
-// The emulator's public surface for the debug adapter, the CLI and tests.
-// Knows nothing of DAP or VS Code. Implemented by machine.ts (class Machine).
+// The emulator's public surface: the debug adapter's only door to the emulator (the layering
+// test enforces it). Knows nothing of DAP or VS Code. MachineApi is implemented by machine.ts
+// (class Machine), which bootMachine() loads on first use: it is the heavy part of a bundle.
 
-import type { CpuState } from './cpu/state';
+import type { GPR_NAMES, Segment } from './cpu/state';
+import type { MachineOptions } from './machine';
 import type { TraceRecord } from './trace/record';
+
+// Vocabulary the adapter shares with the emulator: register and VMCS field names, the ELF
+// reader, the disassembler, trace records and KVM's names of exit reasons.
+export { Reg, GPR_NAMES, SEG_NAMES, type Segment } from './cpu/state';
+export { Field, ExitReason, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES, exitReasonName, type FieldGroup } from './vmx/fields';
+export { parseElf, assertX86_64Executable, SHT_NOBITS, SymbolBinding, SymbolType, type ElfFile } from './loader/elf';
+export { disassembleOne, type DisasmLine } from './disasm/disassembler';
+export { kvmExitReasonName } from './trace/kvmExitReasons';
+export type { TraceEventName, TraceRecord } from './trace/record';
+export type { MachineOptions } from './machine';
+
+/** Boots a machine from two ELF images; rejects with one sentence naming a bad file. */
+export async function bootMachine(options: MachineOptions): Promise<MachineApi> {
+  const { Machine } = await import('./machine');
+  return Machine.boot(options);
+}
+
+/** Registers read and written by name through MachineApi (those of the side that runs). */
+export type RegisterName = typeof GPR_NAMES[number] | 'rip' | 'rflags' | 'cr0' | 'cr2' | 'cr3' | 'cr4' | 'cr8' | 'efer' | 'gdtr.base' | 'idtr.base';
 
 /** Which translation an address goes through. */
 export type AddressSpace =
@@ -48,9 +69,24 @@ export interface MachineSnapshot { readonly icount: number; readonly data: unkno
 export interface ConsoleOutput { port: 'host' | 'guest'; text: string }
 
 export interface MachineApi {
-  readonly cpu: CpuState;
   /** True while the CPU is in VMX non-root operation (running the guest). */
   readonly inGuest: boolean;
+  /** Instructions retired since reset (the TSC counts them too). */
+  readonly icount: number;
+
+  /** A register of the CPU (the running side). */
+  register(name: RegisterName): bigint;
+  /** Writes a register and drops whatever the machine cached from the old value (decoded code, translations). */
+  setRegister(name: RegisterName, value: bigint): void;
+  /** All 16 GPRs, a copy in ModRM order. */
+  gprs(): BigUint64Array;
+  /** A segment register (SEG_NAMES order), a copy. */
+  segment(index: number): Segment;
+  /** Current privilege level. */
+  readonly cpl: number;
+  /** Whether the CPU runs 64-bit code (IA-32e mode with CS.L), and whether it is in IA-32e mode at all. */
+  readonly mode64: boolean;
+  readonly longMode: boolean;
 
   /** Run at most `budget` instructions; returns early on any stop. Never throws for guest behaviour. */
   run(budget: number): StopReason;

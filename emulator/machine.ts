@@ -4,10 +4,10 @@
 // any are set, a pending-stop field that hooks and devices fill, halted/shutdown flags).
 
 import type {
-  AddressSpace, ConsoleOutput, MachineApi, MachineSnapshot, StopReason, VmEntryInfo, VmExitInfo,
+  AddressSpace, ConsoleOutput, MachineApi, MachineSnapshot, RegisterName, StopReason, VmEntryInfo, VmExitInfo,
 } from './api';
 import { Cpu } from './cpu/cpu';
-import { CpuState, Flag, type Segment } from './cpu/state';
+import { CpuState, Flag, GPR_NAMES, type Segment } from './cpu/state';
 import { PlatformExit } from './devices/platformExit';
 import { PortBus } from './devices/portBus';
 import { Serial16550, type SerialState } from './devices/serial16550';
@@ -121,6 +121,58 @@ export class Machine implements MachineApi {
   get traceRecords(): readonly TraceRecord[] { return this.trace.all; }
   /** Status written to the platform exit port, once the machine powered off. */
   get exitStatus(): number | undefined { return this.platformExit.status; }
+
+  // ---- registers ----------------------------------------------------------------------------
+
+  get icount(): number { return this.cpu.icount; }
+  get cpl(): number { return this.cpu.cpl; }
+  get mode64(): boolean { return this.cpu.mode64; }
+  get longMode(): boolean { return this.cpu.longMode; }
+  gprs(): BigUint64Array { return new BigUint64Array(this.cpu.gpr); }
+  segment(index: number): Segment { return copySegment(this.cpu.seg[index]); }
+
+  register(name: RegisterName): bigint {
+    const st = this.cpu;
+    const gpr = (GPR_NAMES as readonly string[]).indexOf(name);
+    if (gpr >= 0) return st.gpr[gpr];
+    switch (name) {
+      case 'rip': return st.rip;
+      case 'rflags': return BigInt(st.getRflags());
+      case 'cr0': return BigInt(st.cr0);
+      case 'cr2': return st.cr2;
+      case 'cr3': return st.cr3;
+      case 'cr4': return BigInt(st.cr4);
+      case 'cr8': return BigInt(st.cr8);
+      case 'efer': return BigInt(st.efer);
+      case 'gdtr.base': return st.gdtr.base;
+      case 'idtr.base': return st.idtr.base;
+    }
+    throw new Error(`There is no register named ${name}.`);
+  }
+
+  setRegister(name: RegisterName, value: bigint): void {
+    const st = this.cpu;
+    const v = BigInt.asUintN(64, value);
+    const gpr = (GPR_NAMES as readonly string[]).indexOf(name);
+    if (gpr >= 0) { st.gpr[gpr] = v; return; }
+    switch (name) {
+      case 'rip': st.rip = v; break;
+      case 'rflags': st.setRflags(Number(v & 0xffffffffn)); break;
+      case 'cr0': st.cr0 = Number(v & 0xffffffffn); break;
+      case 'cr2': st.cr2 = v; break;
+      case 'cr3': st.cr3 = v; break;
+      case 'cr4': st.cr4 = Number(v & 0xffffffffn); break;
+      case 'cr8': st.cr8 = Number(v & 0xfn); break;
+      case 'efer': st.efer = Number(v & 0xffffffffn); break;
+      case 'gdtr.base': st.gdtr.base = v; break;
+      case 'idtr.base': st.idtr.base = v; break;
+      default: throw new Error(`There is no register named ${name}.`);
+    }
+    // RIP, flags, paging and mode decide what the interpreter decoded and translated.
+    this.interpreter.flushTlb();
+    this.interpreter.invalidateCode();
+    this.forgetRipPage();
+  }
 
   // ---- execution ---------------------------------------------------------------------------
 
