@@ -9,10 +9,6 @@ import type { FrameRegisters, MemoryReader, MemoryWriter, ProgramSymbols, Side }
 import type { HypercallNames } from './hypercallNames';
 
 export class Debuggee {
-  /** The VM exit the host is handling right now (from the exit until the next VM entry). */
-  exit: VmExitInfo | undefined;
-  /** Some VM entry succeeded since boot. */
-  entered = false;
   /** Set once the machine cannot run any more (fault, power-off): the sentence that says why. */
   deadReason: string | undefined;
   /** The last stop came from an exception filter at a VM exit: show the guest at the exiting instruction (the host has not run yet). */
@@ -26,6 +22,11 @@ export class Debuggee {
   ) {}
 
   get side(): Side { return this.machine.inGuest ? 'guest' : 'host'; }
+
+  /** The VM exit the host is handling right now (from the exit until the next VM entry). */
+  get exit(): VmExitInfo | undefined { return this.machine.inGuest ? undefined : this.machine.lastExit; }
+  /** Some VM entry succeeded since boot. */
+  get entered(): boolean { return this.machine.entered; }
 
   memory(side: Side): MemoryReader & MemoryWriter {
     const space = side === 'guest' ? 'guest-linear' : 'host-linear';

@@ -3,7 +3,7 @@
 // conditions, hit counts, logpoints, exception filters, data breakpoints, faults) or whether a
 // stepping goal was reached. Knows nothing of DAP messages; session.ts turns outcomes into events.
 
-import type { StopReason, VmEntryInfo, VmExitInfo } from '../emulator/api';
+import type { StopReason, VmExitInfo } from '../emulator/api';
 import type { BreakpointManager, ConditionEvaluator } from './breakpoints';
 import type { Debuggee } from './debuggee';
 import type { ExceptionFilters } from './exceptionFilters';
@@ -56,9 +56,7 @@ function yieldToEventLoop(): Promise<void> {
 
 export class ExecutionEngine {
   private goal: Goal = {};
-  private pending: Outcome | undefined;
   private pauseRequested = false;
-  private running = false;
   private sliceSize = 10_000;
 
   constructor(
@@ -67,10 +65,7 @@ export class ExecutionEngine {
     private readonly filters: ExceptionFilters,
     private readonly host: EngineHost,
     private readonly options: EngineOptions,
-  ) {
-    debuggee.machine.onVmExit((exit) => this.onVmExit(exit));
-    debuggee.machine.onVmEntry((entry) => this.onVmEntry(entry));
-  }
+  ) {}
 
   requestPause(): void {
     // Slices are short, so the flag is seen within milliseconds; the machine's own pause flag
@@ -81,29 +76,11 @@ export class ExecutionEngine {
   /** The program stopped for whatever reason: a pause asked for meanwhile is answered by that stop. */
   clearPause(): void { this.pauseRequested = false; }
 
-  private onVmExit(exit: VmExitInfo): boolean {
-    this.debuggee.exit = exit;
-    if (!this.running) return false;
+  /** The one place a VM exit becomes a stop: an exception filter, or the goal of a step. */
+  private atVmExit(exit: VmExitInfo): Outcome | undefined {
     const hit = this.goal.quietExits ? undefined : this.filters.onVmExit(exit);
-    if (hit) {
-      this.pending = { kind: 'stop', reason: 'exception', description: hit.description, text: hit.text, exitView: true };
-      return true;
-    }
-    if (this.goal.vmExit) {
-      this.pending = { kind: 'goal' };
-      return true;
-    }
-    return false;
-  }
-
-  private onVmEntry(_entry: VmEntryInfo): boolean {
-    this.debuggee.exit = undefined;
-    this.debuggee.entered = true;
-    if (this.running && this.goal.vmEntry) {
-      this.pending = { kind: 'goal' };
-      return true;
-    }
-    return false;
+    if (hit) return { kind: 'stop', reason: 'exception', description: hit.description, text: hit.text, exitView: true };
+    return this.goal.vmExit ? { kind: 'goal' } : undefined;
   }
 
   /** Executes exactly one instruction; hooks and faults still count. */
@@ -144,15 +121,17 @@ export class ExecutionEngine {
   private async guard(goal: Goal, body: () => Outcome | undefined | Promise<Outcome | undefined>): Promise<Outcome> {
     if (this.debuggee.deadReason) return { kind: 'fault', description: 'The machine has stopped', text: this.debuggee.deadReason, fatal: true };
     this.goal = goal;
-    this.running = true;
+    const machine = this.debuggee.machine;
+    machine.stopOnVmExit = true;
+    machine.stopOnVmEntry = goal.vmEntry === true;
     try {
       const outcome = await body();
       if (outcome?.kind === 'stop' && outcome.reason === 'pause') this.pauseRequested = false;
       return outcome ?? { kind: 'goal' };
     } finally {
-      this.running = false;
       this.goal = {};
-      this.pending = undefined;
+      machine.stopOnVmExit = false;
+      machine.stopOnVmEntry = false;
     }
   }
 
@@ -186,9 +165,6 @@ export class ExecutionEngine {
 
   /** Turns one machine stop into an outcome, or undefined to keep running. */
   private interpret(reason: StopReason): Outcome | undefined {
-    const pending = this.pending;
-    this.pending = undefined;
-    if (pending) return pending;
     const machine = this.debuggee.machine;
     switch (reason.kind) {
       case 'breakpoint': {
@@ -206,6 +182,8 @@ export class ExecutionEngine {
         if (verdict.stop) return { kind: 'stop', reason: 'data breakpoint', hitBreakpointIds: verdict.ids, description: verdict.error ?? `Data breakpoint: ${reason.access} of 0x${reason.address.toString(16)}` };
         return undefined;
       }
+      case 'vmexit': return this.atVmExit(reason.exit);
+      case 'vmentry': return this.goal.vmEntry ? { kind: 'goal' } : undefined;
       case 'pause': return { kind: 'stop', reason: 'pause' };
       case 'vmentry-failure':
         if (this.filters.isEnabled('vmentry-failure')) return this.fault('vmentry-failure', reason);
@@ -223,7 +201,7 @@ export class ExecutionEngine {
         if (!this.debuggee.entered && machine.icount >= this.options.neverEnteredLimit) return this.fault('never-entered');
         return undefined;
       }
-      default: return undefined; // 'step', or 'vmexit'/'vmentry' from a hook whose goal was already met
+      default: return undefined; // 'step'
     }
   }
 }

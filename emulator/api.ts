@@ -38,8 +38,8 @@ export type StopReason =
   | { kind: 'step' }                                                // step() retired one instruction (or delivered one event)
   | { kind: 'breakpoint'; address: bigint; space: 'linear' | 'physical' } // about to execute a breakpointed instruction
   | { kind: 'watchpoint'; address: bigint; access: 'read' | 'write'; space: 'linear' | 'physical' }
-  | { kind: 'vmexit'; exit: VmExitInfo }                            // an onVmExit hook asked to stop (host is at its entry RIP)
-  | { kind: 'vmentry'; entry: VmEntryInfo }                         // an onVmEntry hook asked to stop (guest is at its first RIP)
+  | { kind: 'vmexit'; exit: VmExitInfo }                            // stopOnVmExit: a VM exit happened (host is at its entry RIP)
+  | { kind: 'vmentry'; entry: VmEntryInfo }                         // stopOnVmEntry: a VM entry succeeded (guest is at its first RIP)
   | { kind: 'vmentry-failure'; error: number; message: string }   // VMLAUNCH/VMRESUME failed (VMfailValid error number or entry-failure exit reason)
   | { kind: 'poweroff'; status: number }                            // host wrote the platform exit port
   | { kind: 'halted' }                                              // HLT with nothing that can wake the CPU
@@ -100,9 +100,13 @@ export interface MachineApi {
   addWatchpoint(address: bigint, length: number, access: 'read' | 'write' | 'readwrite', space: 'linear' | 'physical'): void;
   removeWatchpoint(address: bigint, length: number, space: 'linear' | 'physical'): void;
 
-  /** Hooks: return true to stop run() right after the transition. */
-  onVmExit(hook: (exit: VmExitInfo) => boolean): void;
-  onVmEntry(hook: (entry: VmEntryInfo) => boolean): void;
+  /** Whether run()/step() return right after each VM exit / successful VM entry; the caller decides what to do with it. */
+  stopOnVmExit: boolean;
+  stopOnVmEntry: boolean;
+  /** The last VM exit (not entry failures), until the next one; with !inGuest it is the exit the host is handling. */
+  readonly lastExit: VmExitInfo | undefined;
+  /** Some VM entry succeeded since boot. */
+  readonly entered: boolean;
   onTrace(listener: (record: TraceRecord) => void): void;
   onConsole(listener: (out: ConsoleOutput) => void): void;
 

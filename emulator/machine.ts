@@ -48,6 +48,8 @@ interface SnapshotData {
   serials: [SerialState, SerialState];
   exitStatus: number | undefined;
   traceWritten: number;
+  lastExit: VmExitInfo | undefined;
+  entered: boolean;
 }
 
 export class Machine implements MachineApi {
@@ -65,8 +67,10 @@ export class Machine implements MachineApi {
   private readonly guestConsole: Serial16550;
   private readonly platformExit = new PlatformExit();
   private readonly consoleListeners: ((out: ConsoleOutput) => void)[] = [];
-  private readonly exitHooks: ((exit: VmExitInfo) => boolean)[] = [];
-  private readonly entryHooks: ((entry: VmEntryInfo) => boolean)[] = [];
+  stopOnVmExit = false;
+  stopOnVmEntry = false;
+  lastExit: VmExitInfo | undefined;
+  entered = false;
 
   /** Linear breakpoints by RIP as a signed number (CpuState.ripNum), to the address as given. */
   private readonly linearBreakpoints = new Map<number, bigint>();
@@ -293,9 +297,8 @@ export class Machine implements MachineApi {
   private vmExited(exit: VmExitInfo): void {
     this.forgetRipPage();
     if (exit.entryFailure) return; // reported through onEntryFailure
-    let stop = false;
-    for (const hook of this.exitHooks) if (hook(exit)) stop = true;
-    if (stop) this.pending ??= { kind: 'vmexit', exit };
+    this.lastExit = exit;
+    if (this.stopOnVmExit) this.pending ??= { kind: 'vmexit', exit };
   }
 
   /**
@@ -315,9 +318,8 @@ export class Machine implements MachineApi {
 
   private vmEntered(entry: VmEntryInfo): void {
     this.forgetRipPage();
-    let stop = false;
-    for (const hook of this.entryHooks) if (hook(entry)) stop = true;
-    if (stop) this.pending ??= { kind: 'vmentry', entry };
+    this.entered = true;
+    if (this.stopOnVmEntry) this.pending ??= { kind: 'vmentry', entry };
   }
 
   // ---- breakpoints and watchpoints ----------------------------------------------------------
@@ -361,8 +363,6 @@ export class Machine implements MachineApi {
 
   // ---- hooks --------------------------------------------------------------------------------
 
-  onVmExit(hook: (exit: VmExitInfo) => boolean): void { this.exitHooks.push(hook); }
-  onVmEntry(hook: (entry: VmEntryInfo) => boolean): void { this.entryHooks.push(hook); }
   onTrace(listener: (record: TraceRecord) => void): void { this.trace.onRecord(listener); }
   onConsole(listener: (out: ConsoleOutput) => void): void { this.consoleListeners.push(listener); }
 
@@ -435,6 +435,8 @@ export class Machine implements MachineApi {
       serials: [this.hostConsole.save(), this.guestConsole.save()],
       exitStatus: this.platformExit.status,
       traceWritten: this.trace.written,
+      lastExit: this.lastExit,
+      entered: this.entered,
     };
     return { icount: this.cpu.icount, data };
   }
@@ -448,6 +450,8 @@ export class Machine implements MachineApi {
     this.guestConsole.load(data.serials[1]);
     this.platformExit.status = data.exitStatus;
     this.trace.rewind(data.traceWritten);
+    this.lastExit = data.lastExit;
+    this.entered = data.entered;
     this.pending = undefined;
     this.interpreter.flushTlb();
     this.interpreter.invalidateCode();

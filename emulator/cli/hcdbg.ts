@@ -8,7 +8,7 @@ import { accessSync, constants, readFileSync, statSync, writeFileSync } from 'no
 import { dirname, resolve } from 'node:path';
 import { Machine } from '../machine';
 import { renderTrace } from '../trace/ftrace';
-import type { StopReason, VmExitInfo } from '../api';
+import type { StopReason } from '../api';
 
 const USAGE = `Usage: hcdbg run --guest <elf> [--host <elf>] [--trace] [--trace-file <path>] [--max-instructions <n>]
 
@@ -112,11 +112,12 @@ function readElf(path: string, role: string): Uint8Array {
 }
 
 /** One sentence for every way a run can end other than a clean power-off. */
-function describeStop(stop: StopReason, machine: Machine, executed: number, lastExit: VmExitInfo | undefined): string {
+function describeStop(stop: StopReason, machine: Machine, executed: number): string {
   const where = `${machine.inGuest ? 'guest' : 'host'} RIP 0x${machine.cpu.rip.toString(16)}`;
   switch (stop.kind) {
     case 'poweroff': {
       // The host's reason for a failure status is usually the last VM exit it handled.
+      const lastExit = machine.lastExit;
       const last = lastExit ? `; the last VM exit was ${lastExit.reasonName} at guest RIP 0x${lastExit.guestRip.toString(16)}` : '';
       return `The host powered the machine off with status ${stop.status}${last}.`;
     }
@@ -142,8 +143,6 @@ function run(options: RunOptions): number {
     if (port === 'guest') process.stdout.write(text);
     else process.stderr.write(text.replace(/^(?=.)/gm, '[host] '));
   });
-  let lastExit: VmExitInfo | undefined;
-  machine.onVmExit((exit) => { lastExit = exit; return false; });
   const start = machine.cpu.icount;
   let stop: StopReason = { kind: 'budget' };
   while (machine.cpu.icount - start < options.maxInstructions) {
@@ -156,7 +155,7 @@ function run(options: RunOptions): number {
     else process.stdout.write(text);
   }
   if (stop.kind === 'poweroff' && stop.status === 0) return 0;
-  process.stderr.write(`hcdbg: ${describeStop(stop, machine, machine.cpu.icount - start, lastExit)}\n`);
+  process.stderr.write(`hcdbg: ${describeStop(stop, machine, machine.cpu.icount - start)}\n`);
   return 1;
 }
 
