@@ -13,6 +13,7 @@ export { Field, ExitReason, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES, exitReas
 export { parseElf, assertX86_64Executable, SHT_NOBITS, SymbolBinding, SymbolType, type ElfFile } from './loader/elf';
 export { disassembleOne, type DisasmLine } from './disasm/disassembler';
 export { kvmExitReasonName } from './trace/kvmExitReasons';
+export { escalationText, exceptionName } from './cpu/exceptionNames';
 export type { TraceEventName, TraceRecord } from './trace/record';
 export type { MachineOptions } from './machine';
 
@@ -40,10 +41,10 @@ export type StopReason =
   | { kind: 'watchpoint'; address: bigint; access: 'read' | 'write'; space: 'linear' | 'physical' }
   | { kind: 'vmexit'; exit: VmExitInfo }                            // stopOnVmExit: a VM exit happened (host is at its entry RIP)
   | { kind: 'vmentry'; entry: VmEntryInfo }                         // stopOnVmEntry: a VM entry succeeded (guest is at its first RIP)
-  | { kind: 'vmentry-failure'; error: number; message: string }   // VMLAUNCH/VMRESUME failed (VMfailValid error number or entry-failure exit reason)
+  | { kind: 'vmentry-failure'; failure: EntryFailure }             // VMLAUNCH/VMRESUME failed
   | { kind: 'poweroff'; status: number }                            // host wrote the platform exit port
   | { kind: 'halted' }                                              // HLT with nothing that can wake the CPU
-  | { kind: 'shutdown'; message: string }                           // triple fault outside VMX non-root: the machine is dead
+  | { kind: 'shutdown'; fault: TripleFault }                        // triple fault outside VMX non-root: the machine is dead
   | { kind: 'pause' };                                              // requestPause() was honoured
 
 export interface VmExitInfo {
@@ -62,6 +63,30 @@ export interface VmExitInfo {
 }
 
 export interface VmEntryInfo { launch: boolean; guestRip: bigint }
+
+/** The exception whose delivery shut the processor down (SDM vol. 3A 6.15, interrupt 8); front ends phrase it. */
+export interface TripleFault {
+  rip: bigint;
+  /** The exception that could not be delivered; undefined if the machine does not know. */
+  vector?: number;
+  /** The exception the escalation started from (e.g. #PF before #DF), when it differs. */
+  firstVector?: number;
+  errorCode?: number;
+}
+
+/** Why VMLAUNCH/VMRESUME failed; front ends phrase it. */
+export interface EntryFailure {
+  /** VM-instruction error number (SDM 31.4; 0 for VMfailInvalid) when the instruction failed; absent for an entry-failure exit. */
+  instructionError?: number;
+  /** Basic exit reason of a VM-entry-failure exit (SDM 27.8), e.g. 33 INVALID_STATE. */
+  exitReason?: number;
+  /** The check that failed, naming the field and the rule. */
+  check: string;
+  /** The SDM section of that check. */
+  sdm: string;
+  /** GUEST_RIP for an entry-failure exit. */
+  guestRip?: bigint;
+}
 
 /** Opaque full-machine copy for snapshot/restore (reverse debugging). */
 export interface MachineSnapshot { readonly icount: number; readonly data: unknown }

@@ -4,7 +4,7 @@
 // any are set, a pending-stop field that hooks and devices fill, halted/shutdown flags).
 
 import type {
-  AddressSpace, ConsoleOutput, MachineApi, MachineSnapshot, RegisterName, StopReason, VmEntryInfo, VmExitInfo,
+  AddressSpace, ConsoleOutput, EntryFailure, MachineApi, MachineSnapshot, RegisterName, StopReason, TripleFault, VmEntryInfo, VmExitInfo,
 } from './api';
 import { Cpu } from './cpu/cpu';
 import { CpuState, Flag, GPR_NAMES, type Segment } from './cpu/state';
@@ -18,7 +18,7 @@ import { DEFAULT_RAM, MiB } from './loader/memoryMap';
 import { PhysicalMemory } from './memory/physical';
 import type { TraceRecord } from './trace/record';
 import { TraceBuffer } from './trace/traceBuffer';
-import { exitReasonName, Field } from './vmx/fields';
+import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field, VM_INSTRUCTION_ERROR_MESSAGES } from './vmx/fields';
 import { Vmx, type VmxSnapshot } from './vmx/vmx';
 
 export interface MachineOptions {
@@ -35,8 +35,12 @@ export interface MachineOptions {
 
 export const PORT_COM1 = 0x3f8, PORT_COM2 = 0x2f8, PORT_TRACE = 0x510, PORT_EXIT = 0x501;
 
-const VECTOR_NAMES = ['#DE', '#DB', 'NMI', '#BP', '#OF', '#BR', '#UD', '#NM', '#DF', 'vector 9', '#TS', '#NP', '#SS', '#GP', '#PF', 'vector 15', '#MF', '#AC', '#MC', '#XM'];
-const hex = (v: bigint | number) => `0x${v.toString(16)}`;
+
+/** Where the SDM states the checks behind each VM-instruction error VMLAUNCH/VMRESUME reports. */
+const INSTRUCTION_ERROR_SDM: Record<number, string> = {
+  0: '31.2 (VMfailInvalid: no current VMCS)', 4: '31.3 (VMLAUNCH)', 5: '31.3 (VMRESUME)',
+  7: '27.2.1', 8: '27.2.2-27.2.3',
+};
 
 interface Watchpoint { start: number; end: number; read: boolean; write: boolean; space: 'linear' | 'physical' }
 
@@ -227,7 +231,7 @@ export class Machine implements MachineApi {
   /** The stop for a machine that cannot go on: shutdown, powered off, or halted with nothing to wake it. */
   private deadStop(): StopReason | undefined {
     const st = this.cpu;
-    if (st.shutdown) return { kind: 'shutdown', message: this.shutdownMessage() };
+    if (st.shutdown) return { kind: 'shutdown', fault: this.tripleFault() };
     if (this.platformExit.status !== undefined) return { kind: 'poweroff', status: this.platformExit.status };
     if (st.halted && !this.wakeable()) return { kind: 'halted' };
     return undefined;
@@ -245,15 +249,11 @@ export class Machine implements MachineApi {
     return true;
   }
 
-  private shutdownMessage(): string {
+  private tripleFault(): TripleFault {
     const cause = this.interpreter.shutdownCause;
-    const where = `RIP ${hex(cause?.rip ?? this.cpu.rip)}`;
-    if (!cause) return `Triple fault at ${where}: the processor shut down.`;
-    const name = (v: number) => VECTOR_NAMES[v] ?? `vector ${v}`;
-    const code = cause.errorCode !== undefined ? ` (error code ${hex(cause.errorCode)})` : '';
-    const firstVector = cause.firstVector;
-    const first = firstVector !== undefined && firstVector !== cause.vector ? `${name(firstVector)} escalated until ` : '';
-    return `Triple fault at ${where}: ${first}${name(cause.vector)}${code} could not be delivered, so the processor shut down.`;
+    if (!cause) return { rip: this.cpu.rip };
+    const first = cause.firstVector !== cause.vector ? cause.firstVector : undefined;
+    return { rip: cause.rip, vector: cause.vector, firstVector: first, errorCode: cause.errorCode };
   }
 
   private breakpointAt(): StopReason | undefined {
@@ -304,16 +304,22 @@ export class Machine implements MachineApi {
   /**
    * VMLAUNCH/VMRESUME VMfailed (`error` is the VM-instruction error number, SDM 31.4; 0 for
    * VMfailInvalid) or VM entry failed late with an entry-failure exit (`error` is the exit
-   * reason with bit 31 set, SDM 27.8); the stop carries the number and the basic reason.
+   * reason with bit 31 set, SDM 27.8).
    */
   private entryFailed(error: number, detail: string): void {
-    const why = detail.replace(/\.$/, '');
-    const exitFailure = (error & 0x80000000) !== 0;
-    const basic = error & 0xffff;
-    const message = exitFailure
-      ? `VM entry failed with exit reason ${basic} (${exitReasonName(basic)}) at guest RIP ${hex(this.vmx.vmcsRead(Field.GUEST_RIP) ?? 0n)}: ${why}.`
-      : `VMLAUNCH/VMRESUME failed with VM-instruction error ${error}: ${why}.`;
-    this.pending = { kind: 'vmentry-failure', error: exitFailure ? basic : error, message };
+    this.pending = { kind: 'vmentry-failure', failure: this.entryFailure(error, detail.replace(/\.$/, '')) };
+  }
+
+  private entryFailure(error: number, detail: string): EntryFailure {
+    if ((error & EXIT_REASON_FAILED_VMENTRY) !== 0) {
+      const exitReason = error & 0xffff;
+      const sdm = exitReason === ExitReason.INVALID_STATE ? '27.3.1' : exitReason === ExitReason.MSR_LOAD_FAIL ? '27.4' : '27.8';
+      return { exitReason, check: detail, sdm, guestRip: this.vmx.vmcsRead(Field.GUEST_RIP) ?? 0n };
+    }
+    // Vmx prefixes the check with the error's own message (SDM 31.4); the front ends name the error themselves.
+    const prefix = `${VM_INSTRUCTION_ERROR_MESSAGES[error]}: `;
+    const check = detail.startsWith(prefix) ? detail.slice(prefix.length) : detail;
+    return { instructionError: error, check, sdm: INSTRUCTION_ERROR_SDM[error] ?? '31.4' };
   }
 
   private vmEntered(entry: VmEntryInfo): void {
