@@ -31,42 +31,27 @@ export class Debuggee {
   memory(side: Side): MemoryReader & MemoryWriter {
     const space = side === 'guest' ? 'guest-linear' : 'host-linear';
     return {
-      // One translation per 4 KiB page, then physical reads: variables and the memory view read kilobytes at a time.
+      // The readable prefix, zero-padded to `length`: a value straddling an unmapped page still shows its first bytes.
       read: (address, length) => {
+        const bytes = this.machine.readMemory(address, length, space);
+        if (!bytes || bytes.length === length) return bytes;
         const out = new Uint8Array(length);
-        let any = false;
-        for (let offset = 0; offset < length;) {
-          const at = BigInt.asUintN(64, address + BigInt(offset));
-          const n = Math.min(length - offset, Number(0x1000n - (at & 0xfffn)));
-          const physical = this.machine.translate(at, space);
-          const chunk = physical === undefined ? null : this.machine.readMemory(physical, n, 'physical');
-          if (chunk) { out.set(chunk, offset); any = true; }
-          offset += n;
-        }
-        return any ? out : null;
+        out.set(bytes);
+        return out;
       },
       write: (address, data) => this.machine.writeMemory(address, data, space),
     };
   }
 
-  /** How many bytes from `address` translate on `side` before the first page that does not (at most `length`). */
-  readableLength(side: Side, address: bigint, length: number): number {
-    const space = side === 'guest' ? 'guest-linear' : 'host-linear';
-    let offset = 0;
-    while (offset < length) {
-      const at = BigInt.asUintN(64, address + BigInt(offset));
-      if (this.machine.translate(at, space) === undefined) break;
-      offset += Number(0x1000n - (at & 0xfffn));
-    }
-    return Math.min(offset, length);
+  /** The bytes from `address` on `side` up to the first page that does not translate (at most `length`). */
+  readReadable(side: Side, address: bigint, length: number): Uint8Array {
+    return this.machine.readMemory(address, length, side === 'guest' ? 'guest-linear' : 'host-linear') ?? new Uint8Array(0);
   }
 
   /** 8 bytes at `address`, or undefined unless all of them translate. */
   readU64(side: Side, address: bigint): bigint | undefined {
-    const space = side === 'guest' ? 'guest-linear' : 'host-linear';
-    if (this.machine.translate(address, space) === undefined || this.machine.translate(address + 7n, space) === undefined) return undefined;
-    const bytes = this.machine.readMemory(address, 8, space);
-    return bytes ? new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true) : undefined;
+    const bytes = this.readReadable(side, address, 8);
+    return bytes.length === 8 ? new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true) : undefined;
   }
 
   /** The CPU's own registers: the running side's frame 0. */

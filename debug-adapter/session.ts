@@ -531,13 +531,12 @@ export class HypercallDebugSession extends DebugSession {
     this.withLive(response, (live) => {
       const { side, address } = this.memoryTarget(live, args.memoryReference, args.offset);
       const count = Math.min(args.count, 1 << 20);
-      const bytes = live.debuggee.memory(side).read(address, count);
       // Up to the first page that does not translate; the rest is reported unreadable.
-      const readable = bytes ? live.debuggee.readableLength(side, address, count) : 0;
+      const bytes = live.debuggee.readReadable(side, address, count);
       response.body = {
         address: `0x${address.toString(16)}`,
-        data: readable > 0 && bytes ? toBase64(bytes.subarray(0, readable)) : undefined,
-        unreadableBytes: count - readable,
+        data: bytes.length > 0 ? toBase64(bytes) : undefined,
+        unreadableBytes: count - bytes.length,
       };
     });
   }

@@ -135,7 +135,11 @@ export interface MachineApi {
   onTrace(listener: (record: TraceRecord) => void): void;
   onConsole(listener: (out: ConsoleOutput) => void): void;
 
-  /** Memory through a translation; bytes that do not translate are returned as undefined entries (null result if none do). */
+  /**
+   * Memory through a translation, one translation per 4 KiB page: the bytes up to the first
+   * page that does not translate (so the result's length is the readable length, at most
+   * `length`), or null if the first byte does not translate.
+   */
   readMemory(address: bigint, length: number, space: AddressSpace): Uint8Array | null;
   /** Returns the number of bytes written before the first untranslatable byte. */
   writeMemory(address: bigint, data: Uint8Array, space: AddressSpace): number;

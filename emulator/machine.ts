@@ -380,14 +380,16 @@ export class Machine implements MachineApi {
 
   readMemory(address: bigint, length: number, space: AddressSpace): Uint8Array | null {
     const out = new Uint8Array(length);
-    let any = false;
-    for (let i = 0; i < length; i++) {
-      const pa = this.translate(address + BigInt(i), space);
-      if (pa === undefined) continue;
-      out[i] = this.memory.bytes[Number(pa)];
-      any = true;
+    let offset = 0;
+    while (offset < length) {
+      const at = BigInt.asUintN(64, address + BigInt(offset));
+      const pa = this.translate(at, space);
+      if (pa === undefined) break;
+      const n = Math.min(length - offset, PAGE - Number(at & 0xfffn), this.memory.size - Number(pa));
+      out.set(this.memory.bytes.subarray(Number(pa), Number(pa) + n), offset);
+      offset += n;
     }
-    return any ? out : null;
+    return offset === 0 && length > 0 ? null : out.subarray(0, offset);
   }
 
   writeMemory(address: bigint, data: Uint8Array, space: AddressSpace): number {
