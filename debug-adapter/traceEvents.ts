@@ -22,6 +22,10 @@ export function traceRecordToJson(record: TraceRecord): JsonTraceRecord {
   };
 }
 
+/** The body of a `hypercall/trace` event: what the Trace panel reads. */
+export interface TraceEventBody { record: JsonTraceRecord; line: string }
+
 export function traceEvent(record: TraceRecord): Event {
-  return new Event(TRACE_EVENT, { record: traceRecordToJson(record), line: record.text });
+  const body: TraceEventBody = { record: traceRecordToJson(record), line: record.text };
+  return new Event(TRACE_EVENT, body);
 }

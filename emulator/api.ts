@@ -13,6 +13,7 @@ export { Field, ExitReason, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES, exitReas
 export { parseElf, assertX86_64Executable, SHT_NOBITS, SymbolBinding, SymbolType, type ElfFile } from './loader/elf';
 export { disassembleOne, type DisasmLine } from './disasm/disassembler';
 export { kvmExitReasonName } from './trace/kvmExitReasons';
+export { hypercallDefines, UPSTREAM_HYPERCALLS, type HypercallDefine } from './trace/kvmHypercalls';
 export { escalationText, exceptionName } from './cpu/exceptionNames';
 export type { TraceEventName, TraceRecord } from './trace/record';
 export type { MachineOptions } from './machine';

@@ -3,20 +3,14 @@
 // line into its source location through the adapter's `hypercall/sourceForAddress` request.
 
 import * as vscode from 'vscode';
+import { TRACE_EVENT, type TraceEventBody } from '../../debug-adapter/traceEvents';
 import type { FromWebview, ToWebview } from './messages';
 import { panelHtml } from './panelHtml';
 import { DEFAULT_CAPACITY, TraceModel, type TraceOrigin } from './traceModel';
 
 export const TRACE_VIEW_ID = 'hypercall.trace';
 export const TRACE_CONTAINER_ID = 'hypercallTrace';
-export const TRACE_EVENT = 'hypercall/trace';
 export const SOURCE_FOR_ADDRESS = 'hypercall/sourceForAddress';
-
-/** The body of the adapter's `hypercall/trace` event (bigints arrive as "0x..." strings). */
-interface TraceEventBody {
-  line: string;
-  record?: { rip?: string; side?: 'host' | 'guest' };
-}
 
 /** The answer to `hypercall/sourceForAddress`. */
 type SourceForAddress = { path: string; line: number } | { disassembly: true };
