@@ -89,8 +89,44 @@ export interface EntryFailure {
   guestRip?: bigint;
 }
 
-/** Opaque full-machine copy for snapshot/restore (reverse debugging). */
-export interface MachineSnapshot { readonly icount: number; readonly data: unknown }
+/** Full-machine copy (CPU, VMX and every VMCS, RAM, devices, TSC, trace position) for restore. */
+export interface MachineSnapshot {
+  readonly icount: number;
+  readonly steps: number;
+  /** Bytes of RAM pages this snapshot copied; pages unchanged since its base are shared. */
+  readonly copiedBytes: number;
+  readonly data: unknown;
+}
+
+/**
+ * Reverse execution (emulator/history/): snapshots at intervals and deterministic
+ * re-execution. Moments are machine steps (MachineApi.steps). Device output is part of
+ * history: going back truncates what listeners have seen, running forward regenerates it.
+ */
+export interface HistoryApi {
+  /** The furthest moment executed in this timeline (changing the past discards what lies after it). */
+  readonly frontier: number;
+  /** Bytes held by snapshots (page copies plus state), and how many snapshots there are. */
+  readonly memoryBytes: number;
+  readonly snapshotCount: number;
+  /** Puts the machine in its state at `steps` (clamped to 0..frontier). */
+  seek(steps: number): void;
+  /**
+   * Runs backwards to the latest earlier moment at which a forward run() would have stopped
+   * (breakpoint, watchpoint, VM exit or entry as currently configured) and `accept` agrees,
+   * and leaves the machine there; at moment 0 with undefined if there is none.
+   */
+  reverse(accept: (stop: StopReason) => boolean): StopReason | undefined;
+  /** Goes back to the latest earlier moment at which `test` holds (tested at every step), or to moment 0 with false. */
+  reverseUntil(test: () => boolean): boolean;
+}
+
+export interface HistoryOptions {
+  /** Steps between snapshots (default 500 000). */
+  interval?: number;
+  /** Bytes snapshots may hold before older ones are thinned out (default 256 MiB). */
+  memoryLimit?: number;
+}
 
 export interface ConsoleOutput { port: 'host' | 'guest'; text: string }
 
@@ -99,6 +135,8 @@ export interface MachineApi {
   readonly inGuest: boolean;
   /** Instructions retired since reset (the TSC counts them too). */
   readonly icount: number;
+  /** Machine steps since boot (instructions or event deliveries): the coordinate of history. */
+  readonly steps: number;
 
   /** A register of the CPU (the running side). */
   register(name: RegisterName): bigint;
@@ -133,7 +171,8 @@ export interface MachineApi {
   readonly lastExit: VmExitInfo | undefined;
   /** Some VM entry succeeded since boot. */
   readonly entered: boolean;
-  onTrace(listener: (record: TraceRecord) => void): void;
+  /** `step`: the moment right after the instruction that emitted the record. */
+  onTrace(listener: (record: TraceRecord, step: number) => void): void;
   onConsole(listener: (out: ConsoleOutput) => void): void;
 
   /**
@@ -150,8 +189,18 @@ export interface MachineApi {
   /** The current VMCS (VMPTRST's), or undefined if none. Fields use SDM Appendix B encodings. */
   vmcsRead(encoding: number): bigint | undefined;
   vmcsWrite(encoding: number, value: bigint): boolean;
+  /** A field's value as the last VM exit left it (undefined before any exit). */
+  vmcsAtLastExit(encoding: number): bigint | undefined;
   readonly currentVmcs: bigint | undefined;
 
-  snapshot(): MachineSnapshot;
+  /** A copy of the whole machine; pages unchanged since `base` are shared with it, not copied. */
+  snapshot(base?: MachineSnapshot): MachineSnapshot;
+  /** Back (or forward) to a snapshot; listeners' view of device output is truncated to it. */
   restore(snapshot: MachineSnapshot): void;
+  /** Starts recording history (idempotent): writes to registers, memory or the VMCS in the past discard the future. */
+  enableHistory(options?: HistoryOptions): HistoryApi;
+  /** The history, once enableHistory() was called. */
+  readonly history: HistoryApi | undefined;
+  /** The moment right after the instruction that emitted trace record `seq`, if it is in this timeline (up to the history frontier). */
+  traceStep(seq: number): number | undefined;
 }

@@ -4,7 +4,7 @@
 // any are set, a pending-stop field that hooks and devices fill, halted/shutdown flags).
 
 import type {
-  AddressSpace, ConsoleOutput, EntryFailure, MachineApi, MachineSnapshot, RegisterName, StopReason, TripleFault, VmEntryInfo, VmExitInfo,
+  AddressSpace, ConsoleOutput, EntryFailure, HistoryApi, HistoryOptions, MachineApi, MachineSnapshot, RegisterName, StopReason, TripleFault, VmEntryInfo, VmExitInfo,
 } from './api';
 import { Cpu } from './cpu/cpu';
 import { CpuState, Flag, GPR_NAMES, type Segment } from './cpu/state';
@@ -18,7 +18,9 @@ import { DEFAULT_RAM, MiB } from './loader/memoryMap';
 import { PhysicalMemory } from './memory/physical';
 import type { TraceRecord } from './trace/record';
 import { TraceBuffer } from './trace/traceBuffer';
-import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field, VM_INSTRUCTION_ERROR_MESSAGES } from './vmx/fields';
+import { capturePages, restorePages, type Pages } from './history/pages';
+import { History } from './history/history';
+import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES } from './vmx/fields';
 import { Vmx, type VmxSnapshot } from './vmx/vmx';
 
 export interface MachineOptions {
@@ -45,8 +47,13 @@ const INSTRUCTION_ERROR_SDM: Record<number, string> = {
 interface Watchpoint { start: number; end: number; read: boolean; write: boolean; space: 'linear' | 'physical' }
 
 interface SnapshotData {
-  /** The non-zero 4 KiB pages of RAM by page number; every other page was all zero. */
-  pages: Map<number, Uint8Array>;
+  /** The non-zero 4 KiB pages of RAM by page number, shared with the base snapshot where unchanged. */
+  pages: Pages;
+  /** Bytes of page copies this snapshot made (the rest it shares). */
+  copied: number;
+  steps: number;
+  consoleProduced: Record<ConsoleOutput['port'], number>;
+  vmcsAtExit: readonly (bigint | undefined)[] | undefined;
   state: CpuState;
   vmx: VmxSnapshot;
   serials: [SerialState, SerialState];
@@ -75,6 +82,25 @@ export class Machine implements MachineApi {
   stopOnVmEntry = false;
   lastExit: VmExitInfo | undefined;
   entered = false;
+  /** Machine steps since boot (instructions retired or events delivered): the coordinate of history. */
+  steps = 0;
+  /** Reverse execution, once enableHistory() was called. */
+  history: History | undefined;
+
+  // Device output is part of history: what was produced in this timeline (machine state) and
+  // how much of it listeners have seen. Output is muted while history re-executes the past.
+  private readonly traceListeners: ((record: TraceRecord, step: number) => void)[] = [];
+  /** Every trace record of this timeline (up to the history frontier) by seq, and the step right after the instruction that emitted it. */
+  private readonly timelineTrace: TraceRecord[] = [];
+  private readonly traceSteps: number[] = [];
+  private consoleProduced = { host: 0, guest: 0 };
+  private readonly consoleEmitted = { host: 0, guest: 0 };
+  private traceEmitted = 0;
+  private muted = false;
+  /** Re-execution for history: watchpoints and VM transitions do not stop it. */
+  private quiet = false;
+  /** Every VMCS field (VMCS_FIELDS order) as the last VM exit left it. */
+  private vmcsAtExit: readonly (bigint | undefined)[] | undefined;
 
   /** Linear breakpoints by RIP as a signed number (CpuState.ripNum), to the address as given. */
   private readonly linearBreakpoints = new Map<number, bigint>();
@@ -121,6 +147,7 @@ export class Machine implements MachineApi {
     this.vmx.onExit((exit) => this.vmExited(exit));
     this.vmx.onEntry((entry) => this.vmEntered(entry));
     this.vmx.onEntryFailure((error, message) => this.entryFailed(error, message));
+    this.trace.onRecord((record) => this.traced(record));
   }
 
   get inGuest(): boolean { return this.vmx.nonRoot; }
@@ -159,6 +186,7 @@ export class Machine implements MachineApi {
   }
 
   setRegister(name: RegisterName, value: bigint): void {
+    this.history?.discardFuture();
     const st = this.cpu;
     const v = BigInt.asUintN(64, value);
     const gpr = (GPR_NAMES as readonly string[]).indexOf(name);
@@ -185,33 +213,93 @@ export class Machine implements MachineApi {
   // ---- execution ---------------------------------------------------------------------------
 
   run(budget: number): StopReason {
-    const stop = this.execute(budget, true);
-    this.hostConsole.flush();
-    this.guestConsole.flush();
-    return stop;
+    const history = this.history?.recording() ? this.history : undefined;
+    if (!history) {
+      const stop = this.execute(budget, true);
+      this.flushConsoles();
+      return stop;
+    }
+    // Cut where snapshots are due; a continuation checks breakpoints from its first instruction.
+    const end = this.steps + budget;
+    let stop = this.execute(history.budget(budget), true);
+    for (;;) {
+      this.flushConsoles();
+      history.executed();
+      if (stop.kind !== 'budget' || this.steps >= end) return stop;
+      stop = this.execute(history.budget(end - this.steps), true, 'all');
+    }
   }
 
   step(): StopReason {
     const stop = this.execute(1, false);
-    this.hostConsole.flush();
-    this.guestConsole.flush();
+    this.flushConsoles();
+    if (this.history?.recording()) this.history.executed();
     return stop;
   }
 
-  /** JavaScript is single-threaded: a pause can only be asked from a hook or listener during run(), or between runs. */
-  requestPause(): void { this.pending ??= { kind: 'pause' }; }
+  /**
+   * Re-execution for history: on to step `target` unless the machine cannot go on, with
+   * breakpoints, watchpoints and VM transitions not stopping it. Returns the dead stop if any.
+   */
+  advance(target: number): StopReason | undefined {
+    this.quiet = true;
+    try {
+      while (this.steps < target) {
+        const stop = this.execute(target - this.steps, true, 'none');
+        if (stop.kind === 'poweroff' || stop.kind === 'halted' || stop.kind === 'shutdown') return stop;
+      }
+      return undefined;
+    } finally {
+      this.quiet = false;
+      this.flushConsoles();
+    }
+  }
 
-  private execute(budget: number, run: boolean): StopReason {
+  /** A breakpoint at the instruction about to execute, as run() would report it. */
+  breakpointHere(): StopReason | undefined {
+    return this.linearBreakpoints.size > 0 || this.physicalBreakpoints.size > 0 ? this.breakpointAt() : undefined;
+  }
+
+  private flushConsoles(): void {
+    this.hostConsole.flush();
+    this.guestConsole.flush();
+  }
+
+  /** Runs `work` with device output muted, then treats everything produced so far as seen: the listeners' view is truncated or advanced to this moment. */
+  silently<T>(work: () => T): T {
+    this.muted = true;
+    try {
+      return work();
+    } finally {
+      this.muted = false;
+      this.consoleEmitted.host = this.consoleProduced.host;
+      this.consoleEmitted.guest = this.consoleProduced.guest;
+      this.traceEmitted = this.trace.written;
+    }
+  }
+
+  enableHistory(options?: HistoryOptions): HistoryApi {
+    this.history ??= new History(this, options);
+    return this.history;
+  }
+
+  /** JavaScript is single-threaded: a pause can only be asked from a hook or listener during run(), or between runs. */
+  requestPause(): void { if (!this.quiet) this.pending ??= { kind: 'pause' }; }
+
+  /** `breakpoints`: checked before every instruction but the first (run's rule), before all of them, or never. */
+  private execute(budget: number, run: boolean, breakpoints: 'after-first' | 'all' | 'none' = 'after-first'): StopReason {
     const st = this.cpu;
     const dead = this.deadStop();
     if (dead) return dead;
     if (this.pending) return this.takePending();
-    const checkBreakpoints = this.linearBreakpoints.size > 0 || this.physicalBreakpoints.size > 0;
+    const checkBreakpoints = breakpoints !== 'none' && (this.linearBreakpoints.size > 0 || this.physicalBreakpoints.size > 0);
+    const first = breakpoints === 'all' ? 0 : 1;
     for (let n = 0; n < budget; n++) {
-      if (checkBreakpoints && n > 0) {
+      if (checkBreakpoints && n >= first) {
         const hit = this.breakpointAt();
         if (hit) return hit;
       }
+      this.steps++;
       this.interpreter.step();
       if (this.pending) return this.takePending();
       if (st.halted || st.shutdown) {
@@ -298,7 +386,8 @@ export class Machine implements MachineApi {
     this.forgetRipPage();
     if (exit.entryFailure) return; // reported through onEntryFailure
     this.lastExit = exit;
-    if (this.stopOnVmExit) this.pending ??= { kind: 'vmexit', exit };
+    this.vmcsAtExit = VMCS_FIELDS.map((f) => this.vmx.vmcsRead(f.encoding));
+    if (this.stopOnVmExit && !this.quiet) this.pending ??= { kind: 'vmexit', exit };
   }
 
   /**
@@ -325,7 +414,7 @@ export class Machine implements MachineApi {
   private vmEntered(entry: VmEntryInfo): void {
     this.forgetRipPage();
     this.entered = true;
-    if (this.stopOnVmEntry) this.pending ??= { kind: 'vmentry', entry };
+    if (this.stopOnVmEntry && !this.quiet) this.pending ??= { kind: 'vmentry', entry };
   }
 
   // ---- breakpoints and watchpoints ----------------------------------------------------------
@@ -356,7 +445,7 @@ export class Machine implements MachineApi {
   }
 
   private watched(linear: bigint, phys: number, size: number, write: boolean): void {
-    if (this.pending) return;
+    if (this.pending || this.quiet) return;
     for (const w of this.watchpoints) {
       if (write ? !w.write : !w.read) continue;
       const a = w.space === 'linear' ? Number(BigInt.asIntN(64, linear)) : phys;
@@ -369,11 +458,39 @@ export class Machine implements MachineApi {
 
   // ---- hooks --------------------------------------------------------------------------------
 
-  onTrace(listener: (record: TraceRecord) => void): void { this.trace.onRecord(listener); }
+  onTrace(listener: (record: TraceRecord, step: number) => void): void { this.traceListeners.push(listener); }
   onConsole(listener: (out: ConsoleOutput) => void): void { this.consoleListeners.push(listener); }
 
+  /** The step right after the instruction that emitted trace record `seq`, while it is in this timeline. */
+  traceStep(seq: number): number | undefined { return this.traceSteps[seq]; }
+
+  /** History discarded what lay after this moment: so do the trace records of that future. */
+  forgetFuture(): void {
+    this.timelineTrace.length = Math.min(this.timelineTrace.length, this.trace.written);
+    this.traceSteps.length = this.timelineTrace.length;
+  }
+
+  /** Output the listeners have not seen yet in this timeline goes to them (after a step back, regenerated output does). */
   private emitConsole(port: 'host' | 'guest', text: string): void {
-    for (const l of this.consoleListeners) l({ port, text });
+    const start = this.consoleProduced[port];
+    this.consoleProduced[port] = start + text.length;
+    if (this.muted) return;
+    const seen = this.consoleEmitted[port] - start;
+    if (seen >= text.length) return;
+    this.consoleEmitted[port] = this.consoleProduced[port];
+    const out = { port, text: seen > 0 ? text.slice(seen) : text };
+    for (const l of this.consoleListeners) l(out);
+  }
+
+  private traced(record: TraceRecord): void {
+    if (record.seq >= this.timelineTrace.length) {
+      this.timelineTrace[record.seq] = record;
+      this.traceSteps[record.seq] = this.steps; // counted before the emitting instruction: the moment right after it
+    }
+    const step = this.traceSteps[record.seq];
+    if (this.muted || record.seq < this.traceEmitted) return;
+    this.traceEmitted = record.seq + 1;
+    for (const l of this.traceListeners) l(record, step);
   }
 
   // ---- memory -------------------------------------------------------------------------------
@@ -385,7 +502,7 @@ export class Machine implements MachineApi {
       const at = BigInt.asUintN(64, address + BigInt(offset));
       const pa = this.translate(at, space);
       if (pa === undefined) break;
-      const n = Math.min(length - offset, PAGE - Number(at & 0xfffn), this.memory.size - Number(pa));
+      const n = Math.min(length - offset, 0x1000 - Number(at & 0xfffn), this.memory.size - Number(pa));
       out.set(this.memory.bytes.subarray(Number(pa), Number(pa) + n), offset);
       offset += n;
     }
@@ -393,6 +510,7 @@ export class Machine implements MachineApi {
   }
 
   writeMemory(address: bigint, data: Uint8Array, space: AddressSpace): number {
+    this.history?.discardFuture();
     for (let i = 0; i < data.length; i++) {
       const pa = this.translate(address + BigInt(i), space);
       if (pa === undefined) { this.interpreter.invalidateCode(); this.forgetRipPage(); return i; }
@@ -431,13 +549,25 @@ export class Machine implements MachineApi {
   // ---- VMCS ---------------------------------------------------------------------------------
 
   vmcsRead(encoding: number): bigint | undefined { return this.vmx.vmcsRead(encoding); }
-  vmcsWrite(encoding: number, value: bigint): boolean { return this.vmx.vmcsWrite(encoding, value); }
+  vmcsWrite(encoding: number, value: bigint): boolean {
+    this.history?.discardFuture();
+    return this.vmx.vmcsWrite(encoding, value);
+  }
+
+  vmcsAtLastExit(encoding: number): bigint | undefined {
+    const i = VMCS_FIELDS.findIndex((f) => f.encoding === encoding);
+    return i < 0 ? undefined : this.vmcsAtExit?.[i];
+  }
 
   // ---- snapshot / restore -------------------------------------------------------------------
 
-  snapshot(): MachineSnapshot {
+  snapshot(base?: MachineSnapshot): MachineSnapshot {
+    const { pages, copied } = capturePages(this.memory, (base?.data as SnapshotData | undefined)?.pages);
     const data: SnapshotData = {
-      pages: savePages(this.memory),
+      pages, copied,
+      steps: this.steps,
+      consoleProduced: { ...this.consoleProduced },
+      vmcsAtExit: this.vmcsAtExit,
       state: copyCpuState(this.cpu, new CpuState()),
       vmx: this.vmx.serialize(),
       serials: [this.hostConsole.save(), this.guestConsole.save()],
@@ -446,54 +576,33 @@ export class Machine implements MachineApi {
       lastExit: this.lastExit,
       entered: this.entered,
     };
-    return { icount: this.cpu.icount, data };
+    return { icount: this.cpu.icount, steps: this.steps, copiedBytes: copied, data };
   }
 
   restore(snapshot: MachineSnapshot): void {
     const data = snapshot.data as SnapshotData;
     restorePages(this.memory, data.pages);
+    this.steps = data.steps;
+    this.consoleProduced = { ...data.consoleProduced };
+    this.vmcsAtExit = data.vmcsAtExit;
     copyCpuState(data.state, this.cpu);
     this.vmx.restore(data.vmx);
     this.hostConsole.load(data.serials[0]);
     this.guestConsole.load(data.serials[1]);
     this.platformExit.status = data.exitStatus;
+    // Going back truncates what listeners have seen: running forward again regenerates it.
+    this.consoleEmitted.host = this.consoleProduced.host;
+    this.consoleEmitted.guest = this.consoleProduced.guest;
+    this.traceEmitted = data.traceWritten;
+    // A later snapshot of this timeline (history going forward) gets its records back.
     this.trace.rewind(data.traceWritten);
+    for (let seq = this.trace.written; seq < data.traceWritten; seq++) this.trace.push(this.timelineTrace[seq]);
     this.lastExit = data.lastExit;
     this.entered = data.entered;
     this.pending = undefined;
     this.interpreter.flushTlb();
     this.interpreter.invalidateCode();
     this.forgetRipPage();
-  }
-}
-
-const PAGE = 4096;
-
-/** Whether a 4 KiB page holds anything but zeros (Int32 words: no -0 pitfall). */
-function pageInUse(words: Int32Array, page: number): boolean {
-  for (let i = page * (PAGE / 4), end = i + PAGE / 4; i < end; i++) if (words[i] !== 0) return true;
-  return false;
-}
-
-/**
- * Copy only the pages in use: most of RAM is never touched, and reading untouched pages
- * costs far less than copying all of it (which would also make every page resident).
- */
-function savePages(memory: PhysicalMemory): Map<number, Uint8Array> {
-  const words = new Int32Array(memory.bytes.buffer, memory.bytes.byteOffset, memory.size >> 2);
-  const pages = new Map<number, Uint8Array>();
-  for (let p = 0; p < memory.size / PAGE; p++) {
-    if (pageInUse(words, p)) pages.set(p, memory.bytes.slice(p * PAGE, (p + 1) * PAGE));
-  }
-  return pages;
-}
-
-function restorePages(memory: PhysicalMemory, pages: Map<number, Uint8Array>): void {
-  const words = new Int32Array(memory.bytes.buffer, memory.bytes.byteOffset, memory.size >> 2);
-  for (let p = 0; p < memory.size / PAGE; p++) {
-    const saved = pages.get(p);
-    if (saved) memory.bytes.set(saved, p * PAGE);
-    else if (pageInUse(words, p)) memory.bytes.fill(0, p * PAGE, (p + 1) * PAGE);
   }
 }
 
