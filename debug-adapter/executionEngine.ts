@@ -4,9 +4,9 @@
 // stepping goal was reached. Knows nothing of DAP messages; session.ts turns outcomes into events.
 
 import type { StopReason, VmExitInfo } from '../emulator/api';
-import type { BreakpointManager, ConditionEvaluator } from './breakpoints';
+import type { BreakpointManager, ConditionEvaluator, HitVerdict } from './breakpoints';
 import type { Debuggee } from './debuggee';
-import type { ExceptionFilters } from './exceptionFilters';
+import type { ExceptionFilters, FilterHit } from './exceptionFilters';
 import { describeFault } from './faults';
 import type { Side } from './programSymbols';
 
@@ -49,6 +49,18 @@ export interface EngineOptions {
   neverEnteredLimit: number;
 }
 
+function breakpointStop(verdict: HitVerdict): Outcome | undefined {
+  return verdict.stop ? { kind: 'stop', reason: verdict.error ? 'exception' : verdict.reason, hitBreakpointIds: verdict.ids, description: verdict.error, text: verdict.error } : undefined;
+}
+
+function dataStop(verdict: HitVerdict, at: { address: bigint; access: string }): Outcome | undefined {
+  return verdict.stop ? { kind: 'stop', reason: 'data breakpoint', hitBreakpointIds: verdict.ids, description: verdict.error ?? `Data breakpoint: ${at.access} of 0x${at.address.toString(16)}` } : undefined;
+}
+
+function filterStop(hit: FilterHit | undefined): Outcome | undefined {
+  return hit ? { kind: 'stop', reason: 'exception', description: hit.description, text: hit.text, exitView: true } : undefined;
+}
+
 /** Lets pending messages (pause!) be handled; setImmediate in Node, a zero timeout in a web worker. */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
@@ -78,9 +90,8 @@ export class ExecutionEngine {
 
   /** The one place a VM exit becomes a stop: an exception filter, or the goal of a step. */
   private atVmExit(exit: VmExitInfo): Outcome | undefined {
-    const hit = this.goal.quietExits ? undefined : this.filters.onVmExit(exit);
-    if (hit) return { kind: 'stop', reason: 'exception', description: hit.description, text: hit.text, exitView: true };
-    return this.goal.vmExit ? { kind: 'goal' } : undefined;
+    const hit = filterStop(this.goal.quietExits ? undefined : this.filters.onVmExit(exit));
+    return hit ?? (this.goal.vmExit ? { kind: 'goal' } : undefined);
   }
 
   /** Executes exactly one instruction; hooks and faults still count. */
@@ -163,6 +174,48 @@ export class ExecutionEngine {
     return { kind: 'fault', description, text, fatal };
   }
 
+  // ---- backwards (the machine's history) ----------------------------------------------------
+
+  /**
+   * Back to the last moment a forward run would have stopped for the user (breakpoint, data
+   * breakpoint, exception filter at a VM exit), or to the beginning of history.
+   */
+  reverseContinue(): Outcome {
+    const machine = this.debuggee.machine;
+    const history = machine.history!;
+    let found: Outcome | undefined;
+    machine.stopOnVmExit = true;
+    try {
+      history.reverse((stop) => {
+        const outcome = this.userStop(stop);
+        if (outcome) found = outcome;
+        return outcome !== undefined;
+      });
+    } finally {
+      machine.stopOnVmExit = false;
+    }
+    this.debuggee.deadReason = undefined;
+    return found ?? { kind: 'stop', reason: 'entry', description: 'The beginning of the recorded history' };
+  }
+
+  /** Goes to moment `steps` of the machine's history (clamped to what was recorded). */
+  goTo(steps: number): Outcome {
+    this.debuggee.machine.history!.seek(steps);
+    this.debuggee.deadReason = undefined;
+    return { kind: 'goal' };
+  }
+
+  /** The user-visible stop a machine stop makes, judged without side effects (no hit counts, no logpoints). */
+  private userStop(reason: StopReason): Outcome | undefined {
+    const side = this.debuggee.side;
+    switch (reason.kind) {
+      case 'breakpoint': return breakpointStop(this.breakpoints.onBreakpoint(reason.address, side, () => this.host.evaluator(), true));
+      case 'watchpoint': return dataStop(this.breakpoints.onWatchpoint(reason.address, side, () => this.host.evaluator(), true), reason);
+      case 'vmexit': return filterStop(this.filters.onVmExit(reason.exit));
+      default: return undefined;
+    }
+  }
+
   /** Turns one machine stop into an outcome, or undefined to keep running. */
   private interpret(reason: StopReason): Outcome | undefined {
     const machine = this.debuggee.machine;
@@ -173,14 +226,12 @@ export class ExecutionEngine {
         if (at && at.address === reason.address && at.side === side && (!at.when || at.when())) return { kind: 'goal' };
         const verdict = this.breakpoints.onBreakpoint(reason.address, side, () => this.host.evaluator());
         for (const line of verdict.logs) this.host.log(line);
-        if (verdict.stop) return { kind: 'stop', reason: verdict.error ? 'exception' : verdict.reason, hitBreakpointIds: verdict.ids, description: verdict.error, text: verdict.error };
-        return this.interpret(machine.step());
+        return breakpointStop(verdict) ?? this.interpret(machine.step());
       }
       case 'watchpoint': {
         const verdict = this.breakpoints.onWatchpoint(reason.address, this.debuggee.side, () => this.host.evaluator());
         for (const line of verdict.logs) this.host.log(line);
-        if (verdict.stop) return { kind: 'stop', reason: 'data breakpoint', hitBreakpointIds: verdict.ids, description: verdict.error ?? `Data breakpoint: ${reason.access} of 0x${reason.address.toString(16)}` };
-        return undefined;
+        return dataStop(verdict, reason);
       }
       case 'vmexit': return this.atVmExit(reason.exit);
       case 'vmentry': return this.goal.vmEntry ? { kind: 'goal' } : undefined;

@@ -5,7 +5,7 @@
 // import at the top so the web extension can host it too.
 
 import {
-  DebugSession, ErrorDestination, ExitedEvent, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, Thread,
+  DebugSession, ErrorDestination, Event, ExitedEvent, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { bootMachine, type MachineApi } from '../emulator/api';
@@ -25,7 +25,7 @@ import { formatReference, parseReference } from './memoryReferences';
 import type { Side } from './programSymbols';
 import { StackBuilder, topSide } from './stackBuilder';
 import { SteppingEngine, type Granularity } from './stepping';
-import { traceEvent } from './traceEvents';
+import { GO_TO_STEP, MOMENT_EVENT, traceEvent, type MomentEventBody } from './traceEvents';
 import { VariableStore } from './variables';
 
 export interface SessionOptions {
@@ -100,6 +100,7 @@ export class HypercallDebugSession extends DebugSession {
       supportsRestartRequest: true,
       supportsTerminateRequest: true,
       supportsModulesRequest: true,
+      supportsStepBack: true,
     };
     this.sendResponse(response);
   }
@@ -146,6 +147,7 @@ export class HypercallDebugSession extends DebugSession {
         // A header that moved since the build only costs its names.
       }
     }
+    machine.enableHistory();
     const debuggee = new Debuggee(machine, config, symbols, hypercalls);
     const breakpoints = new BreakpointManager(machine, symbols);
     const filters = new ExceptionFilters(hypercalls);
@@ -165,7 +167,7 @@ export class HypercallDebugSession extends DebugSession {
       notice: (text) => this.sendEvent(new OutputEvent(`${text}\n`, 'important')),
     }, { neverEnteredLimit: this.options.neverEnteredLimit ?? 50_000_000 });
     machine.onConsole((out) => this.sendEvent(new OutputEvent(out.text, out.port === 'guest' ? 'stdout' : 'console')));
-    if (config.trace) machine.onTrace((record) => this.sendEvent(traceEvent(record)));
+    if (config.trace) machine.onTrace((record, step) => this.sendEvent(traceEvent(record, step)));
     return {
       debuggee, breakpoints, filters, engine, stack,
       stepping: new SteppingEngine(debuggee, engine, config.hostStepInTarget),
@@ -338,8 +340,8 @@ export class HypercallDebugSession extends DebugSession {
 
   // ---- execution -------------------------------------------------------------------------------
 
-  /** Answers the request at once, runs `action`, then reports where the program stopped. */
-  private resume(action: () => Promise<Outcome>, response?: DebugProtocol.Response): void {
+  /** Answers the request at once, runs `action`, then reports where the program stopped; `backwards` travels through history, also from a machine that stopped for good. */
+  private resume(action: () => Promise<Outcome>, response?: DebugProtocol.Response, backwards = false): void {
     const live = this.live;
     if (!live) {
       if (response) this.need(response);
@@ -350,7 +352,7 @@ export class HypercallDebugSession extends DebugSession {
       return;
     }
     if (response) this.sendResponse(response);
-    if (live.debuggee.deadReason) {
+    if (live.debuggee.deadReason && !backwards) {
       this.sendEvent(new TerminatedEvent());
       return;
     }
@@ -366,6 +368,9 @@ export class HypercallDebugSession extends DebugSession {
     live.busy = false;
     live.engine.clearPause();
     if (this.ended || this.live !== live) return;
+    const machine = live.debuggee.machine;
+    const moment: MomentEventBody = { step: machine.steps, frontier: machine.history?.frontier ?? machine.steps, output: machine.outputPosition() };
+    this.sendEvent(new Event(MOMENT_EVENT, moment));
     live.stack.invalidate();
     live.variables.reset();
     live.debuggee.exitStopView = outcome.kind === 'stop' && outcome.exitView === true;
@@ -422,6 +427,14 @@ export class HypercallDebugSession extends DebugSession {
 
   protected override stepOutRequest(response: DebugProtocol.StepOutResponse): void {
     this.resume(() => this.live!.stepping.stepOut(), response);
+  }
+
+  protected override stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
+    this.resume(async () => this.live!.stepping.stepBack(this.granularity(args)), response, true);
+  }
+
+  protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
+    this.resume(async () => this.live!.engine.reverseContinue(), response, true);
   }
 
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
@@ -562,6 +575,11 @@ export class HypercallDebugSession extends DebugSession {
 
   protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
     if (command === 'modules') return this.modulesRequest(response as DebugProtocol.ModulesResponse);
+    if (command === GO_TO_STEP) {
+      const step = (args as { step?: unknown } | undefined)?.step;
+      if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) return this.fail(response, new Error(`${GO_TO_STEP} needs "step", a moment of the history (a trace event's step).`));
+      return this.resume(async () => this.live!.engine.goTo(step), response, true);
+    }
     if (command !== 'hypercall/sourceForAddress') return super.customRequest(command, response, args);
     const live = this.need(response);
     if (!live) return;

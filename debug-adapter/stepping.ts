@@ -49,6 +49,34 @@ export class SteppingEngine {
     return was;
   }
 
+  /**
+   * Step Back through the machine's history: one machine step (instruction), or the reverse
+   * of `next` (line): back to the start of the previous line of this frame or an outer one on
+   * the same side, so a VMCALL's whole host handling is stepped over backwards as forwards.
+   */
+  stepBack(granularity: Granularity): Outcome {
+    const d = this.debuggee;
+    const history = d.machine.history!;
+    d.exitStopView = false;
+    if (granularity === 'instruction') {
+      history.seek(d.machine.steps - 1);
+      return STEP;
+    }
+    const start = this.position();
+    const symbols = d.symbolsFor(start.side);
+    const lineHere = () => symbols.addressToLine(d.machine.register('rip'));
+    const inFrame = () => d.side === start.side && d.machine.register('rsp') >= start.rsp;
+    const other = (line: LineLocation | undefined) => () => {
+      if (!inFrame()) return false;
+      const here = lineHere();
+      return here !== undefined && (here.path !== line?.path || here.line !== line.line);
+    };
+    if (!history.reverseUntil(other(start.line))) return STEP;
+    // Now somewhere in the previous line: back to just after the line before it.
+    if (history.reverseUntil(other(lineHere()))) history.seek(d.machine.steps + 1);
+    return STEP;
+  }
+
   async stepIn(granularity: Granularity): Promise<Outcome> {
     if (this.takeExitView()) return this.intoHostFromExit();
     const start = this.position();

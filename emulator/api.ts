@@ -201,6 +201,8 @@ export interface MachineApi {
   enableHistory(options?: HistoryOptions): HistoryApi;
   /** The history, once enableHistory() was called. */
   readonly history: HistoryApi | undefined;
+  /** How much device output this timeline produced up to now: trace records and console characters per port (clients truncate to it after going back). */
+  outputPosition(): { trace: number; host: number; guest: number };
   /** The moment right after the instruction that emitted trace record `seq`, if it is in this timeline (up to the history frontier). */
   traceStep(seq: number): number | undefined;
 }

@@ -461,6 +461,10 @@ export class Machine implements MachineApi {
   onTrace(listener: (record: TraceRecord, step: number) => void): void { this.traceListeners.push(listener); }
   onConsole(listener: (out: ConsoleOutput) => void): void { this.consoleListeners.push(listener); }
 
+  outputPosition(): { trace: number; host: number; guest: number } {
+    return { trace: this.trace.written, ...this.consoleProduced };
+  }
+
   /** The step right after the instruction that emitted trace record `seq`, while it is in this timeline. */
   traceStep(seq: number): number | undefined { return this.traceSteps[seq]; }
 
