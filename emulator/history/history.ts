@@ -2,7 +2,9 @@
 // no outside input), so any earlier moment is "the nearest snapshot before it, then run
 // forward". Snapshots are taken every `interval` steps while the machine runs forward and
 // share unchanged RAM pages (pages.ts); past the memory limit, the snapshot whose removal
-// leaves the smallest gap goes, so old history thins out instead of disappearing.
+// leaves the smallest gap goes, so old history thins out instead of disappearing. A seek
+// that re-executes far also leaves a waypoint snapshot just before its target, so repeated
+// Step Back from there re-executes little.
 
 import type { HistoryApi, HistoryOptions, MachineSnapshot, StopReason } from '../api';
 import type { Machine } from '../machine';
@@ -11,12 +13,17 @@ const DEFAULT_INTERVAL = 500_000;
 const DEFAULT_MEMORY_LIMIT = 256 * 1024 * 1024;
 /** What a snapshot holds besides its page copies (CPU state, every VMCS, devices), roughly. */
 const STATE_BYTES = 16 * 1024;
+/** Waypoints kept (the most recent), and how far before its target a seek leaves one. */
+const WAYPOINTS = 4;
+const WAYPOINT_FRACTION = 16;
 
 export class History implements HistoryApi {
   private readonly interval: number;
   private readonly memoryLimit: number;
   /** In order of steps; the first is the moment history started. */
   private readonly snapshots: MachineSnapshot[] = [];
+  /** Snapshots taken on the way to seek targets, newest last; only valid up to the frontier of this timeline. */
+  private waypoints: MachineSnapshot[] = [];
   private pageBytes = 0;
   frontier: number;
   /** True while history itself moves the machine (seek, reverse): nothing is recorded then. */
@@ -31,7 +38,10 @@ export class History implements HistoryApi {
     this.capture();
   }
 
-  get memoryBytes(): number { return this.pageBytes + this.snapshots.length * STATE_BYTES; }
+  get memoryBytes(): number {
+    const waypoints = this.waypoints.reduce((sum, w) => sum + w.copiedBytes + STATE_BYTES, 0);
+    return this.pageBytes + this.snapshots.length * STATE_BYTES + waypoints;
+  }
   get snapshotCount(): number { return this.snapshots.length; }
 
   // ---- recording (called by Machine.run/step) ---------------------------------------------
@@ -60,6 +70,7 @@ export class History implements HistoryApi {
     if (steps >= this.frontier && this.last().steps < steps) return;
     while (this.snapshots.length > 1 && this.last().steps >= steps) this.drop(this.snapshots.length - 1);
     this.frontier = steps;
+    this.waypoints = this.waypoints.filter((w) => w.steps < steps);
     this.machine.forgetFuture();
     // The write happens right after this call: a snapshot still at this moment is taken again before use.
     this.stale = this.last().steps >= steps;
@@ -130,9 +141,16 @@ export class History implements HistoryApi {
 
   private goTo(target: number): void {
     const m = this.machine;
-    const from = this.snapshots[this.at(target)];
+    let from = this.snapshots[this.at(target)];
+    for (const w of this.waypoints) if (w.steps <= target && w.steps > from.steps) from = w;
     // Forward within reach of the current state: no restore needed.
     if (!(target >= m.steps && from.steps <= m.steps)) m.restore(from);
+    const waypoint = target - Math.floor(this.interval / WAYPOINT_FRACTION);
+    if (waypoint > m.steps + this.interval / WAYPOINT_FRACTION) {
+      m.advance(waypoint);
+      this.waypoints.push(m.snapshot(from));
+      if (this.waypoints.length > WAYPOINTS) this.waypoints.shift();
+    }
     m.advance(target);
   }
 

@@ -1,7 +1,7 @@
 // `npm run bench`: million instructions per second on a compute-bound guest, hypercall round
 // trips per second (guest vmcall -> sample host exit handler -> VMRESUME -> guest), and the
 // same compute code under qemu-x86_64 (Debian qemu-user) for a ratio. Prints a table, or one
-// JSON object { mips, hypercallsPerSecond, qemuMips, pauseLatencyMs } with --json. A benchmark,
+// JSON object { mips, hypercallsPerSecond, qemuMips, pauseLatencyMs, history } with --json. A benchmark,
 // not a test.
 // Times are CPU seconds (user + system) of the emulator or of qemu, so other load on the
 // machine does not distort them.
@@ -12,6 +12,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Machine } from '../../emulator/machine';
 import type { StopReason } from '../../emulator/api';
+import { measureHistory, type HistoryFigures } from './historyBench';
 import { measurePauseLatency } from './pauseLatency';
 
 const root = resolve(__dirname, '..');            // dist/.. when bundled
@@ -41,6 +42,14 @@ typedef unsigned long u64;
 __attribute__((section(".text.start"))) void _start(void) {
   for (u64 i = 0; i < ${n}UL; i++) { u64 ret; __asm__ volatile("vmcall" : "=a"(ret) : "a"(11UL), "b"(0UL), "c"(0UL), "d"(0UL), "S"(0UL) : "memory"); }
   for (;;) __asm__ volatile("hlt");
+}
+`;
+
+/** Compute with a hypercall every `every` loop iterations, for ever: the history benchmark's guest. */
+const GUEST_COMPUTE_WITH_HYPERCALLS = (every: number) => COMPUTE + `
+volatile u64 result;
+__attribute__((section(".text.start"))) void _start(void) {
+  for (;;) { u64 ret; result += compute(${every}UL); __asm__ volatile("vmcall" : "=a"(ret) : "a"(11UL), "b"(0UL), "c"(0UL), "d"(0UL), "S"(0UL) : "memory"); }
 }
 `;
 
@@ -140,7 +149,12 @@ async function main(): Promise<void> {
   log('pause latency ...');
   const pause = await measurePauseLatency(hostPath, gcc('compute-spin', GUEST_COMPUTE(1_000_000_000), true));
 
-  const result = { mips, hypercallsPerSecond, qemuMips, pauseLatencyMs: pause.medianMs };
+  // Time travel (emulator/history/), its own section.
+  log('history ...');
+  const travelGuest = gcc('compute-hypercalls', GUEST_COMPUTE_WITH_HYPERCALLS(20_000), true);
+  const travel = [1e6, 1e8].map((depth) => measureHistory(hostPath, travelGuest, depth));
+
+  const result = { mips, hypercallsPerSecond, qemuMips, pauseLatencyMs: pause.medianMs, history: travel };
   if (json) { process.stdout.write(JSON.stringify(result) + '\n'); return; }
   const rows: [string, string][] = [
     ['machine', `${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}`],
@@ -150,9 +164,20 @@ async function main(): Promise<void> {
     ['qemu-x86_64 MIPS', qemuMips === null ? 'n/a (qemu-user not installed)' : qemuMips.toFixed(1)],
     ['ratio qemu / ours', qemuMips === null ? 'n/a' : `${(qemuMips / mips).toFixed(1)}x`],
     ['pause latency (DAP)', `median ${pause.medianMs.toFixed(0)} ms, max ${pause.maxMs.toFixed(0)} ms over ${pause.samples} pauses`],
+    ...historyRows(travel),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n');
+}
+
+function historyRows(figures: HistoryFigures[]): [string, string][] {
+  const at = (depth: number) => `at 10^${Math.round(Math.log10(depth))}`;
+  return figures.flatMap((f): [string, string][] => [
+    [`reverse step ${at(f.depth)}`, `${f.reverseStepMs.toFixed(1)} ms (median of 5)`],
+    [`reverse to VMCALL ${at(f.depth)}`, `${f.reverseToVmcallMs.toFixed(1)} ms`],
+    [`snapshots ${at(f.depth)}`, `${(f.snapshotBytesPerMillion / 1024).toFixed(0)} KiB per 10^6 steps (${f.snapshots} snapshots)`],
+    [`forward MIPS ${at(f.depth)}`, `${f.forwardMips.toFixed(1)} recording history, ${f.forwardMipsWithoutHistory.toFixed(1)} without`],
+  ]);
 }
 
 main().catch((e: unknown) => {
