@@ -25,7 +25,7 @@ import { formatReference, parseReference } from './memoryReferences';
 import type { Side } from './programSymbols';
 import { StackBuilder, topSide } from './stackBuilder';
 import { SteppingEngine, type Granularity } from './stepping';
-import { GO_TO_STEP, MOMENT_EVENT, traceEvent, type MomentEventBody } from './traceEvents';
+import { GO_TO_STEP, MOMENT_EVENT, REVERSE_STEP_OUT, traceEvent, type MomentEventBody } from './traceEvents';
 import { VariableStore } from './variables';
 
 export interface SessionOptions {
@@ -580,6 +580,7 @@ export class HypercallDebugSession extends DebugSession {
       if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) return this.fail(response, new Error(`${GO_TO_STEP} needs "step", a moment of the history (a trace event's step).`));
       return this.resume(async () => this.live!.engine.goTo(step), response, true);
     }
+    if (command === REVERSE_STEP_OUT) return this.resume(async () => this.live!.stepping.stepOutBack(), response, true);
     if (command !== 'hypercall/sourceForAddress') return super.customRequest(command, response, args);
     const live = this.need(response);
     if (!live) return;

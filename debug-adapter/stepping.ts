@@ -77,6 +77,29 @@ export class SteppingEngine {
     return STEP;
   }
 
+  /**
+   * Reverse step out, the reverse of stepOut: back to the call of the current function (its
+   * caller just before the call instruction, as gdb's reverse-finish); from the host's exit
+   * dispatcher, back to the guest instruction that exited.
+   */
+  stepOutBack(): Outcome {
+    const d = this.debuggee;
+    const history = d.machine.history!;
+    d.exitStopView = false;
+    const side = d.side;
+    const symbols = d.symbolsFor(side);
+    const regs = d.liveRegisters();
+    const handlingExit = side === 'host' && d.exit !== undefined;
+    const frame = handlingExit && symbols.functionAt(regs.rip)?.name === HOST_EXIT_HANDLER ? undefined : symbols.unwind(regs, d.memory(side));
+    if (frame) {
+      const cfa = frame.cfa; // RSP in the caller before its call pushed the return address
+      history.reverseUntil(() => d.side === side && d.machine.register('rsp') >= cfa);
+    } else if (handlingExit) {
+      history.reverseUntil(() => d.side === 'guest');
+    }
+    return STEP;
+  }
+
   async stepIn(granularity: Granularity): Promise<Outcome> {
     if (this.takeExitView()) return this.intoHostFromExit();
     const start = this.position();

@@ -8,6 +8,8 @@ import type { TraceRecord } from '../emulator/api';
 
 export const TRACE_EVENT = 'hypercall/trace';
 export const GO_TO_STEP = 'hypercall/goToStep';
+/** DAP has Step Back (reverse next) but no reverse step out: this custom request is it. */
+export const REVERSE_STEP_OUT = 'hypercall/reverseStepOut';
 /** Sent before every stop: where in history the session is, and how much output that moment has produced. */
 export const MOMENT_EVENT = 'hypercall/moment';
 

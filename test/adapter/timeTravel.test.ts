@@ -108,6 +108,32 @@ describe('time travel across the VM boundary', () => {
     expect(await wholeState(output)).toEqual(atVmcall2);
   });
 
+  it('reverse step out goes back to each call, and from the exit dispatcher to the guest\'s vmcall', async () => {
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, () =>
+      dc().setBreakpointsRequest({ source: { path: source(MARKERS.hostHello.file) }, breakpoints: [{ line: MARKERS.hostHello.line() }] }));
+    await first;
+    const callers: string[] = [];
+    let frames = await stack(dc());
+    expect(frames[0].name).toBe('kvm_emulate_hypercall [host]');
+    for (let i = 0; i < 4 && frames[0].name.endsWith('[host]'); i++) {
+      const caller = frames[1].name;
+      await stopAfter(dc(), () => dc().send('hypercall/reverseStepOut', {}));
+      frames = await stack(dc());
+      callers.push(frames[0].name);
+      const [instruction] = (await dc().send('disassemble', { memoryReference: frames[0].instructionPointerReference, instructionCount: 1 })).body.instructions;
+      // At the call instruction in the caller, or at the guest's vmcall.
+      if (frames[0].name.endsWith('[host]')) {
+        expect(frames[0].name).toBe(caller);
+        expect(instruction.instruction).toMatch(/^call /);
+      } else {
+        expect(instruction.instruction).toBe('vmcall');
+      }
+    }
+    expect(callers.slice(0, 2)).toEqual(['handle_vmcall [host]', 'vmx_handle_exit [host]']);
+    expect(callers.at(-1)).toBe('kvm_hypercall0 [guest]');
+  });
+
   it('steps back from the guest instruction after VMRESUME onto the host\'s vmresume, and goes to a trace event', async () => {
     const output = followOutput(dc());
     const entries: number[] = [];
