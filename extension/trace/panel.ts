@@ -3,7 +3,7 @@
 // line into its source location through the adapter's `hypercall/sourceForAddress` request.
 
 import * as vscode from 'vscode';
-import { TRACE_EVENT, type TraceEventBody } from '../../debug-adapter/traceEvents';
+import { MOMENT_EVENT, TRACE_EVENT, type MomentEventBody, type TraceEventBody } from '../../debug-adapter/traceEvents';
 import type { FromWebview, ToWebview } from './messages';
 import { panelHtml } from './panelHtml';
 import { DEFAULT_CAPACITY, TraceModel, type TraceOrigin } from './traceModel';
@@ -88,7 +88,17 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
   }
 
   private customEvent(e: vscode.DebugSessionCustomEvent): void {
-    if (e.event !== TRACE_EVENT || e.session.type !== 'hypercall') return;
+    if (e.session.type !== 'hypercall') return;
+    if (e.event === MOMENT_EVENT) {
+      // After a step back the trace after that moment has not happened (yet): running forward emits it again.
+      const written = (e.body as MomentEventBody | undefined)?.output?.trace;
+      if (typeof written === 'number' && written < this.model.written) {
+        this.model.truncate(written);
+        this.scheduleFlush();
+      }
+      return;
+    }
+    if (e.event !== TRACE_EVENT) return;
     const body = e.body as TraceEventBody | undefined;
     if (typeof body?.line !== 'string') return;
     this.model.append(body.line, originOf(body));

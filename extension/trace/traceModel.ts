@@ -105,7 +105,10 @@ export class TraceModel {
   /** Where the event of filtered row `row` was emitted, if known. */
   originOfRow(row: number): TraceOrigin | undefined {
     if (row < 0 || row >= this.shownCount) return undefined;
-    const slot = this.seqOfRow(row) % this.capacity;
+    return this.originOfSlot(this.seqOfRow(row) % this.capacity);
+  }
+
+  private originOfSlot(slot: number): TraceOrigin | undefined {
     const side = this.sides[slot];
     if (side === SIDE_NONE) return undefined;
     return { address: (BigInt(this.ripHi[slot]) << 32n) | BigInt(this.ripLo[slot]), side: side === SIDE_HOST ? 'host' : 'guest' };
@@ -132,6 +135,19 @@ export class TraceModel {
     const parts = this.header();
     for (let seq = this.total - this.retained; seq < this.total; seq++) parts.push(this.lines[seq % this.capacity]);
     return parts.join('\n') + '\n';
+  }
+
+  /**
+   * The session went back in time to when `written` lines had been emitted: drop the lines
+   * after that (running forward emits them again), and count the summary again.
+   */
+  truncate(written: number): void {
+    if (written >= this.total) return;
+    const kept: Array<[string, TraceOrigin | undefined]> = [];
+    for (let seq = this.total - this.retained; seq < written; seq++) kept.push([this.lines[seq % this.capacity], this.originOfSlot(seq % this.capacity)]);
+    this.clear();
+    this.total = written - kept.length; // lines the ring had already let go of keep their numbers
+    for (const [line, origin] of kept) this.append(line, origin);
   }
 
   clear(): void {
