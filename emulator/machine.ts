@@ -20,7 +20,7 @@ import type { TraceRecord } from './trace/record';
 import { TraceBuffer } from './trace/traceBuffer';
 import { capturePages, restorePages, type Pages } from './history/pages';
 import { History } from './history/history';
-import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES } from './vmx/fields';
+import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field, FIELD_SLOT, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES } from './vmx/fields';
 import { Vmx, type VmxSnapshot } from './vmx/vmx';
 
 export interface MachineOptions {
@@ -46,6 +46,8 @@ const INSTRUCTION_ERROR_SDM: Record<number, string> = {
 
 interface Watchpoint { start: number; end: number; read: boolean; write: boolean; space: 'linear' | 'physical' }
 
+interface VmcsHalves { readonly lo: Uint32Array; readonly hi: Uint32Array }
+
 interface SnapshotData {
   /** The non-zero 4 KiB pages of RAM by page number, shared with the base snapshot where unchanged. */
   pages: Pages;
@@ -53,7 +55,7 @@ interface SnapshotData {
   copied: number;
   steps: number;
   consoleProduced: Record<ConsoleOutput['port'], number>;
-  vmcsAtExit: readonly (bigint | undefined)[] | undefined;
+  vmcsAtExit: VmcsHalves | undefined;
   state: CpuState;
   vmx: VmxSnapshot;
   serials: [SerialState, SerialState];
@@ -99,8 +101,8 @@ export class Machine implements MachineApi {
   private muted = false;
   /** Re-execution for history: watchpoints and VM transitions do not stop it. */
   private quiet = false;
-  /** Every VMCS field (VMCS_FIELDS order) as the last VM exit left it. */
-  private vmcsAtExit: readonly (bigint | undefined)[] | undefined;
+  /** The current VMCS's fields as the last VM exit left them (Vmcs storage: VMCS_FIELDS slots, low and high halves). */
+  private vmcsAtExit: VmcsHalves | undefined;
 
   /** Linear breakpoints by RIP as a signed number (CpuState.ripNum), to the address as given. */
   private readonly linearBreakpoints = new Map<number, bigint>();
@@ -386,7 +388,9 @@ export class Machine implements MachineApi {
     this.forgetRipPage();
     if (exit.entryFailure) return; // reported through onEntryFailure
     this.lastExit = exit;
-    this.vmcsAtExit = VMCS_FIELDS.map((f) => this.vmx.vmcsRead(f.encoding));
+    const vmcs = this.vmx.current;
+    // Two typed-array copies per exit: a bigint per field would slow every exit down.
+    this.vmcsAtExit = vmcs && { lo: vmcs.lo.slice(), hi: vmcs.hi.slice() };
     if (this.stopOnVmExit && !this.quiet) this.pending ??= { kind: 'vmexit', exit };
   }
 
@@ -559,8 +563,10 @@ export class Machine implements MachineApi {
   }
 
   vmcsAtLastExit(encoding: number): bigint | undefined {
-    const i = VMCS_FIELDS.findIndex((f) => f.encoding === encoding);
-    return i < 0 ? undefined : this.vmcsAtExit?.[i];
+    const slot = FIELD_SLOT[(encoding >> 1) & 0x3fff];
+    if (!this.vmcsAtExit || slot === undefined || slot < 0 || VMCS_FIELDS[slot].encoding !== (encoding & ~1)) return undefined;
+    const { lo, hi } = this.vmcsAtExit;
+    return (encoding & 1) !== 0 ? BigInt(hi[slot]) : (BigInt(hi[slot]) << 32n) | BigInt(lo[slot]);
   }
 
   // ---- snapshot / restore -------------------------------------------------------------------
