@@ -57,11 +57,10 @@ export class SteppingEngine {
   stepBack(granularity: Granularity): Outcome {
     const d = this.debuggee;
     const history = d.machine.history!;
-    d.exitStopView = false;
-    if (granularity === 'instruction') {
-      history.seek(d.machine.steps - 1);
-      return STEP;
-    }
+    const exitView = this.takeExitView();
+    // One machine step back, even from a filter stop: from the host at the exit to the guest's exiting instruction.
+    if (granularity === 'instruction' || exitView) history.seek(d.machine.steps - 1);
+    if (granularity === 'instruction') return STEP;
     const start = this.position();
     const symbols = d.symbolsFor(start.side);
     const lineHere = () => symbols.addressToLine(d.machine.register('rip'));
@@ -85,7 +84,8 @@ export class SteppingEngine {
   stepOutBack(): Outcome {
     const d = this.debuggee;
     const history = d.machine.history!;
-    d.exitStopView = false;
+    // A filter stop shows the guest at its exiting instruction: step out of that guest frame.
+    if (this.takeExitView()) history.seek(d.machine.steps - 1);
     const side = d.side;
     const symbols = d.symbolsFor(side);
     const regs = d.liveRegisters();
