@@ -108,6 +108,25 @@ describe('time travel across the VM boundary', () => {
     expect(await wholeState(output)).toEqual(atVmcall2);
   });
 
+  it('reverse continue stops at the last write to a watched variable, where the forward run stopped', async () => {
+    const output = followOutput(dc());
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, () => dc().setFunctionBreakpointsRequest({ breakpoints: [{ name: 'kvm_emulate_hypercall' }] }));
+    await first;
+    const frames = await stack(dc());
+    const info = await dc().dataBreakpointInfoRequest({ name: 'vcpu->stat.hypercalls', frameId: frames[0].id });
+    await dc().setFunctionBreakpointsRequest({ breakpoints: [] });
+    await dc().setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId!, accessType: 'write' }] });
+    const writes: Record<string, unknown>[] = [];
+    for (let i = 0; i < 2; i++) {
+      expect((await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }))).body.reason).toBe('data breakpoint');
+      writes.push(await wholeState(output));
+    }
+    expect(writes[1].step).toBeGreaterThan(writes[0].step as number);
+    expect((await stopAfter(dc(), () => dc().send('reverseContinue', { threadId: 1 }))).body.reason).toBe('data breakpoint');
+    expect(await wholeState(output)).toEqual(writes[0]);
+  });
+
   it('reverse step out goes back to each call, and from the exit dispatcher to the guest\'s vmcall', async () => {
     const first = dc().waitForEvent('stopped');
     await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, () =>
