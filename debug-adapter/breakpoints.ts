@@ -203,19 +203,20 @@ export class BreakpointManager {
   }
 
   /** A machine breakpoint at `address` was reached on `side`: decide with conditions and hit counts. */
-  onBreakpoint(address: bigint, side: Side, evaluator: () => ConditionEvaluator): HitVerdict {
+  /** `reverse`: a run backwards looks for stops without counting hits (hit conditions count forward runs only). */
+  onBreakpoint(address: bigint, side: Side, evaluator: () => ConditionEvaluator, reverse = false): HitVerdict {
     const candidates = [...[...this.bySource.values()].flat(), ...this.functionBps, ...this.instructionBps]
       .filter((bp) => bp.address === address && bp.side === side);
-    return this.judge(candidates, evaluator);
+    return this.judge(candidates, evaluator, reverse);
   }
 
-  onWatchpoint(address: bigint, side: Side, evaluator: () => ConditionEvaluator): HitVerdict {
+  onWatchpoint(address: bigint, side: Side, evaluator: () => ConditionEvaluator, reverse = false): HitVerdict {
     const candidates = this.dataBps.filter((bp) => bp.side === side && address >= bp.address && address < bp.address + BigInt(bp.length!));
-    return this.judge(candidates, evaluator);
+    return this.judge(candidates, evaluator, reverse);
   }
 
   /** `context` is built only if a condition or log message needs it (it unwinds the stack). */
-  private judge(candidates: UserBreakpoint[], context: () => ConditionEvaluator): HitVerdict {
+  private judge(candidates: UserBreakpoint[], context: () => ConditionEvaluator, reverse: boolean): HitVerdict {
     const verdict: HitVerdict = { stop: false, reason: 'breakpoint', ids: [], logs: [] };
     let built: ConditionEvaluator | undefined;
     const evaluator = (): ConditionEvaluator => (built ??= context());
@@ -233,8 +234,10 @@ export class BreakpointManager {
           continue;
         }
       }
-      bp.hits++;
-      if (bp.hitCondition && !parseHitCondition(bp.hitCondition)!(bp.hits)) continue;
+      if (!reverse) {
+        bp.hits++;
+        if (bp.hitCondition && !parseHitCondition(bp.hitCondition)!(bp.hits)) continue;
+      }
       if (bp.logMessage) {
         verdict.logs.push(evaluator().interpolate(bp.logMessage));
         continue;

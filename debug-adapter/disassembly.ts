@@ -10,8 +10,7 @@
 // instruction; so the rows of one reference line up however the view pages through them.
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { disassembleOne, type DisasmLine } from '../emulator/disasm/disassembler';
-import { Field } from '../emulator/vmx/fields';
+import { disassembleOne, Field, type DisasmLine } from '../emulator/api';
 import type { Debuggee } from './debuggee';
 import type { Side } from './programSymbols';
 
@@ -55,14 +54,14 @@ export class Disassembler {
   /** Whether `side` runs 64-bit code now (the guest may be in compatibility mode). */
   private mode64(side: Side): boolean {
     const d = this.debuggee;
-    if (side === d.side) return d.machine.cpu.mode64 || !d.machine.cpu.longMode;
+    if (side === d.side) return d.machine.mode64 || !d.machine.longMode;
     if (side === 'host') return true;
     const ar = d.machine.vmcsRead(Field.GUEST_CS_AR);
     return ar === undefined || (ar & CS_L) !== 0n;
   }
 
   private mapped(side: Side, address: bigint): boolean {
-    return this.debuggee.readableLength(side, address, 1) === 1;
+    return this.debuggee.readReadable(side, address, 1).length === 1;
   }
 
   /** Whether the program's debug information says `address` holds code (a program without a line table cannot say: all code). */

@@ -2,7 +2,7 @@
 // adapter's frame registers (ModRM order) and the library's named register sets, and turns
 // formatted C values into expandable, writable VariableNodes.
 
-import { GPR_NAMES } from '../emulator/cpu/state';
+import { GPR_NAMES } from '../emulator/api';
 import type { FileAccess } from './fileAccess';
 import type { LoadedElf } from './launchConfig';
 import type { FrameRegisters, LineLocation, MemoryReader, MemoryWriter, ProgramSymbols, VariableNode } from './programSymbols';

@@ -4,16 +4,12 @@
 // kvm_emulate_hypercall reads them), `reason` and the exit-reason names for any exit.
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { VmExitInfo } from '../emulator/api';
-import { Reg } from '../emulator/cpu/state';
-import { kvmExitReasonName } from '../emulator/trace/kvmExitReasons';
+import { ExitReason, kvmExitReasonName, Reg, type VmExitInfo } from '../emulator/api';
 import { evaluateCondition, ExpressionError, type NameResolver } from './expression';
 import type { HypercallNames } from './hypercallNames';
 
 export type FilterId = 'vmcall' | 'vmexit' | 'triple-fault' | 'vmentry-failure';
 
-const EXIT_TRIPLE_FAULT = 2;   // SDM vol. 3C Appendix C
-const EXIT_VMCALL = 18;
 
 export const EXCEPTION_FILTERS: DebugProtocol.ExceptionBreakpointsFilter[] = [
   { filter: 'vmcall', label: 'VMCALL (hypercall)', description: 'Break when the guest executes VMCALL, before the host handles it.', default: false, supportsCondition: true, conditionDescription: 'e.g. nr == 0x10 or nr == KVM_HC_KICK_CPU' },
@@ -52,10 +48,10 @@ export class ExceptionFilters {
   /** Decides whether a VM exit stops the program; errors in a condition stop it and say so. */
   onVmExit(exit: VmExitInfo): FilterHit | undefined {
     const where = `guest RIP 0x${exit.guestRip.toString(16)}`;
-    if (exit.reason === EXIT_TRIPLE_FAULT && this.enabled.has('triple-fault')) {
+    if (exit.reason === ExitReason.TRIPLE_FAULT && this.enabled.has('triple-fault')) {
       return { filter: 'triple-fault', description: `Triple fault in the guest at ${where}`, text: `The guest triple-faulted at ${where} (VM exit TRIPLE_FAULT).` };
     }
-    if (exit.reason === EXIT_VMCALL && this.enabled.has('vmcall')) {
+    if (exit.reason === ExitReason.VMCALL && this.enabled.has('vmcall')) {
       const nr = exit.guestGprs[Reg.RAX];
       const hit = this.test('vmcall', exit);
       if (hit !== false) {
@@ -85,7 +81,7 @@ export class ExceptionFilters {
   }
 
   private checkCondition(id: FilterId, condition: string): string | undefined {
-    const sample: VmExitInfo = { reason: EXIT_VMCALL, reasonName: 'VMCALL', entryFailure: false, qualification: 0n, guestRip: 0n, instructionLength: 3, intrInfo: 0, intrErrorCode: 0, guestGprs: new BigUint64Array(16) };
+    const sample: VmExitInfo = { reason: ExitReason.VMCALL, reasonName: 'VMCALL', entryFailure: false, qualification: 0n, guestRip: 0n, instructionLength: 3, intrInfo: 0, intrErrorCode: 0, guestGprs: new BigUint64Array(16) };
     try {
       evaluateCondition(condition, this.names(sample));
       return undefined;

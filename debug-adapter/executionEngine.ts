@@ -3,10 +3,10 @@
 // conditions, hit counts, logpoints, exception filters, data breakpoints, faults) or whether a
 // stepping goal was reached. Knows nothing of DAP messages; session.ts turns outcomes into events.
 
-import type { StopReason, VmEntryInfo, VmExitInfo } from '../emulator/api';
-import type { BreakpointManager, ConditionEvaluator } from './breakpoints';
+import type { StopReason, VmExitInfo } from '../emulator/api';
+import type { BreakpointManager, ConditionEvaluator, HitVerdict } from './breakpoints';
 import type { Debuggee } from './debuggee';
-import type { ExceptionFilters } from './exceptionFilters';
+import type { ExceptionFilters, FilterHit } from './exceptionFilters';
 import { describeFault } from './faults';
 import type { Side } from './programSymbols';
 
@@ -49,6 +49,18 @@ export interface EngineOptions {
   neverEnteredLimit: number;
 }
 
+function breakpointStop(verdict: HitVerdict): Outcome | undefined {
+  return verdict.stop ? { kind: 'stop', reason: verdict.error ? 'exception' : verdict.reason, hitBreakpointIds: verdict.ids, description: verdict.error, text: verdict.error } : undefined;
+}
+
+function dataStop(verdict: HitVerdict, at: { address: bigint; access: string }): Outcome | undefined {
+  return verdict.stop ? { kind: 'stop', reason: 'data breakpoint', hitBreakpointIds: verdict.ids, description: verdict.error ?? `Data breakpoint: ${at.access} of 0x${at.address.toString(16)}` } : undefined;
+}
+
+function filterStop(hit: FilterHit | undefined): Outcome | undefined {
+  return hit ? { kind: 'stop', reason: 'exception', description: hit.description, text: hit.text, exitView: true } : undefined;
+}
+
 /** Lets pending messages (pause!) be handled; setImmediate in Node, a zero timeout in a web worker. */
 function yieldToEventLoop(): Promise<void> {
   return new Promise((resolve) => (typeof setImmediate === 'function' ? setImmediate(resolve) : setTimeout(resolve, 0)));
@@ -56,9 +68,7 @@ function yieldToEventLoop(): Promise<void> {
 
 export class ExecutionEngine {
   private goal: Goal = {};
-  private pending: Outcome | undefined;
   private pauseRequested = false;
-  private running = false;
   private sliceSize = 10_000;
 
   constructor(
@@ -67,10 +77,7 @@ export class ExecutionEngine {
     private readonly filters: ExceptionFilters,
     private readonly host: EngineHost,
     private readonly options: EngineOptions,
-  ) {
-    debuggee.machine.onVmExit((exit) => this.onVmExit(exit));
-    debuggee.machine.onVmEntry((entry) => this.onVmEntry(entry));
-  }
+  ) {}
 
   requestPause(): void {
     // Slices are short, so the flag is seen within milliseconds; the machine's own pause flag
@@ -81,29 +88,10 @@ export class ExecutionEngine {
   /** The program stopped for whatever reason: a pause asked for meanwhile is answered by that stop. */
   clearPause(): void { this.pauseRequested = false; }
 
-  private onVmExit(exit: VmExitInfo): boolean {
-    this.debuggee.exit = exit;
-    if (!this.running) return false;
-    const hit = this.goal.quietExits ? undefined : this.filters.onVmExit(exit);
-    if (hit) {
-      this.pending = { kind: 'stop', reason: 'exception', description: hit.description, text: hit.text, exitView: true };
-      return true;
-    }
-    if (this.goal.vmExit) {
-      this.pending = { kind: 'goal' };
-      return true;
-    }
-    return false;
-  }
-
-  private onVmEntry(_entry: VmEntryInfo): boolean {
-    this.debuggee.exit = undefined;
-    this.debuggee.entered = true;
-    if (this.running && this.goal.vmEntry) {
-      this.pending = { kind: 'goal' };
-      return true;
-    }
-    return false;
+  /** The one place a VM exit becomes a stop: an exception filter, or the goal of a step. */
+  private atVmExit(exit: VmExitInfo): Outcome | undefined {
+    const hit = filterStop(this.goal.quietExits ? undefined : this.filters.onVmExit(exit));
+    return hit ?? (this.goal.vmExit ? { kind: 'goal' } : undefined);
   }
 
   /** Executes exactly one instruction; hooks and faults still count. */
@@ -144,15 +132,17 @@ export class ExecutionEngine {
   private async guard(goal: Goal, body: () => Outcome | undefined | Promise<Outcome | undefined>): Promise<Outcome> {
     if (this.debuggee.deadReason) return { kind: 'fault', description: 'The machine has stopped', text: this.debuggee.deadReason, fatal: true };
     this.goal = goal;
-    this.running = true;
+    const machine = this.debuggee.machine;
+    machine.stopOnVmExit = true;
+    machine.stopOnVmEntry = goal.vmEntry === true;
     try {
       const outcome = await body();
       if (outcome?.kind === 'stop' && outcome.reason === 'pause') this.pauseRequested = false;
       return outcome ?? { kind: 'goal' };
     } finally {
-      this.running = false;
       this.goal = {};
-      this.pending = undefined;
+      machine.stopOnVmExit = false;
+      machine.stopOnVmEntry = false;
     }
   }
 
@@ -160,10 +150,10 @@ export class ExecutionEngine {
     const machine = this.debuggee.machine;
     const max = this.debuggee.config.maxInstructions;
     let budget = this.sliceSize;
-    if (max !== undefined) budget = Math.min(budget, max - machine.cpu.icount);
-    if (!this.debuggee.entered) budget = Math.min(budget, Math.max(1, this.options.neverEnteredLimit - machine.cpu.icount));
+    if (max !== undefined) budget = Math.min(budget, max - machine.icount);
+    if (!this.debuggee.entered) budget = Math.min(budget, Math.max(1, this.options.neverEnteredLimit - machine.icount));
     if (budget <= 0) return this.fault('budget');
-    const before = machine.cpu.icount;
+    const before = machine.icount;
     const started = performance.now();
     const stop = machine.run(budget);
     const elapsed = performance.now() - started;
@@ -174,7 +164,7 @@ export class ExecutionEngine {
     const outcome = this.interpret(stop);
     if (outcome) return outcome;
     // An ignored stop that retired nothing must not come back forever: move one instruction on.
-    if (machine.cpu.icount === before) return this.interpret(machine.step());
+    if (machine.icount === before) return this.interpret(machine.step());
     return undefined;
   }
 
@@ -184,11 +174,50 @@ export class ExecutionEngine {
     return { kind: 'fault', description, text, fatal };
   }
 
+  // ---- backwards (the machine's history) ----------------------------------------------------
+
+  /**
+   * Back to the last moment a forward run would have stopped for the user (breakpoint, data
+   * breakpoint, exception filter at a VM exit), or to the beginning of history.
+   */
+  reverseContinue(): Outcome {
+    const machine = this.debuggee.machine;
+    const history = machine.history!;
+    let found: Outcome | undefined;
+    machine.stopOnVmExit = true;
+    try {
+      history.reverse((stop) => {
+        const outcome = this.userStop(stop);
+        if (outcome) found = outcome;
+        return outcome !== undefined;
+      });
+    } finally {
+      machine.stopOnVmExit = false;
+    }
+    this.debuggee.deadReason = undefined;
+    return found ?? { kind: 'stop', reason: 'entry', description: 'The beginning of the recorded history' };
+  }
+
+  /** Goes to moment `steps` of the machine's history (clamped to what was recorded). */
+  goTo(steps: number): Outcome {
+    this.debuggee.machine.history!.seek(steps);
+    this.debuggee.deadReason = undefined;
+    return { kind: 'goal' };
+  }
+
+  /** The user-visible stop a machine stop makes, judged without side effects (no hit counts, no logpoints). */
+  private userStop(reason: StopReason): Outcome | undefined {
+    const side = this.debuggee.side;
+    switch (reason.kind) {
+      case 'breakpoint': return breakpointStop(this.breakpoints.onBreakpoint(reason.address, side, () => this.host.evaluator(), true));
+      case 'watchpoint': return dataStop(this.breakpoints.onWatchpoint(reason.address, side, () => this.host.evaluator(), true), reason);
+      case 'vmexit': return filterStop(this.filters.onVmExit(reason.exit));
+      default: return undefined;
+    }
+  }
+
   /** Turns one machine stop into an outcome, or undefined to keep running. */
   private interpret(reason: StopReason): Outcome | undefined {
-    const pending = this.pending;
-    this.pending = undefined;
-    if (pending) return pending;
     const machine = this.debuggee.machine;
     switch (reason.kind) {
       case 'breakpoint': {
@@ -197,15 +226,15 @@ export class ExecutionEngine {
         if (at && at.address === reason.address && at.side === side && (!at.when || at.when())) return { kind: 'goal' };
         const verdict = this.breakpoints.onBreakpoint(reason.address, side, () => this.host.evaluator());
         for (const line of verdict.logs) this.host.log(line);
-        if (verdict.stop) return { kind: 'stop', reason: verdict.error ? 'exception' : verdict.reason, hitBreakpointIds: verdict.ids, description: verdict.error, text: verdict.error };
-        return this.interpret(machine.step());
+        return breakpointStop(verdict) ?? this.interpret(machine.step());
       }
       case 'watchpoint': {
         const verdict = this.breakpoints.onWatchpoint(reason.address, this.debuggee.side, () => this.host.evaluator());
         for (const line of verdict.logs) this.host.log(line);
-        if (verdict.stop) return { kind: 'stop', reason: 'data breakpoint', hitBreakpointIds: verdict.ids, description: verdict.error ?? `Data breakpoint: ${reason.access} of 0x${reason.address.toString(16)}` };
-        return undefined;
+        return dataStop(verdict, reason);
       }
+      case 'vmexit': return this.atVmExit(reason.exit);
+      case 'vmentry': return this.goal.vmEntry ? { kind: 'goal' } : undefined;
       case 'pause': return { kind: 'stop', reason: 'pause' };
       case 'vmentry-failure':
         if (this.filters.isEnabled('vmentry-failure')) return this.fault('vmentry-failure', reason);
@@ -219,11 +248,11 @@ export class ExecutionEngine {
       case 'shutdown': return this.fault('shutdown', reason);
       case 'budget': {
         const max = this.debuggee.config.maxInstructions;
-        if (max !== undefined && machine.cpu.icount >= max) return this.fault('budget');
-        if (!this.debuggee.entered && machine.cpu.icount >= this.options.neverEnteredLimit) return this.fault('never-entered');
+        if (max !== undefined && machine.icount >= max) return this.fault('budget');
+        if (!this.debuggee.entered && machine.icount >= this.options.neverEnteredLimit) return this.fault('never-entered');
         return undefined;
       }
-      default: return undefined; // 'step', or 'vmexit'/'vmentry' from a hook whose goal was already met
+      default: return undefined; // 'step'
     }
   }
 }

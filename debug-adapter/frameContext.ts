@@ -2,7 +2,7 @@
 // values typed into setVariable: the frame's locals and parameters, its registers (with or
 // without `$`), the program's globals and function symbols, and the KVM_HC_* numbers.
 
-import { GPR_NAMES } from '../emulator/cpu/state';
+import { GPR_NAMES } from '../emulator/api';
 import type { Debuggee } from './debuggee';
 import { evaluateExpression, numberOf, type ExprValue, type NameResolver } from './expression';
 import type { Side } from './programSymbols';
@@ -25,7 +25,7 @@ export function frameNames(d: Debuggee, frame: FrameView | undefined): NameResol
         if (name === 'rip' || name === 'pc') return frame.regs.rip;
       }
       if (!frame || (frame.side === d.side && !d.exitStopView)) {
-        const reg = registerValue(d.machine.cpu, name);
+        const reg = registerValue(d.machine, name);
         if (reg !== undefined) return reg;
       }
       const global = symbols.global(name, memory, memory);

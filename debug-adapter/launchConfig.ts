@@ -1,7 +1,7 @@
 // The `hypercall` launch configuration: its attributes, their defaults, and validation that
 // answers every wrong value with one sentence a person understands.
 
-import { parseElf, assertX86_64Executable, type ElfFile } from '../emulator/loader/elf';
+import { parseElf, assertX86_64Executable, type ElfFile } from '../emulator/api';
 import type { FileAccess } from './fileAccess';
 import { PathFormat } from './pathFormat';
 

@@ -2,8 +2,7 @@
 // guest's state while the host handles an exit (GPRs saved at the exit + VMCS guest-state
 // area), and the host's state while the guest runs (VMCS host-state area). RFLAGS is decoded.
 
-import { CpuState, GPR_NAMES, SEG_NAMES, type Segment } from '../emulator/cpu/state';
-import { Field } from '../emulator/vmx/fields';
+import { Field, GPR_NAMES, SEG_NAMES, type MachineApi, type RegisterName, type Segment } from '../emulator/api';
 import type { Debuggee } from './debuggee';
 import type { VariableNode } from './programSymbols';
 
@@ -42,17 +41,19 @@ function segmentNode(name: string, seg: Segment): VariableNode {
   };
 }
 
-/** The CPU's own registers, writable. */
-export function liveRegisters(cpu: CpuState, parse: ValueParser): VariableNode[] {
+/** The CPU's own registers; GPRs, RIP and RFLAGS writable (through the machine, which keeps its caches right). */
+export function liveRegisters(machine: MachineApi, parse: ValueParser): VariableNode[] {
+  const reg = (name: RegisterName) => machine.register(name);
+  const set = (name: RegisterName) => (v: bigint) => machine.setRegister(name, v);
   return [
-    ...GPR_NAMES.map((name, i) => pointerRegister(name, cpu.gpr[i], (v) => { cpu.gpr[i] = BigInt.asUintN(64, v); }, parse)),
-    pointerRegister('rip', cpu.rip, (v) => { cpu.rip = BigInt.asUintN(64, v); }, parse),
-    scalar('rflags', BigInt(cpu.getRflags()), (v) => cpu.setRflags(Number(v & 0xffffffffn)), parse, describeRflags(BigInt(cpu.getRflags()))),
-    scalar('cr0', BigInt(cpu.cr0)), scalar('cr2', cpu.cr2), scalar('cr3', cpu.cr3), scalar('cr4', BigInt(cpu.cr4)),
-    scalar('efer', BigInt(cpu.efer)),
-    ...SEG_NAMES.map((name, i) => segmentNode(name, cpu.seg[i])),
-    scalar('gdtr.base', cpu.gdtr.base), scalar('idtr.base', cpu.idtr.base),
-    scalar('cpl', BigInt(cpu.cpl), undefined, undefined, String(cpu.cpl)),
+    ...GPR_NAMES.map((name) => pointerRegister(name, reg(name), set(name), parse)),
+    pointerRegister('rip', reg('rip'), set('rip'), parse),
+    scalar('rflags', reg('rflags'), set('rflags'), parse, describeRflags(reg('rflags'))),
+    scalar('cr0', reg('cr0')), scalar('cr2', reg('cr2')), scalar('cr3', reg('cr3')), scalar('cr4', reg('cr4')),
+    scalar('efer', reg('efer')),
+    ...SEG_NAMES.map((name, i) => segmentNode(name, machine.segment(i))),
+    scalar('gdtr.base', reg('gdtr.base')), scalar('idtr.base', reg('idtr.base')),
+    scalar('cpl', BigInt(machine.cpl), undefined, undefined, String(machine.cpl)),
   ];
 }
 
@@ -92,18 +93,11 @@ export function hostRegistersFromVmcs(d: Debuggee, parse: ValueParser): Variable
   return fields.map(([name, f]) => vmcsScalar(d, name, f, parse)).filter((n): n is VariableNode => n !== undefined);
 }
 
+const EVALUATED: ReadonlySet<string> = new Set([...GPR_NAMES, 'rip', 'rflags', 'cr0', 'cr2', 'cr3', 'cr4', 'efer']);
+const ALIASES: Record<string, RegisterName> = { pc: 'rip', eflags: 'rflags' };
+
 /** A register of the running side by name (rax, eax is not offered), for evaluate and conditions. */
-export function registerValue(cpu: CpuState, name: string): bigint | undefined {
-  const i = (GPR_NAMES as readonly string[]).indexOf(name);
-  if (i >= 0) return cpu.gpr[i];
-  switch (name) {
-    case 'rip': case 'pc': return cpu.rip;
-    case 'rflags': case 'eflags': return BigInt(cpu.getRflags());
-    case 'cr0': return BigInt(cpu.cr0);
-    case 'cr2': return cpu.cr2;
-    case 'cr3': return cpu.cr3;
-    case 'cr4': return BigInt(cpu.cr4);
-    case 'efer': return BigInt(cpu.efer);
-    default: return undefined;
-  }
+export function registerValue(machine: MachineApi, name: string): bigint | undefined {
+  const register = ALIASES[name] ?? (EVALUATED.has(name) ? name as RegisterName : undefined);
+  return register === undefined ? undefined : machine.register(register);
 }

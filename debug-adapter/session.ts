@@ -5,10 +5,10 @@
 // import at the top so the web extension can host it too.
 
 import {
-  DebugSession, ErrorDestination, ExitedEvent, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, Thread,
+  DebugSession, ErrorDestination, Event, ExitedEvent, InitializedEvent, OutputEvent, StoppedEvent, TerminatedEvent, Thread,
 } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import type { MachineApi } from '../emulator/api';
+import { bootMachine, type MachineApi } from '../emulator/api';
 import { fromBase64, toBase64 } from './base64';
 import { BreakpointManager } from './breakpoints';
 import { Debuggee } from './debuggee';
@@ -25,7 +25,7 @@ import { formatReference, parseReference } from './memoryReferences';
 import type { Side } from './programSymbols';
 import { StackBuilder, topSide } from './stackBuilder';
 import { SteppingEngine, type Granularity } from './stepping';
-import { traceEvent } from './traceEvents';
+import { GO_TO_STEP, MOMENT_EVENT, REVERSE_STEP_OUT, traceEvent, type MomentEventBody } from './traceEvents';
 import { VariableStore } from './variables';
 
 export interface SessionOptions {
@@ -100,6 +100,7 @@ export class HypercallDebugSession extends DebugSession {
       supportsRestartRequest: true,
       supportsTerminateRequest: true,
       supportsModulesRequest: true,
+      supportsStepBack: true,
     };
     this.sendResponse(response);
   }
@@ -132,9 +133,7 @@ export class HypercallDebugSession extends DebugSession {
     const symbols = { host: await loadProgramSymbols(config.host, fs, config.cwd), guest: await loadProgramSymbols(config.guest, fs, config.cwd) };
     let machine: MachineApi;
     try {
-      // Loaded on first launch: the emulator is the heavy part of the bundle.
-      const { Machine } = await import('../emulator/machine');
-      machine = Machine.boot({ hostElf: config.host.bytes, guestElf: config.guest.bytes, hostPath: config.host.path, guestPath: config.guest.path });
+      machine = await bootMachine({ hostElf: config.host.bytes, guestElf: config.guest.bytes, hostPath: config.host.path, guestPath: config.guest.path });
     } catch (e) {
       throw new LaunchConfigError((e as Error).message);
     }
@@ -148,6 +147,7 @@ export class HypercallDebugSession extends DebugSession {
         // A header that moved since the build only costs its names.
       }
     }
+    machine.enableHistory();
     const debuggee = new Debuggee(machine, config, symbols, hypercalls);
     const breakpoints = new BreakpointManager(machine, symbols, config.paths);
     const filters = new ExceptionFilters(hypercalls);
@@ -167,7 +167,7 @@ export class HypercallDebugSession extends DebugSession {
       notice: (text) => this.sendEvent(new OutputEvent(`${text}\n`, 'important')),
     }, { neverEnteredLimit: this.options.neverEnteredLimit ?? 50_000_000 });
     machine.onConsole((out) => this.sendEvent(new OutputEvent(out.text, out.port === 'guest' ? 'stdout' : 'console')));
-    if (config.trace) machine.onTrace((record) => this.sendEvent(traceEvent(record)));
+    if (config.trace) machine.onTrace((record, step) => this.sendEvent(traceEvent(record, step)));
     return {
       debuggee, breakpoints, filters, engine, stack,
       stepping: new SteppingEngine(debuggee, engine, config.hostStepInTarget),
@@ -340,8 +340,8 @@ export class HypercallDebugSession extends DebugSession {
 
   // ---- execution -------------------------------------------------------------------------------
 
-  /** Answers the request at once, runs `action`, then reports where the program stopped. */
-  private resume(action: () => Promise<Outcome>, response?: DebugProtocol.Response): void {
+  /** Answers the request at once, runs `action`, then reports where the program stopped; `backwards` travels through history, also from a machine that stopped for good. */
+  private resume(action: () => Promise<Outcome>, response?: DebugProtocol.Response, backwards = false): void {
     const live = this.live;
     if (!live) {
       if (response) this.need(response);
@@ -352,7 +352,7 @@ export class HypercallDebugSession extends DebugSession {
       return;
     }
     if (response) this.sendResponse(response);
-    if (live.debuggee.deadReason) {
+    if (live.debuggee.deadReason && !backwards) {
       this.sendEvent(new TerminatedEvent());
       return;
     }
@@ -368,13 +368,16 @@ export class HypercallDebugSession extends DebugSession {
     live.busy = false;
     live.engine.clearPause();
     if (this.ended || this.live !== live) return;
+    const machine = live.debuggee.machine;
+    const moment: MomentEventBody = { step: machine.steps, frontier: machine.history?.frontier ?? machine.steps, output: machine.outputPosition() };
+    this.sendEvent(new Event(MOMENT_EVENT, moment));
     live.stack.invalidate();
     live.variables.reset();
     live.debuggee.exitStopView = outcome.kind === 'stop' && outcome.exitView === true;
     switch (outcome.kind) {
       case 'exited':
         // By the platform's convention a non-zero status is the host reporting a failure.
-        if (outcome.status !== 0) this.sendEvent(new OutputEvent(`The host powered the machine off with status ${outcome.status} at host RIP 0x${live.debuggee.machine.cpu.rip.toString(16)}.\n`, 'important'));
+        if (outcome.status !== 0) this.sendEvent(new OutputEvent(`The host powered the machine off with status ${outcome.status} at host RIP 0x${live.debuggee.machine.register('rip').toString(16)}.\n`, 'important'));
         this.sendEvent(new ExitedEvent(outcome.status));
         this.sendEvent(new TerminatedEvent());
         return;
@@ -424,6 +427,14 @@ export class HypercallDebugSession extends DebugSession {
 
   protected override stepOutRequest(response: DebugProtocol.StepOutResponse): void {
     this.resume(() => this.live!.stepping.stepOut(), response);
+  }
+
+  protected override stepBackRequest(response: DebugProtocol.StepBackResponse, args: DebugProtocol.StepBackArguments): void {
+    this.resume(async () => this.live!.stepping.stepBack(this.granularity(args)), response, true);
+  }
+
+  protected override reverseContinueRequest(response: DebugProtocol.ReverseContinueResponse): void {
+    this.resume(async () => this.live!.engine.reverseContinue(), response, true);
   }
 
   protected override pauseRequest(response: DebugProtocol.PauseResponse): void {
@@ -533,13 +544,12 @@ export class HypercallDebugSession extends DebugSession {
     this.withLive(response, (live) => {
       const { side, address } = this.memoryTarget(live, args.memoryReference, args.offset);
       const count = Math.min(args.count, 1 << 20);
-      const bytes = live.debuggee.memory(side).read(address, count);
       // Up to the first page that does not translate; the rest is reported unreadable.
-      const readable = bytes ? live.debuggee.readableLength(side, address, count) : 0;
+      const bytes = live.debuggee.readReadable(side, address, count);
       response.body = {
         address: `0x${address.toString(16)}`,
-        data: readable > 0 && bytes ? toBase64(bytes.subarray(0, readable)) : undefined,
-        unreadableBytes: count - readable,
+        data: bytes.length > 0 ? toBase64(bytes) : undefined,
+        unreadableBytes: count - bytes.length,
       };
     });
   }
@@ -571,6 +581,12 @@ export class HypercallDebugSession extends DebugSession {
 
   protected override customRequest(command: string, response: DebugProtocol.Response, args: unknown): void {
     if (command === 'modules') return this.modulesRequest(response as DebugProtocol.ModulesResponse);
+    if (command === GO_TO_STEP) {
+      const step = (args as { step?: unknown } | undefined)?.step;
+      if (typeof step !== 'number' || !Number.isSafeInteger(step) || step < 0) return this.fail(response, new Error(`${GO_TO_STEP} needs "step", a moment of the history (a trace event's step).`));
+      return this.resume(async () => this.live!.engine.goTo(step), response, true);
+    }
+    if (command === REVERSE_STEP_OUT) return this.resume(async () => this.live!.stepping.stepOutBack(), response, true);
     if (command !== 'hypercall/sourceForAddress') return super.customRequest(command, response, args);
     const live = this.need(response);
     if (!live) return;

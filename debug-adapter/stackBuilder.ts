@@ -4,7 +4,7 @@
 // boundary ("syscall 332") and the user frames found through the kernel's pt_regs.
 
 import type { Debuggee } from './debuggee';
-import { Reg } from '../emulator/cpu/state';
+import { Reg } from '../emulator/api';
 import type { FrameRegisters, LineLocation, ProgramSymbols, Side, VariableNode } from './programSymbols';
 
 export interface FrameView {

@@ -3,7 +3,6 @@
 // handler (vmx_handle_exit) returns to the guest after VMRESUME; next over VMCALL runs the
 // whole host handling (host breakpoints still count) and stops at the next guest line.
 
-import { Reg } from '../emulator/cpu/state';
 import type { Debuggee } from './debuggee';
 import type { ExecutionEngine, Outcome } from './executionEngine';
 import type { HostStepInTarget } from './launchConfig';
@@ -26,8 +25,8 @@ export class SteppingEngine {
   private position(): Position {
     const d = this.debuggee;
     const side = d.side;
-    const rip = d.machine.cpu.rip;
-    return { side, rip, rsp: d.machine.cpu.gpr[Reg.RSP], line: d.symbolsFor(side).addressToLine(rip) };
+    const rip = d.machine.register('rip');
+    return { side, rip, rsp: d.machine.register('rsp'), line: d.symbolsFor(side).addressToLine(rip) };
   }
 
   private isVmcallAt(side: Side, rip: bigint): boolean {
@@ -38,7 +37,7 @@ export class SteppingEngine {
   /** Length of a SYSCALL (0f 05) or INT n (cd ib) at `rip`, else 0: instructions `next` treats like calls. */
   private systemCallLength(side: Side, rip: bigint): number {
     const bytes = this.debuggee.memory(side).read(rip, 2);
-    if (!bytes || this.debuggee.machine.cpu.cpl !== 3) return 0;
+    if (!bytes || this.debuggee.machine.cpl !== 3) return 0;
     if (bytes[0] === 0x0f && bytes[1] === 0x05) return 2;
     return bytes[0] === 0xcd ? 2 : 0;
   }
@@ -48,6 +47,57 @@ export class SteppingEngine {
     const was = this.debuggee.exitStopView && this.debuggee.exit !== undefined;
     this.debuggee.exitStopView = false;
     return was;
+  }
+
+  /**
+   * Step Back through the machine's history: one machine step (instruction), or the reverse
+   * of `next` (line): back to the start of the previous line of this frame or an outer one on
+   * the same side, so a VMCALL's whole host handling is stepped over backwards as forwards.
+   */
+  stepBack(granularity: Granularity): Outcome {
+    const d = this.debuggee;
+    const history = d.machine.history!;
+    const exitView = this.takeExitView();
+    // One machine step back, even from a filter stop: from the host at the exit to the guest's exiting instruction.
+    if (granularity === 'instruction' || exitView) history.seek(d.machine.steps - 1);
+    if (granularity === 'instruction') return STEP;
+    const start = this.position();
+    const symbols = d.symbolsFor(start.side);
+    const lineHere = () => symbols.addressToLine(d.machine.register('rip'));
+    const inFrame = () => d.side === start.side && d.machine.register('rsp') >= start.rsp;
+    const other = (line: LineLocation | undefined) => () => {
+      if (!inFrame()) return false;
+      const here = lineHere();
+      return here !== undefined && (here.path !== line?.path || here.line !== line.line);
+    };
+    if (!history.reverseUntil(other(start.line))) return STEP;
+    // Now somewhere in the previous line: back to just after the line before it.
+    if (history.reverseUntil(other(lineHere()))) history.seek(d.machine.steps + 1);
+    return STEP;
+  }
+
+  /**
+   * Reverse step out, the reverse of stepOut: back to the call of the current function (its
+   * caller just before the call instruction, as gdb's reverse-finish); from the host's exit
+   * dispatcher, back to the guest instruction that exited.
+   */
+  stepOutBack(): Outcome {
+    const d = this.debuggee;
+    const history = d.machine.history!;
+    // A filter stop shows the guest at its exiting instruction: step out of that guest frame.
+    if (this.takeExitView()) history.seek(d.machine.steps - 1);
+    const side = d.side;
+    const symbols = d.symbolsFor(side);
+    const regs = d.liveRegisters();
+    const handlingExit = side === 'host' && d.exit !== undefined;
+    const frame = handlingExit && symbols.functionAt(regs.rip)?.name === HOST_EXIT_HANDLER ? undefined : symbols.unwind(regs, d.memory(side));
+    if (frame) {
+      const cfa = frame.cfa; // RSP in the caller before its call pushed the return address
+      history.reverseUntil(() => d.side === side && d.machine.register('rsp') >= cfa);
+    } else if (handlingExit) {
+      history.reverseUntil(() => d.side === 'guest');
+    }
+    return STEP;
   }
 
   async stepIn(granularity: Granularity): Promise<Outcome> {
@@ -91,7 +141,7 @@ export class SteppingEngine {
     if (!frame) return handlingExit ? this.toGuest() : this.engine.run({});
     const cfa = frame.cfa;
     const outcome = await this.engine.run({
-      at: { address: frame.caller.rip, side, when: () => d.machine.cpu.gpr[Reg.RSP] >= cfa },
+      at: { address: frame.caller.rip, side, when: () => d.machine.register('rsp') >= cfa },
       vmEntry: handlingExit,
     });
     return outcome.kind === 'goal' ? STEP : outcome;
@@ -133,8 +183,8 @@ export class SteppingEngine {
     const trapLength = this.systemCallLength(before.side, before.rip);
     if (trapLength) {
       // SYSCALL / INT n: the kernel runs (and may exit to the host) until it returns right after it.
-      const cpl = this.debuggee.machine.cpu.cpl;
-      const back = await this.engine.run({ at: { address: before.rip + BigInt(trapLength), side: before.side, when: () => this.debuggee.machine.cpu.cpl === cpl } });
+      const cpl = this.debuggee.machine.cpl;
+      const back = await this.engine.run({ at: { address: before.rip + BigInt(trapLength), side: before.side, when: () => this.debuggee.machine.cpl === cpl } });
       return back.kind === 'goal' ? undefined : back;
     }
     const outcome = await this.crossing(start.side, () => this.engine.stepInstruction(this.isVmcallAt(before.side, before.rip)));
@@ -144,7 +194,7 @@ export class SteppingEngine {
     const ret = this.debuggee.readU64(now.side, now.rsp);
     const called = now.rsp === before.rsp - 8n && ret !== undefined && ret > before.rip && ret <= before.rip + 15n && now.rip !== ret;
     if (!called) return undefined;
-    const back = await this.engine.run({ at: { address: ret!, side: now.side, when: () => this.debuggee.machine.cpu.gpr[Reg.RSP] > now.rsp } });
+    const back = await this.engine.run({ at: { address: ret!, side: now.side, when: () => this.debuggee.machine.register('rsp') > now.rsp } });
     return back.kind === 'goal' ? undefined : back;
   }
 
@@ -195,7 +245,7 @@ export class SteppingEngine {
     if (!fn || fn.low !== rip) return STEP;
     const body = symbols.bodyStart(fn);
     // The prologue is a handful of straight-line instructions (endbr64, push rbp, mov rbp, sub rsp).
-    for (let i = 0; i < 16 && this.debuggee.machine.cpu.rip !== body && this.debuggee.side === side; i++) {
+    for (let i = 0; i < 16 && this.debuggee.machine.register('rip') !== body && this.debuggee.side === side; i++) {
       const outcome = await this.engine.stepInstruction();
       if (outcome) return outcome;
     }
@@ -210,7 +260,7 @@ export class SteppingEngine {
     if (now.side !== before.side || now.line) return undefined;
     const ret = this.debuggee.readU64(now.side, now.rsp);
     if (now.rsp !== before.rsp - 8n || ret === undefined || ret <= before.rip || ret > before.rip + 15n) return undefined;
-    const back = await this.engine.run({ at: { address: ret, side: now.side, when: () => this.debuggee.machine.cpu.gpr[Reg.RSP] > now.rsp } });
+    const back = await this.engine.run({ at: { address: ret, side: now.side, when: () => this.debuggee.machine.register('rsp') > now.rsp } });
     return back.kind === 'goal' ? undefined : back;
   }
 }

@@ -4,7 +4,7 @@
 
 import { Handles } from '@vscode/debugadapter';
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { Reg } from '../emulator/cpu/state';
+import { ExitReason, Reg } from '../emulator/api';
 import type { Debuggee } from './debuggee';
 import { parseValue } from './frameContext';
 import { formatReference } from './memoryReferences';
@@ -15,7 +15,6 @@ import { vmcsGroups } from './vmcsView';
 
 interface Container { side: Side; children: () => VariableNode[]; nodes?: VariableNode[] }
 
-const EXIT_VMCALL = 18;
 
 export class VariableStore {
   private handles = new Handles<Container>();
@@ -34,13 +33,13 @@ export class VariableStore {
     const scopes: DebugProtocol.Scope[] = [];
     const memory = d.memory(frame.side);
     scopes.push(scope('Locals', () => d.symbolsFor(frame.side).locals(frame.regs!, memory, memory), 'locals'));
-    if (this.debuggee.exit?.reason === EXIT_VMCALL) scopes.push(scope('Hypercall', () => this.hypercall()));
+    if (this.debuggee.exit?.reason === ExitReason.VMCALL) scopes.push(scope('Hypercall', () => this.hypercall()));
     const guestLive = d.side === 'guest';
     if (frame.side === 'guest') {
-      scopes.push(scope('Guest registers', () => (guestLive ? liveRegisters(d.machine.cpu, parse) : guestRegistersAtExit(d, parse)), 'registers'));
-      scopes.push(scope('Host registers', () => (guestLive ? hostRegistersFromVmcs(d, parse) : liveRegisters(d.machine.cpu, parse)), 'registers', true));
+      scopes.push(scope('Guest registers', () => (guestLive ? liveRegisters(d.machine, parse) : guestRegistersAtExit(d, parse)), 'registers'));
+      scopes.push(scope('Host registers', () => (guestLive ? hostRegistersFromVmcs(d, parse) : liveRegisters(d.machine, parse)), 'registers', true));
     } else {
-      scopes.push(scope('Host registers', () => (guestLive ? hostRegistersFromVmcs(d, parse) : liveRegisters(d.machine.cpu, parse)), 'registers'));
+      scopes.push(scope('Host registers', () => (guestLive ? hostRegistersFromVmcs(d, parse) : liveRegisters(d.machine, parse)), 'registers'));
       if (d.exit) scopes.push(scope('Guest registers', () => guestRegistersAtExit(d, parse), 'registers', true));
     }
     if (d.machine.currentVmcs !== undefined) scopes.push(scope('VMCS', () => vmcsGroups(d, parse), undefined, true));

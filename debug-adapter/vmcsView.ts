@@ -1,8 +1,10 @@
 // The current VMCS for the Variables pane, in the SDM's groups (vol. 3C 25.3-25.9): guest
 // state, host state, controls, and VM-exit information with the exit reason and the
-// VM-instruction error decoded. Every field can be changed (VMWRITE semantics, no checks).
+// VM-instruction error decoded. A field that changed since the last VM exit says so and
+// shows the value the exit left as a child ("what did the host change before VMRESUME?").
+// Every field can be changed (VMWRITE semantics, no checks).
 
-import { Field, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES, exitReasonName, type FieldGroup } from '../emulator/vmx/fields';
+import { Field, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES, exitReasonName, type FieldGroup } from '../emulator/api';
 import type { Debuggee } from './debuggee';
 import type { VariableNode } from './programSymbols';
 import type { ValueParser } from './registers';
@@ -33,7 +35,13 @@ export function vmcsGroups(d: Debuggee, parse: ValueParser): VariableNode[] {
       name: title, value: '',
       children: () => VMCS_FIELDS.filter((f) => f.group === group).map((f): VariableNode => {
         const value = d.machine.vmcsRead(f.encoding) ?? 0n;
-        return { name: f.name, value: shown(f.encoding, value), numeric: value, assign: (text) => { d.machine.vmcsWrite(f.encoding, parse(text)); } };
+        const atExit = d.machine.vmcsAtLastExit(f.encoding);
+        const node: VariableNode = { name: f.name, value: shown(f.encoding, value), numeric: value, assign: (text) => { d.machine.vmcsWrite(f.encoding, parse(text)); } };
+        if (atExit === undefined || atExit === value) return node;
+        return {
+          ...node, value: `${node.value} (changed since the VM exit)`,
+          children: () => [{ name: 'at the VM exit', value: shown(f.encoding, atExit), numeric: atExit }],
+        };
       }),
     })),
   ];

@@ -4,10 +4,10 @@
 // any are set, a pending-stop field that hooks and devices fill, halted/shutdown flags).
 
 import type {
-  AddressSpace, ConsoleOutput, MachineApi, MachineSnapshot, StopReason, VmEntryInfo, VmExitInfo,
+  AddressSpace, ConsoleOutput, EntryFailure, HistoryApi, HistoryOptions, MachineApi, MachineSnapshot, RegisterName, StopReason, TripleFault, VmEntryInfo, VmExitInfo,
 } from './api';
 import { Cpu } from './cpu/cpu';
-import { CpuState, Flag, type Segment } from './cpu/state';
+import { CpuState, Flag, GPR_NAMES, type Segment } from './cpu/state';
 import { PlatformExit } from './devices/platformExit';
 import { PortBus } from './devices/portBus';
 import { Serial16550, type SerialState } from './devices/serial16550';
@@ -18,7 +18,9 @@ import { DEFAULT_RAM, MiB } from './loader/memoryMap';
 import { PhysicalMemory } from './memory/physical';
 import type { TraceRecord } from './trace/record';
 import { TraceBuffer } from './trace/traceBuffer';
-import { exitReasonName, Field } from './vmx/fields';
+import { capturePages, restorePages, type Pages } from './history/pages';
+import { History } from './history/history';
+import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field, FIELD_SLOT, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES } from './vmx/fields';
 import { Vmx, type VmxSnapshot } from './vmx/vmx';
 
 export interface MachineOptions {
@@ -35,19 +37,32 @@ export interface MachineOptions {
 
 export const PORT_COM1 = 0x3f8, PORT_COM2 = 0x2f8, PORT_TRACE = 0x510, PORT_EXIT = 0x501;
 
-const VECTOR_NAMES = ['#DE', '#DB', 'NMI', '#BP', '#OF', '#BR', '#UD', '#NM', '#DF', 'vector 9', '#TS', '#NP', '#SS', '#GP', '#PF', 'vector 15', '#MF', '#AC', '#MC', '#XM'];
-const hex = (v: bigint | number) => `0x${v.toString(16)}`;
+
+/** Where the SDM states the checks behind each VM-instruction error VMLAUNCH/VMRESUME reports. */
+const INSTRUCTION_ERROR_SDM: Record<number, string> = {
+  0: '31.2 (VMfailInvalid: no current VMCS)', 4: '31.3 (VMLAUNCH)', 5: '31.3 (VMRESUME)',
+  7: '27.2.1', 8: '27.2.2-27.2.3',
+};
 
 interface Watchpoint { start: number; end: number; read: boolean; write: boolean; space: 'linear' | 'physical' }
 
+interface VmcsHalves { readonly lo: Uint32Array; readonly hi: Uint32Array }
+
 interface SnapshotData {
-  /** The non-zero 4 KiB pages of RAM by page number; every other page was all zero. */
-  pages: Map<number, Uint8Array>;
+  /** The non-zero 4 KiB pages of RAM by page number, shared with the base snapshot where unchanged. */
+  pages: Pages;
+  /** Bytes of page copies this snapshot made (the rest it shares). */
+  copied: number;
+  steps: number;
+  consoleProduced: Record<ConsoleOutput['port'], number>;
+  vmcsAtExit: VmcsHalves | undefined;
   state: CpuState;
   vmx: VmxSnapshot;
   serials: [SerialState, SerialState];
   exitStatus: number | undefined;
   traceWritten: number;
+  lastExit: VmExitInfo | undefined;
+  entered: boolean;
 }
 
 export class Machine implements MachineApi {
@@ -65,8 +80,29 @@ export class Machine implements MachineApi {
   private readonly guestConsole: Serial16550;
   private readonly platformExit = new PlatformExit();
   private readonly consoleListeners: ((out: ConsoleOutput) => void)[] = [];
-  private readonly exitHooks: ((exit: VmExitInfo) => boolean)[] = [];
-  private readonly entryHooks: ((entry: VmEntryInfo) => boolean)[] = [];
+  stopOnVmExit = false;
+  stopOnVmEntry = false;
+  lastExit: VmExitInfo | undefined;
+  entered = false;
+  /** Machine steps since boot (instructions retired or events delivered): the coordinate of history. */
+  steps = 0;
+  /** Reverse execution, once enableHistory() was called. */
+  history: History | undefined;
+
+  // Device output is part of history: what was produced in this timeline (machine state) and
+  // how much of it listeners have seen. Output is muted while history re-executes the past.
+  private readonly traceListeners: ((record: TraceRecord, step: number) => void)[] = [];
+  /** Every trace record of this timeline (up to the history frontier) by seq, and the step right after the instruction that emitted it. */
+  private readonly timelineTrace: TraceRecord[] = [];
+  private readonly traceSteps: number[] = [];
+  private consoleProduced = { host: 0, guest: 0 };
+  private readonly consoleEmitted = { host: 0, guest: 0 };
+  private traceEmitted = 0;
+  private muted = false;
+  /** Re-execution for history: watchpoints and VM transitions do not stop it. */
+  private quiet = false;
+  /** The current VMCS's fields as the last VM exit left them (Vmcs storage: VMCS_FIELDS slots, low and high halves). */
+  private vmcsAtExit: VmcsHalves | undefined;
 
   /** Linear breakpoints by RIP as a signed number (CpuState.ripNum), to the address as given. */
   private readonly linearBreakpoints = new Map<number, bigint>();
@@ -113,6 +149,7 @@ export class Machine implements MachineApi {
     this.vmx.onExit((exit) => this.vmExited(exit));
     this.vmx.onEntry((entry) => this.vmEntered(entry));
     this.vmx.onEntryFailure((error, message) => this.entryFailed(error, message));
+    this.trace.onRecord((record) => this.traced(record));
   }
 
   get inGuest(): boolean { return this.vmx.nonRoot; }
@@ -122,42 +159,154 @@ export class Machine implements MachineApi {
   /** Status written to the platform exit port, once the machine powered off. */
   get exitStatus(): number | undefined { return this.platformExit.status; }
 
+  // ---- registers ----------------------------------------------------------------------------
+
+  get icount(): number { return this.cpu.icount; }
+  get cpl(): number { return this.cpu.cpl; }
+  get mode64(): boolean { return this.cpu.mode64; }
+  get longMode(): boolean { return this.cpu.longMode; }
+  gprs(): BigUint64Array { return new BigUint64Array(this.cpu.gpr); }
+  segment(index: number): Segment { return copySegment(this.cpu.seg[index]); }
+
+  register(name: RegisterName): bigint {
+    const st = this.cpu;
+    const gpr = (GPR_NAMES as readonly string[]).indexOf(name);
+    if (gpr >= 0) return st.gpr[gpr];
+    switch (name) {
+      case 'rip': return st.rip;
+      case 'rflags': return BigInt(st.getRflags());
+      case 'cr0': return BigInt(st.cr0);
+      case 'cr2': return st.cr2;
+      case 'cr3': return st.cr3;
+      case 'cr4': return BigInt(st.cr4);
+      case 'cr8': return BigInt(st.cr8);
+      case 'efer': return BigInt(st.efer);
+      case 'gdtr.base': return st.gdtr.base;
+      case 'idtr.base': return st.idtr.base;
+    }
+    throw new Error(`There is no register named ${name}.`);
+  }
+
+  setRegister(name: RegisterName, value: bigint): void {
+    this.history?.discardFuture();
+    const st = this.cpu;
+    const v = BigInt.asUintN(64, value);
+    const gpr = (GPR_NAMES as readonly string[]).indexOf(name);
+    if (gpr >= 0) { st.gpr[gpr] = v; return; }
+    switch (name) {
+      case 'rip': st.rip = v; break;
+      case 'rflags': st.setRflags(Number(v & 0xffffffffn)); break;
+      case 'cr0': st.cr0 = Number(v & 0xffffffffn); break;
+      case 'cr2': st.cr2 = v; break;
+      case 'cr3': st.cr3 = v; break;
+      case 'cr4': st.cr4 = Number(v & 0xffffffffn); break;
+      case 'cr8': st.cr8 = Number(v & 0xfn); break;
+      case 'efer': st.efer = Number(v & 0xffffffffn); break;
+      case 'gdtr.base': st.gdtr.base = v; break;
+      case 'idtr.base': st.idtr.base = v; break;
+      default: throw new Error(`There is no register named ${name}.`);
+    }
+    // RIP, flags, paging and mode decide what the interpreter decoded and translated.
+    this.interpreter.flushTlb();
+    this.interpreter.invalidateCode();
+    this.forgetRipPage();
+  }
+
   // ---- execution ---------------------------------------------------------------------------
 
   run(budget: number): StopReason {
-    const stop = this.execute(budget, true);
-    this.hostConsole.flush();
-    this.guestConsole.flush();
-    return stop;
+    const history = this.history?.recording() ? this.history : undefined;
+    if (!history) {
+      const stop = this.execute(budget, true);
+      this.flushConsoles();
+      return stop;
+    }
+    // Cut where snapshots are due; a continuation checks breakpoints from its first instruction.
+    const end = this.steps + budget;
+    let stop = this.execute(history.budget(budget), true);
+    for (;;) {
+      this.flushConsoles();
+      history.executed();
+      if (stop.kind !== 'budget' || this.steps >= end) return stop;
+      stop = this.execute(history.budget(end - this.steps), true, 'all');
+    }
   }
 
   step(): StopReason {
     const stop = this.execute(1, false);
-    this.hostConsole.flush();
-    this.guestConsole.flush();
+    this.flushConsoles();
+    if (this.history?.recording()) this.history.executed();
     return stop;
   }
 
-  /** JavaScript is single-threaded: a pause can only be asked from a hook or listener during run(), or between runs. */
-  requestPause(): void { this.pending ??= { kind: 'pause' }; }
+  /**
+   * Re-execution for history: on to step `target` unless the machine cannot go on, with
+   * breakpoints, watchpoints and VM transitions not stopping it. Returns the dead stop if any.
+   */
+  advance(target: number): StopReason | undefined {
+    this.quiet = true;
+    try {
+      while (this.steps < target) {
+        const stop = this.execute(target - this.steps, true, 'none');
+        if (stop.kind === 'poweroff' || stop.kind === 'halted' || stop.kind === 'shutdown') return stop;
+      }
+      return undefined;
+    } finally {
+      this.quiet = false;
+      this.flushConsoles();
+    }
+  }
 
-  private execute(budget: number, run: boolean): StopReason {
+  /** A breakpoint at the instruction about to execute, as run() would report it. */
+  breakpointHere(): StopReason | undefined {
+    return this.linearBreakpoints.size > 0 || this.physicalBreakpoints.size > 0 ? this.breakpointAt() : undefined;
+  }
+
+  private flushConsoles(): void {
+    this.hostConsole.flush();
+    this.guestConsole.flush();
+  }
+
+  /** Runs `work` with device output muted, then treats everything produced so far as seen: the listeners' view is truncated or advanced to this moment. */
+  silently<T>(work: () => T): T {
+    this.muted = true;
+    try {
+      return work();
+    } finally {
+      this.muted = false;
+      this.consoleEmitted.host = this.consoleProduced.host;
+      this.consoleEmitted.guest = this.consoleProduced.guest;
+      this.traceEmitted = this.trace.written;
+    }
+  }
+
+  enableHistory(options?: HistoryOptions): HistoryApi {
+    this.history ??= new History(this, options);
+    return this.history;
+  }
+
+  /** JavaScript is single-threaded: a pause can only be asked from a hook or listener during run(), or between runs. */
+  requestPause(): void { if (!this.quiet) this.pending ??= { kind: 'pause' }; }
+
+  /** `breakpoints`: checked before every instruction but the first (run's rule), before all of them, or never. */
+  private execute(budget: number, run: boolean, breakpoints: 'after-first' | 'all' | 'none' = 'after-first'): StopReason {
     const st = this.cpu;
     const dead = this.deadStop();
     if (dead) return dead;
     if (this.pending) return this.takePending();
-    const checkBreakpoints = this.linearBreakpoints.size > 0 || this.physicalBreakpoints.size > 0;
+    const checkBreakpoints = breakpoints !== 'none' && (this.linearBreakpoints.size > 0 || this.physicalBreakpoints.size > 0);
+    const first = breakpoints === 'all' ? 0 : 1;
     // Basic blocks stand for as many steps as they have instructions; none may hold a
     // breakpoint past its first instruction (physical breakpoints: the interpreter alone).
-    const blocks = this.physicalBreakpoints.size === 0;
-    const inBlock = this.linearBreakpoints.size > 0 ? this.linearBreakpoints : undefined;
+    const blocks = this.physicalBreakpoints.size === 0 || breakpoints === 'none';
+    const inBlock = breakpoints !== 'none' && this.linearBreakpoints.size > 0 ? this.linearBreakpoints : undefined;
     for (let n = 0; n < budget;) {
-      if (checkBreakpoints && n > 0) {
+      if (checkBreakpoints && n >= first) {
         const hit = this.breakpointAt();
         if (hit) return hit;
       }
       const ran = blocks ? this.interpreter.runBlock(budget - n, inBlock) : 0;
-      if (ran === 0) { this.interpreter.step(); n++; } else n += ran;
+      if (ran === 0) { this.interpreter.step(); n++; this.steps++; } else { n += ran; this.steps += ran; }
       if (this.pending) return this.takePending();
       if (st.halted || st.shutdown) {
         const stop = this.deadStop();
@@ -176,7 +325,7 @@ export class Machine implements MachineApi {
   /** The stop for a machine that cannot go on: shutdown, powered off, or halted with nothing to wake it. */
   private deadStop(): StopReason | undefined {
     const st = this.cpu;
-    if (st.shutdown) return { kind: 'shutdown', message: this.shutdownMessage() };
+    if (st.shutdown) return { kind: 'shutdown', fault: this.tripleFault() };
     if (this.platformExit.status !== undefined) return { kind: 'poweroff', status: this.platformExit.status };
     if (st.halted && !this.wakeable()) return { kind: 'halted' };
     return undefined;
@@ -194,15 +343,11 @@ export class Machine implements MachineApi {
     return true;
   }
 
-  private shutdownMessage(): string {
+  private tripleFault(): TripleFault {
     const cause = this.interpreter.shutdownCause;
-    const where = `RIP ${hex(cause?.rip ?? this.cpu.rip)}`;
-    if (!cause) return `Triple fault at ${where}: the processor shut down.`;
-    const name = (v: number) => VECTOR_NAMES[v] ?? `vector ${v}`;
-    const code = cause.errorCode !== undefined ? ` (error code ${hex(cause.errorCode)})` : '';
-    const firstVector = cause.firstVector;
-    const first = firstVector !== undefined && firstVector !== cause.vector ? `${name(firstVector)} escalated until ` : '';
-    return `Triple fault at ${where}: ${first}${name(cause.vector)}${code} could not be delivered, so the processor shut down.`;
+    if (!cause) return { rip: this.cpu.rip };
+    const first = cause.firstVector !== cause.vector ? cause.firstVector : undefined;
+    return { rip: cause.rip, vector: cause.vector, firstVector: first, errorCode: cause.errorCode };
   }
 
   private breakpointAt(): StopReason | undefined {
@@ -246,31 +391,38 @@ export class Machine implements MachineApi {
   private vmExited(exit: VmExitInfo): void {
     this.forgetRipPage();
     if (exit.entryFailure) return; // reported through onEntryFailure
-    let stop = false;
-    for (const hook of this.exitHooks) if (hook(exit)) stop = true;
-    if (stop) this.pending ??= { kind: 'vmexit', exit };
+    this.lastExit = exit;
+    const vmcs = this.vmx.current;
+    // Two typed-array copies per exit: a bigint per field would slow every exit down.
+    this.vmcsAtExit = vmcs && { lo: vmcs.lo.slice(), hi: vmcs.hi.slice() };
+    if (this.stopOnVmExit && !this.quiet) this.pending ??= { kind: 'vmexit', exit };
   }
 
   /**
    * VMLAUNCH/VMRESUME VMfailed (`error` is the VM-instruction error number, SDM 31.4; 0 for
    * VMfailInvalid) or VM entry failed late with an entry-failure exit (`error` is the exit
-   * reason with bit 31 set, SDM 27.8); the stop carries the number and the basic reason.
+   * reason with bit 31 set, SDM 27.8).
    */
   private entryFailed(error: number, detail: string): void {
-    const why = detail.replace(/\.$/, '');
-    const exitFailure = (error & 0x80000000) !== 0;
-    const basic = error & 0xffff;
-    const message = exitFailure
-      ? `VM entry failed with exit reason ${basic} (${exitReasonName(basic)}) at guest RIP ${hex(this.vmx.vmcsRead(Field.GUEST_RIP) ?? 0n)}: ${why}.`
-      : `VMLAUNCH/VMRESUME failed with VM-instruction error ${error}: ${why}.`;
-    this.pending = { kind: 'vmentry-failure', error: exitFailure ? basic : error, message };
+    this.pending = { kind: 'vmentry-failure', failure: this.entryFailure(error, detail.replace(/\.$/, '')) };
+  }
+
+  private entryFailure(error: number, detail: string): EntryFailure {
+    if ((error & EXIT_REASON_FAILED_VMENTRY) !== 0) {
+      const exitReason = error & 0xffff;
+      const sdm = exitReason === ExitReason.INVALID_STATE ? '27.3.1' : exitReason === ExitReason.MSR_LOAD_FAIL ? '27.4' : '27.8';
+      return { exitReason, check: detail, sdm, guestRip: this.vmx.vmcsRead(Field.GUEST_RIP) ?? 0n };
+    }
+    // Vmx prefixes the check with the error's own message (SDM 31.4); the front ends name the error themselves.
+    const prefix = `${VM_INSTRUCTION_ERROR_MESSAGES[error]}: `;
+    const check = detail.startsWith(prefix) ? detail.slice(prefix.length) : detail;
+    return { instructionError: error, check, sdm: INSTRUCTION_ERROR_SDM[error] ?? '31.4' };
   }
 
   private vmEntered(entry: VmEntryInfo): void {
     this.forgetRipPage();
-    let stop = false;
-    for (const hook of this.entryHooks) if (hook(entry)) stop = true;
-    if (stop) this.pending ??= { kind: 'vmentry', entry };
+    this.entered = true;
+    if (this.stopOnVmEntry && !this.quiet) this.pending ??= { kind: 'vmentry', entry };
   }
 
   // ---- breakpoints and watchpoints ----------------------------------------------------------
@@ -301,7 +453,7 @@ export class Machine implements MachineApi {
   }
 
   private watched(linear: bigint, phys: number, size: number, write: boolean): void {
-    if (this.pending) return;
+    if (this.pending || this.quiet) return;
     for (const w of this.watchpoints) {
       if (write ? !w.write : !w.read) continue;
       const a = w.space === 'linear' ? Number(BigInt.asIntN(64, linear)) : phys;
@@ -314,30 +466,63 @@ export class Machine implements MachineApi {
 
   // ---- hooks --------------------------------------------------------------------------------
 
-  onVmExit(hook: (exit: VmExitInfo) => boolean): void { this.exitHooks.push(hook); }
-  onVmEntry(hook: (entry: VmEntryInfo) => boolean): void { this.entryHooks.push(hook); }
-  onTrace(listener: (record: TraceRecord) => void): void { this.trace.onRecord(listener); }
+  onTrace(listener: (record: TraceRecord, step: number) => void): void { this.traceListeners.push(listener); }
   onConsole(listener: (out: ConsoleOutput) => void): void { this.consoleListeners.push(listener); }
 
+  outputPosition(): { trace: number; host: number; guest: number } {
+    return { trace: this.trace.written, ...this.consoleProduced };
+  }
+
+  /** The step right after the instruction that emitted trace record `seq`, while it is in this timeline. */
+  traceStep(seq: number): number | undefined { return this.traceSteps[seq]; }
+
+  /** History discarded what lay after this moment: so do the trace records of that future. */
+  forgetFuture(): void {
+    this.timelineTrace.length = Math.min(this.timelineTrace.length, this.trace.written);
+    this.traceSteps.length = this.timelineTrace.length;
+  }
+
+  /** Output the listeners have not seen yet in this timeline goes to them (after a step back, regenerated output does). */
   private emitConsole(port: 'host' | 'guest', text: string): void {
-    for (const l of this.consoleListeners) l({ port, text });
+    const start = this.consoleProduced[port];
+    this.consoleProduced[port] = start + text.length;
+    if (this.muted) return;
+    const seen = this.consoleEmitted[port] - start;
+    if (seen >= text.length) return;
+    this.consoleEmitted[port] = this.consoleProduced[port];
+    const out = { port, text: seen > 0 ? text.slice(seen) : text };
+    for (const l of this.consoleListeners) l(out);
+  }
+
+  private traced(record: TraceRecord): void {
+    if (record.seq >= this.timelineTrace.length) {
+      this.timelineTrace[record.seq] = record;
+      this.traceSteps[record.seq] = this.steps; // counted before the emitting instruction: the moment right after it
+    }
+    const step = this.traceSteps[record.seq];
+    if (this.muted || record.seq < this.traceEmitted) return;
+    this.traceEmitted = record.seq + 1;
+    for (const l of this.traceListeners) l(record, step);
   }
 
   // ---- memory -------------------------------------------------------------------------------
 
   readMemory(address: bigint, length: number, space: AddressSpace): Uint8Array | null {
     const out = new Uint8Array(length);
-    let any = false;
-    for (let i = 0; i < length; i++) {
-      const pa = this.translate(address + BigInt(i), space);
-      if (pa === undefined) continue;
-      out[i] = this.memory.bytes[Number(pa)];
-      any = true;
+    let offset = 0;
+    while (offset < length) {
+      const at = BigInt.asUintN(64, address + BigInt(offset));
+      const pa = this.translate(at, space);
+      if (pa === undefined) break;
+      const n = Math.min(length - offset, 0x1000 - Number(at & 0xfffn), this.memory.size - Number(pa));
+      out.set(this.memory.bytes.subarray(Number(pa), Number(pa) + n), offset);
+      offset += n;
     }
-    return any ? out : null;
+    return offset === 0 && length > 0 ? null : out.subarray(0, offset);
   }
 
   writeMemory(address: bigint, data: Uint8Array, space: AddressSpace): number {
+    this.history?.discardFuture();
     for (let i = 0; i < data.length; i++) {
       const pa = this.translate(address + BigInt(i), space);
       if (pa === undefined) { this.interpreter.invalidateCode(); this.forgetRipPage(); return i; }
@@ -376,65 +561,62 @@ export class Machine implements MachineApi {
   // ---- VMCS ---------------------------------------------------------------------------------
 
   vmcsRead(encoding: number): bigint | undefined { return this.vmx.vmcsRead(encoding); }
-  vmcsWrite(encoding: number, value: bigint): boolean { return this.vmx.vmcsWrite(encoding, value); }
+  vmcsWrite(encoding: number, value: bigint): boolean {
+    this.history?.discardFuture();
+    return this.vmx.vmcsWrite(encoding, value);
+  }
+
+  vmcsAtLastExit(encoding: number): bigint | undefined {
+    const slot = FIELD_SLOT[(encoding >> 1) & 0x3fff];
+    if (!this.vmcsAtExit || slot === undefined || slot < 0 || VMCS_FIELDS[slot].encoding !== (encoding & ~1)) return undefined;
+    const { lo, hi } = this.vmcsAtExit;
+    return (encoding & 1) !== 0 ? BigInt(hi[slot]) : (BigInt(hi[slot]) << 32n) | BigInt(lo[slot]);
+  }
 
   // ---- snapshot / restore -------------------------------------------------------------------
 
-  snapshot(): MachineSnapshot {
+  snapshot(base?: MachineSnapshot): MachineSnapshot {
+    const { pages, copied } = capturePages(this.memory, (base?.data as SnapshotData | undefined)?.pages);
     const data: SnapshotData = {
-      pages: savePages(this.memory),
+      pages, copied,
+      steps: this.steps,
+      consoleProduced: { ...this.consoleProduced },
+      vmcsAtExit: this.vmcsAtExit,
       state: copyCpuState(this.cpu, new CpuState()),
       vmx: this.vmx.serialize(),
       serials: [this.hostConsole.save(), this.guestConsole.save()],
       exitStatus: this.platformExit.status,
       traceWritten: this.trace.written,
+      lastExit: this.lastExit,
+      entered: this.entered,
     };
-    return { icount: this.cpu.icount, data };
+    return { icount: this.cpu.icount, steps: this.steps, copiedBytes: copied, data };
   }
 
   restore(snapshot: MachineSnapshot): void {
     const data = snapshot.data as SnapshotData;
     restorePages(this.memory, data.pages);
+    this.steps = data.steps;
+    this.consoleProduced = { ...data.consoleProduced };
+    this.vmcsAtExit = data.vmcsAtExit;
     copyCpuState(data.state, this.cpu);
     this.vmx.restore(data.vmx);
     this.hostConsole.load(data.serials[0]);
     this.guestConsole.load(data.serials[1]);
     this.platformExit.status = data.exitStatus;
+    // Going back truncates what listeners have seen: running forward again regenerates it.
+    this.consoleEmitted.host = this.consoleProduced.host;
+    this.consoleEmitted.guest = this.consoleProduced.guest;
+    this.traceEmitted = data.traceWritten;
+    // A later snapshot of this timeline (history going forward) gets its records back.
     this.trace.rewind(data.traceWritten);
+    for (let seq = this.trace.written; seq < data.traceWritten; seq++) this.trace.push(this.timelineTrace[seq]);
+    this.lastExit = data.lastExit;
+    this.entered = data.entered;
     this.pending = undefined;
     this.interpreter.flushTlb();
     this.interpreter.invalidateCode();
     this.forgetRipPage();
-  }
-}
-
-const PAGE = 4096;
-
-/** Whether a 4 KiB page holds anything but zeros (Int32 words: no -0 pitfall). */
-function pageInUse(words: Int32Array, page: number): boolean {
-  for (let i = page * (PAGE / 4), end = i + PAGE / 4; i < end; i++) if (words[i] !== 0) return true;
-  return false;
-}
-
-/**
- * Copy only the pages in use: most of RAM is never touched, and reading untouched pages
- * costs far less than copying all of it (which would also make every page resident).
- */
-function savePages(memory: PhysicalMemory): Map<number, Uint8Array> {
-  const words = new Int32Array(memory.bytes.buffer, memory.bytes.byteOffset, memory.size >> 2);
-  const pages = new Map<number, Uint8Array>();
-  for (let p = 0; p < memory.size / PAGE; p++) {
-    if (pageInUse(words, p)) pages.set(p, memory.bytes.slice(p * PAGE, (p + 1) * PAGE));
-  }
-  return pages;
-}
-
-function restorePages(memory: PhysicalMemory, pages: Map<number, Uint8Array>): void {
-  const words = new Int32Array(memory.bytes.buffer, memory.bytes.byteOffset, memory.size >> 2);
-  for (let p = 0; p < memory.size / PAGE; p++) {
-    const saved = pages.get(p);
-    if (saved) memory.bytes.set(saved, p * PAGE);
-    else if (pageInUse(words, p)) memory.bytes.fill(0, p * PAGE, (p + 1) * PAGE);
   }
 }
 

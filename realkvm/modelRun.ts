@@ -36,14 +36,17 @@ export function runOnModel(hostElf: string, guestElf: string): GuestRun {
   const answers: HypercallAnswer[] = [];
   let pending: bigint | undefined;
   machine.onConsole((o) => { if (o.port === 'guest') console += o.text; else hostConsole += o.text; });
-  machine.onVmExit((e) => { pending = e.reasonName === 'VMCALL' ? e.guestGprs[Reg.RAX] : undefined; return false; });
-  machine.onVmEntry(() => {
-    if (pending !== undefined) answers.push({ nr: pending, ret: machine.cpu.gpr[Reg.RAX] });
-    pending = undefined;
-    return false;
-  });
+  machine.stopOnVmExit = true;
+  machine.stopOnVmEntry = true;
   let stop = machine.run(SLICE);
-  for (let n = SLICE; stop.kind === 'budget' && n < BUDGET; n += SLICE) stop = machine.run(SLICE);
+  while (machine.steps < BUDGET && (stop.kind === 'budget' || stop.kind === 'vmexit' || stop.kind === 'vmentry')) {
+    if (stop.kind === 'vmexit') pending = stop.exit.reasonName === 'VMCALL' ? stop.exit.guestGprs[Reg.RAX] : undefined;
+    else if (stop.kind === 'vmentry' && pending !== undefined) {
+      answers.push({ nr: pending, ret: machine.register('rax') });
+      pending = undefined;
+    }
+    stop = machine.run(SLICE);
+  }
   const status = stop.kind === 'poweroff' ? stop.status : -1;
   const ending = hostConsole.trim().split('\n').filter((l) => l.startsWith('hc-host: guest') || l.includes('VM entry') || l.includes('unexpected')).pop()
     ?.replace(/^hc-host: /, '') ?? `the machine stopped (${stop.kind})`;

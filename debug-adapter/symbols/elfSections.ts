@@ -2,7 +2,7 @@
 // (emulator/loader/elf.ts): section bytes by name, function/object symbols, and the file's
 // bytes at a virtual address (for prologue analysis and static data).
 
-import { parseElf as parseElfFile, SHT_NOBITS, SymbolBinding, SymbolType } from '../../emulator/loader/elf';
+import { parseElf as parseElfFile, SHT_NOBITS, SymbolBinding, SymbolType } from '../../emulator/api';
 
 export interface SymbolInfo {
   name: string;

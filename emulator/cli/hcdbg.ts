@@ -10,7 +10,7 @@ import { dirname, resolve } from 'node:path';
 import { Machine } from '../machine';
 import { renderTrace } from '../trace/ftrace';
 import { renderChromeTrace } from '../trace/chromeTrace';
-import type { StopReason, VmExitInfo } from '../api';
+import { escalationText, exitReasonName, VM_INSTRUCTION_ERROR_MESSAGES, type EntryFailure, type StopReason, type TripleFault } from '../api';
 import { REAL_KVM_USAGE, realKvmMain } from '../../realkvm/cli';
 
 const USAGE = `Usage: hcdbg run --guest <elf> [--host <elf>] [--trace] [--trace-file <path>] [--trace-format ftrace|chrome] [--max-instructions <n>]
@@ -128,18 +128,35 @@ function readElf(path: string, role: string): Uint8Array {
   }
 }
 
+function tripleFaultSentence(fault: TripleFault): string {
+  const at = `Triple fault at RIP 0x${fault.rip.toString(16)}`;
+  if (fault.vector === undefined) return `${at}: the processor shut down.`;
+  return `${at}: ${escalationText(fault.vector, fault.firstVector, fault.errorCode)} could not be delivered, so the processor shut down.`;
+}
+
+function entryFailureSentence(failure: EntryFailure): string {
+  if (failure.exitReason !== undefined) {
+    const rip = failure.guestRip !== undefined ? ` at guest RIP 0x${failure.guestRip.toString(16)}` : '';
+    return `VM entry failed with exit reason ${failure.exitReason} (${exitReasonName(failure.exitReason)})${rip}: ${failure.check} (SDM ${failure.sdm}).`;
+  }
+  const error = failure.instructionError ?? 0;
+  const name = error === 0 ? 'VMfailInvalid' : `VM-instruction error ${error}: ${VM_INSTRUCTION_ERROR_MESSAGES[error] ?? 'unknown error'}`;
+  return `VMLAUNCH/VMRESUME failed with ${name}: ${failure.check} (SDM ${failure.sdm}).`;
+}
+
 /** One sentence for every way a run can end other than a clean power-off. */
-function describeStop(stop: StopReason, machine: Machine, executed: number, lastExit: VmExitInfo | undefined): string {
+function describeStop(stop: StopReason, machine: Machine, executed: number): string {
   const where = `${machine.inGuest ? 'guest' : 'host'} RIP 0x${machine.cpu.rip.toString(16)}`;
   switch (stop.kind) {
     case 'poweroff': {
       // The host's reason for a failure status is usually the last VM exit it handled.
+      const lastExit = machine.lastExit;
       const last = lastExit ? `; the last VM exit was ${lastExit.reasonName} at guest RIP 0x${lastExit.guestRip.toString(16)}` : '';
       return `The host powered the machine off with status ${stop.status}${last}.`;
     }
     case 'halted': return `The machine halted at ${where} with nothing to wake it, before the host wrote the platform exit port.`;
-    case 'shutdown': return stop.message;
-    case 'vmentry-failure': return stop.message;
+    case 'shutdown': return tripleFaultSentence(stop.fault);
+    case 'vmentry-failure': return entryFailureSentence(stop.failure);
     case 'budget': return `The instruction budget of ${executed} instructions ran out at ${where} before the machine powered off (raise --max-instructions).`;
     default: return `The run stopped unexpectedly (${stop.kind}) at ${where}.`;
   }
@@ -159,8 +176,6 @@ function run(options: RunOptions): number {
     if (port === 'guest') process.stdout.write(text);
     else process.stderr.write(text.replace(/^(?=.)/gm, '[host] '));
   });
-  let lastExit: VmExitInfo | undefined;
-  machine.onVmExit((exit) => { lastExit = exit; return false; });
   const start = machine.cpu.icount;
   let stop: StopReason = { kind: 'budget' };
   while (machine.cpu.icount - start < options.maxInstructions) {
@@ -173,7 +188,7 @@ function run(options: RunOptions): number {
     else process.stdout.write(text);
   }
   if (stop.kind === 'poweroff' && stop.status === 0) return 0;
-  process.stderr.write(`hcdbg: ${describeStop(stop, machine, machine.cpu.icount - start, lastExit)}\n`);
+  process.stderr.write(`hcdbg: ${describeStop(stop, machine, machine.cpu.icount - start)}\n`);
   return 1;
 }
 

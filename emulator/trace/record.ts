@@ -1,6 +1,8 @@
 // One ftrace event as the emulator delivers it (see docs/platform.md, "Trace channel").
 
-export type TraceEventName = 'kvm_entry' | 'kvm_exit' | 'kvm_hypercall' | 'trace_printk';
+/** The events the host emits, in the order the Trace panel lists them. */
+export const TRACE_EVENT_NAMES = ['kvm_exit', 'kvm_entry', 'kvm_hypercall', 'trace_printk'] as const;
+export type TraceEventName = typeof TRACE_EVENT_NAMES[number];
 
 export interface TraceRecord {
   /** 0-based position in the trace buffer. */

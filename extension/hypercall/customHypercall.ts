@@ -2,31 +2,10 @@
 // number in kvm_para.h that collides with nothing, a case for it in kvm_emulate_hypercall's
 // switch, a kvm_hc_<name>() caller for the guest, and a call to it from the guest.
 
-/** include/uapi/linux/kvm_para.h of Linux 6.x: the numbers a custom hypercall must avoid. */
-export const UPSTREAM_HYPERCALLS: Readonly<Record<string, number>> = {
-  KVM_HC_VAPIC_POLL_IRQ: 1,
-  KVM_HC_MMU_OP: 2,
-  KVM_HC_FEATURES: 3,
-  KVM_HC_PPC_MAP_MAGIC_PAGE: 4,
-  KVM_HC_KICK_CPU: 5,
-  KVM_HC_MIPS_GET_CLOCK_FREQ: 6,
-  KVM_HC_MIPS_EXIT_VM: 7,
-  KVM_HC_MIPS_CONSOLE_OUTPUT: 8,
-  KVM_HC_CLOCK_PAIRING: 9,
-  KVM_HC_SEND_IPI: 10,
-  KVM_HC_SCHED_YIELD: 11,
-  KVM_HC_MAP_GPA_RANGE: 12,
-};
+import { hypercallDefines, UPSTREAM_HYPERCALLS, type HypercallDefine } from '../../emulator/trace/kvmHypercalls';
 
 /** Custom numbers start here: upstream allocates densely from 1, so these stay clear of it. */
 export const FIRST_CUSTOM_NUMBER = 0x100;
-
-export interface HypercallDefine {
-  name: string;
-  number: number;
-  /** 0-based line of the #define. */
-  line: number;
-}
 
 export interface GuestSource {
   path: string;
@@ -50,8 +29,6 @@ export interface NewHypercall {
 /** A name that cannot be used or sources without the expected anchors; the message says which. */
 export class CustomHypercallError extends Error {}
 
-const DEFINE = /^\s*#\s*define\s+(KVM_HC_[A-Za-z0-9_]+)\s+(0[xX][0-9a-fA-F]+|\d+)\b/;
-
 /** "hello world", "my_call" or "KVM_HC_MY_CALL" -> "KVM_HC_MY_CALL". */
 export function hypercallMacroName(name: string): string {
   const words = name.trim().replace(/^KVM_HC_/i, '').split(/[^A-Za-z0-9]+/).filter(Boolean);
@@ -62,16 +39,9 @@ export function hypercallMacroName(name: string): string {
   return macro;
 }
 
-export function existingHypercalls(kvmParaH: string): HypercallDefine[] {
-  return kvmParaH.split('\n').flatMap((text, line) => {
-    const m = DEFINE.exec(text);
-    return m ? [{ name: m[1], number: Number(m[2]), line }] : [];
-  });
-}
-
 /** Existing custom numbers that collide with upstream or with each other. */
 export function collisionWarnings(defines: readonly HypercallDefine[]): string[] {
-  const upstreamByNumber = new Map(Object.entries(UPSTREAM_HYPERCALLS).map(([name, nr]) => [nr, name]));
+  const upstreamByNumber = new Map([...UPSTREAM_HYPERCALLS].map(([name, nr]) => [nr, name]));
   const warnings: string[] = [];
   const seen = new Map<number, string>();
   for (const d of defines) {
@@ -87,7 +57,7 @@ export function collisionWarnings(defines: readonly HypercallDefine[]): string[]
 }
 
 export function pickHypercallNumber(defines: readonly HypercallDefine[]): number {
-  const used = new Set([...defines.map((d) => d.number), ...Object.values(UPSTREAM_HYPERCALLS)]);
+  const used = new Set([...defines.map((d) => d.number), ...UPSTREAM_HYPERCALLS.values()]);
   let nr = FIRST_CUSTOM_NUMBER;
   while (used.has(nr)) nr++;
   return nr;
@@ -167,8 +137,8 @@ function addGuestCall(guest: GuestSource, caller: string): GuestSource | undefin
 
 export function planNewHypercall(name: string, sources: { kvmParaH: string; hostC: string; guest?: GuestSource }): NewHypercall {
   const macro = hypercallMacroName(name);
-  if (macro in UPSTREAM_HYPERCALLS) throw new CustomHypercallError(`${macro} is an upstream KVM hypercall; choose another name.`);
-  const defines = existingHypercalls(sources.kvmParaH);
+  if (UPSTREAM_HYPERCALLS.has(macro)) throw new CustomHypercallError(`${macro} is an upstream KVM hypercall; choose another name.`);
+  const defines = hypercallDefines(sources.kvmParaH);
   if (defines.some((d) => d.name === macro)) throw new CustomHypercallError(`${macro} already exists in kvm_para.h; choose another name.`);
   const number = pickHypercallNumber(defines);
   const caller = macro.replace(/^KVM_HC_/, 'kvm_hc_').toLowerCase();

@@ -2,7 +2,9 @@
 // back into its columns. The Trace panel keeps only the text and re-derives what it filters
 // and counts by, so a file exported from a real kernel reads the same way.
 
-export type TraceEventName = 'kvm_entry' | 'kvm_exit' | 'kvm_hypercall' | 'trace_printk';
+import { TRACE_EVENT_NAMES, type TraceEventName } from '../../emulator/trace/record';
+
+export type { TraceEventName };
 
 export interface FtraceLine {
   task: string;
@@ -27,7 +29,7 @@ const LINE = /^\s*(.*?)-(\d+)\s+\[(\d+)\]\s+(\S+)\s+(\d+)\.(\d{6}):\s(\S+?):\s?(
 const EXIT_REASON = /^vcpu \d+ reason (.+?) rip 0x([0-9a-f]+)\b/;
 const ENTRY_RIP = /^vcpu \d+, rip 0x([0-9a-f]+)\b/;
 
-const TRACEPOINTS = new Set<string>(['kvm_entry', 'kvm_exit', 'kvm_hypercall']);
+const TRACEPOINTS = new Set<string>(TRACE_EVENT_NAMES.filter((name) => name !== 'trace_printk'));
 
 const FIELD = /(\w+),? (0x[0-9a-f]+|\d+)\b/g;
 

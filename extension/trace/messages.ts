@@ -1,9 +1,9 @@
 // The one message contract between the Trace panel's extension side (panel.ts) and its
 // webview (extension/webview/main.ts). Both sides import these types; nothing else crosses.
 
-import type { TraceEventName } from './ftraceLine';
+import { TRACE_EVENT_NAMES, type TraceEventName } from '../../emulator/trace/record';
 
-export const TRACE_EVENTS: readonly TraceEventName[] = ['kvm_exit', 'kvm_entry', 'kvm_hypercall', 'trace_printk'];
+export const TRACE_EVENTS: readonly TraceEventName[] = TRACE_EVENT_NAMES;
 
 export interface TraceFilter {
   /** Events to show; an event not listed is hidden. */

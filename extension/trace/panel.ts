@@ -7,6 +7,7 @@
 import * as vscode from 'vscode';
 import { HypercallConfigurationProvider } from '../configurationProvider';
 import { workspaceFileAccess } from '../workspaceFileAccess';
+import { MOMENT_EVENT, TRACE_EVENT, type MomentEventBody, type TraceEventBody } from '../../debug-adapter/traceEvents';
 import type { FromWebview, ToWebview } from './messages';
 import { OfflineSources, type ProgramPaths, type SourceLine } from './offlineSources';
 import { panelHtml } from './panelHtml';
@@ -14,14 +15,7 @@ import { DEFAULT_CAPACITY, TraceModel, type TraceOrigin } from './traceModel';
 
 export const TRACE_VIEW_ID = 'hypercall.trace';
 export const TRACE_CONTAINER_ID = 'hypercallTrace';
-export const TRACE_EVENT = 'hypercall/trace';
 export const SOURCE_FOR_ADDRESS = 'hypercall/sourceForAddress';
-
-/** The body of the adapter's `hypercall/trace` event (bigints arrive as "0x..." strings). */
-interface TraceEventBody {
-  line: string;
-  record?: { rip?: string; side?: 'host' | 'guest'; tsc?: string };
-}
 
 /** The answer to `hypercall/sourceForAddress`. */
 type SourceForAddress = { path: string; line: number } | { disassembly: true };
@@ -121,7 +115,17 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
   }
 
   private customEvent(e: vscode.DebugSessionCustomEvent): void {
-    if (e.event !== TRACE_EVENT || e.session.type !== 'hypercall') return;
+    if (e.session.type !== 'hypercall') return;
+    if (e.event === MOMENT_EVENT) {
+      // After a step back the trace after that moment has not happened (yet): running forward emits it again.
+      const written = (e.body as MomentEventBody | undefined)?.output?.trace;
+      if (typeof written === 'number' && written < this.model.written) {
+        this.model.truncate(written);
+        this.scheduleFlush();
+      }
+      return;
+    }
+    if (e.event !== TRACE_EVENT) return;
     const body = e.body as TraceEventBody | undefined;
     if (typeof body?.line !== 'string') return;
     this.model.append(body.line, originOf(body), tscOf(body));

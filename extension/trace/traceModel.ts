@@ -114,7 +114,10 @@ export class TraceModel {
   /** Where the event of filtered row `row` was emitted, if known. */
   originOfRow(row: number): TraceOrigin | undefined {
     if (row < 0 || row >= this.shownCount) return undefined;
-    const slot = this.seqOfRow(row) % this.capacity;
+    return this.originOfSlot(this.seqOfRow(row) % this.capacity);
+  }
+
+  private originOfSlot(slot: number): TraceOrigin | undefined {
     const side = this.sides[slot];
     if (side === SIDE_NONE) return undefined;
     return { address: (BigInt(this.ripHi[slot]) << 32n) | BigInt(this.ripLo[slot]), side: side === SIDE_HOST ? 'host' : 'guest' };
@@ -165,6 +168,22 @@ export class TraceModel {
   private *exportSeqs(scope: ExportScope): Generator<number> {
     if (scope === 'shown') for (let row = 0; row < this.shownCount; row++) yield this.seqOfRow(row);
     else for (let seq = this.total - this.retained; seq < this.total; seq++) yield seq;
+  }
+
+  /**
+   * The session went back in time to when `written` lines had been emitted: drop the lines
+   * after that (running forward emits them again), and count the summary again.
+   */
+  truncate(written: number): void {
+    if (written >= this.total) return;
+    const kept: Array<[string, TraceOrigin | undefined, bigint | undefined]> = [];
+    for (let seq = this.total - this.retained; seq < written; seq++) {
+      const slot = seq % this.capacity;
+      kept.push([this.lines[slot], this.originOfSlot(slot), Number.isNaN(this.tscNs[slot]) ? undefined : BigInt(this.tscNs[slot])]);
+    }
+    this.clear();
+    this.total = written - kept.length; // lines the ring had already let go of keep their numbers
+    for (const [line, origin, tsc] of kept) this.append(line, origin, tsc);
   }
 
   clear(): void {

@@ -57,8 +57,11 @@ describe('execution and inspection', () => {
     const guestFields = (await dc().variablesRequest({ variablesReference: guestState.variablesReference })).body.variables;
     const dr7 = guestFields.find((v) => v.name === 'GUEST_DR7')!;
     const written = await dc().setVariableRequest({ variablesReference: guestState.variablesReference, name: 'GUEST_DR7', value: '0x401' });
-    expect(written.body.value).toBe('0x401');
+    // The field now differs from what the VM exit left: it says so, with the exit's value as a child.
+    expect(written.body.value).toBe('0x401 (changed since the VM exit)');
     expect(dr7.value).toBe('0x400'); // the architectural reset value the host leaves
+    const atExit = (await dc().variablesRequest({ variablesReference: written.body.variablesReference! })).body.variables;
+    expect(atExit.map((v) => [v.name, v.value])).toEqual([['at the VM exit', '0x400']]);
 
     // Memory of the guest frame below the exit label, through the guest's page tables.
     const guestFrame = frames[frames.findIndex((f) => f.name === 'VM exit: VMCALL') + 1];

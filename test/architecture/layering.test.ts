@@ -1,5 +1,6 @@
 // The architecture rule of docs/architecture.md, checked on every import:
-// the emulator knows nothing of VS Code or DAP, the adapter knows nothing of VS Code or webviews.
+// the emulator knows nothing of VS Code or DAP, the adapter knows nothing of VS Code or webviews
+// and reaches the emulator only through emulator/api.ts.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 
@@ -32,6 +33,10 @@ describe('layering', () => {
     expect(violations('emulator', (spec, path) =>
       spec === 'vscode' || spec.startsWith('@vscode/') ||
       path.startsWith('debug-adapter') || path.startsWith('extension'))).toEqual([]);
+  });
+
+  it('debug-adapter/ reaches the emulator only through emulator/api.ts', () => {
+    expect(violations('debug-adapter', (_spec, path) => path.startsWith('emulator') && path !== 'emulator/api')).toEqual([]);
   });
 
   it('debug-adapter/ imports neither VS Code nor the extension', () => {

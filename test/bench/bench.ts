@@ -6,7 +6,8 @@
 // `hcdbg compare` of the sample on real KVM (the lab), cold and warm, beside `hcdbg run` of the
 // same guest (--skip-real-kvm leaves it out). Prints a table, or one JSON object { mips,
 // hypercallsPerSecond, qemuMips, pauseLatencyMs, interpreterMips,
-// transitionInstructionEquivalents, compareColdS, compareWarmS, runS } with --json.
+// transitionInstructionEquivalents, compareColdS, compareWarmS, runS, history } with --json;
+// the time-travel figures (reverse step, reverse continue, snapshot memory) at two depths.
 // A benchmark, not a test.
 // Times are CPU seconds (user + system) of the emulator or of qemu, so other load on the
 // machine does not distort them; the real-KVM figures are wall seconds (qemu, downloads).
@@ -17,6 +18,7 @@ import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { Machine } from '../../emulator/machine';
 import type { StopReason } from '../../emulator/api';
+import { measureHistory, type HistoryFigures } from './historyBench';
 import { measurePauseLatency } from './pauseLatency';
 
 const root = resolve(__dirname, '..');            // dist/.. when bundled
@@ -46,6 +48,14 @@ typedef unsigned long u64;
 __attribute__((section(".text.start"))) void _start(void) {
   for (u64 i = 0; i < ${n}UL; i++) { u64 ret; __asm__ volatile("vmcall" : "=a"(ret) : "a"(11UL), "b"(0UL), "c"(0UL), "d"(0UL), "S"(0UL) : "memory"); }
   for (;;) __asm__ volatile("hlt");
+}
+`;
+
+/** Compute with a hypercall every `every` loop iterations, for ever: the history benchmark's guest. */
+const GUEST_COMPUTE_WITH_HYPERCALLS = (every: number) => COMPUTE + `
+volatile u64 result;
+__attribute__((section(".text.start"))) void _start(void) {
+  for (;;) { u64 ret; result += compute(${every}UL); __asm__ volatile("vmcall" : "=a"(ret) : "a"(11UL), "b"(0UL), "c"(0UL), "d"(0UL), "S"(0UL) : "memory"); }
 }
 `;
 
@@ -181,9 +191,9 @@ function measureEngine(computePath: string, log: (s: string) => void): EngineGue
 function measureTransitions(log: (s: string) => void): { roundTripsPerSecond: number; instructionsPerTrip: number } {
   log('VM exit + entry (minimal host) ...');
   const m = bootGuest(gcc('vmcall-loop', GUEST_VMCALL_LOOP, true));
-  let entered = false;
-  m.onVmEntry(() => !entered && (entered = true));
+  m.stopOnVmEntry = true;
   const first = m.run(100_000_000);
+  m.stopOnVmEntry = false;
   if (first.kind !== 'vmentry') throw new Error(`The sample host did not enter the guest (${first.kind}).`);
   const handler = m.host.symbol('vmx_handle_exit');
   if (!handler) throw new Error('The sample host has no vmx_handle_exit symbol to put the minimal exit handler at.');
@@ -297,8 +307,13 @@ async function main(): Promise<void> {
     compare = measureCompare();
   }
 
+  // Time travel (emulator/history/), its own section.
+  log('history ...');
+  const travelGuest = gcc('compute-hypercalls', GUEST_COMPUTE_WITH_HYPERCALLS(20_000), true);
+  const travel = [1e6, 1e8].map((depth) => measureHistory(hostPath, travelGuest, depth));
+
   const result = { mips, hypercallsPerSecond, qemuMips, pauseLatencyMs: pause.medianMs, interpreterMips, transitionInstructionEquivalents,
-    compareColdS: compare?.coldS ?? null, compareWarmS: compare?.warmS ?? null, runS: compare?.runS ?? null };
+    compareColdS: compare?.coldS ?? null, compareWarmS: compare?.warmS ?? null, runS: compare?.runS ?? null, history: travel };
   if (json) { process.stdout.write(JSON.stringify(result) + '\n'); return; }
   const rows: [string, string][] = [
     ['machine', `${cpus()[0]?.model ?? 'unknown CPU'} (${cpus().length} cores), Node ${process.version}`],
@@ -314,6 +329,7 @@ async function main(): Promise<void> {
     ['pause latency (DAP)', `median ${pause.medianMs.toFixed(0)} ms, max ${pause.maxMs.toFixed(0)} ms over ${pause.samples} pauses`],
     ['hcdbg compare (lab), wall', !compare ? 'skipped (--skip-real-kvm)' : compare.coldS === null ? `n/a (${compare.note ?? 'the lab failed'})`
       : `cold ${compare.coldS.toFixed(1)} s (download, module build, boot), warm ${compare.warmS?.toFixed(1) ?? 'n/a'} s; hcdbg run of the same guest ${compare.runS.toFixed(1)} s`],
+    ...historyRows(travel),
   ];
   const w = Math.max(...rows.map(([k]) => k.length));
   process.stdout.write(rows.map(([k, v]) => `${k.padEnd(w)}  ${v}`).join('\n') + '\n');
@@ -325,6 +341,16 @@ function engineRows(engine: EngineGuest[]): [string, string][] {
     ['  MIPS fast / interpreter', `${fast.mips.toFixed(1)} / ${interpreter.mips.toFixed(1)} (steady state ${fast.steadyMips.toFixed(1)} / ${interpreter.steadyMips.toFixed(1)})`],
     ['  warm-up, first 10^7', `${fast.warmupSeconds.toFixed(2)} s / ${interpreter.warmupSeconds.toFixed(2)} s`],
   ] as [string, string][]);
+}
+
+function historyRows(figures: HistoryFigures[]): [string, string][] {
+  const at = (depth: number) => `at 10^${Math.round(Math.log10(depth))}`;
+  return figures.flatMap((f): [string, string][] => [
+    [`reverse step ${at(f.depth)}`, `${f.reverseStepMs.toFixed(1)} ms (median of 5)`],
+    [`reverse to VMCALL ${at(f.depth)}`, `${f.reverseToVmcallMs.toFixed(1)} ms`],
+    [`snapshots ${at(f.depth)}`, `${(f.snapshotBytesPerMillion / 1024).toFixed(0)} KiB per 10^6 steps (${f.snapshots} snapshots)`],
+    [`forward MIPS ${at(f.depth)}`, `${f.forwardMips.toFixed(1)} recording history, ${f.forwardMipsWithoutHistory.toFixed(1)} without`],
+  ]);
 }
 
 main().catch((e: unknown) => {

@@ -5,8 +5,9 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  CustomHypercallError, collisionWarnings, existingHypercalls, hypercallMacroName, pickHypercallNumber, planNewHypercall,
+  CustomHypercallError, collisionWarnings, hypercallMacroName, pickHypercallNumber, planNewHypercall,
 } from '../../extension/hypercall/customHypercall';
+import { hypercallDefines } from '../../emulator/trace/kvmHypercalls';
 
 const sample = resolve(__dirname, '../../samples/hello-hypercall');
 const kvmParaH = readFileSync(resolve(sample, 'include/kvm_para.h'), 'utf8');
@@ -22,7 +23,7 @@ describe('custom hypercall', () => {
   });
 
   it('picks a number no upstream KVM_HC_* and no custom one in kvm_para.h uses', () => {
-    const defines = existingHypercalls(kvmParaH);
+    const defines = hypercallDefines(kvmParaH);
     expect(defines.map((d) => d.name)).toContain('KVM_HC_HELLO_HYPERCALL');
     const nr = pickHypercallNumber(defines);
     expect(nr).toBeGreaterThan(12);
@@ -31,9 +32,9 @@ describe('custom hypercall', () => {
   });
 
   it('warns about existing numbers that collide with upstream or with each other', () => {
-    expect(collisionWarnings(existingHypercalls(kvmParaH))).toEqual([]);
+    expect(collisionWarnings(hypercallDefines(kvmParaH))).toEqual([]);
     const old = '#define KVM_HC_CLOCK_PAIRING 9\n#define KVM_HC_HELLO 9\n#define KVM_HC_A 0x200\n#define KVM_HC_B 512\n';
-    const warnings = collisionWarnings(existingHypercalls(old));
+    const warnings = collisionWarnings(hypercallDefines(old));
     expect(warnings).toHaveLength(2);
     expect(warnings[0]).toMatch(/KVM_HC_HELLO is 9, the number of upstream KVM_HC_CLOCK_PAIRING/);
     expect(warnings[1]).toMatch(/KVM_HC_B and KVM_HC_A share the number 0x200/);
@@ -42,7 +43,7 @@ describe('custom hypercall', () => {
   it('adds the #define, the host case before default: and a guest caller', () => {
     const plan = planNewHypercall('ping', { kvmParaH, hostC, guest: { path: 'guest/kernel.c', text: GUEST } });
     expect(plan.macro).toBe('KVM_HC_PING');
-    const defines = existingHypercalls(plan.kvmParaH);
+    const defines = hypercallDefines(plan.kvmParaH);
     expect(defines.find((d) => d.name === 'KVM_HC_PING')?.number).toBe(plan.number);
     // The define comes after the last custom one and its multi-line comment, still inside the header.
     const lines = plan.kvmParaH.split('\n');

@@ -139,3 +139,29 @@ describe('TraceModel', () => {
     expect(model.exportText()).toBe(ftraceHeader(0));
   });
 });
+
+describe('TraceModel after the session went back in time', () => {
+  it('drops the lines after the moment, recounts the summary, and numbers new lines from there', () => {
+    const model = loaded();
+    model.truncate(3);
+    expect(model.written).toBe(3);
+    expect(model.rows(0, 10)).toEqual([EXIT, HC, PRINTK]);
+    expect(model.stats().totalExits).toBe(1);
+    expect(model.originOfRow(0)).toEqual({ address: 0x100036n, side: 'guest' });
+    model.append(ENTRY);
+    expect(model.written).toBe(4);
+    expect(model.rows(0, 10)).toEqual([EXIT, HC, PRINTK, ENTRY]);
+    model.truncate(10); // not back in time: nothing changes
+    expect(model.written).toBe(4);
+  });
+
+  it('keeps the numbering of lines the ring already let go of', () => {
+    const model = loaded(4); // holds the newest 4 of 6
+    model.truncate(5);
+    expect(model.written).toBe(5);
+    expect(model.rows(0, 10)).toEqual([PRINTK, ENTRY, IO_EXIT]);
+    model.truncate(1);
+    expect(model.written).toBe(1);
+    expect(model.rows(0, 10)).toEqual([]);
+  });
+});

@@ -1,5 +1,5 @@
 // Machine across the VM boundary on the real hello-hypercall sample (built with its Makefile):
-// VM-exit and VM-entry hooks, inGuest, guest-linear/guest-physical translation through the
+// stops at VM exits and VM entries, inGuest, guest-linear/guest-physical translation through the
 // guest page tables and the host's EPT, side-selecting physical breakpoints, and
 // snapshot/restore in the middle of the guest's life.
 
@@ -31,10 +31,14 @@ describe('Machine with the hello-hypercall sample', () => {
   it('stops at the first VMCALL exit with the guest state and the host at its exit handler', () => {
     const m = boot();
     let entries = 0;
-    m.onVmEntry(() => { entries++; return false; });
-    m.onVmExit((e) => e.reasonName === 'VMCALL');
-    const stop = runToStop(m);
+    m.stopOnVmExit = true;
+    m.stopOnVmEntry = true;
+    let stop = runToStop(m);
+    for (; stop.kind === 'vmentry' || (stop.kind === 'vmexit' && stop.exit.reasonName !== 'VMCALL'); stop = runToStop(m)) {
+      if (stop.kind === 'vmentry') entries++;
+    }
     expect(stop.kind).toBe('vmexit');
+    expect(m.lastExit).toBe((stop as { exit: VmExitInfo }).exit);
     const exit = (stop as { exit: VmExitInfo }).exit;
     expect(exit).toMatchObject({ reason: 18, reasonName: 'VMCALL', entryFailure: false, instructionLength: 3 });
     expect(m.inGuest).toBe(false);
@@ -51,13 +55,14 @@ describe('Machine with the hello-hypercall sample', () => {
     expect(m.translate(exit.guestRip, 'host-linear')).toBe(exit.guestRip);
     // The host then traces the hypercall with the number the guest had in RAX.
     const hypercall = new Promise<bigint>((done) => m.onTrace((r) => { if (r.event === 'kvm_hypercall') done(r.fields.nr as bigint); }));
+    m.stopOnVmExit = m.stopOnVmEntry = false;
     m.run(1_000_000);
     return expect(hypercall).resolves.toBe(exit.guestGprs[0]);
   });
 
-  it('stops at VM entry with the guest RIP when a hook asks', () => {
+  it('stops at VM entry with the guest RIP when asked', () => {
     const m = boot();
-    m.onVmEntry((e) => e.launch);
+    m.stopOnVmEntry = true;
     const stop = runToStop(m);
     expect(stop).toMatchObject({ kind: 'vmentry', entry: { launch: true, guestRip: m.guest.header.entry } });
     expect(m.inGuest).toBe(true);
@@ -77,8 +82,9 @@ describe('Machine with the hello-hypercall sample', () => {
 
   it('replays the guest exactly after restoring a snapshot taken inside it', () => {
     const m = boot();
-    m.onVmEntry((e) => e.launch);
+    m.stopOnVmEntry = true;
     runToStop(m);
+    m.stopOnVmEntry = false;
     const out: string[] = [];
     m.onConsole((o) => { if (o.port === 'guest') out.push(o.text); });
     const snap = m.snapshot();

@@ -37,12 +37,12 @@ describe('failed VM entry', () => {
   it('reports an entry-failure exit for invalid guest state', () => {
     const r = runWithCorruptedField(GUEST_CR0, 0n); // PE, NE, PG are fixed to 1 (IA32_VMX_CR0_FIXED0)
     expect(r.hostConsole).toContain('hc-host: VM entry failed: exit reason 0x80000021 (INVALID_STATE), exit qualification 0x0\n');
-    expect(r.stops).toEqual([expect.objectContaining({ kind: 'vmentry-failure', message: expect.stringMatching(/INVALID_STATE/) }), { kind: 'poweroff', status: 1 }]);
+    expect(r.stops).toEqual([{ kind: 'vmentry-failure', failure: expect.objectContaining({ exitReason: 33, sdm: '27.3.1', check: expect.stringMatching(/^guest CR0 /) }) }, { kind: 'poweroff', status: 1 }]);
   });
 
   it('reports the VM-instruction error for invalid controls', () => {
     const r = runWithCorruptedField(PIN_BASED_VM_EXEC_CONTROL, 0n); // default-1 bits cleared
     expect(r.hostConsole).toContain('hc-host: VM entry failed: VM-instruction error 7 (VM entry with invalid control field(s))\n');
-    expect(r.stops).toEqual([expect.objectContaining({ kind: 'vmentry-failure', error: 7 }), { kind: 'poweroff', status: 1 }]);
+    expect(r.stops).toEqual([{ kind: 'vmentry-failure', failure: expect.objectContaining({ instructionError: 7, sdm: '27.2.1', check: expect.stringMatching(/^pin-based VM-execution controls /) }) }, { kind: 'poweroff', status: 1 }]);
   });
 });

@@ -46,13 +46,14 @@ export function runSample(guest: string, maxInstructions = 50_000_000): SampleRu
   let guestConsole = '', hostConsole = '';
   const exits: VmExitInfo[] = [], exitCpl: number[] = [];
   machine.onConsole((o) => { if (o.port === 'guest') guestConsole += o.text; else hostConsole += o.text; });
-  machine.onVmExit((e) => {
-    exits.push(e);
-    exitCpl.push(Number(((machine.vmcsRead(GUEST_SS_AR_BYTES) ?? 0n) >> 5n) & 3n));
-    return false;
-  });
+  machine.stopOnVmExit = true;
   let stop: StopReason = { kind: 'budget' };
-  for (let n = 0; n < maxInstructions && stop.kind === 'budget'; n += 1_000_000) stop = machine.run(1_000_000);
+  while (machine.cpu.icount < maxInstructions && (stop.kind === 'budget' || stop.kind === 'vmexit')) {
+    stop = machine.run(Math.min(1_000_000, maxInstructions - machine.cpu.icount));
+    if (stop.kind !== 'vmexit') continue;
+    exits.push(stop.exit);
+    exitCpl.push(Number(((machine.vmcsRead(GUEST_SS_AR_BYTES) ?? 0n) >> 5n) & 3n));
+  }
   return { machine, stop, guestConsole, hostConsole, exits, exitCpl, trace: machine.traceRecords };
 }
 

@@ -31,9 +31,11 @@ describe('sample stacks in the emulator', () => {
   it('unwinds the guest from its VMCALL through the syscall entry to the user program', () => {
     const guestBytes = new Uint8Array(readFileSync(join(BUILD, 'guest.elf')));
     const machine = Machine.boot({ hostElf: readFileSync(join(BUILD, 'host.elf')), guestElf: guestBytes });
-    let exit: VmExitInfo | undefined;
-    machine.onVmExit((e) => { if (e.reasonName !== 'VMCALL') return false; exit = e; return true; });
-    expect(machine.run(20_000_000)).toMatchObject({ kind: 'vmexit' });
+    machine.stopOnVmExit = true;
+    let stop = machine.run(20_000_000);
+    while (stop.kind === 'vmexit' && stop.exit.reasonName !== 'VMCALL') stop = machine.run(20_000_000);
+    expect(stop).toMatchObject({ kind: 'vmexit' });
+    const exit: VmExitInfo | undefined = machine.lastExit;
     const registers: RegisterSet = { rip: exit!.guestRip };
     GPR_NAMES.forEach((name, i) => { registers[name] = exit!.guestGprs[i]; });
     const frames = walk(DebugInfo.load(guestBytes, 'guest.elf'), registers, (a, n) => machine.readMemory(a, n, 'guest-linear')).map((f) => f.name);

@@ -1,0 +1,186 @@
+// Time travel over DAP on the real sample: forward to the Hello World trace_printk and the
+// next VMCALL, reverse continue back to the breakpoint and the previous VMCALL, step back
+// across the VM exit to the guest's vmcall, forward again: each stop's whole state (step,
+// stack, registers, VMCS, console output, trace lines) equals the first pass's.
+
+import type { DebugProtocol } from '@vscode/debugprotocol';
+import { launchAndConfigure, stack, stopAfter, useDebugClient } from './helpers';
+import type { InProcessDebugClient } from './inProcessClient';
+import { GUEST_ELF, HOST_ELF, MARKERS, source } from './sample';
+
+const dc = useDebugClient();
+
+/** The client's view of output, truncated as `hypercall/moment` events say (going back), extended as output arrives. */
+function followOutput(client: InProcessDebugClient): () => { guest: string; trace: string[]; step: number } {
+  let guest = '', step = -1;
+  let trace: string[] = [];
+  client.on('output', (e: DebugProtocol.OutputEvent) => { if (e.body.category === 'stdout') guest += e.body.output; });
+  client.on('hypercall/trace', (e: DebugProtocol.Event) => { trace.push(e.body.line); });
+  client.on('hypercall/moment', (e: DebugProtocol.Event) => {
+    guest = guest.slice(0, e.body.output.guest);
+    trace = trace.slice(0, e.body.output.trace);
+    step = e.body.step;
+  });
+  return () => ({ guest, trace: [...trace], step });
+}
+
+async function variables(ref: number): Promise<Record<string, string>> {
+  const vars = (await dc().variablesRequest({ variablesReference: ref })).body.variables;
+  return Object.fromEntries(vars.map((v) => [v.name, v.value]));
+}
+
+/** Everything the user can see at a stop. */
+async function wholeState(output: () => { guest: string; trace: string[]; step: number }): Promise<Record<string, unknown>> {
+  const frames = await stack(dc());
+  const top = frames[0];
+  const scopes = (await dc().scopesRequest({ frameId: top.id })).body.scopes;
+  const shown: Record<string, unknown> = {};
+  for (const scope of scopes) {
+    if (scope.name === 'VMCS') {
+      const groups = (await dc().variablesRequest({ variablesReference: scope.variablesReference })).body.variables;
+      for (const g of groups) shown[`VMCS ${g.name}`] = g.variablesReference ? await variables(g.variablesReference) : g.value;
+    } else if (/registers|Hypercall/.test(scope.name)) {
+      shown[scope.name] = await variables(scope.variablesReference);
+    }
+  }
+  // The running side's stack as memory: 512 bytes from its RSP.
+  const rsp = (await dc().evaluateRequest({ expression: 'rsp', frameId: top.id })).body.result.split(' ')[0];
+  const stackBytes = await dc().send('readMemory', { memoryReference: rsp, count: 512 });
+  return {
+    ...output(), frames: frames.map((f) => `${f.name}:${f.line}:${f.instructionPointerReference ?? ''}`),
+    scopes: shown, stack: stackBytes.body.data,
+  };
+}
+
+describe('time travel across the VM boundary', () => {
+  it('offers Step Back and Reverse Continue', async () => {
+    const caps = (await dc().initializeRequest({ adapterID: 'hypercall', pathFormat: 'path', linesStartAt1: true, columnsStartAt1: true })).body;
+    expect(caps?.supportsStepBack).toBe(true);
+  });
+
+  it('reverse continue and step back reach the first pass\'s states exactly, and forward again too', async () => {
+    const output = followOutput(dc());
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF, trace: true }, async () => {
+      await dc().setExceptionBreakpointsRequest({ filters: ['vmcall'] });
+      await dc().setBreakpointsRequest({ source: { path: source(MARKERS.hostHello.file) }, breakpoints: [{ line: MARKERS.hostHello.line() }] });
+    });
+
+    // First pass: VMCALL #1, the trace_printk line, past it, VMCALL #2.
+    expect((await first).body.description).toBe('VMCALL: hypercall KVM_HC_HELLO_HYPERCALL');
+    const atVmcall = await wholeState(output);
+    expect((await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }))).body.reason).toBe('breakpoint');
+    const atHello = await wholeState(output);
+    await stopAfter(dc(), () => dc().nextRequest({ threadId: 1 }));
+    const afterHello = await wholeState(output);
+    expect((afterHello.trace as string[]).at(-1)).toMatch(/kvm_emulate_hypercall: Hello World$/);
+    expect(atHello.trace).not.toContainEqual(expect.stringMatching(/Hello World$/));
+    expect((await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }))).body.description).toMatch(/^VMCALL: hypercall /);
+    const atVmcall2 = await wholeState(output);
+    expect(atVmcall2.step).toBeGreaterThan(afterHello.step as number);
+
+    // Backwards: the breakpoint, then the previous VMCALL, exactly as the forward run stopped there.
+    expect((await stopAfter(dc(), () => dc().send('reverseContinue', { threadId: 1 }))).body.reason).toBe('breakpoint');
+    expect(await wholeState(output)).toEqual(atHello);
+    const back = await stopAfter(dc(), () => dc().send('reverseContinue', { threadId: 1 }));
+    expect(back.body.description).toBe('VMCALL: hypercall KVM_HC_HELLO_HYPERCALL');
+    expect(await wholeState(output)).toEqual(atVmcall);
+
+    // One instruction back from the host's first instruction after the exit: the guest's vmcall.
+    await stopAfter(dc(), () => dc().send('stepBack', { threadId: 1, granularity: 'instruction' }));
+    const frames = await stack(dc());
+    expect(frames[0].name).toMatch(/\[guest\]$/);
+    const bytes = await dc().send('readMemory', { memoryReference: frames[0].instructionPointerReference, count: 3 });
+    expect(Buffer.from(bytes.body.data, 'base64').toString('hex')).toBe('0f01c1');
+    expect(output().step).toBe((atVmcall.step as number) - 1);
+
+    // Forward again: the same stops with the same states (output regenerated, not repeated).
+    expect((await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }))).body.description).toBe('VMCALL: hypercall KVM_HC_HELLO_HYPERCALL');
+    expect(await wholeState(output)).toEqual(atVmcall);
+    await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }));
+    expect(await wholeState(output)).toEqual(atHello);
+    await stopAfter(dc(), () => dc().nextRequest({ threadId: 1 }));
+    expect(await wholeState(output)).toEqual(afterHello);
+    // Step Back by line is the reverse of next: back to the start of the trace_printk line.
+    await stopAfter(dc(), () => dc().send('stepBack', { threadId: 1 }));
+    expect(await wholeState(output)).toEqual(atHello);
+    await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }));
+    expect(await wholeState(output)).toEqual(atVmcall2);
+  });
+
+  it('reverse continue stops at the last write to a watched variable, where the forward run stopped', async () => {
+    const output = followOutput(dc());
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, () => dc().setFunctionBreakpointsRequest({ breakpoints: [{ name: 'kvm_emulate_hypercall' }] }));
+    await first;
+    const frames = await stack(dc());
+    const info = await dc().dataBreakpointInfoRequest({ name: 'vcpu->stat.hypercalls', frameId: frames[0].id });
+    await dc().setFunctionBreakpointsRequest({ breakpoints: [] });
+    await dc().setDataBreakpointsRequest({ breakpoints: [{ dataId: info.body.dataId!, accessType: 'write' }] });
+    const writes: Record<string, unknown>[] = [];
+    for (let i = 0; i < 2; i++) {
+      expect((await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }))).body.reason).toBe('data breakpoint');
+      writes.push(await wholeState(output));
+    }
+    expect(writes[1].step).toBeGreaterThan(writes[0].step as number);
+    expect((await stopAfter(dc(), () => dc().send('reverseContinue', { threadId: 1 }))).body.reason).toBe('data breakpoint');
+    expect(await wholeState(output)).toEqual(writes[0]);
+  });
+
+  it('reverse step out goes back to each call, and from the exit dispatcher to the guest\'s vmcall', async () => {
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, () =>
+      dc().setBreakpointsRequest({ source: { path: source(MARKERS.hostHello.file) }, breakpoints: [{ line: MARKERS.hostHello.line() }] }));
+    await first;
+    const callers: string[] = [];
+    let frames = await stack(dc());
+    expect(frames[0].name).toBe('kvm_emulate_hypercall [host]');
+    for (let i = 0; i < 4 && frames[0].name.endsWith('[host]'); i++) {
+      const caller = frames[1].name;
+      await stopAfter(dc(), () => dc().send('hypercall/reverseStepOut', {}));
+      frames = await stack(dc());
+      callers.push(frames[0].name);
+      const [instruction] = (await dc().send('disassemble', { memoryReference: frames[0].instructionPointerReference, instructionCount: 1 })).body.instructions;
+      // At the call instruction in the caller, or at the guest's vmcall.
+      if (frames[0].name.endsWith('[host]')) {
+        expect(frames[0].name).toBe(caller);
+        expect(instruction.instruction).toMatch(/^call /);
+      } else {
+        expect(instruction.instruction).toBe('vmcall');
+      }
+    }
+    expect(callers.slice(0, 2)).toEqual(['handle_vmcall [host]', 'vmx_handle_exit [host]']);
+    expect(callers.at(-1)).toBe('kvm_hypercall0 [guest]');
+  });
+
+  it('steps back from the guest instruction after VMRESUME onto the host\'s vmresume, and goes to a trace event', async () => {
+    const output = followOutput(dc());
+    const entries: number[] = [];
+    dc().on('hypercall/trace', (e: DebugProtocol.Event) => { if (e.body.record.event === 'kvm_entry') entries.push(e.body.step); });
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF, trace: true }, () => dc().setExceptionBreakpointsRequest({ filters: ['vmcall'] }));
+    await first;
+    const atVmcall = output().step;
+    // next over the VMCALL: the host handles it and resumes the guest (kvm_entry in the trace).
+    await stopAfter(dc(), () => dc().nextRequest({ threadId: 1 }));
+    const kvmEntryStep = entries.find((step) => step > atVmcall)!;
+    expect(kvmEntryStep).toBeDefined();
+    expect(output().step).toBeGreaterThan(kvmEntryStep);
+    await stopAfter(dc(), () => dc().send('hypercall/goToStep', { step: kvmEntryStep }));
+    expect(output().step).toBe(kvmEntryStep);
+    expect(output().trace.at(-1)).toMatch(/kvm_entry: /);
+
+    // Instruction by instruction into the guest; one step back is the host's VMRESUME.
+    let frames = await stack(dc());
+    for (let i = 0; i < 500 && frames[0].name.endsWith('[host]'); i++) {
+      await stopAfter(dc(), () => dc().stepInRequest({ threadId: 1, granularity: 'instruction' }));
+      frames = await stack(dc());
+    }
+    expect(frames[0].name).toMatch(/\[guest\]$/);
+    await stopAfter(dc(), () => dc().send('stepBack', { threadId: 1, granularity: 'instruction' }));
+    frames = await stack(dc());
+    expect(frames[0].name).toMatch(/\[host\]$/);
+    const bytes = await dc().send('readMemory', { memoryReference: frames[0].instructionPointerReference, count: 3 });
+    expect(Buffer.from(bytes.body.data, 'base64').toString('hex')).toBe('0f01c3'); // VMRESUME
+  });
+});

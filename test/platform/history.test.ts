@@ -1,0 +1,125 @@
+// Reverse execution (emulator/history/): "run to N, step back K" must be "run to N-K" in the
+// whole machine state, for random stop points in the hello-hypercall sample and in a guest
+// whose user program is random code; snapshots share unchanged pages; output is history.
+
+import { createHash } from 'node:crypto';
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { Machine } from '../../emulator/machine';
+import { Rng } from '../differential/rng';
+
+const root = resolve(__dirname, '../..');
+const build = join(root, 'samples/hello-hypercall/build');
+
+beforeAll(() => { execFileSync('make', ['-s', '-C', join(root, 'samples/hello-hypercall')], { stdio: 'pipe' }); });
+
+/** The sample, or the sample whose user program was overwritten with random code (seeded). */
+function boot(randomCode?: number): Machine {
+  const m = Machine.boot({ hostElf: readFileSync(join(build, 'host.elf')), guestElf: readFileSync(join(build, 'guest.elf')) });
+  if (randomCode !== undefined) {
+    const userMain = m.guest.symbol('user_main')!.value;
+    const physical = 0x1000000n + userMain; // the guest's RAM at guest_mem_base, identity-mapped (docs/platform.md)
+    m.writeMemory(physical, new Rng(randomCode).bytes(256), 'physical');
+  }
+  return m;
+}
+
+/** Everything that decides what the machine does next, read from its parts (not from snapshot()). */
+function fullState(m: Machine): Record<string, unknown> {
+  const c = m.cpu;
+  return {
+    steps: m.steps, icount: c.icount, tsc: c.tsc, rip: c.rip, rflags: c.getRflags(), gpr: [...c.gpr],
+    seg: c.seg.map((s) => ({ ...s })), gdtr: { ...c.gdtr }, idtr: { ...c.idtr },
+    cr: [c.cr0, c.cr2, c.cr3, c.cr4, c.cr8, c.efer], dr: [...c.dr], msr: [...c.msr.entries()].sort(),
+    halted: c.halted, shutdown: c.shutdown, shadow: c.interruptShadow,
+    memory: createHash('sha256').update(m.memory.bytes).digest('hex'),
+    vmx: m.vmx.serialize(), inGuest: m.inGuest, lastExit: m.lastExit?.guestRip, entered: m.entered,
+    serial: [m['hostConsole'].save(), m['guestConsole'].save()], exitStatus: m.exitStatus,
+    trace: m.traceRecords.map((r) => r.text),
+  };
+}
+
+/** A fresh machine run forward to exactly `steps`. */
+function straightTo(steps: number, randomCode?: number): Machine {
+  const m = boot(randomCode);
+  while (m.steps < steps) {
+    const stop = m.run(steps - m.steps);
+    if (stop.kind === 'poweroff' || stop.kind === 'halted' || stop.kind === 'shutdown') break;
+  }
+  return m;
+}
+
+/** Steps until the machine stops by itself, and what the guest printed. */
+function wholeRun(randomCode?: number): { length: number; console: string } {
+  const m = boot(randomCode);
+  let console = '';
+  m.onConsole((o) => { if (o.port === 'guest') console += o.text; });
+  for (let stop = m.run(5_000_000); stop.kind === 'budget' && m.steps < 20_000_000; stop = m.run(5_000_000));
+  return { length: m.steps, console };
+}
+
+describe('history', () => {
+  it.each([
+    ['the sample', undefined, 11],
+    ['a random-code guest', 0x5eed, 12],
+  ])('run to N, step back K equals run to N-K in full machine state: %s', (_name, randomCode, seed) => {
+    const rng = new Rng(seed);
+    const { length, console } = wholeRun(randomCode);
+    // The random user program never reaches the sample's hypercalls.
+    expect(console.includes('Hello World')).toBe(randomCode === undefined);
+    const m = boot(randomCode);
+    m.enableHistory({ interval: 100_000 });
+    const points = Array.from({ length: 4 }, () => rng.range(1, length)).sort((a, b) => a - b);
+    for (const n of points) {
+      while (m.steps < n) m.run(n - m.steps);
+      const k = rng.range(1, Math.min(n, 250_000));
+      m.history!.seek(n - k);
+      expect(m.steps).toBe(n - k);
+      expect(fullState(m)).toEqual(fullState(straightTo(n - k, randomCode)));
+      m.history!.seek(n);
+      expect(m.steps).toBe(n);
+    }
+  });
+
+  it('shares unchanged pages between snapshots and stays within its memory limit', () => {
+    const m = boot();
+    const history = m.enableHistory({ interval: 50_000, memoryLimit: 4 * 1024 * 1024 });
+    const first = m.snapshot();
+    const second = m.snapshot(first);
+    expect(second.copiedBytes).toBe(0); // nothing ran between them
+    for (let stop = m.run(1_000_000); stop.kind === 'budget' && m.steps < 3_000_000; stop = m.run(1_000_000));
+    expect(history.snapshotCount).toBeGreaterThan(2);
+    expect(history.memoryBytes).toBeLessThanOrEqual(4 * 1024 * 1024);
+    expect(first.copiedBytes).toBeGreaterThan(0);
+  });
+
+  it('truncates console output and trace on going back and regenerates them going forward', () => {
+    const m = boot();
+    m.enableHistory({ interval: 200_000 });
+    let out = '';
+    const trace: string[] = [];
+    m.onConsole((o) => { if (o.port === 'guest') out += o.text; });
+    m.onTrace((r) => trace.push(r.text));
+    for (let stop = m.run(1_000_000); stop.kind === 'budget'; stop = m.run(1_000_000));
+    const first = { out, trace: [...trace], steps: m.steps };
+    expect(first.out).toContain('Hello World');
+    m.history!.seek(0);
+    out = '';
+    trace.length = 0;
+    for (let stop = m.run(1_000_000); stop.kind === 'budget'; stop = m.run(1_000_000));
+    expect({ out, trace, steps: m.steps }).toEqual(first);
+  });
+
+  it('writing a register in the past discards the future', () => {
+    const m = boot();
+    const history = m.enableHistory({ interval: 100_000 });
+    m.run(500_000);
+    history.seek(250_000);
+    m.setRegister('rax', 0x1234n);
+    expect(history.frontier).toBe(250_000);
+    history.seek(400_000); // no future to go to
+    expect(m.steps).toBe(250_000);
+    expect(m.register('rax')).toBe(0x1234n);
+  });
+});
