@@ -86,6 +86,8 @@ export class Machine implements MachineApi {
   entered = false;
   /** Machine steps since boot (instructions retired or events delivered): the coordinate of history. */
   steps = 0;
+  /** icount when the running basic block started, or -1 outside a block. */
+  private blockIcount = -1;
   /** Reverse execution, once enableHistory() was called. */
   history: History | undefined;
 
@@ -305,8 +307,13 @@ export class Machine implements MachineApi {
         const hit = this.breakpointAt();
         if (hit) return hit;
       }
-      const ran = blocks ? this.interpreter.runBlock(budget - n, inBlock) : 0;
-      if (ran === 0) { this.interpreter.step(); n++; this.steps++; } else { n += ran; this.steps += ran; }
+      let ran = 0;
+      if (blocks) {
+        this.blockIcount = st.icount;
+        ran = this.interpreter.runBlock(budget - n, inBlock);
+        this.blockIcount = -1;
+      }
+      if (ran === 0) { this.steps++; this.interpreter.step(); n++; } else { n += ran; this.steps += ran; }
       if (this.pending) return this.takePending();
       if (st.halted || st.shutdown) {
         const stop = this.deadStop();
@@ -494,10 +501,19 @@ export class Machine implements MachineApi {
     for (const l of this.consoleListeners) l(out);
   }
 
+  /**
+   * The moment right after the instruction executing now: steps are counted before an
+   * interpreter step, and inside a block (one step per instruction, icount committed before
+   * any instruction with side effects) they are the block's start plus what it retired.
+   */
+  private stepAfterCurrent(): number {
+    return this.blockIcount < 0 ? this.steps : this.steps + (this.cpu.icount - this.blockIcount) + 1;
+  }
+
   private traced(record: TraceRecord): void {
     if (record.seq >= this.timelineTrace.length) {
       this.timelineTrace[record.seq] = record;
-      this.traceSteps[record.seq] = this.steps; // counted before the emitting instruction: the moment right after it
+      this.traceSteps[record.seq] = this.stepAfterCurrent();
     }
     const step = this.traceSteps[record.seq];
     if (this.muted || record.seq < this.traceEmitted) return;

@@ -73,7 +73,7 @@ describe('time travel across the VM boundary', () => {
     const atHello = await wholeState(output);
     await stopAfter(dc(), () => dc().nextRequest({ threadId: 1 }));
     const afterHello = await wholeState(output);
-    expect((afterHello.trace as string[]).at(-1)).toMatch(/kvm_emulate_hypercall: Hello World$/);
+    expect((afterHello.trace as string[]).at(-1)).toMatch(/kvm_pv_hello_hypercall: Hello World$/);
     expect(atHello.trace).not.toContainEqual(expect.stringMatching(/Hello World$/));
     expect((await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }))).body.description).toMatch(/^VMCALL: hypercall /);
     const atVmcall2 = await wholeState(output);
@@ -134,8 +134,8 @@ describe('time travel across the VM boundary', () => {
     await first;
     const callers: string[] = [];
     let frames = await stack(dc());
-    expect(frames[0].name).toBe('kvm_emulate_hypercall [host]');
-    for (let i = 0; i < 4 && frames[0].name.endsWith('[host]'); i++) {
+    expect(frames[0].name).toBe('kvm_pv_hello_hypercall [host]');
+    for (let i = 0; i < 5 && frames[0].name.endsWith('[host]'); i++) {
       const caller = frames[1].name;
       await stopAfter(dc(), () => dc().send('hypercall/reverseStepOut', {}));
       frames = await stack(dc());
@@ -149,7 +149,7 @@ describe('time travel across the VM boundary', () => {
         expect(instruction.instruction).toBe('vmcall');
       }
     }
-    expect(callers.slice(0, 2)).toEqual(['handle_vmcall [host]', 'vmx_handle_exit [host]']);
+    expect(callers.slice(0, 3)).toEqual(['kvm_emulate_hypercall [host]', 'handle_vmcall [host]', 'vmx_handle_exit [host]']);
     expect(callers.at(-1)).toBe('kvm_hypercall0 [guest]');
   });
 
