@@ -28,12 +28,14 @@ function fakeVscode() {
   }
   const vscode = {
     Uri,
+    Disposable: { from: () => disposable },
     FileType: { File: 1, Directory: 2 },
     DebugConfigurationProviderTriggerKind: { Initial: 1, Dynamic: 2 },
     DebugAdapterInlineImplementation: class { constructor(readonly implementation: unknown) {} },
     workspace: {
       workspaceFolders: [{ uri: new Uri('file', sample), name: 'hello-hypercall', index: 0 }],
       getConfiguration: () => ({ get: (_key: string, fallback: unknown) => fallback }),
+      onDidChangeConfiguration: event, onDidChangeWorkspaceFolders: event,
       fs: {
         stat: async (uri: Uri) => ({ type: statSync(uri.path).isDirectory() ? 2 : 1 }),
         readFile: async (uri: Uri) => new Uint8Array(readFileSync(uri.path)),
@@ -43,9 +45,11 @@ function fakeVscode() {
       onDidStartDebugSession: event, onDidReceiveDebugSessionCustomEvent: event, onDidTerminateDebugSession: event,
       registerDebugAdapterDescriptorFactory: (type: string, factory: unknown) => { registered[`factory:${type}`] = factory; return disposable; },
       registerDebugConfigurationProvider: (type: string, provider: unknown) => { registered[`provider:${type}`] = provider; return disposable; },
+      registerDebugAdapterTrackerFactory: (type: string) => { registered[`tracker:${type}`] = true; return disposable; },
     },
+    tasks: { registerTaskProvider: (type: string) => { registered[`tasks:${type}`] = true; return disposable; }, onDidEndTaskProcess: event },
     window: { registerWebviewViewProvider: (id: string) => { registered[`view:${id}`] = true; return disposable; } },
-    commands: { registerCommand: (id: string) => { registered[`command:${id}`] = true; return disposable; } },
+    commands: { registerCommand: (id: string) => { registered[`command:${id}`] = true; return disposable; }, executeCommand: async () => undefined },
   };
   return { vscode, registered };
 }
@@ -65,8 +69,9 @@ describe('web entry (dist/web.js)', () => {
     }, { filename: bundle });
     module.exports.activate({ subscriptions: [], extensionUri: vscode.Uri.file(root), globalStorageUri: vscode.Uri.file('/tmp') });
     expect(Object.keys(registered).sort()).toEqual([
-      'command:hypercall.createHypercall', 'command:hypercall.exportTrace', 'command:hypercall.openSample', 'command:hypercall.showTrace',
-      'factory:hypercall', 'provider:hypercall', 'view:hypercall.trace',
+      'command:hypercall.addLaunchConfiguration', 'command:hypercall.createHypercall', 'command:hypercall.debug', 'command:hypercall.debugFromEntry',
+      'command:hypercall.exportTrace', 'command:hypercall.openSample', 'command:hypercall.showTrace',
+      'factory:hypercall', 'provider:hypercall', 'tasks:hypercall', 'tracker:hypercall', 'view:hypercall.trace',
     ]);
 
     const factory = registered['factory:hypercall'] as { createDebugAdapterDescriptor(): { implementation: { handleMessage(m: object): void; onDidSendMessage(cb: (m: Message) => void): void } } };
