@@ -56,6 +56,9 @@ export async function createHypercall(): Promise<NewHypercall | undefined> {
   replaceAll(edit, host.uri, plan.hostC);
   if (plan.guest && guestFile) replaceAll(edit, guestFile.uri, plan.guest.text);
   await vscode.workspace.applyEdit(edit);
+  // Saved, so that F5's rebuild sees them (VS Code saves only the active group's editors); still one undo.
+  const edited = [para.uri, host.uri, ...(plan.guest && guestFile ? [guestFile.uri] : [])];
+  await Promise.all(edited.map(async (uri) => (await vscode.workspace.openTextDocument(uri)).save()));
   for (const warning of plan.warnings) void vscode.window.showWarningMessage(warning);
   const position = new vscode.Position(plan.hostLine, 0);
   await vscode.window.showTextDocument(host.uri, { selection: new vscode.Range(position, position.translate(4)) });
