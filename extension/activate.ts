@@ -37,7 +37,7 @@ export function activateHypercallDebug(context: vscode.ExtensionContext, createA
     vscode.commands.registerCommand('hypercall.createHypercall', () => createHypercall().then((plan) => plan && progress.hypercallAdded(plan.traceText))),
     vscode.commands.registerCommand('hypercall.showTrace', () => panel.show()),
     vscode.commands.registerCommand('hypercall.exportTrace', (target?: vscode.Uri) => exportTrace(panel.model, target)),
-    registerBuildTask(), registerFolderSetup(), progress.register(),
+    registerBuildTask(context.extension), registerFolderSetup(), progress.register(),
   );
   return panel;
 }

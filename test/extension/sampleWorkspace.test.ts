@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 vi.mock('vscode', () => ({}));
-const { BUILD_SCRIPT, BUILD_TASK_LABEL, EXIT_MISSING_TOOLS, MISSING_TOOLS, PROBLEM_MATCHER } = await import('../../extension/buildTask');
+const { BUILD_SCRIPT, BUILD_TASK_LABEL, EXIT_MISSING_TOOLS, MISSING_TOOLS, PROBLEM_MATCHER, USING_BUILT_ELFS } = await import('../../extension/buildTask');
 const { launchConfiguration } = await import('../../extension/configurationProvider');
 const { buildTaskEntry } = await import('../../extension/folderSetup');
 
@@ -49,7 +49,7 @@ describe('the "hypercall: build" task script', () => {
   });
   afterEach(() => rmSync(dir, { recursive: true, force: true }));
 
-  const run = (path = bin) => spawnSync('/bin/sh', ['-c', BUILD_SCRIPT, 'sh', MISSING_TOOLS], { cwd: dir, env: { PATH: path }, encoding: 'utf8' });
+  const run = (path = bin) => spawnSync('/bin/sh', ['-c', BUILD_SCRIPT, 'sh', MISSING_TOOLS, USING_BUILT_ELFS], { cwd: dir, env: { PATH: path }, encoding: 'utf8' });
 
   it('runs make when gcc and make are on PATH', () => {
     const result = run(process.env.PATH);

@@ -29,6 +29,7 @@ function fakeVscode() {
   const vscode = {
     Uri,
     Disposable: { from: () => disposable },
+    UIKind: { Desktop: 1, Web: 2 }, ExtensionKind: { UI: 1, Workspace: 2 }, env: { uiKind: 2 },
     FileType: { File: 1, Directory: 2 },
     DebugConfigurationProviderTriggerKind: { Initial: 1, Dynamic: 2 },
     DebugAdapterInlineImplementation: class { constructor(readonly implementation: unknown) {} },
@@ -67,7 +68,7 @@ describe('web entry (dist/web.js)', () => {
         throw new Error(`web.js required ${id}`);
       },
     }, { filename: bundle });
-    module.exports.activate({ subscriptions: [], extensionUri: vscode.Uri.file(root), globalStorageUri: vscode.Uri.file('/tmp') });
+    module.exports.activate({ subscriptions: [], extensionUri: vscode.Uri.file(root), globalStorageUri: vscode.Uri.file('/tmp'), extension: { extensionKind: 1 } });
     expect(Object.keys(registered).sort()).toEqual([
       'command:hypercall.addLaunchConfiguration', 'command:hypercall.createHypercall', 'command:hypercall.debug', 'command:hypercall.debugFromEntry',
       'command:hypercall.exportTrace', 'command:hypercall.openSample', 'command:hypercall.showTrace',
