@@ -1,13 +1,16 @@
 // Launch configurations for `hypercall`: F5 with no launch.json debugs the sample's guest
 // (build/guest.elf of the folder), and a missing `host` becomes the folder's own build of the
-// sample host or, failing that, the one the extension ships.
+// sample host or, failing that, the one the extension ships. Where the folder can be built
+// (Makefile + include/kvm_para.h), the configuration rebuilds first (preLaunchTask).
 
 import * as vscode from 'vscode';
+import { BUILD_TASK_LABEL, isBuildableFolder } from './buildTask';
 import { exists } from './uriExists';
 
 export const DEBUG_TYPE = 'hypercall';
 
-export function initialConfiguration(): vscode.DebugConfiguration {
+/** The configuration the sample's .vscode/launch.json holds (a unit test keeps the two equal). */
+export function launchConfiguration(rebuild: boolean): vscode.DebugConfiguration {
   return {
     type: DEBUG_TYPE,
     request: 'launch',
@@ -16,14 +19,16 @@ export function initialConfiguration(): vscode.DebugConfiguration {
     host: '${workspaceFolder}/build/host.elf',
     stopOnEntry: false,
     trace: true,
+    ...(rebuild ? { preLaunchTask: BUILD_TASK_LABEL } : {}),
   };
 }
 
 export class HypercallConfigurationProvider implements vscode.DebugConfigurationProvider {
   constructor(private readonly extensionUri: vscode.Uri) {}
 
-  provideDebugConfigurations(): vscode.DebugConfiguration[] {
-    return [initialConfiguration()];
+  async provideDebugConfigurations(folder: vscode.WorkspaceFolder | undefined): Promise<vscode.DebugConfiguration[]> {
+    folder ??= vscode.workspace.workspaceFolders?.[0];
+    return [launchConfiguration(folder !== undefined && (await isBuildableFolder(folder)))];
   }
 
   async resolveDebugConfiguration(folder: vscode.WorkspaceFolder | undefined, config: vscode.DebugConfiguration): Promise<vscode.DebugConfiguration | undefined> {
@@ -34,7 +39,7 @@ export class HypercallConfigurationProvider implements vscode.DebugConfiguration
         void vscode.window.showInformationMessage('No build/guest.elf in this folder: add a "hypercall" launch configuration whose "guest" names your guest ELF, or run "Hypercall: Open the hello-hypercall Sample".');
         return undefined;
       }
-      config = { ...initialConfiguration(), guest: vscode.Uri.joinPath(folder.uri, 'build', 'guest.elf').fsPath };
+      config = { ...launchConfiguration(await isBuildableFolder(folder)), guest: vscode.Uri.joinPath(folder.uri, 'build', 'guest.elf').fsPath };
       delete config.host;
     }
     if (config.host === undefined) config.host = await this.defaultHost(folder);

@@ -3,7 +3,7 @@
 // edits customHypercall.ts plans as one undoable workspace edit, and shows the new host case.
 
 import * as vscode from 'vscode';
-import { CustomHypercallError, planNewHypercall, type GuestSource } from './customHypercall';
+import { CustomHypercallError, hypercallNameProblem, planNewHypercall, type GuestSource, type NewHypercall } from './customHypercall';
 
 const decoder = new TextDecoder();
 
@@ -24,29 +24,22 @@ function replaceAll(edit: vscode.WorkspaceEdit, uri: vscode.Uri, text: string): 
   edit.replace(uri, new vscode.Range(0, 0, Number.MAX_SAFE_INTEGER, 0), text);
 }
 
-export async function createHypercall(): Promise<void> {
+/** Returns the plan applied, or undefined if the user cancelled or the sources did not fit. */
+export async function createHypercall(): Promise<NewHypercall | undefined> {
   const para = await firstContaining('**/kvm_para.h', /#\s*define\s+KVM_HC_/);
   const host = await firstContaining('**/*.c', /^[A-Za-z_].*\bkvm_emulate_hypercall\s*\([^;]*$/m);
   if (!para || !host) {
     void vscode.window.showErrorMessage(`This workspace has no ${para ? 'C file defining kvm_emulate_hypercall' : 'kvm_para.h with KVM_HC_* numbers'}: open the hello-hypercall sample first.`);
-    return;
+    return undefined;
   }
   const guestFile = await firstContaining('**/guest/**/*.c', /^\s+.*\bkvm_hypercall[0-4]\s*\(.*\)\s*;/m);
   const name = await vscode.window.showInputBox({
     title: 'Create a New Custom Hypercall',
     prompt: 'Name of the hypercall (becomes KVM_HC_<NAME>)',
     placeHolder: 'e.g. ping',
-    validateInput: (value) => {
-      if (!value.trim()) return 'Give the hypercall a name.';
-      try {
-        planNewHypercall(value, { kvmParaH: para.text, hostC: host.text });
-        return undefined;
-      } catch (e) {
-        return (e as Error).message;
-      }
-    },
+    validateInput: (value) => hypercallNameProblem(value, { kvmParaH: para.text, hostC: host.text }),
   });
-  if (name === undefined) return;
+  if (name === undefined) return undefined;
   let plan;
   try {
     const guest: GuestSource | undefined = guestFile && { path: guestFile.uri.toString(), text: guestFile.text };
@@ -54,7 +47,7 @@ export async function createHypercall(): Promise<void> {
   } catch (e) {
     if (e instanceof CustomHypercallError) {
       void vscode.window.showErrorMessage(e.message);
-      return;
+      return undefined;
     }
     throw e;
   }
@@ -63,10 +56,14 @@ export async function createHypercall(): Promise<void> {
   replaceAll(edit, host.uri, plan.hostC);
   if (plan.guest && guestFile) replaceAll(edit, guestFile.uri, plan.guest.text);
   await vscode.workspace.applyEdit(edit);
+  // Saved, so that F5's rebuild sees them (VS Code saves only the active group's editors); still one undo.
+  const edited = [para.uri, host.uri, ...(plan.guest && guestFile ? [guestFile.uri] : [])];
+  await Promise.all(edited.map(async (uri) => (await vscode.workspace.openTextDocument(uri)).save()));
   for (const warning of plan.warnings) void vscode.window.showWarningMessage(warning);
   const position = new vscode.Position(plan.hostLine, 0);
   await vscode.window.showTextDocument(host.uri, { selection: new vscode.Range(position, position.translate(4)) });
   void vscode.window.showInformationMessage(
     `Added ${plan.macro} = 0x${plan.number.toString(16)}: its case in kvm_emulate_hypercall, ${plan.caller}() in kvm_para.h` +
-    (plan.guest ? ' and a call from the guest' : '') + '. Rebuild with make, then debug.');
+    (plan.guest ? ' and a call from the guest' : '') + '. Press F5: the "hypercall: build" task rebuilds with gcc and make first.');
+  return plan;
 }

@@ -14,6 +14,8 @@ export interface GuestSource {
 
 export interface NewHypercall {
   macro: string;
+  /** What the new host case passes to trace_printk: the trace shows `kvm_emulate_hypercall: <this>`. */
+  traceText: string;
   number: number;
   /** The guest function that makes the call. */
   caller: string;
@@ -29,12 +31,15 @@ export interface NewHypercall {
 /** A name that cannot be used or sources without the expected anchors; the message says which. */
 export class CustomHypercallError extends Error {}
 
-/** "hello world", "my_call" or "KVM_HC_MY_CALL" -> "KVM_HC_MY_CALL". */
+/** "hello world", "my_call" or "KVM_HC_MY_CALL" -> "KVM_HC_MY_CALL"; anything a C name cannot hold is refused, not dropped. */
 export function hypercallMacroName(name: string): string {
-  const words = name.trim().replace(/^KVM_HC_/i, '').split(/[^A-Za-z0-9]+/).filter(Boolean);
+  const bare = name.trim().replace(/^KVM_HC_/i, '');
+  const bad = [...new Set(bare.replace(/[A-Za-z0-9_ ]/g, ''))];
+  const words = bare.split(/[ _]+/).filter(Boolean);
   const macro = 'KVM_HC_' + words.join('_').toUpperCase();
-  if (words.length === 0 || !/^KVM_HC_[A-Z_][A-Z0-9_]*$/.test(macro)) {
-    throw new CustomHypercallError(`"${name}" is not a usable hypercall name: use letters, digits and underscores, starting with a letter.`);
+  if (bad.length > 0 || words.length === 0 || !/^KVM_HC_[A-Z][A-Z0-9_]*$/.test(macro)) {
+    const chars = bad.length ? ` (${bad.map((c) => `"${c}"`).join(', ')} cannot be part of a C name)` : '';
+    throw new CustomHypercallError(`"${name.trim()}" is not a usable hypercall name${chars}: use letters, digits and underscores, starting with a letter.`);
   }
   return macro;
 }
@@ -135,6 +140,18 @@ function addGuestCall(guest: GuestSource, caller: string): GuestSource | undefin
   return { path: guest.path, text: lines.join('\n') };
 }
 
+/** What is wrong with a name typed so far (the input box shows it while typing), or undefined if it can be added. */
+export function hypercallNameProblem(name: string, sources: { kvmParaH: string; hostC: string }): string | undefined {
+  if (!name.trim()) return 'Give the hypercall a name.';
+  try {
+    planNewHypercall(name, sources);
+    return undefined;
+  } catch (e) {
+    if (e instanceof CustomHypercallError) return e.message;
+    throw e;
+  }
+}
+
 export function planNewHypercall(name: string, sources: { kvmParaH: string; hostC: string; guest?: GuestSource }): NewHypercall {
   const macro = hypercallMacroName(name);
   if (UPSTREAM_HYPERCALLS.has(macro)) throw new CustomHypercallError(`${macro} is an upstream KVM hypercall; choose another name.`);
@@ -146,5 +163,5 @@ export function planNewHypercall(name: string, sources: { kvmParaH: string; host
   const host = addHostCase(sources.hostC, macro, lowerName);
   const kvmParaH = addGuestCaller(addDefine(sources.kvmParaH, macro, number, defines), macro, caller);
   const guest = sources.guest && addGuestCall(sources.guest, caller);
-  return { macro, number, caller, kvmParaH, hostC: host.text, guest, hostLine: host.line, warnings: collisionWarnings(defines) };
+  return { macro, traceText: lowerName, number, caller, kvmParaH, hostC: host.text, guest, hostLine: host.line, warnings: collisionWarnings(defines) };
 }

@@ -5,7 +5,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } 
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import {
-  CustomHypercallError, collisionWarnings, hypercallMacroName, pickHypercallNumber, planNewHypercall,
+  CustomHypercallError, collisionWarnings, hypercallMacroName, hypercallNameProblem, pickHypercallNumber, planNewHypercall,
 } from '../../extension/hypercall/customHypercall';
 import { hypercallDefines } from '../../emulator/trace/kvmHypercalls';
 
@@ -20,6 +20,15 @@ describe('custom hypercall', () => {
     expect(hypercallMacroName('kvm_hc_Ping')).toBe('KVM_HC_PING');
     expect(() => hypercallMacroName('  ')).toThrow(CustomHypercallError);
     expect(() => hypercallMacroName('9lives')).toThrow(/not a usable hypercall name/);
+  });
+
+  it('tells what is wrong with the name while it is typed, naming the characters a C name cannot hold', () => {
+    expect(hypercallNameProblem('my-ping!', { kvmParaH, hostC })).toBe(
+      '"my-ping!" is not a usable hypercall name ("-", "!" cannot be part of a C name): use letters, digits and underscores, starting with a letter.');
+    expect(hypercallNameProblem('', { kvmParaH, hostC })).toBe('Give the hypercall a name.');
+    expect(hypercallNameProblem('hello_hypercall', { kvmParaH, hostC })).toMatch(/already exists in kvm_para.h/);
+    expect(hypercallNameProblem('my ping', { kvmParaH, hostC })).toBeUndefined();
+    expect(planNewHypercall('my ping', { kvmParaH, hostC }).traceText).toBe('my_ping');
   });
 
   it('picks a number no upstream KVM_HC_* and no custom one in kvm_para.h uses', () => {

@@ -28,12 +28,15 @@ function fakeVscode() {
   }
   const vscode = {
     Uri,
+    Disposable: { from: () => disposable },
+    UIKind: { Desktop: 1, Web: 2 }, ExtensionKind: { UI: 1, Workspace: 2 }, env: { uiKind: 2 },
     FileType: { File: 1, Directory: 2 },
     DebugConfigurationProviderTriggerKind: { Initial: 1, Dynamic: 2 },
     DebugAdapterInlineImplementation: class { constructor(readonly implementation: unknown) {} },
     workspace: {
       workspaceFolders: [{ uri: new Uri('file', sample), name: 'hello-hypercall', index: 0 }],
       getConfiguration: () => ({ get: (_key: string, fallback: unknown) => fallback }),
+      onDidChangeConfiguration: event, onDidChangeWorkspaceFolders: event,
       fs: {
         stat: async (uri: Uri) => ({ type: statSync(uri.path).isDirectory() ? 2 : 1 }),
         readFile: async (uri: Uri) => new Uint8Array(readFileSync(uri.path)),
@@ -43,9 +46,11 @@ function fakeVscode() {
       onDidStartDebugSession: event, onDidReceiveDebugSessionCustomEvent: event, onDidTerminateDebugSession: event,
       registerDebugAdapterDescriptorFactory: (type: string, factory: unknown) => { registered[`factory:${type}`] = factory; return disposable; },
       registerDebugConfigurationProvider: (type: string, provider: unknown) => { registered[`provider:${type}`] = provider; return disposable; },
+      registerDebugAdapterTrackerFactory: (type: string) => { registered[`tracker:${type}`] = true; return disposable; },
     },
+    tasks: { registerTaskProvider: (type: string) => { registered[`tasks:${type}`] = true; return disposable; }, onDidEndTaskProcess: event },
     window: { registerWebviewViewProvider: (id: string) => { registered[`view:${id}`] = true; return disposable; } },
-    commands: { registerCommand: (id: string) => { registered[`command:${id}`] = true; return disposable; } },
+    commands: { registerCommand: (id: string) => { registered[`command:${id}`] = true; return disposable; }, executeCommand: async () => undefined },
   };
   return { vscode, registered };
 }
@@ -63,10 +68,11 @@ describe('web entry (dist/web.js)', () => {
         throw new Error(`web.js required ${id}`);
       },
     }, { filename: bundle });
-    module.exports.activate({ subscriptions: [], extensionUri: vscode.Uri.file(root), globalStorageUri: vscode.Uri.file('/tmp') });
+    module.exports.activate({ subscriptions: [], extensionUri: vscode.Uri.file(root), globalStorageUri: vscode.Uri.file('/tmp'), extension: { extensionKind: 1 } });
     expect(Object.keys(registered).sort()).toEqual([
-      'command:hypercall.createHypercall', 'command:hypercall.exportTrace', 'command:hypercall.openSample', 'command:hypercall.showTrace',
-      'factory:hypercall', 'provider:hypercall', 'view:hypercall.trace',
+      'command:hypercall.addLaunchConfiguration', 'command:hypercall.createHypercall', 'command:hypercall.debug', 'command:hypercall.debugFromEntry',
+      'command:hypercall.exportTrace', 'command:hypercall.openSample', 'command:hypercall.showTrace',
+      'factory:hypercall', 'provider:hypercall', 'tasks:hypercall', 'tracker:hypercall', 'view:hypercall.trace',
     ]);
 
     const factory = registered['factory:hypercall'] as { createDebugAdapterDescriptor(): { implementation: { handleMessage(m: object): void; onDidSendMessage(cb: (m: Message) => void): void } } };

@@ -29,7 +29,7 @@ const QUIET_SETTINGS = {
 
 export interface StartedWorkbench {
   wb: Workbench;
-  /** The opened folder: a copy of samples/hello-hypercall. */
+  /** The opened folder: a copy of samples/hello-hypercall unless the test made another. */
   folder: string;
   server: CodeServer;
   stop(): Promise<void>;
@@ -72,8 +72,17 @@ function packageVsix(artifacts: string): string {
   return vsix;
 }
 
+/** The folder a workbench opens, made inside its fresh home: by default a copy of the sample. */
+export type FolderMaker = (home: string) => string;
+
+const copyOfSample: FolderMaker = (home) => {
+  const folder = join(home, 'hello-hypercall');
+  cpSync(sample, folder, { recursive: true });
+  return folder;
+};
+
 /** Starts code-server with the extension and `settings` on top of the quiet ones, and a browser on it. */
-export async function startWorkbench(name: string, settings: Record<string, unknown> = {}): Promise<StartedWorkbench> {
+export async function startWorkbench(name: string, settings: Record<string, unknown> = {}, makeFolder: FolderMaker = copyOfSample): Promise<StartedWorkbench> {
   const missing = missingTooling();
   if (missing) throw new Error(missing);
   const unlock = await lockWorkbench();
@@ -94,8 +103,7 @@ export async function startWorkbench(name: string, settings: Record<string, unkn
     server.writeSettings({ ...QUIET_SETTINGS, ...settings });
     const installed = server.installExtension(vsix);
     if (!/hypercall-debug/.test(installed)) throw new Error(`code-server did not install the .vsix: ${installed}`);
-    const folder = join(home, 'hello-hypercall');
-    cpSync(sample, folder, { recursive: true });
+    const folder = makeFolder(home);
     const url = await server.start(folder);
     const { chromium } = await import('playwright-core');
     browser = await chromium.launch({
@@ -123,12 +131,12 @@ export async function startWorkbench(name: string, settings: Record<string, unkn
  * Call at the top of a UI test file: one workbench for the file's tests (a failed test leaves
  * a screenshot), stopped after them. Returns the getter; it throws the set-up failure, if any.
  */
-export function useWorkbench(name: string, settings: Record<string, unknown> = {}): () => StartedWorkbench {
+export function useWorkbench(name: string, settings: Record<string, unknown> = {}, makeFolder?: FolderMaker): () => StartedWorkbench {
   let started: StartedWorkbench | undefined;
   let setupError: Error | undefined;
   beforeAll(async () => {
     try {
-      started = await startWorkbench(name, settings);
+      started = await startWorkbench(name, settings, makeFolder);
     } catch (e) {
       setupError = e as Error;
     }
