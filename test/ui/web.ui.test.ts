@@ -3,7 +3,7 @@
 // adapter and the emulator run in the web worker extension host and every file is reached
 // through the workspace's own file system (vscode-remote://...), never file:. The whole
 // story there: F5, stop on vmcall with the guest source shown, step into
-// kvm_emulate_hypercall with x86.c shown, a breakpoint in x86.c hit, a trace line opening
+// kvm_emulate_hypercall with x86.c shown, a breakpoint in the Hello World handler hit, a trace line opening
 // its source, Hello World in the Trace panel. Screenshots go to test-artifacts/ui/web/.
 
 import { readFileSync } from 'node:fs';
@@ -15,7 +15,7 @@ const EXTENSION_ID = (() => {
   const manifest = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { publisher: string; name: string };
   return `${manifest.publisher}.${manifest.name}`;
 })();
-const HELLO_LINE = readFileSync(join(root, 'samples/hello-hypercall/host/x86.c'), 'utf8').split('\n').findIndex((l) => l.includes('MARK: host-hello */')) + 1;
+const HELLO_LINE = readFileSync(join(root, 'samples/hello-hypercall/host/hypercalls/hello_hypercall.c'), 'utf8').split('\n').findIndex((l) => l.includes('MARK: host-hello */')) + 1;
 
 const ready = useWorkbench('web', { 'remote.extensionKind': { [EXTENSION_ID]: ['web'] } });
 
@@ -56,9 +56,9 @@ describe('the web extension in code-server', () => {
     await wb.screenshot('hello-world-in-trace');
     await wb.traceFrame().locator('#text-filter input').fill('');
 
-    // A breakpoint in the host's x86.c, set from the editor before the session starts; then
-    // no editor open, so what opens next is the debugger's doing.
-    await wb.openFile('x86.c');
+    // A breakpoint in the host's Hello World handler, set from the editor before the session
+    // starts; then no editor open, so what opens next is the debugger's doing.
+    await wb.openFile('hello_hypercall.c');
     await wb.goToLine(HELLO_LINE);
     await wb.runCommand('Debug: Toggle Breakpoint');
     await page.locator('.editor-group-container.active .codicon-debug-breakpoint').first().waitFor({ timeout: 30_000 });
@@ -83,12 +83,12 @@ describe('the web extension in code-server', () => {
     await wb.revealTraceLine('reason VMCALL', 'kvm_exit: vcpu 0 reason VMCALL', () => activeEditorFile(wb),
       /^(include\/kvm_para\.h|guest\/syscalls\.c)$/, 'trace-line-revealed-guest-source');
 
-    // Continue: the breakpoint set in the editor is hit, on its line, in the one x86.c tab.
+    // Continue: the breakpoint set in the editor is hit, on its line, in one hello_hypercall.c tab.
     await wb.runCommand('Debug: Continue');
     await expect.poll(async () => (await wb.callStackRows().first().textContent()) ?? '', { timeout: 60_000 })
-      .toMatch(new RegExp(`^kvm_emulate_hypercall \\[host\\]\\s*x86\\.c\\s*${HELLO_LINE}:`));
-    expect(await page.locator('.editor-group-container .tabs-container .tab', { hasText: 'x86.c' }).count()).toBe(1);
-    await wb.screenshot('breakpoint-in-x86.c');
+      .toMatch(new RegExp(`^kvm_pv_hello_hypercall \\[host\\]\\s*hello_hypercall\\.c\\s*${HELLO_LINE}:`));
+    expect(await page.locator('.editor-group-container .tabs-container .tab', { hasText: 'hello_hypercall.c' }).count()).toBe(1);
+    await wb.screenshot('breakpoint-in-handler');
 
     // The Disassembly view at this stop: host code, no unreadable "??" rows; it closes with the session.
     await wb.runCommand('Open Disassembly View');
