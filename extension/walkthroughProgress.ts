@@ -26,7 +26,9 @@ export function milestonesOf(message: Message, customTraceTexts: ReadonlySet<str
     return frames.findIndex((f) => f.name === 'VM exit: VMCALL') > 0 ? [STEPPED_INTO_HOST] : [];
   }
   if (message.type === 'event' && message.event === 'hypercall/trace') {
-    const text = /: kvm_emulate_hypercall: (.*)$/.exec((message.body as { line: string }).line)?.[1];
+    // A trace_printk line names the host function that printed: kvm_pv_hello_hypercall for the
+    // sample's Hello World, kvm_emulate_hypercall for a case the scaffold added.
+    const text = /^\s*\S+\s+\[\d+\]\s+\S+\s+[\d.]+: \w+: (.*)$/.exec((message.body as { line: string }).line)?.[1];
     if (text === 'Hello World') return [TRACED_HELLO_WORLD];
     if (text !== undefined && customTraceTexts.has(text)) return [TRACED_CUSTOM_HYPERCALL];
   }

@@ -108,7 +108,7 @@ describe('the walkthrough, step by step', () => {
     await pressStepButton(wb, 'readTrace', 'Show the Trace Panel');
     const trace = ourWebview(wb);
     await trace.locator('#text-filter input').fill('Hello World', { timeout: 60_000 });
-    await trace.locator('#rows .row').filter({ hasText: 'kvm_emulate_hypercall: Hello World' }).first().waitFor({ timeout: 60_000 });
+    await trace.locator('#rows .row').filter({ hasText: 'kvm_pv_hello_hypercall: Hello World' }).first().waitFor({ timeout: 60_000 });
     await wb.screenshot('hello-world-in-trace');
     await expectStepDone(wb, 'readTrace');
   }, 600_000);
