@@ -36,11 +36,8 @@ describe('the extension in code-server', () => {
     // F5 with no launch.json in the sample, from a C file: the whole run, trace live in the panel.
     await wb.openFile('kvm_para.h');
     await wb.startDebugging();
-    // The guest console is in the Debug Console; the Trace panel comes forward over it at the first trace event.
-    await expect.poll(async () => {
-      await wb.runCommand('Focus on Debug Console View');
-      return wb.page.locator('.repl', { hasText: 'Hello World' }).first().isVisible();
-    }, { timeout: 120_000, interval: 2_000 }).toBe(true);
+    // The guest console is in the Debug Console.
+    await wb.waitForDebugConsole('Hello World');
     await wb.continueToEnd();
     await wb.showTracePanel(); // the Debug Console took the panel area when the session started
     // Only the rows in view are in the DOM; the counts and the header say how many there are.

@@ -31,7 +31,7 @@ describe('a hypercall folder without launch.json', () => {
     await wb.runCommand('View: Show Explorer');
     await page.locator('.explorer-folders-view, .explorer-viewlet').first().click();
     await page.keyboard.press('F5');
-    await page.locator('.repl', { hasText: 'Hello World' }).first().waitFor({ timeout: 180_000 });
+    await wb.waitForDebugConsole('Hello World', 180_000);
     expect(await page.locator('.quick-input-widget', { hasText: 'Select debugger' }).isVisible()).toBe(false);
     await wb.continueToEnd();
     await wb.screenshot('f5-ran-the-guest');

@@ -104,7 +104,7 @@ describe('the walkthrough, step by step', () => {
     const wb = ready();
     await wb.continueToEnd();
     await openWalkthrough(wb);
-    expect(await step(wb, 'readTrace').getAttribute('aria-checked')).toBe('false'); // the panel has not been looked at yet
+    // The Trace panel came forward by itself at the session's first trace event, so the step may already be done.
     await pressStepButton(wb, 'readTrace', 'Show the Trace Panel');
     const trace = ourWebview(wb);
     await trace.locator('#text-filter input').fill('Hello World', { timeout: 60_000 });

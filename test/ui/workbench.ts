@@ -58,6 +58,17 @@ export class Workbench {
     return this.page.locator('iframe.webview.ready').first().contentFrame().locator('iframe#active-frame').contentFrame();
   }
 
+  /**
+   * Waits until the Debug Console shows `text`; it is focused again and again, since the
+   * Trace panel comes forward over it at a session's first trace event.
+   */
+  async waitForDebugConsole(text: string, timeoutMs = 120_000): Promise<void> {
+    await expect.poll(async () => {
+      await this.runCommand('Focus on Debug Console View');
+      return this.page.locator('.repl', { hasText: text }).first().isVisible();
+    }, { timeout: timeoutMs, interval: 2_000 }).toBe(true);
+  }
+
   /** Runs "Show Trace Panel" until its webview is up and has heard from the extension (a loaded machine is slow). */
   async showTracePanel(timeoutMs = 120_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
