@@ -11,6 +11,8 @@ export function activate(context: vscode.ExtensionContext): void {
   activateHypercallDebug(context, () => new HypercallDebugSession() as unknown as vscode.DebugAdapter);
   const provider = new HypercallConfigurationProvider(context.extensionUri);
   context.subscriptions.push(vscode.commands.registerCommand('hypercall.runOnRealKvm', () => runOnRealKvm(context.extensionUri, provider)));
+  // The palette offers it only where it is registered (a Node extension host, also behind a browser workbench).
+  void vscode.commands.executeCommand('setContext', 'hypercall.canRunOnRealKvm', true);
 }
 
 export function deactivate(): void {}

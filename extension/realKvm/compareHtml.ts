@@ -34,10 +34,13 @@ function verdictHtml(r: CompareResult): string {
 </div>`).join('\n');
 }
 
+/** A long line is cut to the column's width; its full text is the cell's tooltip. */
+const cell = (text = '') => `<td title="${escape(text)}">${escape(text)}</td>`;
+
 function rowsHtml(rows: readonly AlignedRow[]): string {
   return rows.map((row, i) => {
     const m = MARK[row.kind];
-    return `<tr class="${row.kind}" title="${m.title}"><td class="n">${i + 1}</td><td class="mark">${m.icon ? `<vscode-icon name="${m.icon}"></vscode-icon>` : ''}</td><td>${escape(row.model ?? '')}</td><td>${escape(row.real ?? '')}</td></tr>`;
+    return `<tr class="${row.kind}"><td class="n">${i + 1}</td><td class="mark" title="${m.title}">${m.icon ? `<vscode-icon name="${m.icon}"></vscode-icon>` : ''}</td>${cell(row.model)}${cell(row.real)}</tr>`;
   }).join('\n');
 }
 
@@ -63,10 +66,12 @@ export function compareHtml(r: CompareResult, { cspSource, scriptUri, codiconCss
     .aspect.agree vscode-icon { color: var(--vscode-testing-iconPassed); }
     .note { padding-left: 24px; color: var(--vscode-descriptionForeground); }
     .counts { color: var(--vscode-descriptionForeground); padding: 8px 0 4px; }
-    table { border-collapse: collapse; width: 100%; }
+    table { border-collapse: collapse; width: 100%; table-layout: fixed; }
+    col.n { width: 4em; } col.mark { width: 2em; }
     th { text-align: left; position: sticky; top: 0; background: var(--vscode-editor-background); }
-    td { white-space: pre; padding: 0 6px; vertical-align: top; }
+    td { white-space: pre; overflow: hidden; text-overflow: ellipsis; padding: 0 6px; line-height: 1.4; }
     td.n { color: var(--vscode-editorLineNumber-foreground); text-align: right; }
+    td.mark { white-space: normal; } /* the icon's shadow template has line breaks */
     tr.changed { background: var(--vscode-diffEditor-unchangedRegionBackground, rgba(128, 128, 0, 0.2)); }
     tr.model-only td:nth-child(3) { background: var(--vscode-diffEditor-removedLineBackground); }
     tr.real-only td:nth-child(4) { background: var(--vscode-diffEditor-insertedLineBackground); }
@@ -88,6 +93,7 @@ export function compareHtml(r: CompareResult, { cspSource, scriptUri, codiconCss
       <div id="verdict">${verdictHtml(r)}</div>
       <div class="counts">${count('same')} events the same, ${count('changed')} changed, ${count('model-only')} only in the model, ${count('real-only')} only on real KVM</div>
       <table id="aligned">
+        <colgroup><col class="n"><col class="mark"><col><col></colgroup>
         <thead><tr><th>#</th><th></th><th>Model</th><th>Real KVM</th></tr></thead>
         <tbody>
 ${rowsHtml(rows)}
