@@ -1,11 +1,18 @@
-// Desktop entry: the adapter runs inline in the extension host (Node), reading ELFs with fs.
+// Desktop entry: the adapter runs inline in the extension host (Node), reading ELFs with fs;
+// here alone, Hypercall: Run on Real KVM, which needs child processes.
 
-import type * as vscode from 'vscode';
+import * as vscode from 'vscode';
 import { HypercallDebugSession } from '../debug-adapter/session';
 import { activateHypercallDebug } from './activate';
+import { HypercallConfigurationProvider } from './configurationProvider';
+import { runOnRealKvm } from './realKvm/runOnRealKvm';
 
 export function activate(context: vscode.ExtensionContext): void {
   activateHypercallDebug(context, () => new HypercallDebugSession() as unknown as vscode.DebugAdapter);
+  const provider = new HypercallConfigurationProvider(context.extensionUri);
+  context.subscriptions.push(vscode.commands.registerCommand('hypercall.runOnRealKvm', () => runOnRealKvm(context.extensionUri, provider)));
+  // The palette offers it only where it is registered (a Node extension host, also behind a browser workbench).
+  void vscode.commands.executeCommand('setContext', 'hypercall.canRunOnRealKvm', true);
 }
 
 export function deactivate(): void {}

@@ -1,6 +1,6 @@
 // hcdbg real-kvm and hcdbg compare (called from emulator/cli/hcdbg.ts).
 //   hcdbg real-kvm --guest <elf> [--trace] [--trace-file <path>] [--load-module] [--lab]
-//   hcdbg compare --guest <elf> [--host <elf>] [--load-module] [--lab]
+//   hcdbg compare --guest <elf> [--host <elf>] [--load-module] [--lab] [--json]
 // Exit status: real-kvm 0 when the guest halted, 1 any other end; compare 0 only when the
 // model and real KVM agree, 1 when they differ; 2 bad usage or guest file; 3 when no real
 // KVM could be had (one sentence on stderr).
@@ -14,7 +14,7 @@ import { RealKvmError } from './paths';
 import { runOnRealKvm, type RealRuns } from './realRun';
 
 export const REAL_KVM_USAGE = `       hcdbg real-kvm --guest <elf> [--trace] [--trace-file <path>] [--load-module] [--lab]
-       hcdbg compare --guest <elf> [--host <elf>] [--load-module] [--lab]
+       hcdbg compare --guest <elf> [--host <elf>] [--load-module] [--lab] [--json]
 
 real-kvm runs <guest> on real Linux KVM: this machine's /dev/kvm when it answers a probe
 hypercall within a second, otherwise the lab (Debian's kernel with kvm-amd in
@@ -25,16 +25,18 @@ answer, the kvm_hypercall/trace_printk sequence, exit reasons (VMX<->SVM names).
   --load-module             also on this machine's own kernel, load the custom hypercalls'
                             module for the run (root; unloaded at the end; the lab always does)
   --lab                     use the lab even when /dev/kvm works
+  --json                    compare prints one JSON object instead of text: where, agree,
+                            aspects, and both runs' console and trace (the VS Code command)
 
 Exit status: real-kvm 0 when the guest halted, compare 0 only when the model and real KVM
 agree; 1 otherwise; 2 for bad usage or a bad guest file; 3 when no real KVM could be had.`;
 
-interface Options { guest: string; host?: string; trace: boolean; traceFile?: string; loadModule: boolean; lab: boolean }
+interface Options { guest: string; host?: string; trace: boolean; traceFile?: string; loadModule: boolean; lab: boolean; json: boolean }
 
 class UsageError extends Error {}
 
 function parse(command: string, args: string[]): Options {
-  const o: Options = { guest: '', trace: false, loadModule: false, lab: false };
+  const o: Options = { guest: '', trace: false, loadModule: false, lab: false, json: false };
   for (let i = 0; i < args.length; i++) {
     const arg = args[i];
     const value = () => {
@@ -49,6 +51,7 @@ function parse(command: string, args: string[]): Options {
       case '--trace-file': if (command === 'real-kvm') { o.traceFile = value(); o.trace = true; break; } throw new UsageError('hcdbg compare has no --trace-file.');
       case '--load-module': o.loadModule = true; break;
       case '--lab': o.lab = true; break;
+      case '--json': if (command === 'compare') { o.json = true; break; } throw new UsageError('hcdbg real-kvm has no --json; use hcdbg compare --json.');
       default: throw new UsageError(`Unknown option "${arg}"; see hcdbg --help.`);
     }
   }
@@ -91,8 +94,13 @@ async function compare(o: Options, defaultHost: string): Promise<number> {
     throw new UsageError((e as Error).message);	// the loader's sentence on a bad ELF
   }
   const { real, run } = await realRun(o);
-  process.stdout.write(`compare ${basename(o.guest)}: model vs real KVM (${real.where})\n`);
   const verdict = compareRuns(model, run);
+  if (o.json) {
+    const side = (r: GuestRun) => ({ console: r.console, trace: userTrace(r.trace), status: r.status, ending: r.ending });
+    process.stdout.write(JSON.stringify({ guest: o.guest, where: real.where, ...verdict, model: side(model), real: side(run) }) + '\n');
+    return verdict.agree ? 0 : 1;
+  }
+  process.stdout.write(`compare ${basename(o.guest)}: model vs real KVM (${real.where})\n`);
   process.stdout.write(renderVerdict(verdict));
   return verdict.agree ? 0 : 1;
 }

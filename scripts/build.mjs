@@ -32,7 +32,7 @@ targets.push(
     alias: { url: './extension/webShims/url.ts' } }, // `events` resolves to the npm polyfill
 );
 targets.push({ bundle: true, platform: 'browser', target: 'es2022', format: 'iife', sourcemap: true, logLevel: 'warning',
-  entryPoints: { 'webview/webview': 'extension/webview/main.ts' } });
+  entryPoints: { 'webview/webview': 'extension/webview/main.ts', 'webview/realKvm': 'extension/realKvm/webview.ts' } });
 mkdirSync('dist/webview/codicons', { recursive: true });
 for (const file of ['codicon.css', 'codicon.ttf']) cpSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/webview/codicons/${file}`);
 

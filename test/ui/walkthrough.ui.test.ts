@@ -6,7 +6,7 @@
 
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import type { FrameLocator, Locator } from 'playwright-core';
+import type { FrameLocator } from 'playwright-core';
 import { useWorkbench } from './startWorkbench';
 import type { Workbench } from './workbench';
 
@@ -20,27 +20,16 @@ function ready(): Workbench {
   return workbench().wb;
 }
 
-/** Welcome: Open Walkthrough... -> "Your first hypercall". */
-async function openWalkthrough(wb: Workbench): Promise<void> {
-  await wb.runCommand('Welcome: Open Walkthrough...');
-  await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Your first hypercall' }).first().click({ timeout: 30_000 });
-  await step(wb, 'openSample').waitFor({ timeout: 30_000 });
-}
-
-function step(wb: Workbench, id: string): Locator {
-  return wb.page.locator(`button.getting-started-step[data-step-id$="#${id}"]`);
-}
-
 /** Expands a step and presses the button its description offers. */
 async function pressStepButton(wb: Workbench, id: string, label: string): Promise<void> {
-  await step(wb, id).click();
+  await wb.walkthroughStep(id).click();
   await wb.page.locator(`.step-description-container[x-step-description-for$="#${id}"] .monaco-button`, { hasText: label }).click({ timeout: 30_000 });
 }
 
 /** Reopens the walkthrough (debugging may have replaced its tab) and waits for the step's check mark. */
 async function expectStepDone(wb: Workbench, id: string): Promise<void> {
-  await openWalkthrough(wb);
-  await expect.poll(() => step(wb, id).getAttribute('aria-checked'), { timeout: 60_000 }).toBe('true');
+  await wb.openWalkthrough();
+  await expect.poll(() => wb.walkthroughStep(id).getAttribute('aria-checked'), { timeout: 60_000 }).toBe('true');
   await wb.screenshot(`done-${id}`);
 }
 
@@ -61,8 +50,8 @@ async function waitForStopIn(wb: Workbench, frame: string): Promise<void> {
 describe('the walkthrough, step by step', () => {
   it('opens the sample from an empty folder; F5 then has a configuration to run', async () => {
     const wb = ready();
-    await openWalkthrough(wb);
-    expect(await step(wb, 'openSample').getAttribute('aria-checked')).toBe('false');
+    await wb.openWalkthrough();
+    expect(await wb.walkthroughStep('openSample').getAttribute('aria-checked')).toBe('false');
     await pressStepButton(wb, 'openSample', 'Open the Sample');
     await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Extension storage' }).first().click({ timeout: 30_000 });
     // The window reloads into the copied sample.
@@ -79,7 +68,7 @@ describe('the walkthrough, step by step', () => {
 
   it('breaks on the vmcall: paused at entry, the VMCALL filter ticked, Continue', async () => {
     const wb = ready();
-    await openWalkthrough(wb);
+    await wb.openWalkthrough();
     await pressStepButton(wb, 'breakOnVmcall', 'Debug, Paused at Entry');
     await wb.continueButton().waitFor({ timeout: 180_000 }); // after the rebuild, at the host's first instruction
     await wb.screenshot('paused-at-entry');
@@ -92,7 +81,7 @@ describe('the walkthrough, step by step', () => {
 
   it('steps into kvm_emulate_hypercall with the step\'s own button', async () => {
     const wb = ready();
-    await openWalkthrough(wb);
+    await wb.openWalkthrough();
     await pressStepButton(wb, 'stepIntoHost', 'Step Into');
     await waitForStopIn(wb, 'VM exit: VMCALL');
     expect((await wb.callStackRows().allTextContents()).join('\n')).toMatch(/kvm_emulate_hypercall[\s\S]*VM exit: VMCALL/);
@@ -103,7 +92,7 @@ describe('the walkthrough, step by step', () => {
   it('reads Hello World in the Trace panel after running to the end', async () => {
     const wb = ready();
     await wb.continueToEnd();
-    await openWalkthrough(wb);
+    await wb.openWalkthrough();
     // The Trace panel came forward by itself at the session's first trace event, so the step may already be done.
     await pressStepButton(wb, 'readTrace', 'Show the Trace Panel');
     const trace = ourWebview(wb);
@@ -115,7 +104,7 @@ describe('the walkthrough, step by step', () => {
 
   it('adds a hypercall (an invalid name is refused while typing), F5 rebuilds, its line is in the trace', async () => {
     const wb = ready();
-    await openWalkthrough(wb);
+    await wb.openWalkthrough();
     await pressStepButton(wb, 'addHypercall', 'Create a Hypercall');
     const input = wb.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: 30_000 });
@@ -141,6 +130,7 @@ describe('the walkthrough, step by step', () => {
     // Every step of the walkthrough is complete.
     const steps = wb.page.locator('button.getting-started-step');
     expect(await steps.evaluateAll((buttons) => buttons.map((b) => [b.getAttribute('data-step-id')?.split('#').pop(), b.getAttribute('aria-checked')])))
-      .toEqual([['openSample', 'true'], ['breakOnVmcall', 'true'], ['stepIntoHost', 'true'], ['readTrace', 'true'], ['addHypercall', 'true']]);
+      .toEqual([['openSample', 'true'], ['breakOnVmcall', 'true'], ['stepIntoHost', 'true'], ['readTrace', 'true'], ['addHypercall', 'true'],
+        ['deployRealKvm', 'false']]); // Run on Real KVM boots the lab: test/ui/realKvm.ui.test.ts walks that step
   }, 900_000);
 });

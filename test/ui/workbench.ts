@@ -58,6 +58,18 @@ export class Workbench {
     return this.page.locator('iframe.webview.ready').first().contentFrame().locator('iframe#active-frame').contentFrame();
   }
 
+  /** Welcome: Open Walkthrough... -> "Your first hypercall". */
+  async openWalkthrough(): Promise<void> {
+    await this.runCommand('Welcome: Open Walkthrough...');
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Your first hypercall' }).first().click({ timeout: 30_000 });
+    await this.walkthroughStep('openSample').waitFor({ timeout: 30_000 });
+  }
+
+  /** The button of the walkthrough step `id` (its aria-checked says whether it is complete). */
+  walkthroughStep(id: string): Locator {
+    return this.page.locator(`button.getting-started-step[data-step-id$="#${id}"]`);
+  }
+
   /**
    * Waits until the Debug Console shows `text`; it is focused again and again, since the
    * Trace panel comes forward over it at a session's first trace event.
