@@ -11,6 +11,8 @@ import { DEBUG_TYPE, type HypercallConfigurationProvider } from '../configuratio
 import type { CompareResult } from './compareHtml';
 import { showCompareView } from './compareView';
 
+const RAN_ON_REAL_KVM = 'hypercall.walkthrough.ranOnRealKvm';
+
 /** hcdbg's exit status when no real KVM could be had (realkvm/cli.ts). */
 const NO_REAL_KVM = 3;
 
@@ -75,5 +77,7 @@ export async function runOnRealKvm(extensionUri: vscode.Uri, provider: Hypercall
   }
   const result = JSON.parse(outcome.stdout) as CompareResult;
   showCompareView(extensionUri, result);
+  // The walkthrough's "Deploy your hypercall to real KVM" is done once a comparison came back.
+  void vscode.commands.executeCommand('setContext', RAN_ON_REAL_KVM, true);
   return result;
 }
