@@ -31,7 +31,11 @@ export type ToWebview =
    * The shape of the view changed: header text, how many rows the current filter shows, totals.
    * `epoch` changes whenever row numbers stop meaning the same lines (filter, clear, overwrite).
    */
-  | { type: 'state'; header: string[]; rows: number; retained: number; written: number; filter: TraceFilter; live: boolean; epoch: number }
+  | {
+    type: 'state'; header: string[]; rows: number; retained: number; written: number; filter: TraceFilter; live: boolean; epoch: number;
+    /** The row of the session's current moment (-1: none), and the first row that has not happened yet (`rows`: none). */
+    currentRow: number; firstFutureRow: number;
+  }
   /** Rows `start`.. of the filtered view, in answer to `rows` (or pushed when they changed). */
   | { type: 'rows'; start: number; lines: string[]; requestId: number }
   | { type: 'stats'; stats: ExitStat[]; totalExits: number };
@@ -43,5 +47,7 @@ export type FromWebview =
   | { type: 'filter'; filter: TraceFilter }
   /** The user picked filtered row `row`: reveal where its event was emitted. */
   | { type: 'reveal'; row: number }
+  /** "Go to this event": take the live session to the moment filtered row `row` was emitted. */
+  | { type: 'goTo'; row: number }
   | { type: 'export' }
   | { type: 'clear' };

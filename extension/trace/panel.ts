@@ -1,13 +1,15 @@
 // The Trace panel (a webview view): collects `hypercall/trace` events of hypercall debug
 // sessions into the TraceModel, comes forward at a session's first event, serves the
-// webview the rows it shows, and turns a picked line into its source location: through the
+// webview the rows it shows and where the session is in history (`hypercall/moment`), takes
+// the session to a line's moment ("Go to this event": `hypercall/goToStep`), and turns a
+// picked line into its source location: through the
 // adapter's `hypercall/sourceForAddress` request while the session lives, else from the
 // last session's ELFs on disk (or the folder's default configuration's).
 
 import * as vscode from 'vscode';
 import { HypercallConfigurationProvider } from '../configurationProvider';
 import { workspaceFileAccess } from '../workspaceFileAccess';
-import { MOMENT_EVENT, TRACE_EVENT, type MomentEventBody, type TraceEventBody } from '../../debug-adapter/traceEvents';
+import { GO_TO_STEP, MOMENT_EVENT, TRACE_EVENT, type MomentEventBody, type TraceEventBody } from '../../debug-adapter/traceEvents';
 import type { FromWebview, ToWebview } from './messages';
 import { OfflineSources, type ProgramPaths, type SourceLine } from './offlineSources';
 import { panelHtml } from './panelHtml';
@@ -16,6 +18,8 @@ import { DEFAULT_CAPACITY, TraceModel, type TraceOrigin } from './traceModel';
 export const TRACE_VIEW_ID = 'hypercall.trace';
 export const TRACE_CONTAINER_ID = 'hypercallTrace';
 export const SOURCE_FOR_ADDRESS = 'hypercall/sourceForAddress';
+/** The Trace panel rows' context menu item (package.json `webview/context`); its argument is the row's `data-vscode-context`. */
+export const GO_TO_EVENT_COMMAND = 'hypercall.trace.goToEvent';
 
 /** The answer to `hypercall/sourceForAddress`. */
 type SourceForAddress = { path: string; line: number } | { disassembly: true };
@@ -70,6 +74,9 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
       vscode.debug.onDidStartDebugSession((s) => this.sessionStarted(s)),
       vscode.debug.onDidReceiveDebugSessionCustomEvent((e) => this.customEvent(e)),
       vscode.debug.onDidTerminateDebugSession((s) => this.sessionEnded(s)),
+      vscode.commands.registerCommand(GO_TO_EVENT_COMMAND, (context?: { row?: unknown }) => {
+        if (typeof context?.row === 'number') return this.goTo(context.row);
+      }),
     );
   }
 
@@ -111,16 +118,17 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
   private sessionEnded(session: vscode.DebugSession): void {
     if (session !== this.session) return;
     this.session = undefined;
+    this.model.forgetMoment();
     this.scheduleFlush();
   }
 
   private customEvent(e: vscode.DebugSessionCustomEvent): void {
     if (e.session.type !== 'hypercall') return;
     if (e.event === MOMENT_EVENT) {
-      // After a step back the trace after that moment has not happened (yet): running forward emits it again.
-      const written = (e.body as MomentEventBody | undefined)?.output?.trace;
-      if (typeof written === 'number' && written < this.model.written) {
-        this.model.truncate(written);
+      // After going back the lines after that moment stay, dimmed: running forward emits them again (append replaces them).
+      const moment = e.body as MomentEventBody | undefined;
+      if (typeof moment?.output?.trace === 'number' && typeof moment.frontier === 'number') {
+        this.model.moveTo(moment.output.trace, moment.frontier);
         this.scheduleFlush();
       }
       return;
@@ -128,7 +136,7 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
     if (e.event !== TRACE_EVENT) return;
     const body = e.body as TraceEventBody | undefined;
     if (typeof body?.line !== 'string') return;
-    this.model.append(body.line, originOf(body), tscOf(body));
+    this.model.append(body.line, originOf(body), tscOf(body), typeof body.step === 'number' ? body.step : undefined);
     if (this.revealPending && e.session === this.session) {
       // At the first event, not at the start: VS Code opens the Debug Console in the same
       // panel area as the session starts, and would cover the trace again.
@@ -155,7 +163,11 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
 
   private pushState(): void {
     const m = this.model;
-    this.post({ type: 'state', header: m.header(), rows: m.rowCount, retained: m.retained, written: m.written, filter: m.filter, live: this.session !== undefined, epoch: m.epoch });
+    const { current, firstFuture } = m.momentRows();
+    this.post({
+      type: 'state', header: m.header(), rows: m.rowCount, retained: m.retained, written: m.written, filter: m.filter,
+      live: this.session !== undefined, epoch: m.epoch, currentRow: current, firstFutureRow: firstFuture,
+    });
     this.post({ type: 'stats', ...m.stats() });
   }
 
@@ -173,6 +185,9 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
         break;
       case 'reveal':
         void this.reveal(message.row);
+        break;
+      case 'goTo':
+        void this.goTo(message.row);
         break;
       case 'export':
         void vscode.commands.executeCommand('hypercall.exportTrace');
@@ -201,6 +216,18 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
       await this.openSource(answer);
     } else {
       await vscode.commands.executeCommand('debug.action.openDisassemblyView');
+    }
+  }
+
+  /** Takes the live session to the moment right after the event of `row` was emitted; VS Code shows the stop. */
+  private async goTo(row: number): Promise<void> {
+    const step = this.model.stepOfRow(row);
+    if (!this.session) return void vscode.window.showInformationMessage('Go to this event needs a running hypercall debug session: start one (F5) and run to this event first.');
+    if (step === undefined) return void vscode.window.showInformationMessage('This trace line does not say when it was emitted: only lines of the running session can be gone to.');
+    try {
+      await this.session.customRequest(GO_TO_STEP, { step });
+    } catch (e) {
+      void vscode.window.showErrorMessage(`Could not go to this event: ${(e as Error).message}`);
     }
   }
 

@@ -50,6 +50,11 @@ export function panelHtml({ cspSource, scriptUri, codiconCssUri, nonce }: PanelR
     .row.header.fold::after { content: '   ' attr(data-hint); font-style: italic; }
     .row:not(.header):hover { background: var(--vscode-list-hoverBackground); }
     .row.selected { background: var(--vscode-list-activeSelectionBackground); color: var(--vscode-list-activeSelectionForeground); }
+    /* The session's current moment, and the lines that have not happened yet in this timeline. */
+    .row.current { box-shadow: inset 3px 0 var(--vscode-debugIcon-stepBackForeground, var(--vscode-focusBorder)); background: var(--vscode-editor-stackFrameHighlightBackground); }
+    .row.future { opacity: 0.45; }
+    .row .go-to { visibility: hidden; margin-left: 12px; cursor: pointer; vertical-align: middle; }
+    .row:hover .go-to, .row.selected .go-to { visibility: visible; }
     .stats-total { display: block; padding: 6px 0; color: var(--vscode-descriptionForeground); }
   </style>
   <title>Trace</title>

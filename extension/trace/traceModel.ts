@@ -5,7 +5,7 @@
 import { renderChromeTrace, type ChromeTraceSource } from '../../emulator/trace/chromeTrace';
 import { ftraceHeaderLines } from '../../emulator/trace/ftrace';
 import { ExitStats } from './exitStats';
-import { lineFields, parseFtraceLine, type TraceEventName } from './ftraceLine';
+import { lineFields, parseFtraceLine, type FtraceLine, type TraceEventName } from './ftraceLine';
 import { TRACE_EVENTS, type ExitStat, type TraceFilter } from './messages';
 
 /** Where an event was emitted, as the adapter reported it (or as its kvm_exit/kvm_entry line says). */
@@ -33,11 +33,20 @@ export class TraceModel {
   private readonly ripHi: Uint32Array;
   /** The TSC in ns the adapter reported per line (NaN: only the line's rounded timestamp is known). */
   private readonly tscNs: Float64Array;
+  /** The moment of history right after the instruction that emitted each line (NaN: not known). */
+  private readonly steps: Float64Array;
   /** Sequence numbers of the lines the filter shows, a ring parallel to the main one. */
   private readonly shown: Float64Array;
   private shownHead = 0;
   private shownCount = 0;
   private total = 0;
+  /**
+   * The first line that has not happened yet at the session's moment (`total` when all have):
+   * after going back in time the lines after the moment stay, to be shown dimmed.
+   */
+  private futureFrom = 0;
+  /** A moment was reported since the lines began: the panel marks the current line. */
+  private momentKnown = false;
   private readonly exitStats = new ExitStats();
   private currentFilter: TraceFilter = { events: [...TRACE_EVENTS], text: '' };
   private eventMask = 0;
@@ -51,6 +60,7 @@ export class TraceModel {
     this.ripLo = new Uint32Array(capacity);
     this.ripHi = new Uint32Array(capacity);
     this.tscNs = new Float64Array(capacity);
+    this.steps = new Float64Array(capacity);
     this.shown = new Float64Array(capacity);
     this.setFilter(this.currentFilter);
   }
@@ -84,11 +94,33 @@ export class TraceModel {
     return ftraceHeaderLines(this.retained, this.written);
   }
 
-  /** `tsc`: the record's TSC in ns, which the line prints rounded to the microsecond. */
-  append(line: string, origin?: TraceOrigin, tsc?: bigint): void {
+  /**
+   * `tsc`: the record's TSC in ns, which the line prints rounded to the microsecond; `step`:
+   * the moment of history right after the instruction that emitted it. While lines after
+   * the session's moment are kept, the adapter is emitting them again: the same line takes
+   * its place, a different one means the past changed and the old future goes.
+   */
+  append(line: string, origin?: TraceOrigin, tsc?: bigint, step?: number): void {
+    if (this.futureFrom < this.total) {
+      const oldest = this.total - this.retained;
+      if (this.futureFrom >= oldest && this.lines[this.futureFrom % this.capacity] === line) {
+        this.describe(this.futureFrom++ % this.capacity, line, origin, tsc, step);
+        return;
+      }
+      this.truncate(this.futureFrom);
+    }
     const seq = this.total++;
     const slot = seq % this.capacity;
     if (seq >= this.capacity) this.evict(seq - this.capacity);
+    const parsed = this.describe(slot, line, origin, tsc, step);
+    this.futureFrom = this.total;
+    if (parsed?.event === 'kvm_exit' && parsed.exitReason) this.exitStats.exit(parsed.exitReason, parsed.timestampUs);
+    else if (parsed?.event === 'kvm_entry') this.exitStats.entry(parsed.timestampUs);
+    if (this.matches(slot)) this.pushShown(seq);
+  }
+
+  /** Stores what is known of line `line` in `slot`, and gives its parsed columns. */
+  private describe(slot: number, line: string, origin: TraceOrigin | undefined, tsc: bigint | undefined, step: number | undefined): FtraceLine | undefined {
     const parsed = parseFtraceLine(line);
     this.lines[slot] = line;
     this.events[slot] = parsed ? EVENT_CODE[parsed.event] : UNPARSED;
@@ -98,9 +130,50 @@ export class TraceModel {
     this.ripLo[slot] = address === undefined ? 0 : Number(address & 0xffff_ffffn);
     this.ripHi[slot] = address === undefined ? 0 : Number((address >> 32n) & 0xffff_ffffn);
     this.tscNs[slot] = tsc === undefined ? NaN : Number(tsc);
-    if (parsed?.event === 'kvm_exit' && parsed.exitReason) this.exitStats.exit(parsed.exitReason, parsed.timestampUs);
-    else if (parsed?.event === 'kvm_entry') this.exitStats.entry(parsed.timestampUs);
-    if (this.matches(slot)) this.pushShown(seq);
+    this.steps[slot] = step ?? NaN;
+    return parsed;
+  }
+
+  /**
+   * The session stopped at a moment when `written` lines had been emitted and `frontier`
+   * is the furthest moment its timeline recorded: lines emitted after `frontier` belong to
+   * a discarded future and go; the lines after `written` stay, not yet happened.
+   */
+  moveTo(written: number, frontier: number): void {
+    let end = Math.max(written, this.total - this.retained);
+    while (end < this.total && !(this.steps[end % this.capacity] > frontier)) end++;
+    this.truncate(end);
+    this.futureFrom = Math.max(this.total - this.retained, Math.min(written, this.total));
+    this.momentKnown = true;
+  }
+
+  /** The session ended: no moment to mark, every line is part of the past. */
+  forgetMoment(): void {
+    this.futureFrom = this.total;
+    this.momentKnown = false;
+  }
+
+  /**
+   * The filtered row of the last line that has happened at the session's moment (-1: none
+   * shown, or no moment known), and the first row not yet happened (`rowCount`: none).
+   */
+  momentRows(): { current: number; firstFuture: number } {
+    // Shown seqs increase with the row: the rows before the future are found by bisection.
+    let lo = 0;
+    let hi = this.shownCount;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      if (this.seqOfRow(mid) < this.futureFrom) lo = mid + 1;
+      else hi = mid;
+    }
+    return { current: this.momentKnown ? lo - 1 : -1, firstFuture: lo };
+  }
+
+  /** The moment of history right after the event of filtered row `row` was emitted, if known. */
+  stepOfRow(row: number): number | undefined {
+    if (row < 0 || row >= this.shownCount) return undefined;
+    const step = this.steps[this.seqOfRow(row) % this.capacity];
+    return Number.isNaN(step) ? undefined : step;
   }
 
   /** The text of filtered row `row`, and the next rows up to `count` of them. */
@@ -171,25 +244,31 @@ export class TraceModel {
   }
 
   /**
-   * The session went back in time to when `written` lines had been emitted: drop the lines
-   * after that (running forward emits them again), and count the summary again.
+   * The lines from `written` on belong to a future that is gone (the past changed): drop
+   * them, and count the summary again.
    */
   truncate(written: number): void {
     if (written >= this.total) return;
-    const kept: Array<[string, TraceOrigin | undefined, bigint | undefined]> = [];
+    const kept: Array<[string, TraceOrigin | undefined, bigint | undefined, number | undefined]> = [];
     for (let seq = this.total - this.retained; seq < written; seq++) {
       const slot = seq % this.capacity;
-      kept.push([this.lines[slot], this.originOfSlot(slot), Number.isNaN(this.tscNs[slot]) ? undefined : BigInt(this.tscNs[slot])]);
+      const step = this.steps[slot];
+      kept.push([this.lines[slot], this.originOfSlot(slot), Number.isNaN(this.tscNs[slot]) ? undefined : BigInt(this.tscNs[slot]), Number.isNaN(step) ? undefined : step]);
     }
+    const momentKnown = this.momentKnown;
     this.clear();
     this.total = written - kept.length; // lines the ring had already let go of keep their numbers
-    for (const [line, origin, tsc] of kept) this.append(line, origin, tsc);
+    this.futureFrom = this.total;
+    for (const [line, origin, tsc, step] of kept) this.append(line, origin, tsc, step);
+    this.momentKnown = momentKnown;
   }
 
   clear(): void {
     this.lines.length = 0;
     this.rowEpoch++;
     this.total = 0;
+    this.futureFrom = 0;
+    this.momentKnown = false;
     this.shownHead = 0;
     this.shownCount = 0;
     this.exitStats.clear();

@@ -49,6 +49,10 @@ const headerRows = () => (headerOpen ? header : header.slice(0, FOLDED_HEADER_LI
 let dataRows = 0;
 let rowPx = measureRowHeight();
 let selected = -1; // data row index
+/** Where the session is in history: the row of its current moment (-1: none), and the first row not yet happened. */
+let currentRow = -1;
+let firstFutureRow = Number.POSITIVE_INFINITY;
+let live = false;
 let follow = true;
 let requestId = 0;
 let epoch = -1;
@@ -93,7 +97,19 @@ function render(): void {
       if (text === undefined) missing.push(data);
       div.textContent = text ?? '';
       div.dataset.row = String(data);
+      // The row's context menu (package.json webview/context) offers "Go to this event".
+      div.dataset.vscodeContext = JSON.stringify({ webviewSection: 'traceRow', row: data, preventDefaultContextMenuItems: true });
       if (data === selected) div.classList.add('selected');
+      if (data === currentRow) div.classList.add('current');
+      if (data >= firstFutureRow) div.classList.add('future');
+      if (live) {
+        const goTo = document.createElement('span');
+        goTo.className = 'go-to codicon codicon-history';
+        goTo.title = 'Go to this event';
+        goTo.setAttribute('role', 'button');
+        goTo.setAttribute('aria-label', 'Go to this event');
+        div.appendChild(goTo);
+      }
     }
     fragment.appendChild(div);
   }
@@ -166,6 +182,9 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
       }
       dataRows = message.rows;
       if (selected >= dataRows) selected = -1;
+      currentRow = message.currentRow;
+      firstFutureRow = message.firstFutureRow;
+      live = message.live;
       counts.textContent = `${message.rows} shown · ${message.retained} in buffer · ${message.written} written`;
       for (const box of eventBoxes) box.checked = message.filter.events.includes(box.dataset.event as TraceEventName);
       if (textFilter.value !== message.filter.text) textFilter.value = message.filter.text;
@@ -206,7 +225,7 @@ rowsBox.addEventListener('click', (event) => {
   if (row === undefined) return;
   selected = Number(row);
   scheduleRender();
-  post({ type: 'reveal', row: selected });
+  post({ type: (event.target as HTMLElement).classList.contains('go-to') ? 'goTo' : 'reveal', row: selected });
 });
 
 viewport.addEventListener('keydown', (event) => {

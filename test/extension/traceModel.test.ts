@@ -165,3 +165,79 @@ describe('TraceModel after the session went back in time', () => {
     expect(model.rows(0, 10)).toEqual([]);
   });
 });
+
+describe('TraceModel at a moment of history ("Go to this event")', () => {
+  // Each line with the step the adapter reports for it: right after the instruction that emitted it.
+  const STEPS = [100, 140, 150, 180, 300, 320];
+  function stepped(capacity?: number): TraceModel {
+    const model = new TraceModel(capacity);
+    [EXIT, HC, PRINTK, ENTRY, IO_EXIT, IO_ENTRY].forEach((line, i) => model.append(line, undefined, undefined, STEPS[i]));
+    return model;
+  }
+
+  it('keeps each line\'s step, by filtered row', () => {
+    const model = stepped();
+    expect(model.stepOfRow(2)).toBe(150);
+    model.setFilter({ events: ['kvm_exit'], text: '' });
+    expect([model.stepOfRow(0), model.stepOfRow(1), model.stepOfRow(2)]).toEqual([100, 300, undefined]);
+    expect(loaded().stepOfRow(0)).toBeUndefined(); // a line without a step
+  });
+
+  it('marks no moment until the session reports one, then the last line that happened and the lines after it', () => {
+    const model = stepped();
+    expect(model.momentRows()).toEqual({ current: -1, firstFuture: 6 });
+    model.moveTo(6, 320);
+    expect(model.momentRows()).toEqual({ current: 5, firstFuture: 6 });
+    model.moveTo(2, 320); // went back to between kvm_hypercall and the trace_printk
+    expect(model.momentRows()).toEqual({ current: 1, firstFuture: 2 });
+    expect(model.written).toBe(6); // the future lines stay
+    expect(model.rows(0, 10)).toEqual([EXIT, HC, PRINTK, ENTRY, IO_EXIT, IO_ENTRY]);
+  });
+
+  it('marks the last shown line before the moment when the filter hides the current one', () => {
+    const model = stepped();
+    model.setFilter({ events: ['kvm_exit'], text: '' });
+    model.moveTo(4, 320); // the current line is kvm_entry, hidden
+    expect(model.momentRows()).toEqual({ current: 0, firstFuture: 1 });
+    model.moveTo(0, 320); // before every line
+    expect(model.momentRows()).toEqual({ current: -1, firstFuture: 0 });
+  });
+
+  it('takes lines emitted again when running forward in place of the kept ones, without counting them twice', () => {
+    const model = stepped();
+    model.moveTo(2, 320);
+    const epoch = model.epoch;
+    model.append(PRINTK, { address: 0x2000n, side: 'host' }, undefined, 150);
+    expect(model.written).toBe(6);
+    expect(model.epoch).toBe(epoch); // rows still name the same lines
+    expect(model.momentRows()).toEqual({ current: 2, firstFuture: 3 });
+    expect(model.originOfRow(2)).toEqual({ address: 0x2000n, side: 'host' });
+    expect(model.stats().totalExits).toBe(2);
+  });
+
+  it('drops the old future when a different line comes (the past changed), and numbers on from the moment', () => {
+    const model = stepped();
+    model.moveTo(2, 320);
+    model.append(IO_EXIT, undefined, undefined, 160);
+    expect(model.rows(0, 10)).toEqual([EXIT, HC, IO_EXIT]);
+    expect(model.written).toBe(3);
+    expect(model.momentRows()).toEqual({ current: 2, firstFuture: 3 });
+    expect(model.stats().stats.map((s) => [s.reason, s.count]).sort()).toEqual([['IO_INSTRUCTION', 1], ['VMCALL', 1]]);
+  });
+
+  it('drops the lines after the frontier the session reports: that future was discarded', () => {
+    const model = stepped();
+    model.moveTo(2, 200); // history now ends at step 200: the IO exit and entry are gone
+    expect(model.rows(0, 10)).toEqual([EXIT, HC, PRINTK, ENTRY]);
+    expect(model.momentRows()).toEqual({ current: 1, firstFuture: 2 });
+  });
+
+  it('shows every line as past once the session ended', () => {
+    const model = stepped();
+    model.moveTo(2, 320);
+    model.forgetMoment();
+    expect(model.momentRows()).toEqual({ current: -1, firstFuture: 6 });
+    model.append(IO_EXIT);
+    expect(model.written).toBe(7); // appended after the kept lines, not in their place
+  });
+});
