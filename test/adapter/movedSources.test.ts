@@ -1,12 +1,12 @@
 // ELFs whose DWARF source paths no longer exist (the build folder was moved or renamed, or the
 // ELFs came from another machine): frames and breakpoints use the files next to the ELFs.
 
-import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { launchAndConfigure, stack, stopAfter, useDebugClient } from './helpers';
 import { MARKERS, SAMPLE } from './sample';
+import { runTool } from '../tools';
 
 let scratch: string;
 let moved: string;
@@ -16,7 +16,7 @@ beforeAll(() => {
   const built = join(scratch, 'built');
   for (const dir of ['host', 'guest', 'include', 'lib']) cpSync(join(SAMPLE, dir), join(built, dir), { recursive: true });
   cpSync(join(SAMPLE, 'Makefile'), join(built, 'Makefile'));
-  execFileSync('make', ['-s', '-C', built, 'build/host.elf', 'build/guest.elf']);
+  runTool('make', ['-s', '-C', built, 'build/host.elf', 'build/guest.elf']);
   moved = join(scratch, 'moved');
   renameSync(built, moved); // the DWARF paths (…/built/host/x86.c) now point nowhere
 }, 120_000);

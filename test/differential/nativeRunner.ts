@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DiffCase } from './caseBuilder';
 import { WINDOW } from './layout';
+import { runTool } from '../tools';
 
 /** Final state of one case on either side. */
 export interface CaseResult {
@@ -30,7 +31,7 @@ export function buildRunner(): string {
   const binary = join(dir, 'runner');
   if (!existsSync(binary)) {
     mkdirSync(dir, { recursive: true });
-    execFileSync('gcc', ['-O2', '-Wall', '-o', binary, SOURCE]);
+    runTool('gcc', ['-O2', '-Wall', '-o', binary, SOURCE]);
   }
   return binary;
 }

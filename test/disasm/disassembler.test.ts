@@ -2,7 +2,6 @@
 // documented formatting choices): same length and same text for every instruction of real
 // gcc-built machine code and of random valid encodings; plus branch symbolization.
 
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -12,6 +11,7 @@ import { parseElf } from '../../emulator/loader/elf';
 import { Rng } from '../differential/rng';
 import { IcedReference } from './icedReference';
 import { randomEncoding } from './randomEncodings';
+import { runTool } from '../tools';
 
 const ref = new IcedReference();
 afterAll(() => ref.free());
@@ -50,7 +50,7 @@ describe('disassembler vs iced-x86 on gcc output', () => {
   for (const [label, flags] of builds) {
     it(`kernels.c built with gcc ${flags.join(' ')}`, () => {
       const object = join(dir, `kernels-${label}.o`);
-      execFileSync('gcc', [...flags, '-mgeneral-regs-only', '-ffreestanding', '-fno-pic', '-mcx16', '-fcf-protection=full', '-c', source, '-o', object]);
+      runTool('gcc', [...flags, '-mgeneral-regs-only', '-ffreestanding', '-fno-pic', '-mcx16', '-fcf-protection=full', '-c', source, '-o', object]);
       let total = 0;
       for (const s of textSections(object)) {
         const { count, mismatches } = compareStream(s.bytes, s.address);

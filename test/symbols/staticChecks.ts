@@ -1,12 +1,12 @@
 // Comparisons of the debug-info library with readelf, objdump, nm and gdb (without running
 // the program), shared by the fixture tests and the sample-ELF tests. Each check asserts.
 
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { DebugInfo, readUnsigned, sizeOf, typeName, type FrameState } from '../../debug-adapter/symbols';
 import { executeCfa, type CfaRule, type RegisterRule } from '../../debug-adapter/symbols/callFrameInfo';
 import { X86_64_DWARF_REGS } from '../../debug-adapter/symbols/dwarfConstants';
 import { gdb, hex, objdumpFrames, readelfLines } from './toolchain';
+import { runTool } from '../tools';
 
 const base = (path: string): string => path.split('/').pop()!;
 
@@ -200,7 +200,7 @@ export function checkInfoScope(elf: string, info: DebugInfo, addresses: bigint[]
 
 /** ELF symbols against `nm` (local symbols may repeat a name: static functions of headers). */
 export function checkSymbols(elf: string, info: DebugInfo): void {
-  const nm = execFileSync('nm', ['--defined-only', elf], { encoding: 'utf8' });
+  const nm = runTool('nm', ['--defined-only', elf], { encoding: 'utf8' });
   const namesAt = new Map<string, string[]>();
   const entries: Array<[string, string]> = [];
   for (const line of nm.split('\n')) {
