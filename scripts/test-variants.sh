@@ -57,6 +57,7 @@ log="$base/log"
 
 if ((quick)); then
   ln -s "$repo/node_modules" "$clone/node_modules"
+  echo /node_modules >>"$clone/.git/info/exclude" # .gitignore's node_modules/ matches no symlink
   run_tests=(bash -c 'npm run build >/dev/null && node_modules/.bin/vitest run "$@"' test-variants "${files[@]}")
   what="npm run build && vitest run ${files[*]}"
 else
