@@ -83,7 +83,7 @@ function recordStops(elf: string, markers: Array<[file: string, marker: string]>
     };
     const frames: GdbFrame[] = [];
     for (const chunk of record.split(/^FRAME \d+\n/m).slice(1)) {
-      const head = /^#(\d+)\s+(?:(0x[0-9a-f]+) in )?(\w+) \(.*? at \S+:(\d+)$/m.exec(chunk);
+      const head = /^#(\d+)\s+(?:(0x[0-9a-f]+) in )?(\w+) \(.*?\) at .+:(\d+)$/m.exec(chunk); // the path may hold spaces
       const cfa = /frame at (0x[0-9a-f]+)/.exec(chunk);
       const pc = /rip = (0x[0-9a-f]+)/.exec(chunk);
       if (!head || !cfa || !pc) break;
