@@ -15,12 +15,12 @@ export type Tool = keyof typeof PACKAGE;
 /** The samples' Makefiles call gcc (which calls as and ld); gcc needs binutils too. */
 const NEEDS: Partial<Record<Tool, Tool[]>> = { make: ['gcc', 'as', 'ld'], gcc: ['as', 'ld'] };
 
-/** Thrown for a missing tool; its stack is the sentence alone, so vitest prints nothing else. */
+/** Thrown for a missing tool: one sentence, which is also its stack, so vitest prints nothing else. */
 export class MissingTool extends Error {
-  constructor(tool: Tool) {
-    super(`The tests need \`${tool}\`, which is not on PATH: install the Debian package ${PACKAGE[tool]} (apt-get install ${PACKAGE[tool]}).`);
+  constructor(sentence: string) {
+    super(sentence);
     this.name = 'MissingTool';
-    this.stack = `${this.name}: ${this.message}`;
+    this.stack = `${this.name}: ${sentence}`;
   }
 }
 
@@ -42,7 +42,7 @@ const checked = new Set<Tool>();
 export function requireTool(tool: Tool): void {
   for (const t of [tool, ...(NEEDS[tool] ?? [])]) {
     if (checked.has(t)) continue;
-    if (!onPath(t)) throw new MissingTool(t);
+    if (!onPath(t)) throw new MissingTool(`The tests need \`${t}\`, which is not on PATH: install the Debian package ${PACKAGE[t]} (apt-get install ${PACKAGE[t]}).`);
     checked.add(t);
   }
 }

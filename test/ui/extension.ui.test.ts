@@ -9,6 +9,7 @@ import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { CHROMIUM, CodeServer, missingTooling } from './codeServer';
 import { Workbench } from './workbench';
+import { MissingTool } from '../tools';
 
 const root = resolve(__dirname, '../..');
 const artifacts = join(root, 'test-artifacts', 'ui');
@@ -33,7 +34,7 @@ function packageVsix(): string {
 beforeAll(async () => {
   try {
     const missing = missingTooling();
-    if (missing) throw new Error(missing);
+    if (missing) throw new MissingTool(missing);
     rmSync(artifacts, { recursive: true, force: true });
     mkdirSync(artifacts, { recursive: true });
     const vsix = packageVsix();
