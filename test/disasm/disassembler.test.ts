@@ -2,7 +2,7 @@
 // documented formatting choices): same length and same text for every instruction of real
 // gcc-built machine code and of random valid encodings; plus branch symbolization.
 
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { disassemble, disassembleOne } from '../../emulator/disasm/disassembler';
@@ -43,6 +43,7 @@ function textSections(path: string): { name: string; bytes: Uint8Array; address:
 
 describe('disassembler vs iced-x86 on gcc output', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hcdbg-disasm-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const source = join(__dirname, 'fixtures', 'kernels.c');
   const builds: [string, string[]][] = [
     ['O0', ['-O0']], ['O2', ['-O2']], ['Os-popcnt-lzcnt-movbe', ['-Os', '-mpopcnt', '-mlzcnt', '-mmovbe']],

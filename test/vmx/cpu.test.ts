@@ -2,7 +2,7 @@
 // programs a VMCS from a table, launches a small 64-bit guest (assembled per test) behind EPT
 // and logs each VM exit as its handler sees it through VMREAD.
 
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VmExitInfo } from '../../emulator/api';
@@ -19,6 +19,7 @@ const HOST_CODE = 0x100000, TABLE = 0x150000, EPT = 0x300000, VMFAIL_LOG = 0x380
 const GUEST_BASE = 0x400000, GUEST_RIP = 0x1000;
 
 const workDir = mkdtempSync(join(tmpdir(), 'vmx-cpu-'));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 function assemble(name: string, source: string): Uint8Array {
   const src = join(workDir, `${name}.S`), obj = join(workDir, `${name}.o`), bin = join(workDir, `${name}.bin`);
