@@ -7,6 +7,7 @@
 #   scripts/test-variants.sh                   npm ci, then `npm test` twice (the full check)
 #   scripts/test-variants.sh --quick FILE...   node_modules linked from this checkout, `npm run
 #                                              build`, then `vitest run FILE...` twice (a smoke test)
+#   --once                                     one run only (no second-run check), to save time
 #   --keep                                     keep the temporary folder (printed) for a look
 #
 # The full check installs with `npm ci --prefer-offline` (from the npm cache when it holds the
@@ -15,12 +16,13 @@
 # Prints one verdict line per variant; exits non-zero when any fails.
 set -uo pipefail
 
-quick=0 keep=0 files=()
+quick=0 keep=0 runs=2 files=()
 while (($#)); do
   case "$1" in
     --quick) quick=1 ;;
     --keep) keep=1 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --once) runs=1 ;;
+    -h|--help) awk 'NR > 1 && /^#/ { sub(/^# ?/, ""); print; next } NR > 1 { exit }' "$0"; exit 0 ;;
     *) files+=("$1") ;;
   esac
   shift
@@ -70,7 +72,7 @@ else
   what="npm test"
 fi
 
-for run in 1 2; do
+for ((run = 1; run <= runs; run++)); do
   start=$SECONDS
   (cd "$clone" && "${clean_env[@]}" "${run_tests[@]}") >"$log.$run" 2>&1
   status=$?
@@ -82,6 +84,6 @@ for run in 1 2; do
   verdict "$([[ -z "$left" ]]; echo $?)" "after the $label: git status --porcelain in the clone is empty"
 done
 
-echo "test-variants: left in TMPDIR after both runs (caches shared by runs): $(ls -A "$tmp" | wc -l) entries"
+echo "test-variants: left in TMPDIR (caches shared by runs): $(ls -A "$tmp" | tr '\n' ' ')"
 ((failed)) && { echo "test-variants: FAILED (--keep keeps the clone and the full logs)"; exit 1; }
 echo "test-variants: all variants passed"
