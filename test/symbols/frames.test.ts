@@ -27,7 +27,8 @@ interface Stop { registers: RegisterSet; read: (a: bigint, n: number) => Uint8Ar
  * `info proc mappings` says the [stack] mapping ends.
  */
 function stopAtAll(elf: string, markers: Array<[file: string, marker: string]>): Map<string, Stop> {
-  requireTool('awk');
+  requireTool('gdb');
+  requireTool('awk'); // reads gdb's mappings below
   const dir = mkdtempSync(join(tmpdir(), 'symbols-stop-'));
   try {
     return recordStops(elf, markers, dir);
