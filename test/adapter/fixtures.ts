@@ -1,10 +1,10 @@
 // Builds the small assembly ELFs under fixtures/ (hosts that fault in each documented way,
 // guests that halt, spin or triple-fault) with the machine's gcc and ld, into a scratch folder.
 
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { runTool } from '../tools';
 
 const source = resolve(__dirname, 'fixtures');
 let outDir: string | undefined;
@@ -27,7 +27,7 @@ export function scratchDir(): string {
 export function fixture(name: Fixture): string {
   const object = join(scratchDir(), `${name}.o`);
   const elf = join(scratchDir(), `${name}.elf`);
-  execFileSync('gcc', ['-c', '-g', '-o', object, join(source, `${name}.S`)]);
-  execFileSync('ld', ['--no-warn-rwx-segments', '-T', join(source, 'link.ld'), '-o', elf, object]);
+  runTool('gcc', ['-c', '-g', '-o', object, join(source, `${name}.S`)]);
+  runTool('ld', ['--no-warn-rwx-segments', '-T', join(source, 'link.ld'), '-o', elf, object]);
   return elf;
 }

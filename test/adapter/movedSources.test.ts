@@ -1,7 +1,6 @@
 // ELFs whose DWARF source paths no longer exist (the build folder was moved or renamed, or the
 // ELFs came from another machine): frames and breakpoints use the files next to the ELFs.
 
-import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { DebugInfo } from '../../debug-adapter/symbols';
 import { useDebugClient } from './helpers';
 import { MARKERS, SAMPLE } from './sample';
 import { followHypercallIn } from './sourceStory';
+import { runTool } from '../tools';
 
 let scratch: string;
 let moved: string;
@@ -20,7 +20,7 @@ beforeAll(() => {
   // Built the way most builds are, recording absolute paths (the sample's own Makefile maps them away).
   const makefile = readFileSync(join(SAMPLE, 'Makefile'), 'utf8').replace(/ \\\n\s*"-ffile-prefix-map=[^"]*"/, '');
   writeFileSync(join(built, 'Makefile'), makefile);
-  execFileSync('make', ['-s', '-C', built, 'build/host.elf', 'build/guest.elf']);
+  runTool('make', ['-s', '-C', built, 'build/host.elf', 'build/guest.elf']);
   expect(DebugInfo.load(join(built, 'build/host.elf')).sourceFiles()).toContain(join(built, MARKERS.hostHello.file));
   moved = join(scratch, 'moved');
   renameSync(built, moved); // the DWARF paths (…/built/host/x86.c) now point nowhere

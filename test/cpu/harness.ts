@@ -2,7 +2,6 @@
 // writable), a GDT with kernel/user code and data and a 64-bit TSS, an IDT whose handlers
 // are HLT stubs, code at 0x10000 and a stack below 0x80000.
 
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -10,6 +9,7 @@ import { Cpu } from '../../emulator/cpu/cpu';
 import { CpuState, Seg, Cr0, Cr4, Efer, type Segment } from '../../emulator/cpu/state';
 import { PhysicalMemory } from '../../emulator/memory/physical';
 import type { IoBus } from '../../emulator/cpu/vmxUnit';
+import { runTool } from '../tools';
 
 export const CODE = 0x10000;
 export const STACK = 0x80000;
@@ -118,8 +118,8 @@ function assemble(source: string, bits: 64 | 32): number[] {
   try {
     const src = join(dir, 'a.s'), obj = join(dir, 'a.o'), bin = join(dir, 'a.bin');
     writeFileSync(src, `.intel_syntax noprefix\n.code${bits}\n${source}\n`);
-    execFileSync('as', ['--64', '-o', obj, src]);
-    execFileSync('objcopy', ['-O', 'binary', '-j', '.text', obj, bin]);
+    runTool('as', ['--64', '-o', obj, src]);
+    runTool('objcopy', ['-O', 'binary', '-j', '.text', obj, bin]);
     return [...readFileSync(bin)];
   } finally {
     rmSync(dir, { recursive: true, force: true });

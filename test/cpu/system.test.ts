@@ -104,6 +104,15 @@ describe('exception and interrupt delivery (SDM 6.14)', () => {
     expect(inHandler(g, 13)).toBe(true);
     expect(frame(g, 1)).toEqual([BigInt(0x81 * 8 + 2)]);
   });
+  test('INT1 (ICEBP) at CPL 3: #DB trap with the next RIP, without the gate DPL check INT3 gets (SDM vol. 2 "INT n/INTO/INT3/INT1")', () => {
+    const code = asm(toUser + 'user: .byte 0xf1');
+    const m = exec(toUser + 'user: .byte 0xf1');
+    expect(inHandler(m, 1)).toBe(true);
+    expect(frame(m, 2)).toEqual([BigInt(CODE + code.length), 0x2bn]);
+    const int3 = exec(toUser + 'user: int3');
+    expect(inHandler(int3, 13)).toBe(true);
+    expect(frame(int3, 1)).toEqual([BigInt(3 * 8 + 2)]);
+  });
   test('#PF whose gate is not present escalates to #DF with error code 0', () => {
     const m = exec('mov rax, qword ptr [0x200000]', (m) => { m.mem.write64(PD + 8, 0n); setGate(m.mem, 14, 0, { present: false }); });
     expect(inHandler(m, 8)).toBe(true);

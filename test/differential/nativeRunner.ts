@@ -3,11 +3,12 @@
 
 import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { DiffCase } from './caseBuilder';
 import { WINDOW } from './layout';
+import { runTool } from '../tools';
 
 /** Final state of one case on either side. */
 export interface CaseResult {
@@ -30,7 +31,10 @@ export function buildRunner(): string {
   const binary = join(dir, 'runner');
   if (!existsSync(binary)) {
     mkdirSync(dir, { recursive: true });
-    execFileSync('gcc', ['-O2', '-Wall', '-o', binary, SOURCE]);
+    // Built under a private name and renamed, so a concurrent run never executes half a binary.
+    const partial = `${binary}.${process.pid}`;
+    runTool('gcc', ['-O2', '-Wall', '-o', partial, SOURCE]);
+    renameSync(partial, binary);
   }
   return binary;
 }

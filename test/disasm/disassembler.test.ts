@@ -2,8 +2,7 @@
 // documented formatting choices): same length and same text for every instruction of real
 // gcc-built machine code and of random valid encodings; plus branch symbolization.
 
-import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { disassemble, disassembleOne } from '../../emulator/disasm/disassembler';
@@ -12,6 +11,7 @@ import { parseElf } from '../../emulator/loader/elf';
 import { Rng } from '../differential/rng';
 import { IcedReference } from './icedReference';
 import { randomEncoding } from './randomEncodings';
+import { runTool } from '../tools';
 
 const ref = new IcedReference();
 afterAll(() => ref.free());
@@ -43,6 +43,7 @@ function textSections(path: string): { name: string; bytes: Uint8Array; address:
 
 describe('disassembler vs iced-x86 on gcc output', () => {
   const dir = mkdtempSync(join(tmpdir(), 'hcdbg-disasm-'));
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
   const source = join(__dirname, 'fixtures', 'kernels.c');
   const builds: [string, string[]][] = [
     ['O0', ['-O0']], ['O2', ['-O2']], ['Os-popcnt-lzcnt-movbe', ['-Os', '-mpopcnt', '-mlzcnt', '-mmovbe']],
@@ -50,7 +51,7 @@ describe('disassembler vs iced-x86 on gcc output', () => {
   for (const [label, flags] of builds) {
     it(`kernels.c built with gcc ${flags.join(' ')}`, () => {
       const object = join(dir, `kernels-${label}.o`);
-      execFileSync('gcc', [...flags, '-mgeneral-regs-only', '-ffreestanding', '-fno-pic', '-mcx16', '-fcf-protection=full', '-c', source, '-o', object]);
+      runTool('gcc', [...flags, '-mgeneral-regs-only', '-ffreestanding', '-fno-pic', '-mcx16', '-fcf-protection=full', '-c', source, '-o', object]);
       let total = 0;
       for (const s of textSections(object)) {
         const { count, mismatches } = compareStream(s.bytes, s.address);

@@ -8,6 +8,7 @@ import {
   CustomHypercallError, collisionWarnings, hypercallMacroName, hypercallNameProblem, pickHypercallNumber, planNewHypercall,
 } from '../../extension/hypercall/customHypercall';
 import { hypercallDefines } from '../../emulator/trace/kvmHypercalls';
+import { runTool } from '../tools';
 
 const sample = resolve(__dirname, '../../samples/hello-hypercall');
 const kvmParaH = readFileSync(resolve(sample, 'include/kvm_para.h'), 'utf8');
@@ -91,8 +92,8 @@ describe('custom hypercall', () => {
       writeFileSync(join(dir, 'include/kvm_para.h'), plan.kvmParaH);
       writeFileSync(join(dir, 'host/x86.c'), plan.hostC);
       writeFileSync(guestPath, plan.guest!.text);
-      execFileSync('make', ['-s', '-C', dir, 'build/host.elf', 'build/guest.elf'], { stdio: 'pipe' });
-      const out = execFileSync('node', [hcdbg, 'run', '--guest', join(dir, 'build/guest.elf'), '--host', join(dir, 'build/host.elf'), '--trace'], { encoding: 'utf8' });
+      runTool('make', ['-s', '-C', dir, 'build/host.elf', 'build/guest.elf'], { stdio: 'pipe' });
+      const out = execFileSync(process.execPath, [hcdbg, 'run', '--guest', join(dir, 'build/guest.elf'), '--host', join(dir, 'build/host.elf'), '--trace'], { encoding: 'utf8' });
       expect(out).toContain(`kvm_hypercall: nr 0x${plan.number.toString(16)} `);
       expect(out).toMatch(/: kvm_emulate_hypercall: ping$/m);
       expect(out).toMatch(/: kvm_pv_hello_hypercall: Hello World$/m);

@@ -1,11 +1,11 @@
 // ELF64 reader: headers, segments, sections and symbols of gcc-built files, and the one
 // sentence each kind of bad file gets.
 
-import { execFileSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { assertX86_64Executable, parseElf, PT_LOAD, SymbolType } from '../../emulator/loader/elf';
 import { compileElf, gccLink, readBytes, tempDir } from './fixtures/compile';
+import { runTool } from '../tools';
 
 const SOURCE = `
 int counter = 5;
@@ -22,7 +22,7 @@ describe('parseElf', () => {
   const elf = parseElf(bytes, 'prog.elf');
 
   it('reads the header like readelf does', () => {
-    const readelf = execFileSync('readelf', ['-h', path], { encoding: 'utf8' });
+    const readelf = runTool('readelf', ['-h', path], { encoding: 'utf8' });
     const entry = /Entry point address:\s+0x([0-9a-f]+)/.exec(readelf)![1];
     expect(elf.header.entry).toBe(BigInt('0x' + entry));
     expect(elf.header.machine).toBe(62);
@@ -31,7 +31,7 @@ describe('parseElf', () => {
   });
 
   it('lists the PT_LOAD segments readelf lists', () => {
-    const readelf = execFileSync('readelf', ['-lW', path], { encoding: 'utf8' });
+    const readelf = runTool('readelf', ['-lW', path], { encoding: 'utf8' });
     const loads = [...readelf.matchAll(/^\s+LOAD\s+0x([0-9a-f]+) 0x([0-9a-f]+) 0x([0-9a-f]+) 0x([0-9a-f]+) 0x([0-9a-f]+)/gm)];
     const ours = elf.programHeaders.filter((p) => p.type === PT_LOAD);
     expect(ours.length).toBe(loads.length);
@@ -55,7 +55,7 @@ describe('parseElf', () => {
   });
 
   it('reads the symbol table with types and finds functions by address', () => {
-    const nm = execFileSync('nm', [path], { encoding: 'utf8' });
+    const nm = runTool('nm', [path], { encoding: 'utf8' });
     const helperAddr = BigInt('0x' + /^([0-9a-f]+) T helper$/m.exec(nm)![1]);
     const helper = elf.symbol('helper')!;
     expect(helper.value).toBe(helperAddr);
@@ -73,7 +73,7 @@ describe('parseElf', () => {
               ".long 6, 3, 7\\n.asciz \\"Owner\\"\\n.balign 4\\n.byte 1, 2, 3\\n.balign 4\\n"
               ".long 2, 0, 9\\n.asciz \\"X\\"\\n.balign 4\\n.text\\n");
       void _start(void) { for (;;) {} }`, ['-nostdlib', '-static', '-Wl,--build-id']);
-    const readelf = execFileSync('readelf', ['-nW', notes], { encoding: 'utf8' });
+    const readelf = runTool('readelf', ['-nW', notes], { encoding: 'utf8' });
     const buildId = /Build ID: ([0-9a-f]+)/.exec(readelf)![1];
     const entries = parseElf(readBytes(notes), 'notes.elf').notes;
     expect(entries.map((n) => [n.name, n.type, [...n.desc]])).toEqual([
@@ -106,7 +106,7 @@ describe('parseElf', () => {
     it('relocatable object instead of an executable', () => {
       const obj = join(dir, 'obj.o');
       writeFileSync(join(dir, 'obj.c'), 'int f(void) { return 1; }\n');
-      execFileSync('gcc', ['-c', '-o', obj, join(dir, 'obj.c')]);
+      runTool('gcc', ['-c', '-o', obj, join(dir, 'obj.c')]);
       expect(bad('obj.o', readBytes(obj))).toThrow(/^obj\.o is a relocatable object, not a statically linked executable \(ET_EXEC\)\.$/);
     });
 

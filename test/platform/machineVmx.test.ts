@@ -3,11 +3,11 @@
 // guest page tables and the host's EPT, side-selecting physical breakpoints, and
 // snapshot/restore in the middle of the guest's life.
 
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Machine } from '../../emulator/machine';
 import type { StopReason, VmExitInfo } from '../../emulator/api';
+import { buildSample } from '../sample/sampleRun';
 
 const root = resolve(__dirname, '../..');
 const build = join(root, 'samples/hello-hypercall/build');
@@ -25,7 +25,7 @@ function runToStop(m: Machine, max = 20_000_000): StopReason {
   return stop;
 }
 
-beforeAll(() => { execFileSync('make', ['-s', '-C', join(root, 'samples/hello-hypercall')], { stdio: 'pipe' }); });
+beforeAll(buildSample);
 
 describe('Machine with the hello-hypercall sample', () => {
   it('stops at the first VMCALL exit with the guest state and the host at its exit handler', () => {

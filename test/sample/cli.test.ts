@@ -3,7 +3,7 @@
 // (guest triple fault, guest access outside RAM, an unhandled exit) with their exit status and message.
 
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -20,6 +20,8 @@ function hcdbg(...args: string[]) {
 }
 
 let sample: ReturnType<typeof hcdbg>;
+
+afterAll(() => rmSync(pkg, { recursive: true, force: true }));
 
 beforeAll(async () => {
   buildSample();

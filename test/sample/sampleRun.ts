@@ -2,13 +2,12 @@
 // Makefile, boot them on a Machine and run to the end, keeping both consoles, every VM exit
 // the emulator saw and the trace.
 
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { StopReason, VmExitInfo } from '../../emulator/api';
 import { Machine } from '../../emulator/machine';
 import type { TraceRecord } from '../../emulator/trace/record';
+import { requireTool, runTool } from '../tools';
 
 const GUEST_SS_AR_BYTES = 0x4818;
 
@@ -20,10 +19,12 @@ export const testGuest = (name: string) => join(sampleDir, 'build', 'tests', `${
 
 /**
  * `make` is incremental: cheap when `npm run build` already ran. Test files run in parallel
- * forks, so flock(1) keeps two of them from compiling the same objects at once.
+ * forks, so flock(1) on the sample folder itself keeps two of them (or two test runs) from
+ * compiling the same objects at once, and leaves no lock file behind.
  */
 export function buildSample(): void {
-  execFileSync('flock', [join(tmpdir(), 'hc-sample-make.lock'), 'make', '-s', '-C', sampleDir], { stdio: 'inherit' });
+  requireTool('make');
+  runTool('flock', [sampleDir, 'make', '-s', '-C', sampleDir], { stdio: 'inherit' });
 }
 
 export interface SampleRun {

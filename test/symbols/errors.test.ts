@@ -1,11 +1,11 @@
 // Bad input gets one clear sentence naming the file and the fault; executables without DWARF
 // still give symbols and unwinding.
 
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { DebugInfo } from '../../debug-adapter/symbols';
 import { parseElf } from '../../emulator/loader/elf';
 import { compile } from './toolchain';
+import { runTool } from '../tools';
 
 function patchSection(elf: string, section: string, patch: (bytes: Uint8Array) => void): Uint8Array {
   const bytes = new Uint8Array(readFileSync(elf));
@@ -37,7 +37,7 @@ describe('debug-info errors', () => {
   it('still names functions and unwinds by .eh_frame without debug info', () => {
     const elf = compile('ehFrame');
     const stripped = `${elf}.stripped`;
-    execFileSync('strip', ['--strip-debug', '-o', stripped, elf]);
+    runTool('strip', ['--strip-debug', '-o', stripped, elf]);
     const full = DebugInfo.load(elf);
     const info = DebugInfo.load(stripped);
     expect(info.hasDwarf).toBe(false);

@@ -3,12 +3,13 @@
 // CFA, and `info args`/`info locals`. From the same registers and memory our unwinder must find
 // the same frames, and our scopes and formatter must print the same values.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseElf as parseElfFile } from '../../emulator/loader/elf';
 import { DebugInfo, type FrameState, type RegisterSet } from '../../debug-adapter/symbols';
-import { compile, gdb, hex, markerLine, type Variant } from './toolchain';
+import { requireTool } from '../tools';
+import { compile, gdbSession, hex, markerLine, type Variant } from './toolchain';
 
 const STACK_BYTES = 4096;
 /** Leaf functions keep locals in the 128-byte red zone below rsp (unless -mno-red-zone). */
@@ -21,22 +22,45 @@ interface Stop { registers: RegisterSet; read: (a: bigint, n: number) => Uint8Ar
 /**
  * Runs the program under gdb with a temporary breakpoint on each marker line and records, at
  * every stop, everything the checks need. Returns the stops by marker (a marker whose line is
- * never reached has none).
+ * never reached has none). The program runs with an empty environment, so its stack ends a few
+ * hundred bytes above the stops on every machine: the stack dump stops where gdb's
+ * `info proc mappings` says the [stack] mapping ends.
  */
 function stopAtAll(elf: string, markers: Array<[file: string, marker: string]>): Map<string, Stop> {
+  requireTool('gdb');
+  requireTool('awk'); // reads gdb's mappings below
   const dir = mkdtempSync(join(tmpdir(), 'symbols-stop-'));
+  try {
+    return recordStops(elf, markers, dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function recordStops(elf: string, markers: Array<[file: string, marker: string]>, dir: string): Map<string, Stop> {
   const image = parseElfFile(readFileSync(elf), elf);
   const writable = image.sections.filter((s) => (s.flags & 1n) !== 0n && (s.flags & 2n) !== 0n && s.size > 0);
   const dataLow = writable.reduce((m, s) => (s.addr < m ? s.addr : m), writable[0].addr);
   const dataHigh = writable.reduce((m, s) => (s.addr + BigInt(s.size) > m ? s.addr + BigInt(s.size) : m), 0n);
-  const cmds = markers.map(([file, marker]) => `tbreak ${file}:${markerLine(file, marker)}`);
+  const cmds = ['unset environment', ...markers.map(([file, marker]) => `tbreak ${file}:${markerLine(file, marker)}`)];
   markers.forEach((_, k) => {
-    cmds.push(k === 0 ? 'run' : 'continue', `echo STOP ${k}\\n`, `info registers ${REGS.join(' ')}`,
-      `dump binary memory ${dir}/stack${k}.bin $rsp-${RED_ZONE} $rsp+${STACK_BYTES}`,
-      `dump binary memory ${dir}/data${k}.bin ${hex(dataLow)} ${hex(dataHigh)}`);
+    cmds.push(k === 0 ? 'run' : 'continue');
+    // gdb has no expression for a mapping's end: a sourced one-line script sets $stack_end.
+    if (k === 0) cmds.push(`pipe info proc mappings | awk '/\\[stack\\]$/ { print "set $stack_end = " $2 }' > stack-end.gdb`, 'source stack-end.gdb');
+    cmds.push(`echo STOP ${k}\\n`, `info registers ${REGS.join(' ')}`,
+      `dump binary memory stack${k}.bin $rsp-${RED_ZONE} ($rsp+${STACK_BYTES} < $stack_end ? $rsp+${STACK_BYTES} : $stack_end)`,
+      `dump binary memory data${k}.bin ${hex(dataLow)} ${hex(dataHigh)}`);
     for (let level = 0; level < 8; level++) cmds.push(`echo FRAME ${level}\\n`, `frame ${level}`, 'info frame', 'info args', 'info locals');
   });
-  const out = gdb(elf, cmds);
+  const { stdout: out, stderr } = gdbSession(elf, cmds, dir);
+  /** A file gdb's `dump` wrote, or a failure quoting what gdb said instead. */
+  const dumped = (name: string, marker: string): Buffer => {
+    const file = join(dir, name);
+    if (existsSync(file)) return readFileSync(file);
+    // Less the frame loop's "No frame at level n." for levels deeper than the stack.
+    const said = stderr.split('\n').filter((l) => l && !l.startsWith('No frame at level'));
+    throw new Error(`gdb did not write ${name} at ${marker}; gdb said: ${said.join(' | ') || '(nothing)'}`);
+  };
   // "Temporary breakpoint 2 at 0x101045: file ..." tells where each marker's breakpoint went.
   const markerAt = new Map<bigint, string>();
   for (const m of out.matchAll(/^Temporary breakpoint (\d+) at (0x[0-9a-f]+)/gm)) markerAt.set(BigInt(m[2]), markers[Number(m[1]) - 1][1]);
@@ -49,8 +73,8 @@ function stopAtAll(elf: string, markers: Array<[file: string, marker: string]>):
     }
     const marker = registers.rip !== undefined ? markerAt.get(registers.rip) : undefined;
     if (!marker) return;
-    const stack = readFileSync(join(dir, `stack${k}.bin`));
-    const data = readFileSync(join(dir, `data${k}.bin`));
+    const stack = dumped(`stack${k}.bin`, marker);
+    const data = dumped(`data${k}.bin`, marker);
     const low = registers.rsp! - RED_ZONE;
     const read = (a: bigint, n: number): Uint8Array | null => {
       if (a >= low && a + BigInt(n) <= low + BigInt(stack.length)) return stack.subarray(Number(a - low), Number(a - low) + n);
@@ -60,7 +84,7 @@ function stopAtAll(elf: string, markers: Array<[file: string, marker: string]>):
     };
     const frames: GdbFrame[] = [];
     for (const chunk of record.split(/^FRAME \d+\n/m).slice(1)) {
-      const head = /^#(\d+)\s+(?:(0x[0-9a-f]+) in )?(\w+) \(.*? at \S+:(\d+)$/m.exec(chunk);
+      const head = /^#(\d+)\s+(?:(0x[0-9a-f]+) in )?(\w+) \(.*?\) at .+:(\d+)$/m.exec(chunk); // the path may hold spaces
       const cfa = /frame at (0x[0-9a-f]+)/.exec(chunk);
       const pc = /rip = (0x[0-9a-f]+)/.exec(chunk);
       if (!head || !cfa || !pc) break;
@@ -70,7 +94,6 @@ function stopAtAll(elf: string, markers: Array<[file: string, marker: string]>):
     }
     stops.set(marker, { registers, read, frames });
   });
-  rmSync(dir, { recursive: true, force: true });
   return stops;
 }
 

@@ -2,12 +2,12 @@
 // with .debug_frame and DWARF 5): every static answer the adapter relies on, against readelf,
 // objdump, nm and gdb.
 
-import { execFileSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { copyFileSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { DebugInfo } from '../../debug-adapter/symbols';
 import { checkCfi, checkFunctionBreakpoints, checkGlobals, checkInfoScope, checkLinePlacements, checkLineRows, checkSymbols } from './staticChecks';
+import { buildSample } from '../sample/sampleRun';
 
 const SAMPLE = join(__dirname, '../../samples/hello-hypercall');
 
@@ -19,7 +19,7 @@ describe.each([
   let info: DebugInfo;
   beforeAll(() => {
     const built = join(SAMPLE, 'build', `${side}.elf`);
-    if (!existsSync(built)) execFileSync('make', ['-s', '-C', SAMPLE], { stdio: 'pipe' });
+    buildSample();
     // A private copy, so a rebuild of the sample while the tests run cannot split the oracles from us.
     elf = join(mkdtempSync(join(tmpdir(), 'symbols-sample-')), `${side}.elf`);
     copyFileSync(built, elf);

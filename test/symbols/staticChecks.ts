@@ -1,12 +1,12 @@
 // Comparisons of the debug-info library with readelf, objdump, nm and gdb (without running
 // the program), shared by the fixture tests and the sample-ELF tests. Each check asserts.
 
-import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { DebugInfo, readUnsigned, sizeOf, typeName, type FrameState } from '../../debug-adapter/symbols';
 import { executeCfa, type CfaRule, type RegisterRule } from '../../debug-adapter/symbols/callFrameInfo';
 import { X86_64_DWARF_REGS } from '../../debug-adapter/symbols/dwarfConstants';
 import { gdb, hex, objdumpFrames, readelfLines } from './toolchain';
+import { runTool } from '../tools';
 
 const base = (path: string): string => path.split('/').pop()!;
 
@@ -36,6 +36,9 @@ export function checkLineRows(elf: string, info: DebugInfo): void {
   });
 }
 
+/** A location row of `info breakpoints`: number, address, line (the file path may hold spaces). */
+const BREAKPOINT_ROW = /^(\d+)(?:\.\d+)?\s+.*?(0x[0-9a-f]+)\s+in \S+ at .+:(\d+)\s*$/;
+
 /** gdb's `break file:line` for every line of each file: "file:line" -> sorted "address:line" list. */
 function gdbPlacements(elf: string, files: Array<{ file: string; count: number }>): Map<string, string[]> {
   const cmds: string[] = [];
@@ -52,7 +55,7 @@ function gdbPlacements(elf: string, files: Array<{ file: string; count: number }
   }
   const locations = new Map<number, string[]>();
   for (const text of table.split('\n')) {
-    const m = /^(\d+)(?:\.\d+)?\s+.*?(0x[0-9a-f]+)\s+in \S+ at \S+:(\d+)/.exec(text);
+    const m = BREAKPOINT_ROW.exec(text);
     if (m) locations.set(Number(m[1]), [...(locations.get(Number(m[1])) ?? []), `${hex(BigInt(m[2]))}:${m[3]}`]);
   }
   const result = new Map<string, string[]>();
@@ -79,7 +82,7 @@ export function checkFunctionBreakpoints(elf: string, info: DebugInfo, names: st
   const [requests, table] = out.split('INFO\n');
   const locations = new Map<number, string[]>();
   for (const text of table.split('\n')) {
-    const m = /^(\d+)(?:\.\d+)?\s+.*?(0x[0-9a-f]+)\s+in \S+ at \S+:(\d+)/.exec(text);
+    const m = BREAKPOINT_ROW.exec(text);
     if (m) locations.set(Number(m[1]), [...(locations.get(Number(m[1])) ?? []), `${hex(BigInt(m[2]))}:${m[3]}`]);
   }
   for (const chunk of requests.split(/^FN /m).slice(1)) {
@@ -200,7 +203,7 @@ export function checkInfoScope(elf: string, info: DebugInfo, addresses: bigint[]
 
 /** ELF symbols against `nm` (local symbols may repeat a name: static functions of headers). */
 export function checkSymbols(elf: string, info: DebugInfo): void {
-  const nm = execFileSync('nm', ['--defined-only', elf], { encoding: 'utf8' });
+  const nm = runTool('nm', ['--defined-only', elf], { encoding: 'utf8' });
   const namesAt = new Map<string, string[]>();
   const entries: Array<[string, string]> = [];
   for (const line of nm.split('\n')) {

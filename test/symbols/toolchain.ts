@@ -1,11 +1,12 @@
 // Test support for test/symbols: builds the fixture program with gcc in a temporary directory
 // and asks independent tools (readelf, objdump, gdb) the questions the library answers.
 
-import { execFileSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { requireTool, runTool, type Tool } from '../tools';
 
 export const FIXTURES = join(__dirname, 'fixtures');
 export const SOURCES = [join(FIXTURES, 'program.c'), join(FIXTURES, 'helper.c')];
@@ -32,7 +33,7 @@ export function compile(variant: Variant): string {
   if (existsSync(out)) return out;
   mkdirSync(dir, { recursive: true });
   const partial = `${out}.${process.pid}`;
-  execFileSync('gcc', [...flags, '-o', partial, ...SOURCES], { stdio: 'pipe' });
+  runTool('gcc', [...flags, '-o', partial, ...SOURCES], { stdio: 'pipe' });
   renameSync(partial, out);
   return out;
 }
@@ -46,13 +47,13 @@ export function assemble(name: string): string {
   if (existsSync(out)) return out;
   mkdirSync(dir, { recursive: true });
   const partial = `${out}.${process.pid}`;
-  execFileSync('gcc', ['-nostdlib', '-static', '-no-pie', '-Wl,-Ttext-segment=0x100000', '-Wl,--build-id=none', '-o', partial, source], { stdio: 'pipe' });
+  runTool('gcc', ['-nostdlib', '-static', '-no-pie', '-Wl,-Ttext-segment=0x100000', '-Wl,--build-id=none', '-o', partial, source], { stdio: 'pipe' });
   renameSync(partial, out);
   return out;
 }
 
-function run(cmd: string, args: string[]): string {
-  return execFileSync(cmd, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+function run(tool: Tool, args: string[]): string {
+  return runTool(tool, args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
 }
 
 /** 1-based line of the marker comment in a fixture source. */
@@ -99,11 +100,26 @@ export function objdumpFrames(elf: string): OracleFde[] {
   return fdes;
 }
 
-/** Runs gdb in batch mode on `elf` with the given commands; returns stdout. */
-export function gdb(elf: string, commands: string[], args: string[] = []): string {
+export interface GdbSession { stdout: string; stderr: string }
+
+/**
+ * Runs gdb in batch mode on `elf` with the given commands, in `cwd` when given (gdb's `dump`
+ * takes no quoted file names, so a temp dir with a space in its path must be the working dir).
+ * gdb carries on after a failing command; its error messages are in stderr.
+ */
+export function gdbSession(elf: string, commands: string[], cwd?: string): GdbSession {
+  requireTool('gdb');
   const argv = ['-batch', '-nx', '-ex', 'set width 0', '-ex', 'set height 0', '-ex', 'set confirm off'];
   for (const c of commands) argv.push('-ex', c);
-  return run('gdb', [...argv, ...args, elf]);
+  const r = spawnSync('gdb', [...argv, elf], { cwd, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], maxBuffer: 64 << 20 });
+  if (r.error) throw r.error;
+  if (r.status !== 0) throw new Error(`gdb exited with status ${r.status}: ${r.stderr.trim()}`);
+  return { stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Runs gdb in batch mode on `elf` with the given commands; returns stdout. */
+export function gdb(elf: string, commands: string[]): string {
+  return gdbSession(elf, commands).stdout;
 }
 
 export function hex(v: bigint): string { return `0x${v.toString(16)}`; }

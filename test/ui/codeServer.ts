@@ -21,7 +21,7 @@ export function codeServerBinary(): string {
 export function missingTooling(): string | undefined {
   const missing: string[] = [];
   if (!existsSync(codeServerBinary())) missing.push(`code-server ${CODE_SERVER_VERSION} (${codeServerBinary()})`);
-  if (!existsSync(CHROMIUM)) missing.push(`Chromium (${CHROMIUM})`);
+  if (!existsSync(CHROMIUM)) missing.push(`Chromium (${CHROMIUM}, Debian package chromium)`);
   try {
     createRequire(import.meta.url).resolve('playwright-core');
   } catch {

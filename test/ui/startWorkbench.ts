@@ -11,6 +11,7 @@ import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { CHROMIUM, CodeServer, missingTooling } from './codeServer';
 import { Workbench } from './workbench';
+import { MissingTool } from '../tools';
 
 export const root = resolve(__dirname, '../..');
 const sample = join(root, 'samples', 'hello-hypercall');
@@ -84,7 +85,7 @@ const copyOfSample: FolderMaker = (home) => {
 /** Starts code-server with the extension and `settings` on top of the quiet ones, and a browser on it. */
 export async function startWorkbench(name: string, settings: Record<string, unknown> = {}, makeFolder: FolderMaker = copyOfSample): Promise<StartedWorkbench> {
   const missing = missingTooling();
-  if (missing) throw new Error(missing);
+  if (missing) throw new MissingTool(missing);
   const unlock = await lockWorkbench();
   const home = mkdtempSync(join(tmpdir(), 'hcdbg-ui-'));
   const server = new CodeServer(home);

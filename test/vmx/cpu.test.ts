@@ -2,8 +2,7 @@
 // programs a VMCS from a table, launches a small 64-bit guest (assembled per test) behind EPT
 // and logs each VM exit as its handler sees it through VMREAD.
 
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { VmExitInfo } from '../../emulator/api';
@@ -13,18 +12,20 @@ import type { IoBus } from '../../emulator/cpu/vmxUnit';
 import { PhysicalMemory } from '../../emulator/memory/physical';
 import { Field } from '../../emulator/vmx/fields';
 import { Vmx } from '../../emulator/vmx/vmx';
+import { runTool } from '../tools';
 
 const HOST_CODE = 0x100000, TABLE = 0x150000, EPT = 0x300000, VMFAIL_LOG = 0x380000, EXIT_LOG = 0x390000;
 /** Guest-physical 0 is host-physical GUEST_BASE; the guest runs at guest-physical GUEST_RIP. */
 const GUEST_BASE = 0x400000, GUEST_RIP = 0x1000;
 
 const workDir = mkdtempSync(join(tmpdir(), 'vmx-cpu-'));
+afterAll(() => rmSync(workDir, { recursive: true, force: true }));
 
 function assemble(name: string, source: string): Uint8Array {
   const src = join(workDir, `${name}.S`), obj = join(workDir, `${name}.o`), bin = join(workDir, `${name}.bin`);
   writeFileSync(src, source);
-  execFileSync('as', ['--64', '-o', obj, src]);
-  execFileSync('objcopy', ['-O', 'binary', obj, bin]);
+  runTool('as', ['--64', '-o', obj, src]);
+  runTool('objcopy', ['-O', 'binary', obj, bin]);
   return new Uint8Array(readFileSync(bin));
 }
 
