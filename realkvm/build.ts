@@ -4,7 +4,8 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execAsync } from './exec';
 import { realkvmDir, RealKvmError, sampleDir } from './paths';
@@ -86,16 +87,22 @@ export async function buildModule(cache: string, headers: ModuleHeaders, sample 
   if (existsSync(ko)) return ko;
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
-  for (const f of inputs) copyFileSync(f, join(dir, f.split('/').pop()!));
-  writeFileSync(join(dir, 'hc_hypercalls.h'), calls.map((c) => `HC_CUSTOM(${c.macro}, ${c.handler})\n`).join(''));
-  writeFileSync(join(dir, 'Kbuild'), [
+  // Kbuild splits M= at spaces ("building multiple external modules"): build where the path has none.
+  const src = /\s/.test(dir) ? mkdtempSync(join(/\s/.test(tmpdir()) ? '/tmp' : tmpdir(), 'hcdbg-kbuild-')) : dir;
+  for (const f of inputs) copyFileSync(f, join(src, f.split('/').pop()!));
+  writeFileSync(join(src, 'hc_hypercalls.h'), calls.map((c) => `HC_CUSTOM(${c.macro}, ${c.handler})\n`).join(''));
+  writeFileSync(join(src, 'Kbuild'), [
     'obj-m := hcdbg_hc.o',
     `hcdbg_hc-y := hc_hook.o ${calls.map((c) => `${c.handler.slice('kvm_pv_'.length)}.o`).join(' ')}`,
     'ccflags-y := -I$(src)',
     '',
   ].join('\n'));
-  const args = ['-s', '-C', headers.buildDir, ...(headers.topMakefile ? ['-f', headers.topMakefile] : []), `M=${dir}`, 'modules'];
+  const args = ['-s', '-C', headers.buildDir, ...(headers.topMakefile ? ['-f', headers.topMakefile] : []), `M=${src}`, 'modules'];
   const r = await execAsync('make', args, 600_000);
+  if (src !== dir) {
+    if (existsSync(join(src, 'hcdbg_hc.ko'))) copyFileSync(join(src, 'hcdbg_hc.ko'), ko);
+    rmSync(src, { recursive: true, force: true });
+  }
   if (r.status !== 0 || !existsSync(ko)) {
     const lines = `${r.stderr}\n${r.stdout}`.split('\n');
     const err = lines.find((l) => /\berror\b/.test(l)) ?? lines.find((l) => l.trim()) ?? String(r.error ?? 'no output');

@@ -72,6 +72,7 @@ describe('web entry (dist/web.js)', () => {
     expect(Object.keys(registered).sort()).toEqual([
       'command:hypercall.addLaunchConfiguration', 'command:hypercall.createHypercall', 'command:hypercall.debug', 'command:hypercall.debugFromEntry',
       'command:hypercall.exportTrace', 'command:hypercall.openSample', 'command:hypercall.showTrace',
+      'command:hypercall.trace.goToEvent',
       'factory:hypercall', 'provider:hypercall', 'tasks:hypercall', 'tracker:hypercall', 'view:hypercall.trace',
     ]);
 

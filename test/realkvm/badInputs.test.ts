@@ -3,9 +3,9 @@
 // hook, a module that does not compile, and the /dev/kvm probe that must not hang.
 
 import { spawnSync } from 'node:child_process';
-import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { buildModule, buildVmm, checkKernelHook } from '../../realkvm/build';
 import { ensureLab, labCacheDir } from '../../realkvm/lab';
 import { RealKvmError, realkvmDir, sampleDir } from '../../realkvm/paths';
@@ -54,17 +54,28 @@ describe('hcdbg real-kvm and compare refuse bad guests before any lab boot', () 
   });
 });
 
+/** Whether every folder from `dir` up to / lets anyone through (o+x). */
+function enterableByAll(dir: string): boolean {
+  for (let d = resolve(dir); ; d = dirname(d)) {
+    if ((statSync(d).mode & 0o001) === 0) return false;
+    if (d === dirname(d)) return true;
+  }
+}
+
 describe('the lab', () => {
   it('says which package is missing when qemu-system-x86 is not installed and it is not root', (ctx) => {
     if (!existsSync('/usr/bin/setpriv')) return ctx.skip();
+    // The unprivileged user must reach the script; TMPDIR may sit in a folder only root enters.
+    const home = mkdtempSync(join(enterableByAll(tmpdir()) ? tmpdir() : '/tmp', 'hcdbg-nobody-'));
+    ctx.onTestFinished(() => rmSync(home, { recursive: true, force: true }));
     // A PATH with only what fetch.sh needs before that check: no qemu-system-x86_64.
-    const bin = join(scratch, 'bin'), cache = join(scratch, 'cache');
+    const bin = join(home, 'bin'), cache = join(home, 'cache');
     mkdirSync(bin);
     mkdirSync(cache);
-    chmodSync(scratch, 0o777);
+    chmodSync(home, 0o777);
     chmodSync(cache, 0o777);
     for (const tool of ['mkdir', 'flock', 'id']) symlinkSync(spawnSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).stdout.trim(), join(bin, tool));
-    const script = join(scratch, 'fetch.sh');
+    const script = join(home, 'fetch.sh');
     cpSync(join(realkvmDir(), 'lab', 'fetch.sh'), script);
     chmodSync(script, 0o755);
     const r = spawnSync('/usr/bin/setpriv', ['--reuid=65534', '--regid=65534', '--clear-groups', '/bin/bash', script, cache],

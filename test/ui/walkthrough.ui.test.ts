@@ -131,6 +131,6 @@ describe('the walkthrough, step by step', () => {
     const steps = wb.page.locator('button.getting-started-step');
     expect(await steps.evaluateAll((buttons) => buttons.map((b) => [b.getAttribute('data-step-id')?.split('#').pop(), b.getAttribute('aria-checked')])))
       .toEqual([['openSample', 'true'], ['breakOnVmcall', 'true'], ['stepIntoHost', 'true'], ['readTrace', 'true'], ['addHypercall', 'true'],
-        ['deployRealKvm', 'false']]); // Run on Real KVM boots the lab: test/ui/realKvm.ui.test.ts walks that step
+        ['deployRealKvm', 'false']]); // its command boots the lab: test/ui/realKvm.ui.test.ts runs it
   }, 900_000);
 });
