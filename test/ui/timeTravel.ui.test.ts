@@ -14,12 +14,13 @@ describe('time travel in code-server', () => {
     const topFrame = async () => (await wb.callStackRows().first().textContent()) ?? '';
     const editorTab = async () => (await wb.activeEditorTab().textContent()) ?? '';
 
-    // Paused at the host's first instruction: the Breakpoints view now lists the exception filters.
-    await wb.runCommand("Hypercall: Debug This Folder's Guest, Paused at Entry");
-    await wb.continueButton().waitFor({ timeout: 180_000 });
+    // A first run to the end: after it the Breakpoints view lists the adapter's exception filters.
+    await wb.openFile('kvm_para.h');
+    await wb.startDebugging();
+    await wb.continueToEnd();
     await wb.enableExceptionFilter('VMCALL (hypercall)');
-    await wb.runCommand('Debug: Continue');
-    await expect.poll(topFrame, { timeout: 120_000 }).toMatch(/\[guest\]/);
+    await wb.startDebugging();
+    await wb.continueButton().waitFor({ timeout: 120_000 });
     await expect.poll(stack, { timeout: 30_000 }).not.toBe('');
     const atVmcall = { frame: await topFrame(), tab: await editorTab() };
     expect(atVmcall.frame).not.toBe('');
