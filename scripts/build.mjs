@@ -36,4 +36,7 @@ targets.push({ bundle: true, platform: 'browser', target: 'es2022', format: 'iif
 mkdirSync('dist/webview/codicons', { recursive: true });
 for (const file of ['codicon.css', 'codicon.ttf']) cpSync(`node_modules/@vscode/codicons/dist/${file}`, `dist/webview/codicons/${file}`);
 
-await Promise.all(targets.map((t) => build({ ...t, outdir: 'dist' })));
+const results = await Promise.all(targets.map((t) => build({ ...t, outdir: 'dist' })));
+// A warning is a defect that ships (a duplicate key in package.json silently dropped a menu): fail on it.
+const warnings = results.reduce((n, r) => n + r.warnings.length, 0);
+if (warnings > 0) { console.error(`The build printed ${warnings} warning(s) above: fix them.`); process.exit(1); }
