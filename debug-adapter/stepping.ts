@@ -52,7 +52,8 @@ export class SteppingEngine {
   /**
    * Step Back through the machine's history: one machine step (instruction), or the reverse
    * of `next` (line): back to the start of the previous line of this frame or an outer one on
-   * the same side, so a VMCALL's whole host handling is stepped over backwards as forwards.
+   * the same side, so a VMCALL's whole host handling is stepped over backwards as forwards;
+   * from the host, back into the guest where it exited.
    */
   stepBack(granularity: Granularity): Outcome {
     const d = this.debuggee;
@@ -70,7 +71,12 @@ export class SteppingEngine {
       const here = lineHere();
       return here !== undefined && (here.path !== line?.path || here.line !== line.line);
     };
-    if (!history.reverseUntil(other(start.line))) return STEP;
+    // The host's lines do not step over the guest, backwards as forwards (next from VMRESUME
+    // stops in the guest): going back past the start of an exit's handling stops at the guest
+    // instruction that exited.
+    const intoGuest = () => start.side === 'host' && d.side === 'guest';
+    if (!history.reverseUntil(() => intoGuest() || other(start.line)())) return STEP;
+    if (intoGuest()) return STEP;
     // Now somewhere in the previous line: back to just after the line before it.
     if (history.reverseUntil(other(lineHere()))) history.seek(d.machine.steps + 1);
     return STEP;

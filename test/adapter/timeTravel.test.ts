@@ -184,3 +184,47 @@ describe('time travel across the VM boundary', () => {
     expect(Buffer.from(bytes.body.data, 'base64').toString('hex')).toBe('0f01c3'); // VMRESUME
   });
 });
+
+describe('Step Back by line from the host', () => {
+  /** Stops on the first VMCALL, steps into the host, returns the vmcall's frame and moment. */
+  async function intoHost(hostStepInTarget: string, output: () => { step: number }): Promise<{ vmcallFrame: string; vmcallStep: number }> {
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF, hostStepInTarget }, () => dc().setExceptionBreakpointsRequest({ filters: ['vmcall'] }));
+    await first;
+    const top = (await stack(dc()))[0];
+    const vmcallStep = output().step - 1; // the filter stop is the host at the exit; the vmcall is the step before
+    await stopAfter(dc(), () => dc().stepInRequest({ threadId: 1 }));
+    expect((await stack(dc()))[0].name).toMatch(/\[host\]$/);
+    return { vmcallFrame: `${top.name}:${top.line}`, vmcallStep };
+  }
+
+  async function expectAtVmcall(at: { vmcallFrame: string; vmcallStep: number }, output: () => { step: number }): Promise<void> {
+    const frames = await stack(dc());
+    expect(`${frames[0].name}:${frames[0].line}`).toBe(at.vmcallFrame);
+    expect(frames.map((f) => f.name)).not.toContain('VM exit: VMCALL');
+    const bytes = await dc().send('readMemory', { memoryReference: frames[0].instructionPointerReference, count: 3 });
+    expect(Buffer.from(bytes.body.data, 'base64').toString('hex')).toBe('0f01c1');
+    expect(output().step).toBe(at.vmcallStep);
+  }
+
+  it('from the first host instruction after the exit goes back to the guest\'s vmcall, not to the host before VMRESUME', async () => {
+    const output = followOutput(dc());
+    const at = await intoHost('vmexit', output);
+    await stopAfter(dc(), () => dc().send('stepBack', { threadId: 1 }));
+    await expectAtVmcall(at, output);
+  });
+
+  it('from kvm_emulate_hypercall goes back line by line through the host\'s callers, then to the guest\'s vmcall', async () => {
+    const output = followOutput(dc());
+    const at = await intoHost('kvm_emulate_hypercall', output);
+    const tops: string[] = [(await stack(dc()))[0].name];
+    for (let i = 0; i < 40 && tops.at(-1)!.endsWith('[host]'); i++) {
+      await stopAfter(dc(), () => dc().send('stepBack', { threadId: 1 }));
+      tops.push((await stack(dc()))[0].name);
+    }
+    expect(tops[0]).toBe('kvm_emulate_hypercall [host]');
+    expect(tops).toContain('handle_vmcall [host]');
+    expect(tops).toContain('vmx_handle_exit [host]');
+    await expectAtVmcall(at, output);
+  });
+});
