@@ -11,6 +11,7 @@ import type { DebugProtocol } from '@vscode/debugprotocol';
 import { bootMachine, type MachineApi } from '../emulator/api';
 import { fromBase64, toBase64 } from './base64';
 import { BreakpointManager } from './breakpoints';
+import { printConsole } from './consoleOutput';
 import { Debuggee } from './debuggee';
 import { Disassembler } from './disassembly';
 import { loadProgramSymbols } from './dwarfProgram';
@@ -166,7 +167,8 @@ export class HypercallDebugSession extends DebugSession {
       log: (text) => this.sendEvent(new OutputEvent(`${text}\n`, 'console')),
       notice: (text) => this.sendEvent(new OutputEvent(`${text}\n`, 'important')),
     }, { neverEnteredLimit: this.options.neverEnteredLimit ?? 50_000_000 });
-    machine.onConsole((out) => this.sendEvent(new OutputEvent(out.text, out.port === 'guest' ? 'stdout' : 'console')));
+    printConsole(machine, (text, port) => this.sendEvent(new OutputEvent(text, port === 'guest' ? 'stdout' : 'console')),
+      (line) => this.sendEvent(new OutputEvent(`${line}\n`, 'console')));
     if (config.trace) machine.onTrace((record, step) => this.sendEvent(traceEvent(record, step)));
     return {
       debuggee, breakpoints, filters, engine, stack,

@@ -119,6 +119,8 @@ export interface HistoryApi {
   reverse(accept: (stop: StopReason) => boolean): StopReason | undefined;
   /** Goes back to the latest earlier moment at which `test` holds (tested at every step), or to moment 0 with false. */
   reverseUntil(test: () => boolean): boolean;
+  /** Called when a write in the past discarded the future, with the moment it happened at (before the write lands). */
+  onFutureDiscarded(listener: (steps: number) => void): void;
 }
 
 export interface HistoryOptions {

@@ -30,6 +30,7 @@ export class History implements HistoryApi {
   private travelling = false;
   /** The state changed at the moment of the newest snapshot (a write there): take it again before use. */
   private stale = false;
+  private readonly discardListeners: ((steps: number) => void)[] = [];
 
   constructor(private readonly machine: Machine, options: HistoryOptions = {}) {
     this.interval = Math.max(1, options.interval ?? DEFAULT_INTERVAL);
@@ -68,13 +69,17 @@ export class History implements HistoryApi {
     if (this.travelling) return;
     const steps = this.machine.steps;
     if (steps >= this.frontier && this.last().steps < steps) return;
+    const discarded = steps < this.frontier;
     while (this.snapshots.length > 1 && this.last().steps >= steps) this.drop(this.snapshots.length - 1);
     this.frontier = steps;
     this.waypoints = this.waypoints.filter((w) => w.steps < steps);
     this.machine.forgetFuture();
     // The write happens right after this call: a snapshot still at this moment is taken again before use.
     this.stale = this.last().steps >= steps;
+    if (discarded) for (const listener of this.discardListeners) listener(steps);
   }
+
+  onFutureDiscarded(listener: (steps: number) => void): void { this.discardListeners.push(listener); }
 
   private settle(): void {
     if (!this.stale) return;

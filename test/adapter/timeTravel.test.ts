@@ -10,18 +10,22 @@ import { GUEST_ELF, HOST_ELF, MARKERS, source } from './sample';
 
 const dc = useDebugClient();
 
-/** The client's view of output, truncated as `hypercall/moment` events say (going back), extended as output arrives. */
+/**
+ * The client's view at each stop: the guest console up to the moment (the Debug Console
+ * prints each character once; `hypercall/moment` says how much of it has happened), and the
+ * trace truncated as the moment says (going back), extended as records arrive.
+ */
 function followOutput(client: InProcessDebugClient): () => { guest: string; trace: string[]; step: number } {
-  let guest = '', step = -1;
+  let printed = '', guest = 0, step = -1;
   let trace: string[] = [];
-  client.on('output', (e: DebugProtocol.OutputEvent) => { if (e.body.category === 'stdout') guest += e.body.output; });
+  client.on('output', (e: DebugProtocol.OutputEvent) => { if (e.body.category === 'stdout') printed += e.body.output; });
   client.on('hypercall/trace', (e: DebugProtocol.Event) => { trace.push(e.body.line); });
   client.on('hypercall/moment', (e: DebugProtocol.Event) => {
-    guest = guest.slice(0, e.body.output.guest);
+    guest = e.body.output.guest;
     trace = trace.slice(0, e.body.output.trace);
     step = e.body.step;
   });
-  return () => ({ guest, trace: [...trace], step });
+  return () => ({ guest: printed.slice(0, guest), trace: [...trace], step });
 }
 
 async function variables(ref: number): Promise<Record<string, string>> {
@@ -226,5 +230,63 @@ describe('Step Back by line from the host', () => {
     expect(tops).toContain('handle_vmcall [host]');
     expect(tops).toContain('vmx_handle_exit [host]');
     await expectAtVmcall(at, output);
+  });
+});
+
+describe('console output across history', () => {
+  interface Stop { step: number; guest: number }
+
+  /** Every stdout character and every console line the Debug Console was sent, and the last moment. */
+  function record(): { stdout: () => string; console: () => string; moment: () => Stop } {
+    let stdout = '', console = '';
+    let moment: Stop = { step: -1, guest: 0 };
+    dc().on('output', (e: DebugProtocol.OutputEvent) => {
+      if (e.body.category === 'stdout') stdout += e.body.output;
+      else console += e.body.output;
+    });
+    dc().on('hypercall/moment', (e: DebugProtocol.Event) => { moment = { step: e.body.step, guest: e.body.output.guest }; });
+    return { stdout: () => stdout, console: () => console, moment: () => moment };
+  }
+
+  /** Continues from VMCALL stop to VMCALL stop until the moment `step`. */
+  async function forwardTo(step: number, moment: () => Stop): Promise<void> {
+    for (let i = 0; i < 20 && moment().step < step; i++) await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }));
+    expect(moment().step).toBe(step);
+  }
+
+  it('prints each character once when going back and forward again, and marks a changed past before its new output', async () => {
+    const out = record();
+    const first = dc().waitForEvent('stopped');
+    await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF }, () => dc().setExceptionBreakpointsRequest({ filters: ['vmcall'] }));
+    await first;
+    // Two VMCALL stops with guest output printed between them.
+    const stops: Stop[] = [out.moment()];
+    for (let i = 0; i < 10 && !(stops.length > 1 && stops.at(-1)!.guest > stops[0].guest); i++) {
+      await stopAfter(dc(), () => dc().continueRequest({ threadId: 1 }));
+      stops.push(out.moment());
+    }
+    const [a, b] = [stops[0], stops.at(-1)!];
+    expect(b.guest).toBeGreaterThan(a.guest);
+    const firstPass = out.stdout();
+    expect(firstPass).toHaveLength(b.guest);
+
+    // Back to the first stop and forward again: nothing is printed a second time.
+    await stopAfter(dc(), () => dc().send('hypercall/goToStep', { step: a.step }));
+    expect(out.moment()).toEqual(a);
+    await forwardTo(b.step, out.moment);
+    expect(out.stdout()).toBe(firstPass);
+    expect(out.console()).not.toMatch(/The past changed/);
+
+    // Changing the past there (a write, even of the same bytes, discards the future): one line
+    // says so, then the output from that moment on is printed again as the new timeline makes it.
+    await stopAfter(dc(), () => dc().send('hypercall/goToStep', { step: a.step }));
+    const top = (await stack(dc()))[0];
+    const rsp = (await dc().evaluateRequest({ expression: 'rsp', frameId: top.id })).body.result.split(' ')[0];
+    const bytes = await dc().send('readMemory', { memoryReference: rsp, count: 8 });
+    await dc().send('writeMemory', { memoryReference: rsp, data: bytes.body.data });
+    expect(out.console().match(/The past changed at step (\d+)/g)).toEqual([`The past changed at step ${a.step}`]);
+    await forwardTo(b.step, out.moment);
+    expect(out.stdout()).toBe(firstPass + firstPass.slice(a.guest));
+    expect(out.console().match(/The past changed/g)).toHaveLength(1);
   });
 });
