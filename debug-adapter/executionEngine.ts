@@ -3,7 +3,7 @@
 // conditions, hit counts, logpoints, exception filters, data breakpoints, faults) or whether a
 // stepping goal was reached. Knows nothing of DAP messages; session.ts turns outcomes into events.
 
-import type { StopReason, VmExitInfo } from '../emulator/api';
+import type { ReverseSearch, StopReason, VmExitInfo } from '../emulator/api';
 import type { BreakpointManager, ConditionEvaluator, HitVerdict } from './breakpoints';
 import type { Debuggee } from './debuggee';
 import type { ExceptionFilters, FilterHit } from './exceptionFilters';
@@ -180,22 +180,39 @@ export class ExecutionEngine {
    * Back to the last moment a forward run would have stopped for the user (breakpoint, data
    * breakpoint, exception filter at a VM exit), or to the beginning of history.
    */
-  reverseContinue(): Outcome {
+  async reverseContinue(): Promise<Outcome> {
     const machine = this.debuggee.machine;
-    const history = machine.history!;
+    const start = machine.steps;
     let found: Outcome | undefined;
     machine.stopOnVmExit = true;
     try {
-      history.reverse((stop) => {
+      const back = await this.drive(machine.history!.reverseSearch((stop) => {
         const outcome = this.userStop(stop);
         if (outcome) found = outcome;
         return outcome !== undefined;
-      });
+      }));
+      if (machine.steps !== start) this.debuggee.deadReason = undefined;
+      if (back.paused) return back.paused;
     } finally {
       machine.stopOnVmExit = false;
     }
-    this.debuggee.deadReason = undefined;
     return found ?? { kind: 'stop', reason: 'entry', description: 'The beginning of the recorded history' };
+  }
+
+  /**
+   * Drives a backwards search slice by slice with the event loop free in between, so that
+   * pause is answered: the search is given up where it has completely searched to (a
+   * recorded moment, so a stop it would have found is never skipped).
+   */
+  async drive<T>(search: ReverseSearch<T>): Promise<{ result?: T; paused?: Outcome }> {
+    while (!search.next()) {
+      const paused = await this.yieldToEvents();
+      if (paused) {
+        search.cancel();
+        return { paused };
+      }
+    }
+    return { result: search.result };
   }
 
   /** Goes to moment `steps` of the machine's history (clamped to what was recorded). */

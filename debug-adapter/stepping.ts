@@ -55,7 +55,7 @@ export class SteppingEngine {
    * the same side, so a VMCALL's whole host handling is stepped over backwards as forwards;
    * from the host, back into the guest where it exited.
    */
-  stepBack(granularity: Granularity): Outcome {
+  async stepBack(granularity: Granularity): Promise<Outcome> {
     const d = this.debuggee;
     const history = d.machine.history!;
     const exitView = this.takeExitView();
@@ -75,10 +75,14 @@ export class SteppingEngine {
     // stops in the guest): going back past the start of an exit's handling stops at the guest
     // instruction that exited.
     const intoGuest = () => start.side === 'host' && d.side === 'guest';
-    if (!history.reverseUntil(() => intoGuest() || other(start.line)())) return STEP;
+    const back = await this.reverseUntil(() => intoGuest() || other(start.line)());
+    if (typeof back !== 'boolean') return back; // paused
+    if (!back) return STEP;
     if (intoGuest()) return STEP;
     // Now somewhere in the previous line: back to just after the line before it.
-    if (history.reverseUntil(other(lineHere()))) history.seek(d.machine.steps + 1);
+    const before = await this.reverseUntil(other(lineHere()));
+    if (typeof before !== 'boolean') return before;
+    if (before) history.seek(d.machine.steps + 1);
     return STEP;
   }
 
@@ -87,7 +91,7 @@ export class SteppingEngine {
    * caller just before the call instruction, as gdb's reverse-finish); from the host's exit
    * dispatcher, back to the guest instruction that exited.
    */
-  stepOutBack(): Outcome {
+  async stepOutBack(): Promise<Outcome> {
     const d = this.debuggee;
     const history = d.machine.history!;
     // A filter stop shows the guest at its exiting instruction: step out of that guest frame.
@@ -97,13 +101,20 @@ export class SteppingEngine {
     const regs = d.liveRegisters();
     const handlingExit = side === 'host' && d.exit !== undefined;
     const frame = handlingExit && symbols.functionAt(regs.rip)?.name === HOST_EXIT_HANDLER ? undefined : symbols.unwind(regs, d.memory(side));
+    let back: boolean | Outcome = false;
     if (frame) {
       const cfa = frame.cfa; // RSP in the caller before its call pushed the return address
-      history.reverseUntil(() => d.side === side && d.machine.register('rsp') >= cfa);
+      back = await this.reverseUntil(() => d.side === side && d.machine.register('rsp') >= cfa);
     } else if (handlingExit) {
-      history.reverseUntil(() => d.side === 'guest');
+      back = await this.reverseUntil(() => d.side === 'guest');
     }
-    return STEP;
+    return typeof back === 'boolean' ? STEP : back;
+  }
+
+  /** history.reverseUntil, answering pause in between: whether `test` held somewhere, or the pause stop. */
+  private async reverseUntil(test: () => boolean): Promise<boolean | Outcome> {
+    const back = await this.engine.drive(this.debuggee.machine.history!.reverseUntilSearch(test));
+    return back.paused ?? back.result ?? false;
   }
 
   async stepIn(granularity: Granularity): Promise<Outcome> {

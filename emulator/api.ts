@@ -119,8 +119,25 @@ export interface HistoryApi {
   reverse(accept: (stop: StopReason) => boolean): StopReason | undefined;
   /** Goes back to the latest earlier moment at which `test` holds (tested at every step), or to moment 0 with false. */
   reverseUntil(test: () => boolean): boolean;
+  /** reverse() in slices of about one snapshot interval each, so that a caller can look at its events in between and give up. */
+  reverseSearch(accept: (stop: StopReason) => boolean): ReverseSearch<StopReason | undefined>;
+  /** reverseUntil() in slices, as reverseSearch. */
+  reverseUntilSearch(test: () => boolean): ReverseSearch<boolean>;
   /** Called when a write in the past discarded the future, with the moment it happened at (before the write lands). */
   onFutureDiscarded(listener: (steps: number) => void): void;
+}
+
+/** A backwards search (HistoryApi.reverseSearch) that its caller drives slice by slice. */
+export interface ReverseSearch<T> {
+  /** Searches one more slice; true once the search is over and the machine is at its answer (`result`). */
+  next(): boolean;
+  readonly result: T | undefined;
+  /**
+   * Gives up: the machine goes to the earliest moment searched completely (no moment between
+   * it and where the search began would have been its answer), a snapshot's moment, or stays
+   * where it began if no slice completed.
+   */
+  cancel(): void;
 }
 
 export interface HistoryOptions {

@@ -6,7 +6,7 @@
 // that re-executes far also leaves a waypoint snapshot just before its target, so repeated
 // Step Back from there re-executes little.
 
-import type { HistoryApi, HistoryOptions, MachineSnapshot, StopReason } from '../api';
+import type { HistoryApi, HistoryOptions, MachineSnapshot, ReverseSearch, StopReason } from '../api';
 import type { Machine } from '../machine';
 
 const DEFAULT_INTERVAL = 500_000;
@@ -16,6 +16,14 @@ const STATE_BYTES = 16 * 1024;
 /** Waypoints kept (the most recent), and how far before its target a seek leaves one. */
 const WAYPOINTS = 4;
 const WAYPOINT_FRACTION = 16;
+/** Steps a reverseUntil slice tests one by one before its caller gets a look at its events. */
+const UNTIL_SLICE = 50_000;
+
+/** Drives a search to its end in one go. */
+function finish<T>(search: ReverseSearch<T>): T | undefined {
+  while (!search.next()) { /* next slice */ }
+  return search.result;
+}
 
 export class History implements HistoryApi {
   private readonly interval: number;
@@ -160,21 +168,64 @@ export class History implements HistoryApi {
   }
 
   reverse(accept: (stop: StopReason) => boolean): StopReason | undefined {
+    return finish(this.reverseSearch(accept));
+  }
+
+  reverseSearch(accept: (stop: StopReason) => boolean): ReverseSearch<StopReason | undefined> {
+    return this.search((cleared) => this.reverseSlices(accept, cleared));
+  }
+
+  reverseUntil(test: () => boolean): boolean {
+    return finish(this.reverseUntilSearch(test))!;
+  }
+
+  reverseUntilSearch(test: () => boolean): ReverseSearch<boolean> {
+    return this.search((cleared) => this.reverseUntilSlices(test, cleared));
+  }
+
+  /**
+   * Runs a backwards search one slice per next(), each slice travelling; `cleared.steps` is
+   * the earliest moment searched completely, where cancel() leaves the machine.
+   */
+  private search<T>(slices: (cleared: { steps: number }) => Generator<void, T>): ReverseSearch<T> {
+    const cleared = { steps: this.machine.steps };
+    const generator = slices(cleared);
+    let answer: { value: T } | undefined;
+    let cancelled = false;
+    return {
+      next: () => {
+        if (answer || cancelled) return true;
+        const slice = this.travel(() => generator.next());
+        if (slice.done) answer = { value: slice.value };
+        return answer !== undefined;
+      },
+      get result() { return answer?.value; },
+      cancel: () => {
+        if (answer || cancelled) return;
+        cancelled = true;
+        generator.return(undefined as T);
+        this.seek(cleared.steps);
+      },
+    };
+  }
+
+  /** The snapshot intervals before now, newest first, each searched for the last accepted stop: one slice per interval. */
+  private *reverseSlices(accept: (stop: StopReason) => boolean, cleared: { steps: number }): Generator<void, StopReason | undefined> {
     const m = this.machine;
     const now = m.steps;
-    return this.travel(() => {
-      for (let k = this.at(now - 1); k >= 0 && now > 0; k--) {
-        const end = Math.min(k + 1 < this.snapshots.length ? this.snapshots[k + 1].steps : now, now);
-        m.restore(this.snapshots[k]);
-        const found = this.lastStop(end, now, accept);
-        if (found) {
-          this.goTo(found.steps);
-          return found.stop;
-        }
+    for (let k = this.at(now - 1); k >= 0 && now > 0; k--) {
+      const end = Math.min(k + 1 < this.snapshots.length ? this.snapshots[k + 1].steps : now, now);
+      m.restore(this.snapshots[k]);
+      const found = this.lastStop(end, now, accept);
+      if (found) {
+        this.goTo(found.steps);
+        return found.stop;
       }
-      this.goTo(this.snapshots[0].steps);
-      return undefined;
-    });
+      cleared.steps = this.snapshots[k].steps;
+      yield;
+    }
+    this.goTo(this.snapshots[0].steps);
+    return undefined;
   }
 
   /** Runs from the current state to `end`, as run() would stop, and keeps the last accepted stop before `now`. */
@@ -196,25 +247,27 @@ export class History implements HistoryApi {
     return found;
   }
 
-  reverseUntil(test: () => boolean): boolean {
+  /** As reverseSlices, testing at every step; a slice is an interval or UNTIL_SLICE steps of it. */
+  private *reverseUntilSlices(test: () => boolean, cleared: { steps: number }): Generator<void, boolean> {
     const m = this.machine;
     const now = m.steps;
-    return this.travel(() => {
-      for (let k = this.at(now - 1); k >= 0 && now > 0; k--) {
-        const end = Math.min(k + 1 < this.snapshots.length ? this.snapshots[k + 1].steps : now, now);
-        m.restore(this.snapshots[k]);
-        let found: number | undefined;
-        while (m.steps < end) {
-          if (test()) found = m.steps;
-          if (m.advance(m.steps + 1)) break;
-        }
-        if (found !== undefined) {
-          this.goTo(found);
-          return true;
-        }
+    for (let k = this.at(now - 1); k >= 0 && now > 0; k--) {
+      const end = Math.min(k + 1 < this.snapshots.length ? this.snapshots[k + 1].steps : now, now);
+      m.restore(this.snapshots[k]);
+      let found: number | undefined;
+      for (let n = 1; m.steps < end; n++) {
+        if (test()) found = m.steps;
+        if (m.advance(m.steps + 1)) break;
+        if (n % UNTIL_SLICE === 0) yield;
       }
-      this.goTo(this.snapshots[0].steps);
-      return false;
-    });
+      if (found !== undefined) {
+        this.goTo(found);
+        return true;
+      }
+      cleared.steps = this.snapshots[k].steps;
+      yield;
+    }
+    this.goTo(this.snapshots[0].steps);
+    return false;
   }
 }

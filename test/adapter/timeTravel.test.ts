@@ -6,7 +6,7 @@
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { launchAndConfigure, stack, stopAfter, useDebugClient } from './helpers';
 import type { InProcessDebugClient } from './inProcessClient';
-import { GUEST_ELF, HOST_ELF, MARKERS, source } from './sample';
+import { GUEST_ELF, HOST_ELF, MARKERS, SAMPLE, source } from './sample';
 
 const dc = useDebugClient();
 
@@ -288,5 +288,39 @@ describe('console output across history', () => {
     await forwardTo(b.step, out.moment);
     expect(out.stdout()).toBe(firstPass + firstPass.slice(a.guest));
     expect(out.console().match(/The past changed/g)).toHaveLength(1);
+  });
+});
+
+describe('pause during a backwards search', () => {
+  const LOOP_ELF = `${SAMPLE}/build/tests/hypercall-loop.elf`;
+
+  it('stops a reverse continue at a recorded moment between the start and where it would have ended, as goToStep shows it', async () => {
+    const output = followOutput(dc());
+    await launchAndConfigure(dc(), { guest: LOOP_ELF, host: HOST_ELF });
+    // Forward far enough for the way back to span many snapshot intervals (500,000 steps each).
+    for (let i = 0; i < 10 && output().step < 5_000_000; i++) {
+      if (i > 0) await dc().continueRequest({ threadId: 1 });
+      await new Promise((r) => setTimeout(r, 1_000));
+      expect((await stopAfter(dc(), () => dc().pauseRequest({ threadId: 1 }))).body.reason).toBe('pause');
+    }
+    const far = output().step;
+    expect(far).toBeGreaterThanOrEqual(5_000_000);
+
+    // No breakpoint before: uninterrupted, this reverse continue would go back to the beginning.
+    const stopped = dc().waitForEvent('stopped');
+    await dc().send('reverseContinue', { threadId: 1 });
+    await dc().pauseRequest({ threadId: 1 });
+    expect((await stopped).body.reason).toBe('pause');
+    const paused = await wholeState(output);
+    expect(paused.step).toBeLessThan(far);
+    expect(paused.step).toBeGreaterThan(0);
+
+    // The same moment reached by going there directly: the search left no half-run state behind.
+    await stopAfter(dc(), () => dc().send('hypercall/goToStep', { step: far }));
+    await stopAfter(dc(), () => dc().send('hypercall/goToStep', { step: paused.step }));
+    expect(await wholeState(output)).toEqual(paused);
+    // And from there, not paused, it goes on to the beginning of history.
+    expect((await stopAfter(dc(), () => dc().send('reverseContinue', { threadId: 1 }))).body.reason).toBe('entry');
+    expect(output().step).toBeLessThan(paused.step as number);
   });
 });
