@@ -53,7 +53,11 @@ export function panelHtml({ cspSource, scriptUri, codiconCssUri, nonce }: PanelR
     /* The session's current moment, and the lines that have not happened yet in this timeline. */
     .row.current { box-shadow: inset 3px 0 var(--vscode-debugIcon-stepBackForeground, var(--vscode-focusBorder)); background: var(--vscode-editor-stackFrameHighlightBackground); }
     .row.future { opacity: 0.45; }
-    .row .go-to { visibility: hidden; margin-left: 12px; cursor: pointer; vertical-align: middle; }
+    /* Sticky at the panel's right edge: a kvm_exit line is wider than the panel, and the button must not need a horizontal scroll. */
+    .row .go-to {
+      visibility: hidden; position: sticky; right: 0; display: inline-block; margin-left: 12px; padding: 0 4px; cursor: pointer; vertical-align: middle;
+      background: var(--vscode-editor-background); box-shadow: -8px 0 8px var(--vscode-editor-background);
+    }
     .row:hover .go-to, .row.selected .go-to { visibility: visible; }
     .stats-total { display: block; padding: 6px 0; color: var(--vscode-descriptionForeground); }
   </style>

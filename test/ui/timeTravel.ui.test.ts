@@ -87,6 +87,13 @@ describe('time travel in code-server', () => {
     const reason = /reason (\S+)/.exec((await first.textContent()) ?? '')?.[1];
     expect(reason).toBeDefined();
     expect(reason).not.toBe('VMCALL');
+    // The hovered row's button is on screen at the panel's right edge, however long the line.
+    await first.hover();
+    await wb.traceFrame().locator('#viewport').evaluate((el) => { el.scrollLeft = 0; });
+    const button = await first.locator('.go-to').boundingBox();
+    const panel = await wb.traceFrame().locator('#viewport').boundingBox();
+    expect(button!.x + button!.width).toBeLessThanOrEqual(panel!.x + panel!.width);
+    expect(await first.evaluate((row) => row.scrollWidth > row.closest('#viewport')!.clientWidth)).toBe(true); // a line wider than the panel
     await expect.poll(async () => {
       await first.hover();
       await first.locator('.go-to').click({ timeout: 10_000 });
