@@ -9,6 +9,7 @@ import { closeDisassemblyWhenDone } from './disassemblyTab';
 import { registerFolderSetup } from './folderSetup';
 import { createHypercall } from './hypercall/createHypercall';
 import { openSample } from './openSample';
+import { registerReverseStepOut } from './reverseStepOut';
 import { exportTrace, type ExportOptions } from './trace/exportTrace';
 import { TRACE_VIEW_ID, TracePanel } from './trace/panel';
 import { WalkthroughProgress } from './walkthroughProgress';
@@ -39,7 +40,7 @@ export function activateHypercallDebug(context: vscode.ExtensionContext, createA
     vscode.commands.registerCommand('hypercall.createHypercall', () => createHypercall().then((plan) => plan && progress.hypercallAdded(plan.traceText))),
     vscode.commands.registerCommand('hypercall.showTrace', () => panel.show()),
     vscode.commands.registerCommand('hypercall.exportTrace', (target?: unknown, options?: ExportOptions) => exportTrace(panel.model, context.globalState, target instanceof vscode.Uri ? target : undefined, options)),
-    registerBuildTask(context.extension), registerFolderSetup(), progress.register(),
+    registerBuildTask(context.extension), registerFolderSetup(), registerReverseStepOut(), progress.register(),
   );
   return panel;
 }

@@ -71,7 +71,7 @@ describe('web entry (dist/web.js)', () => {
     module.exports.activate({ subscriptions: [], extensionUri: vscode.Uri.file(root), globalStorageUri: vscode.Uri.file('/tmp'), extension: { extensionKind: 1 } });
     expect(Object.keys(registered).sort()).toEqual([
       'command:hypercall.addLaunchConfiguration', 'command:hypercall.createHypercall', 'command:hypercall.debug', 'command:hypercall.debugFromEntry',
-      'command:hypercall.exportTrace', 'command:hypercall.openSample', 'command:hypercall.showTrace',
+      'command:hypercall.exportTrace', 'command:hypercall.openSample', 'command:hypercall.reverseStepOut', 'command:hypercall.showTrace',
       'command:hypercall.trace.goToEvent',
       'factory:hypercall', 'provider:hypercall', 'tasks:hypercall', 'tracker:hypercall', 'view:hypercall.trace',
     ]);

@@ -1,8 +1,8 @@
 // Time travel in a real VS Code (issue 9): the debug toolbar's Step Back across the VM exit
 // (VS Code offers Step Back and Reverse Continue only there, never in the command palette),
-// and "Go to this event" from the Trace panel with the current moment marked and the lines
-// after it dimmed, then undimmed as Continue lives them again. Screenshots of every step go
-// to test-artifacts/ui/time-travel/.
+// the extension's Reverse Step Out button beside them, and "Go to this event" from the Trace
+// panel with the current moment marked and the lines after it dimmed, then undimmed as
+// Continue lives them again. Screenshots of every step go to test-artifacts/ui/time-travel/.
 // Missing tooling fails the test with what to install (test/ui/setup.sh), never skips it.
 
 import { useWorkbench } from './startWorkbench';
@@ -43,7 +43,13 @@ describe('time travel in code-server', () => {
     await expect.poll(stack, { timeout: 60_000 }).toMatch(/^kvm_emulate_hypercall \[host\][\s\S]*VM exit: VMCALL/);
     await wb.screenshot('stepped-into-host');
 
-    // Step Back by line out of the host's handling, one toolbar click per stop, until the
+    // The extension's Reverse Step Out button: back to the call of kvm_emulate_hypercall in its caller.
+    await wb.debugToolbar().locator('.codicon-arrow-circle-up').click({ timeout: 30_000 });
+    await expect.poll(topFrame, { timeout: 60_000 }).toMatch(/^handle_vmcall \[host\]/);
+    expect(await stack()).toContain('VM exit: VMCALL');
+    await wb.screenshot('reverse-stepped-out-to-handle_vmcall');
+
+    // Step Back by line through the rest of the host's handling, one toolbar click per stop, until the
     // guest: it lands on the vmcall the exit came from, not on the host before its VMRESUME.
     const visited: string[] = [];
     for (let i = 0; i < 30 && !(await topFrame()).includes('[guest]'); i++) {
