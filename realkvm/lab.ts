@@ -84,6 +84,14 @@ function jobScript(steps: readonly LabStep[], moduleKo: string | undefined): str
   return lines.join('\n') + '\n';
 }
 
+/** For a lab that hung: the step it was in and the kernel's last console lines (a soft lockup or hung task shows there). */
+function whereItStopped(steps: readonly LabStep[], out: string): string {
+  const running = steps.find((s) => readIf(join(out, `${s.name}.status`)) === undefined);
+  const kernel = (readIf(join(out, 'console.txt')) ?? '').trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+  const step = running ? `in step ${running.name}` : 'after its last step';
+  return kernel ? `${step}; the lab kernel's last lines: ${kernel}` : `${step}; the lab kernel printed nothing`;
+}
+
 function readIf(path: string): string | undefined {
   return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
 }
@@ -114,7 +122,7 @@ export async function runLab(kernel: LabKernel, hcvmm: string, steps: readonly L
     const r = await execAsync('bash', [join(realkvmDir(), 'lab', 'run.sh'), cache, share, out], deadlineMs);
     const wallMs = Date.now() - started;
     if (r.timedOut) {
-      throw new RealKvmError(`The lab did not power off within ${deadlineMs / 1000} s; qemu was stopped.`);
+      throw new RealKvmError(`The lab did not power off within ${deadlineMs / 1000} s; qemu was stopped (${whereItStopped(steps, out)}).`);
     }
     if (readIf(join(out, 'job.status')) === undefined) {
       const console = (readIf(join(out, 'console.txt')) ?? '').trim().split('\n').slice(-3).join(' | ');

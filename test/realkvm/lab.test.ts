@@ -1,22 +1,24 @@
 // The same guests on the model and on real Linux KVM (the lab: Debian's 6.1 kernel with
 // kvm-amd in qemu TCG), in one lab boot: the sample, the KVM_HC_* table walk (64-bit,
 // compatibility mode, CPL 3) with and without the hypercall module, a guest that triple
-// faults, and the module loaded and unloaded 10 times while a guest issues hypercalls.
+// faults, and the module loaded and unloaded 10 times while a guest issues hypercalls; then a
+// second boot whose job hangs, to see the deadline stop qemu and name the step.
 
 import { buildVmm } from '../../realkvm/build';
 import { compareRuns } from '../../realkvm/compare';
 import { parseTrace } from '../../realkvm/ftraceText';
-import { ensureLab, labCacheDir, runLab, type LabResult } from '../../realkvm/lab';
+import { ensureLab, labCacheDir, runLab, type LabKernel, type LabResult } from '../../realkvm/lab';
 import { runOnModel, type GuestRun } from '../../realkvm/modelRun';
 import { RealKvmError } from '../../realkvm/paths';
 import { buildLabModule, guestRun } from '../../realkvm/realRun';
 import { buildSample, guestElf, hostElf, testGuest } from '../sample/sampleRun';
 
 let lab: LabResult | undefined;
+let kernel: LabKernel | undefined, hcvmm = '';
 const real = (name: string, withAnswers = true): GuestRun => guestRun(lab!.steps.get(name), withAnswers);
 
 const STRESS = `
-./hcvmm --timeout-ms 600000 hypercall-loop.elf >/out/loop.console 2>/out/loop.stderr &
+./hcvmm --timeout-ms 300000 hypercall-loop.elf >/out/loop.console 2>/out/loop.stderr &
 vmm=$!
 sleep 0.5
 for i in 1 2 3 4 5 6 7 8 9 10; do
@@ -37,7 +39,6 @@ cat /out/loop.console /out/loop.stderr
 beforeAll(async () => {
   buildSample();
   const cache = labCacheDir();
-  let kernel;
   try {
     kernel = await ensureLab(cache);
   } catch (e) {
@@ -46,7 +47,7 @@ beforeAll(async () => {
     return;
   }
   // From here on the lab is there: a failure is a test failure, not a skip.
-  const hcvmm = buildVmm(cache);
+  hcvmm = buildVmm(cache);
   const ko = await buildLabModule(cache, kernel);
   lab = await runLab(kernel, hcvmm, [
     { kind: 'guest', name: 'sample', elf: guestElf, trace: true, module: true },
@@ -124,3 +125,12 @@ describe('the model and real KVM (lab) agree', () => {
     expect(sinceLoad.split('\n').filter((l) => /Oops|BUG:|WARNING:|general protection|Call Trace/.test(l))).toEqual([]);
   });
 });
+
+it('names the step a lab hung in, and stops qemu at the deadline', async (ctx) => {
+  if (!kernel) return ctx.skip();
+  const hung = runLab(kernel, hcvmm, [
+    { kind: 'script', name: 'first', sh: 'true' },
+    { kind: 'script', name: 'stuck', sh: 'sleep 3600' },
+  ], undefined, 60_000);
+  await expect(hung).rejects.toThrow(/^The lab did not power off within 60 s; qemu was stopped \(in step stuck; the lab kernel (printed nothing|'s last lines: .+)\)\.$/);
+}, 120_000);
