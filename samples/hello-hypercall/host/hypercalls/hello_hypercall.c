@@ -11,3 +11,4 @@ unsigned long kvm_pv_hello_hypercall(struct kvm_vcpu *vcpu, unsigned long a0, un
 	trace_printk("Hello World"); /* MARK: host-hello */
 	return 0;
 }
+KVM_CUSTOM_HYPERCALL(KVM_HC_HELLO_HYPERCALL, kvm_pv_hello_hypercall);

@@ -24,3 +24,4 @@ unsigned long kvm_pv_hello_string(struct kvm_vcpu *vcpu, unsigned long a0, unsig
 		return -KVM_EFAULT;
 	return n;
 }
+KVM_CUSTOM_HYPERCALL(KVM_HC_HELLO_STRING, kvm_pv_hello_string);
