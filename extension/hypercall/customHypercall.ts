@@ -134,6 +134,8 @@ function handlerFile(macro: string, name: string): HandlerFile {
     ' */',
     '#include "hypercall.h"',
     '',
+    `KVM_CUSTOM_HYPERCALL(${macro}, ${handler});`,
+    '',
     `unsigned long ${handler}${params}`,
     `${'\t'.repeat(Math.floor(column / 8))}${' '.repeat(column % 8)}unsigned long a2, unsigned long a3)`,
     '{',
@@ -141,7 +143,6 @@ function handlerFile(macro: string, name: string): HandlerFile {
     `\ttrace_printk("${name}");`,
     '\treturn 0;',
     '}',
-    `KVM_CUSTOM_HYPERCALL(${macro}, ${handler});`,
     '',
   ];
   return { fileName: `${name}.c`, handler, text: lines.join('\n'), line: lines.indexOf(`\ttrace_printk("${name}");`) };

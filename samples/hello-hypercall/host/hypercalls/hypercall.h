@@ -1,7 +1,7 @@
 /*
  * hypercall.h - what a custom hypercall handler may use. Each handler lives in its own file,
- * host/hypercalls/<name>.c: it defines kvm_pv_<name>() and ends with
- * KVM_CUSTOM_HYPERCALL(KVM_HC_<NAME>, kvm_pv_<name>), which gives the handler its number.
+ * host/hypercalls/<name>.c: KVM_CUSTOM_HYPERCALL(KVM_HC_<NAME>, kvm_pv_<name>) gives the
+ * handler its number, and the file defines kvm_pv_<name>().
  * Nothing else names it: the build lists the files in hc_hypercalls.h, and the same source
  * is compiled twice, into this sample host (kvm_emulate_hypercall in host/x86.c falls through
  * to the table of host/custom_hypercalls.c) and into the kernel module of realkvm/module/
@@ -32,10 +32,12 @@ struct kvm_custom_hypercall {
 };
 
 /*
- * The entry the tables find as <handler>_hypercall (hc_hypercalls.h lists HC_CUSTOM(<handler>)
- * per file). A handler whose signature differs is an incompatible-pointer error here.
+ * Declares the handler (so a definition with another signature is a conflicting-types error)
+ * and the entry the tables find as <handler>_hypercall (hc_hypercalls.h lists
+ * HC_CUSTOM(<handler>) per file).
  */
 #define KVM_CUSTOM_HYPERCALL(number, fn)					\
+	kvm_custom_hypercall_fn fn;						\
 	extern const struct kvm_custom_hypercall fn##_hypercall;		\
 	const struct kvm_custom_hypercall fn##_hypercall = { (number), fn }
 
