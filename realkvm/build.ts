@@ -8,6 +8,7 @@ import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFile
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { execAsync } from './exec';
+import { MODULE_OWN_NAMES } from './moduleNames';
 import { realkvmDir, RealKvmError, sampleDir } from './paths';
 
 function hashOf(parts: readonly string[]): string {
@@ -87,6 +88,8 @@ export async function buildModule(cache: string, headers: ModuleHeaders, sample 
   checkKernelHook(headers.kernelVersion);
   const calls = customHypercalls(sample);
   if (calls.length === 0) throw new RealKvmError(`${join(sample, 'host', 'hypercalls')} has no handler file, so there is no custom hypercall to load.`);
+  const clash = calls.find((c) => MODULE_OWN_NAMES.has(c.name));
+  if (clash) throw new RealKvmError(`${clash.file} has the name of the hypercall module's own ${clash.name} file; rename the hypercall.`);
   const hook = join(realkvmDir(), 'module', 'hc_hook.c');
   const inputs = [hook, join(sample, 'include', 'kvm_para.h'), join(sample, 'host', 'hypercalls', 'hypercall.h'), ...calls.map((c) => c.file)];
   const key = hashOf([headers.release, ...inputs.map((f) => `${f}\n${readFileSync(f, 'utf8')}`)]);

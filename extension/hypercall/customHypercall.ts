@@ -4,6 +4,7 @@
 // kvm_hc_<name>() caller for the guest, and a call to it from the guest.
 
 import { hypercallDefines, UPSTREAM_HYPERCALLS, type HypercallDefine } from '../../emulator/trace/kvmHypercalls';
+import { MODULE_OWN_NAMES } from '../../realkvm/moduleNames';
 
 /** Custom numbers start here: upstream allocates densely from 1, so these stay clear of it. */
 export const FIRST_CUSTOM_NUMBER = 0x100;
@@ -179,6 +180,7 @@ export function planNewHypercall(name: string, sources: HypercallSources): NewHy
   const number = pickHypercallNumber(defines);
   const caller = macro.replace(/^KVM_HC_/, 'kvm_hc_').toLowerCase();
   const lowerName = macro.replace(/^KVM_HC_/, '').toLowerCase();
+  if (MODULE_OWN_NAMES.has(lowerName)) throw new CustomHypercallError(`${lowerName} is the name of a file of the real-KVM hypercall module; choose another name.`);
   const handler = handlerFile(macro, lowerName);
   if (sources.handlerFiles.includes(handler.fileName)) throw new CustomHypercallError(`host/hypercalls/${handler.fileName} already exists; choose another name.`);
   const kvmParaH = addGuestCaller(addDefine(sources.kvmParaH, macro, number, defines), macro, caller);

@@ -77,8 +77,9 @@ describe('custom hypercall', () => {
     expect(() => planNewHypercall('sched_yield', { kvmParaH, handlerFiles })).toThrow(/KVM_HC_SCHED_YIELD is an upstream KVM hypercall/);
   });
 
-  it('refuses a name whose handler file exists, naming the file', () => {
+  it('refuses a name whose handler file exists or that the module\'s build takes, naming the file', () => {
     expect(() => planNewHypercall('ping', { kvmParaH, handlerFiles: [...handlerFiles, 'ping.c'] })).toThrow('host/hypercalls/ping.c already exists; choose another name.');
+    expect(() => planNewHypercall('hc hook', { kvmParaH, handlerFiles })).toThrow('hc_hook is the name of a file of the real-KVM hypercall module; choose another name.');
   });
 
   it('gives a sample that builds with -Werror and whose model host answers the new hypercall from its file alone', () => {
