@@ -101,6 +101,7 @@ async function compare(o: Options, defaultHost: string): Promise<number> {
   let model: GuestRun;
   try {
     const sampleHost = join(sampleOf(o), 'build', 'host.elf');
+    if (!o.host && !existsSync(sampleHost)) process.stderr.write(`hcdbg: note: ${sampleHost} is not built, so the model runs the shipped sample's host.\n`);
     model = runOnModel(o.host ?? (existsSync(sampleHost) ? sampleHost : defaultHost), o.guest);
   } catch (e) {
     throw new UsageError((e as Error).message);	// the loader's sentence on a bad ELF
