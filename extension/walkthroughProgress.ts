@@ -27,7 +27,7 @@ export function milestonesOf(message: Message, customTraceTexts: ReadonlySet<str
   }
   if (message.type === 'event' && message.event === 'hypercall/trace') {
     // A trace_printk line names the host function that printed: kvm_pv_hello_hypercall for the
-    // sample's Hello World, kvm_emulate_hypercall for a case the scaffold added.
+    // sample's Hello World, kvm_pv_<name> for a hypercall the scaffold added.
     const text = /^\s*\S+\s+\[\d+\]\s+\S+\s+[\d.]+: \w+: (.*)$/.exec((message.body as { line: string }).line)?.[1];
     if (text === 'Hello World') return [TRACED_HELLO_WORLD];
     if (text !== undefined && customTraceTexts.has(text)) return [TRACED_CUSTOM_HYPERCALL];

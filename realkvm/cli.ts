@@ -1,20 +1,20 @@
 // hcdbg real-kvm and hcdbg compare (called from emulator/cli/hcdbg.ts).
-//   hcdbg real-kvm --guest <elf> [--trace] [--trace-file <path>] [--load-module] [--lab]
-//   hcdbg compare --guest <elf> [--host <elf>] [--load-module] [--lab] [--json]
+//   hcdbg real-kvm --guest <elf> [--trace] [--trace-file <path>] [--sample <folder>] [--load-module] [--lab]
+//   hcdbg compare --guest <elf> [--host <elf>] [--sample <folder>] [--load-module] [--lab] [--json]
 // Exit status: real-kvm 0 when the guest halted, 1 any other end; compare 0 only when the
 // model and real KVM agree, 1 when they differ; 2 bad usage or guest file; 3 when no real
 // KVM could be had (one sentence on stderr).
 
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { basename } from 'node:path';
+import { basename, join } from 'node:path';
 import { compareRuns, renderVerdict } from './compare';
 import { eventLines, RETURN_REPORTER } from './ftraceText';
 import { runOnModel, type GuestRun } from './modelRun';
-import { RealKvmError } from './paths';
+import { hasHypercallFolder, RealKvmError, sampleDir, sampleFolderOf } from './paths';
 import { runOnRealKvm, type RealRuns } from './realRun';
 
-export const REAL_KVM_USAGE = `       hcdbg real-kvm --guest <elf> [--trace] [--trace-file <path>] [--load-module] [--lab]
-       hcdbg compare --guest <elf> [--host <elf>] [--load-module] [--lab] [--json]
+export const REAL_KVM_USAGE = `       hcdbg real-kvm --guest <elf> [--trace] [--trace-file <path>] [--sample <folder>] [--load-module] [--lab]
+       hcdbg compare --guest <elf> [--host <elf>] [--sample <folder>] [--load-module] [--lab] [--json]
 
 real-kvm runs <guest> on real Linux KVM: this machine's /dev/kvm when it answers a probe
 hypercall within a second, otherwise the lab (Debian's kernel with kvm-amd in
@@ -22,6 +22,10 @@ qemu-system-x86_64, downloaded on first use into ~/.cache/hcdbg-lab). compare ru
 embedded machine and on real KVM and prints a verdict: console, each hypercall's number and
 answer, the kvm_hypercall/trace_printk sequence, exit reasons (VMX<->SVM names).
 
+  --sample <folder>         the copy of the sample whose host/hypercalls/*.c go into the
+                            hypercall module (default: the one --host, else --guest, was
+                            built in, else the shipped sample); compare's model host defaults
+                            to its build/host.elf
   --load-module             also on this machine's own kernel, load the custom hypercalls'
                             module for the run (root; unloaded at the end; the lab always does)
   --lab                     use the lab even when /dev/kvm works
@@ -31,7 +35,7 @@ answer, the kvm_hypercall/trace_printk sequence, exit reasons (VMX<->SVM names).
 Exit status: real-kvm 0 when the guest halted, compare 0 only when the model and real KVM
 agree; 1 otherwise; 2 for bad usage or a bad guest file; 3 when no real KVM could be had.`;
 
-interface Options { guest: string; host?: string; trace: boolean; traceFile?: string; loadModule: boolean; lab: boolean; json: boolean }
+interface Options { guest: string; host?: string; sample?: string; trace: boolean; traceFile?: string; loadModule: boolean; lab: boolean; json: boolean }
 
 class UsageError extends Error {}
 
@@ -49,6 +53,7 @@ function parse(command: string, args: string[]): Options {
       case '--host': if (command === 'compare') { o.host = value(); break; } throw new UsageError('hcdbg real-kvm has no --host: real KVM is the host.');
       case '--trace': if (command === 'real-kvm') { o.trace = true; break; } throw new UsageError('hcdbg compare has no --trace; it compares the traces itself.');
       case '--trace-file': if (command === 'real-kvm') { o.traceFile = value(); o.trace = true; break; } throw new UsageError('hcdbg compare has no --trace-file.');
+      case '--sample': o.sample = value(); break;
       case '--load-module': o.loadModule = true; break;
       case '--lab': o.lab = true; break;
       case '--json': if (command === 'compare') { o.json = true; break; } throw new UsageError('hcdbg real-kvm has no --json; use hcdbg compare --json.');
@@ -56,6 +61,7 @@ function parse(command: string, args: string[]): Options {
     }
   }
   if (!o.guest) throw new UsageError(`hcdbg ${command} needs --guest <elf>; see hcdbg --help.`);
+  if (o.sample !== undefined && !hasHypercallFolder(o.sample)) throw new UsageError(`${o.sample} has no host/hypercalls/ folder, so it is not a copy of the hello-hypercall sample.`);
   if (!existsSync(o.guest)) throw new UsageError(`Cannot read the guest ELF ${o.guest}: no such file.`);
   const head = readFileSync(o.guest).subarray(0, 4);
   if (head.length < 4 || head[0] !== 0x7f || head.toString('latin1', 1, 4) !== 'ELF') throw new UsageError(`${basename(o.guest)} is not an ELF file.`);
@@ -69,8 +75,13 @@ function userTrace(trace: string): string {
   return [...header, ...events].join('\n') + '\n';
 }
 
+/** The guest's host model: its custom hypercalls go into the module (and its host ELF into compare's model). */
+function sampleOf(o: Options): string {
+  return o.sample ?? (o.host && sampleFolderOf(o.host)) ?? sampleFolderOf(o.guest) ?? sampleDir();
+}
+
 async function realRun(o: Options): Promise<{ real: RealRuns; run: GuestRun }> {
-  const real = await runOnRealKvm([{ name: 'guest', elf: o.guest }], { loadModule: o.loadModule, lab: o.lab });
+  const real = await runOnRealKvm([{ name: 'guest', elf: o.guest }], { loadModule: o.loadModule, lab: o.lab, sample: sampleOf(o) });
   for (const n of real.notes) process.stderr.write(`hcdbg: note: ${n}.\n`);
   return { real, run: real.runs.get('guest')! };
 }
@@ -89,7 +100,9 @@ async function realKvm(o: Options): Promise<number> {
 async function compare(o: Options, defaultHost: string): Promise<number> {
   let model: GuestRun;
   try {
-    model = runOnModel(o.host ?? defaultHost, o.guest);
+    const sampleHost = join(sampleOf(o), 'build', 'host.elf');
+    if (!o.host && !existsSync(sampleHost)) process.stderr.write(`hcdbg: note: ${sampleHost} is not built, so the model runs the shipped sample's host.\n`);
+    model = runOnModel(o.host ?? (existsSync(sampleHost) ? sampleHost : defaultHost), o.guest);
   } catch (e) {
     throw new UsageError((e as Error).message);	// the loader's sentence on a bad ELF
   }

@@ -1,8 +1,8 @@
 // Guests on real KVM: the user's /dev/kvm when it is a working hardware KVM (probed with one
-// hypercall that must answer within a second), otherwise the lab. The hcdbg_hc module goes
-// into the lab's disposable kernel whenever the sample has custom hypercalls; into the
-// user's own kernel only with loadModule, as root, without enforced module signing, and it
-// is always unloaded again.
+// hypercall that must answer within a second), otherwise the lab. The hcdbg_hc module, built
+// from the guest's host model (opts.sample), goes into the lab's disposable kernel whenever
+// that has custom hypercalls; into the user's own kernel only with loadModule, as root,
+// without enforced module signing, and it is always unloaded again.
 
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -17,7 +17,13 @@ import type { GuestRun } from './modelRun';
 import { RealKvmError } from './paths';
 
 export interface RealGuest { name: string; elf: string }
-export interface RealRunOptions { loadModule?: boolean; lab?: boolean; timeoutMs?: number }
+export interface RealRunOptions {
+  loadModule?: boolean;
+  lab?: boolean;
+  timeoutMs?: number;
+  /** The folder whose host/hypercalls/*.c the module is built from: the guest's host model (default: the shipped sample). */
+  sample?: string;
+}
 export interface RealRuns { where: 'native' | 'lab'; runs: Map<string, GuestRun>; notes: string[]; dmesg?: string; wallMs: number }
 
 /** Why the native /dev/kvm cannot be used (one sentence), or undefined when it answers. */
@@ -53,8 +59,8 @@ async function runNative(hcvmm: string, guests: readonly RealGuest[], opts: Real
     const release = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
     const buildDir = `/lib/modules/${release}/build`;
     if (!existsSync(buildDir)) throw new RealKvmError(`There are no kernel headers for ${release} (${buildDir}); install linux-headers-${release}.`);
-    ko = await buildModule(cache, { release, buildDir, kernelVersion: kernelVersionOf(buildDir, release) });
-  } else if (customHypercalls().length) {
+    ko = await buildModule(cache, { release, buildDir, kernelVersion: kernelVersionOf(buildDir, release) }, opts.sample);
+  } else if (customHypercalls(opts.sample).length) {
     notes.push('custom hypercalls answer -KVM_ENOSYS here: this kernel runs without the hcdbg_hc module (--load-module adds it)');
   }
   const work = mkdtempSync(join(tmpdir(), 'hcdbg-native-'));
@@ -98,8 +104,8 @@ export async function runOnRealKvm(guests: readonly RealGuest[], opts: RealRunOp
     process.stderr.write(`hcdbg: ${why.replace(/\.$/, '')}; using the real-KVM lab (Debian's kernel and kvm-amd in qemu, cached in ${cache}).\n`);
   }
   const kernel = await ensureLab(cache);
-  const withModule = customHypercalls().length > 0;
-  const ko = withModule ? await buildLabModule(cache, kernel) : undefined;
+  const withModule = customHypercalls(opts.sample).length > 0;
+  const ko = withModule ? await buildLabModule(cache, kernel, opts.sample) : undefined;
   const lab = await runLab(kernel, hcvmm, guests.map((g) => ({ kind: 'guest', name: g.name, elf: g.elf, trace: true, module: withModule, timeoutMs: opts.timeoutMs })), ko);
   const runs = new Map(guests.map((g) => [g.name, guestRun(lab.steps.get(g.name), withModule)]));
   return { where: 'lab', runs, notes: [], dmesg: lab.dmesg, wallMs: lab.wallMs };

@@ -1,8 +1,10 @@
 // "Create a new custom hypercall" as pure text edits of the sample's sources: a KVM_HC_*
-// number in kvm_para.h that collides with nothing, a case for it in kvm_emulate_hypercall's
-// switch, a kvm_hc_<name>() caller for the guest, and a call to it from the guest.
+// number in kvm_para.h that collides with nothing, a new handler file host/hypercalls/<name>.c
+// (the host's table and the real-KVM module pick it up by its file: x86.c is not edited), a
+// kvm_hc_<name>() caller for the guest, and a call to it from the guest.
 
 import { hypercallDefines, UPSTREAM_HYPERCALLS, type HypercallDefine } from '../../emulator/trace/kvmHypercalls';
+import { MODULE_OWN_NAMES } from '../../realkvm/moduleNames';
 
 /** Custom numbers start here: upstream allocates densely from 1, so these stay clear of it. */
 export const FIRST_CUSTOM_NUMBER = 0x100;
@@ -12,20 +14,36 @@ export interface GuestSource {
   text: string;
 }
 
+/** A new file of host/hypercalls/. */
+export interface HandlerFile {
+  /** Its name in host/hypercalls/, e.g. ping.c. */
+  fileName: string;
+  /** The handler function, kvm_pv_<name>. */
+  handler: string;
+  text: string;
+  /** 0-based line of its trace_printk, where the editor puts the cursor. */
+  line: number;
+}
+
 export interface NewHypercall {
   macro: string;
-  /** What the new host case passes to trace_printk: the trace shows `kvm_emulate_hypercall: <this>`. */
+  /** What the new handler passes to trace_printk: the trace shows `kvm_pv_<name>: <this>`. */
   traceText: string;
   number: number;
   /** The guest function that makes the call. */
   caller: string;
   kvmParaH: string;
-  hostC: string;
+  handler: HandlerFile;
   /** The guest file with a call added, when one had a place for it. */
   guest?: GuestSource;
-  /** 0-based line of the new case in hostC. */
-  hostLine: number;
   warnings: string[];
+}
+
+/** What the plan reads: kvm_para.h, the names of the files already in host/hypercalls/, a guest file. */
+export interface HypercallSources {
+  kvmParaH: string;
+  handlerFiles: readonly string[];
+  guest?: GuestSource;
 }
 
 /** A name that cannot be used or sources without the expected anchors; the message says which. */
@@ -101,32 +119,34 @@ function addGuestCaller(kvmParaH: string, macro: string, caller: string): string
   return lines.join('\n');
 }
 
-/** The body of `kvm_emulate_hypercall`: the 0-based line of its opening brace and of its closing one. */
-function functionBody(lines: string[], name: string): { open: number; close: number } | undefined {
-  const head = lines.findIndex((l) => new RegExp(`^[A-Za-z_].*\\b${name}\\s*\\(`).test(l) && !l.trimEnd().endsWith(';'));
-  if (head < 0) return undefined;
-  const open = lines.findIndex((l, i) => i >= head && l.startsWith('{'));
-  const close = lines.findIndex((l, i) => i > open && l.startsWith('}'));
-  return open < 0 || close < 0 ? undefined : { open, close };
-}
-
-function addHostCase(hostC: string, macro: string, name: string): { text: string; line: number } {
-  const lines = hostC.split('\n');
-  const body = functionBody(lines, 'kvm_emulate_hypercall');
-  if (!body) throw new CustomHypercallError('No definition of kvm_emulate_hypercall found in the host sources.');
-  const switchLine = lines.findIndex((l, i) => i > body.open && i < body.close && /\bswitch\s*\(\s*nr\s*\)/.test(l));
-  if (switchLine < 0) throw new CustomHypercallError('kvm_emulate_hypercall has no "switch (nr)" to add the new case to.');
-  const caseIndent = /^(\s*)/.exec(lines[switchLine])![1];
-  const defaultLine = lines.findIndex((l, i) => i > switchLine && i < body.close && l === `${caseIndent}default:`);
-  if (defaultLine < 0) throw new CustomHypercallError('The "switch (nr)" in kvm_emulate_hypercall has no "default:" label to add the new case before.');
-  const resultVar = /^\s*(\w+)\s*=\s*-KVM_ENOSYS\s*;/.exec(lines[defaultLine + 1] ?? '')?.[1] ?? 'ret';
-  const inner = caseIndent + (caseIndent.includes('\t') || caseIndent === '' ? '\t' : '    ');
-  lines.splice(defaultLine, 0,
-    `${caseIndent}case ${macro}:`,
-    `${inner}trace_printk("${name}");`,
-    `${inner}${resultVar} = 0;`,
-    `${inner}break;`);
-  return { text: lines.join('\n'), line: defaultLine };
+/**
+ * host/hypercalls/<name>.c for KVM_HC_<NAME>: kvm_pv_<name>() traces its name and returns 0,
+ * and KVM_CUSTOM_HYPERCALL gives it its number (hypercall.h says what a handler may use).
+ */
+function handlerFile(macro: string, name: string): HandlerFile {
+  const handler = `kvm_pv_${name}`;
+  const params = '(struct kvm_vcpu *vcpu, unsigned long a0, unsigned long a1,';
+  // The second line of parameters lines up under the first, in tabs then spaces as the sample does.
+  const column = `unsigned long ${handler}(`.length;
+  const lines = [
+    '/*',
+    ` * ${name}.c - ${macro}, added by "Create a New Custom Hypercall": traces "${name}" and`,
+    ' * returns 0. a0..a3 are the guest\'s RBX, RCX, RDX and RSI, the return value its RAX.',
+    ' */',
+    '#include "hypercall.h"',
+    '',
+    `KVM_CUSTOM_HYPERCALL(${macro}, ${handler});`,
+    '',
+    `unsigned long ${handler}${params}`,
+    `${'\t'.repeat(Math.floor(column / 8))}${' '.repeat(column % 8)}unsigned long a2, unsigned long a3)`,
+    '{',
+    '\t(void)vcpu, (void)a0, (void)a1, (void)a2, (void)a3;',
+    `\ttrace_printk("${name}");`,
+    '\treturn 0;',
+    '}',
+    '',
+  ];
+  return { fileName: `${name}.c`, handler, text: lines.join('\n'), line: lines.indexOf(`\ttrace_printk("${name}");`) };
 }
 
 /** After the guest's first kvm_hypercallN(...) statement (before it, if it returns), call the new caller. */
@@ -141,7 +161,7 @@ function addGuestCall(guest: GuestSource, caller: string): GuestSource | undefin
 }
 
 /** What is wrong with a name typed so far (the input box shows it while typing), or undefined if it can be added. */
-export function hypercallNameProblem(name: string, sources: { kvmParaH: string; hostC: string }): string | undefined {
+export function hypercallNameProblem(name: string, sources: HypercallSources): string | undefined {
   if (!name.trim()) return 'Give the hypercall a name.';
   try {
     planNewHypercall(name, sources);
@@ -152,7 +172,7 @@ export function hypercallNameProblem(name: string, sources: { kvmParaH: string; 
   }
 }
 
-export function planNewHypercall(name: string, sources: { kvmParaH: string; hostC: string; guest?: GuestSource }): NewHypercall {
+export function planNewHypercall(name: string, sources: HypercallSources): NewHypercall {
   const macro = hypercallMacroName(name);
   if (UPSTREAM_HYPERCALLS.has(macro)) throw new CustomHypercallError(`${macro} is an upstream KVM hypercall; choose another name.`);
   const defines = hypercallDefines(sources.kvmParaH);
@@ -160,8 +180,10 @@ export function planNewHypercall(name: string, sources: { kvmParaH: string; host
   const number = pickHypercallNumber(defines);
   const caller = macro.replace(/^KVM_HC_/, 'kvm_hc_').toLowerCase();
   const lowerName = macro.replace(/^KVM_HC_/, '').toLowerCase();
-  const host = addHostCase(sources.hostC, macro, lowerName);
+  if (MODULE_OWN_NAMES.has(lowerName)) throw new CustomHypercallError(`${lowerName} is the name of a file of the real-KVM hypercall module; choose another name.`);
+  const handler = handlerFile(macro, lowerName);
+  if (sources.handlerFiles.includes(handler.fileName)) throw new CustomHypercallError(`host/hypercalls/${handler.fileName} already exists; choose another name.`);
   const kvmParaH = addGuestCaller(addDefine(sources.kvmParaH, macro, number, defines), macro, caller);
   const guest = sources.guest && addGuestCall(sources.guest, caller);
-  return { macro, traceText: lowerName, number, caller, kvmParaH, hostC: host.text, guest, hostLine: host.line, warnings: collisionWarnings(defines) };
+  return { macro, traceText: lowerName, number, caller, kvmParaH, handler, guest, warnings: collisionWarnings(defines) };
 }

@@ -1,12 +1,15 @@
 // Hypercall: Run on Real KVM. The guest and host F5 would debug (the first "hypercall" launch
 // configuration, else the folder's build/guest.elf) go to the shipped CLI, `hcdbg compare
-// --json`, in a child process: the lab's qemu and module build stay out of the extension host,
-// and cancelling is a SIGINT to the child's process group, which the lab cleans up on
-// (realkvm/lab.ts). Desktop only: the web entry has no processes.
+// --json`, with the folder whose host/hypercalls/*.c the hypercall module is built from (the
+// sample copy those ELFs were built in, else the opened folder), in a child process: the
+// lab's qemu and module build stay out of the extension host, and cancelling is a SIGINT to
+// the child's process group, which the lab cleans up on (realkvm/lab.ts). Desktop only: the
+// web entry has no processes.
 
 import { spawn } from 'node:child_process';
 import { isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
+import { hasHypercallFolder, sampleFolderOf } from '../../realkvm/paths';
 import { DEBUG_TYPE, type HypercallConfigurationProvider } from '../configurationProvider';
 import type { CompareResult } from './compareHtml';
 import { showCompareView } from './compareView';
@@ -16,7 +19,7 @@ const RAN_ON_REAL_KVM = 'hypercall.walkthrough.ranOnRealKvm';
 /** hcdbg's exit status when no real KVM could be had (realkvm/cli.ts). */
 const NO_REAL_KVM = 3;
 
-async function launchTarget(provider: HypercallConfigurationProvider): Promise<{ guest: string; host: string; cwd?: string } | undefined> {
+async function launchTarget(provider: HypercallConfigurationProvider): Promise<{ guest: string; host: string; sample?: string; cwd?: string } | undefined> {
   const folder = vscode.workspace.workspaceFolders?.[0];
   const configs = vscode.workspace.getConfiguration('launch', folder?.uri).get<vscode.DebugConfiguration[]>('configurations') ?? [];
   const chosen = configs.find((c) => c.type === DEBUG_TYPE && c.request === 'launch') ?? ({} as vscode.DebugConfiguration);
@@ -27,7 +30,9 @@ async function launchTarget(provider: HypercallConfigurationProvider): Promise<{
     const s = p.replace(/\$\{workspaceFolder\}/g, folder?.uri.fsPath ?? '');
     return isAbsolute(s) ? s : resolve(config.cwd ?? folder?.uri.fsPath ?? '.', s);
   };
-  return { guest: path(String(config.guest)), host: path(String(config.host)), cwd: config.cwd };
+  const guest = path(String(config.guest)), host = path(String(config.host));
+  const opened = folder && hasHypercallFolder(folder.uri.fsPath) ? folder.uri.fsPath : undefined;
+  return { guest, host, sample: sampleFolderOf(host) ?? sampleFolderOf(guest) ?? opened, cwd: config.cwd };
 }
 
 /** The last thing hcdbg said on stderr, without its prefix: its one sentence on a failure. */
@@ -40,7 +45,8 @@ export async function runOnRealKvm(extensionUri: vscode.Uri, provider: Hypercall
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Real KVM', cancellable: true },
     (progress, token) => new Promise<{ status: number | null; stdout: string; stderr: string; cancelled: boolean }>((done) => {
-      const child = spawn(process.execPath, [hcdbg, 'compare', '--guest', target.guest, '--host', target.host, '--json'], {
+      const args = ['compare', '--guest', target.guest, '--host', target.host, ...(target.sample ? ['--sample', target.sample] : []), '--json'];
+      const child = spawn(process.execPath, [hcdbg, ...args], {
         cwd: target.cwd, detached: true, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       });
       let stdout = '', stderr = '', stage = 'running the guest on the model and on real KVM', cancelled = false;

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hc_hook.c - adds the sample's custom hypercalls to an unmodified kvm.ko (Linux 6.1).
+ * hc_hook.c - adds a host model's custom hypercalls to an unmodified kvm.ko (Linux 6.1).
  *
  * An ftrace ops with SAVE_REGS | IPMODIFY on kvm_emulate_hypercall (exported by kvm.ko) sends
  * every call to hc_emulate_hypercall() instead. That calls the original first, so stock KVM
@@ -12,8 +12,9 @@
  * through ftrace from inside this module, which is how the ftrace callback tells it from
  * KVM's own calls.
  *
- * The handlers are the sample host's files (host/hypercalls/<name>.c), built here unchanged;
- * hc_hypercalls.h, written by the build (realkvm/build.ts), lists them.
+ * The handlers are the files of the guest's host model (host/hypercalls/<name>.c, each with
+ * its KVM_CUSTOM_HYPERCALL number), built here unchanged; hc_hypercalls.h, written by the
+ * build (realkvm/build.ts) as the sample's Makefile writes it for the model host, lists them.
  */
 #include <linux/ftrace.h>
 #include <linux/kvm_host.h>
@@ -25,24 +26,24 @@
 #error "hc_hook.c hooks kvm_emulate_hypercall of Linux 6.1; this kernel needs another hook"
 #endif
 
-struct hc_custom {
-	unsigned long nr;
-	unsigned long (*handler)(struct kvm_vcpu *vcpu, unsigned long a0, unsigned long a1,
-				 unsigned long a2, unsigned long a3);
-};
+/* Each handler file's KVM_CUSTOM_HYPERCALL entry, as the sample host's custom_hypercalls.c lists them. */
+#define HC_CUSTOM(fn) extern const struct kvm_custom_hypercall fn##_hypercall;
+#include "hc_hypercalls.h"
+#undef HC_CUSTOM
 
-#define HC_CUSTOM(nr, handler) { nr, handler },
-static const struct hc_custom hc_customs[] = {
+#define HC_CUSTOM(fn) &fn##_hypercall,
+static const struct kvm_custom_hypercall *const hc_customs[] = {
 #include "hc_hypercalls.h"
 };
+#undef HC_CUSTOM
 
-static const struct hc_custom *hc_find(unsigned long nr)
+static const struct kvm_custom_hypercall *hc_find(unsigned long nr)
 {
 	unsigned int i;
 
 	for (i = 0; i < ARRAY_SIZE(hc_customs); i++)
-		if (hc_customs[i].nr == nr)
-			return &hc_customs[i];
+		if (hc_customs[i]->nr == nr)
+			return hc_customs[i];
 	return NULL;
 }
 
@@ -71,7 +72,7 @@ static int hc_emulate_hypercall(struct kvm_vcpu *vcpu)
 	unsigned long a1 = vcpu->arch.regs[VCPU_REGS_RCX];
 	unsigned long a2 = vcpu->arch.regs[VCPU_REGS_RDX];
 	unsigned long a3 = vcpu->arch.regs[VCPU_REGS_RSI];
-	const struct hc_custom *c;
+	const struct kvm_custom_hypercall *c;
 	unsigned long rax;
 	bool op_64_bit;
 	int r;

@@ -1,18 +1,19 @@
-// "Create a new custom hypercall": number choice, collision warnings and the three edits,
-// on the shipped sample's own kvm_para.h and host x86.c.
+// "Create a new custom hypercall": number choice, collision warnings, the new handler file and
+// the edits of kvm_para.h and the guest, on the shipped sample's own sources; the result builds
+// and the model host answers the new hypercall from its file alone (x86.c untouched).
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import {
   CustomHypercallError, collisionWarnings, hypercallMacroName, hypercallNameProblem, pickHypercallNumber, planNewHypercall,
 } from '../../extension/hypercall/customHypercall';
 import { hypercallDefines } from '../../emulator/trace/kvmHypercalls';
-import { runTool } from '../tools';
+import { runOnModel } from '../../realkvm/modelRun';
+import { sampleWithNewHypercall } from '../sample/newHypercall';
 
 const sample = resolve(__dirname, '../../samples/hello-hypercall');
 const kvmParaH = readFileSync(resolve(sample, 'include/kvm_para.h'), 'utf8');
-const hostC = readFileSync(resolve(sample, 'host/x86.c'), 'utf8');
+const handlerFiles = readdirSync(resolve(sample, 'host/hypercalls'));
 const GUEST = ['long sys_hello_hypercall(void)', '{', '\tkvm_hypercall0(KVM_HC_HELLO_HYPERCALL);', '\treturn 0;', '}', ''].join('\n');
 
 describe('custom hypercall', () => {
@@ -24,12 +25,12 @@ describe('custom hypercall', () => {
   });
 
   it('tells what is wrong with the name while it is typed, naming the characters a C name cannot hold', () => {
-    expect(hypercallNameProblem('my-ping!', { kvmParaH, hostC })).toBe(
+    expect(hypercallNameProblem('my-ping!', { kvmParaH, handlerFiles })).toBe(
       '"my-ping!" is not a usable hypercall name ("-", "!" cannot be part of a C name): use letters, digits and underscores, starting with a letter.');
-    expect(hypercallNameProblem('', { kvmParaH, hostC })).toBe('Give the hypercall a name.');
-    expect(hypercallNameProblem('hello_hypercall', { kvmParaH, hostC })).toMatch(/already exists in kvm_para.h/);
-    expect(hypercallNameProblem('my ping', { kvmParaH, hostC })).toBeUndefined();
-    expect(planNewHypercall('my ping', { kvmParaH, hostC }).traceText).toBe('my_ping');
+    expect(hypercallNameProblem('', { kvmParaH, handlerFiles })).toBe('Give the hypercall a name.');
+    expect(hypercallNameProblem('hello_hypercall', { kvmParaH, handlerFiles })).toMatch(/already exists in kvm_para.h/);
+    expect(hypercallNameProblem('my ping', { kvmParaH, handlerFiles })).toBeUndefined();
+    expect(planNewHypercall('my ping', { kvmParaH, handlerFiles }).traceText).toBe('my_ping');
   });
 
   it('picks a number no upstream KVM_HC_* and no custom one in kvm_para.h uses', () => {
@@ -50,8 +51,8 @@ describe('custom hypercall', () => {
     expect(warnings[1]).toMatch(/KVM_HC_B and KVM_HC_A share the number 0x200/);
   });
 
-  it('adds the #define, the host case before default: and a guest caller', () => {
-    const plan = planNewHypercall('ping', { kvmParaH, hostC, guest: { path: 'guest/kernel.c', text: GUEST } });
+  it('adds the #define, a handler file numbered by it and a guest caller', () => {
+    const plan = planNewHypercall('ping', { kvmParaH, handlerFiles, guest: { path: 'guest/kernel.c', text: GUEST } });
     expect(plan.macro).toBe('KVM_HC_PING');
     const defines = hypercallDefines(plan.kvmParaH);
     expect(defines.find((d) => d.name === 'KVM_HC_PING')?.number).toBe(plan.number);
@@ -62,41 +63,41 @@ describe('custom hypercall', () => {
     expect(plan.kvmParaH).toContain('static inline long kvm_hc_ping(void)\n{\n\treturn kvm_hypercall0(KVM_HC_PING);\n}');
     expect(plan.kvmParaH.indexOf('kvm_hc_ping(void)')).toBeLessThan(plan.kvmParaH.indexOf('#endif /* __ASSEMBLER__ */'));
 
-    const host = plan.hostC.split('\n');
-    expect(host.slice(plan.hostLine, plan.hostLine + 5)).toEqual([
-      '\tcase KVM_HC_PING:', '\t\ttrace_printk("ping");', '\t\tret = 0;', '\t\tbreak;', '\tdefault:',
-    ]);
+    expect(plan.handler).toMatchObject({ fileName: 'ping.c', handler: 'kvm_pv_ping' });
+    const handler = plan.handler.text.split('\n');
+    expect(handler[plan.handler.line]).toBe('\ttrace_printk("ping");');
+    expect(handler).toContain('#include "hypercall.h"');
+    expect(handler).toContain('KVM_CUSTOM_HYPERCALL(KVM_HC_PING, kvm_pv_ping);');
     expect(plan.guest?.text).toBe(GUEST.replace('HYPERCALL);\n', 'HYPERCALL);\n\tkvm_hc_ping();\n'));
     expect(plan.warnings).toEqual([]);
   });
 
   it('refuses a name that exists or is upstream, naming it', () => {
-    expect(() => planNewHypercall('hello hypercall', { kvmParaH, hostC })).toThrow('KVM_HC_HELLO_HYPERCALL already exists in kvm_para.h; choose another name.');
-    expect(() => planNewHypercall('sched_yield', { kvmParaH, hostC })).toThrow(/KVM_HC_SCHED_YIELD is an upstream KVM hypercall/);
+    expect(() => planNewHypercall('hello hypercall', { kvmParaH, handlerFiles })).toThrow('KVM_HC_HELLO_HYPERCALL already exists in kvm_para.h; choose another name.');
+    expect(() => planNewHypercall('sched_yield', { kvmParaH, handlerFiles })).toThrow(/KVM_HC_SCHED_YIELD is an upstream KVM hypercall/);
   });
 
-  it('says what is missing in host sources without kvm_emulate_hypercall', () => {
-    expect(() => planNewHypercall('x', { kvmParaH, hostC: 'int main(void)\n{\n}\n' })).toThrow('No definition of kvm_emulate_hypercall found in the host sources.');
+  it('refuses a name whose handler file exists or that the module\'s build takes, naming the file', () => {
+    expect(() => planNewHypercall('ping', { kvmParaH, handlerFiles: [...handlerFiles, 'ping.c'] })).toThrow('host/hypercalls/ping.c already exists; choose another name.');
+    expect(() => planNewHypercall('hc hook', { kvmParaH, handlerFiles })).toThrow('hc_hook is the name of a file of the real-KVM hypercall module; choose another name.');
   });
 
-  it('gives a sample that builds with -Werror and traces the new hypercall from the guest', () => {
+  it('gives a sample that builds with -Werror and whose model host answers the new hypercall from its file alone', () => {
     const hcdbg = resolve(__dirname, '../../dist/hcdbg.js');
     if (!existsSync(hcdbg)) throw new Error('dist/hcdbg.js is missing: run `npm run build` first (npm test does).');
-    const dir = mkdtempSync(join(tmpdir(), 'hcdbg-newhc-'));
+    const { dir, plan } = sampleWithNewHypercall('ping');
     try {
-      cpSync(sample, dir, { recursive: true, filter: (src) => !src.includes('/build') });
-      const guestPath = join(dir, 'guest/syscalls.c');
-      const plan = planNewHypercall('ping', {
-        kvmParaH, hostC, guest: { path: guestPath, text: readFileSync(guestPath, 'utf8') },
-      });
-      writeFileSync(join(dir, 'include/kvm_para.h'), plan.kvmParaH);
-      writeFileSync(join(dir, 'host/x86.c'), plan.hostC);
-      writeFileSync(guestPath, plan.guest!.text);
-      runTool('make', ['-s', '-C', dir, 'build/host.elf', 'build/guest.elf'], { stdio: 'pipe' });
+      // kvm_emulate_hypercall is the shipped one, which has never heard of ping.
+      const x86c = readFileSync(join(dir, 'host/x86.c'), 'utf8');
+      expect(x86c).toBe(readFileSync(join(sample, 'host/x86.c'), 'utf8'));
+      expect(x86c).not.toMatch(/KVM_HC_PING|kvm_pv_ping/);
       const out = execFileSync(process.execPath, [hcdbg, 'run', '--guest', join(dir, 'build/guest.elf'), '--host', join(dir, 'build/host.elf'), '--trace'], { encoding: 'utf8' });
       expect(out).toContain(`kvm_hypercall: nr 0x${plan.number.toString(16)} `);
-      expect(out).toMatch(/: kvm_emulate_hypercall: ping$/m);
+      expect(out).toMatch(/: kvm_pv_ping: ping$/m);
       expect(out).toMatch(/: kvm_pv_hello_hypercall: Hello World$/m);
+      // The guest's RAX after the VMCALL: the handler's 0, not -KVM_ENOSYS.
+      const answers = runOnModel(join(dir, 'build/host.elf'), join(dir, 'build/guest.elf')).answers!;
+      expect(answers.filter((a) => a.nr === BigInt(plan.number))).toEqual([{ nr: BigInt(plan.number), ret: 0n }]);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }

@@ -99,6 +99,17 @@ describe('the hypercall module', () => {
     expect(existsSync(cache)).toBe(false);
   });
 
+  it('refuses a handler file named like the module\'s own hc_hook.c, before building anything', async () => {
+    const sample = join(scratch, 'clash');
+    cpSync(sampleDir(), sample, { recursive: true, filter: (src) => !src.includes('/build') });
+    const handler = join(sample, 'host', 'hypercalls', 'hc_hook.c');
+    writeFileSync(handler, readFileSync(join(sample, 'host', 'hypercalls', 'hello_hypercall.c'), 'utf8'));
+    const cache = join(scratch, 'clashcache');
+    const message = await sentenceOf(buildModule(cache, { release: '6.1.0-57-amd64', buildDir: join(scratch, 'no-headers'), kernelVersion: '6.1.192' }, sample));
+    expect(message).toBe(`${handler} has the name of the hypercall module's own hc_hook file; rename the hypercall.`);
+    expect(existsSync(cache)).toBe(false);
+  });
+
   it('reports a handler that does not compile in one sentence naming the error', async (ctx) => {
     let kernel;
     try {

@@ -115,15 +115,15 @@ describe('the walkthrough, step by step', () => {
     await input.fill('ping');
     await expect.poll(() => message.textContent(), { timeout: 30_000 }).not.toContain('not a usable');
     await input.press('Enter');
-    await wb.activeEditorTab().filter({ hasText: 'x86.c' }).waitFor({ timeout: 60_000 });
+    await wb.activeEditorTab().filter({ hasText: 'ping.c' }).waitFor({ timeout: 60_000 });
 
     // F5 from the editor: the launch configuration's preLaunchTask rebuilds with make first.
     await wb.runCommand('Debug: Start Debugging');
     await wb.debugToolbar().waitFor({ timeout: 180_000 });
     await wb.continueToEnd(180_000); // the VMCALL filter is still ticked: one stop per hypercall
     await wb.showTracePanel();
-    await wb.traceFrame().locator('#text-filter input').fill('kvm_emulate_hypercall: ping');
-    await wb.traceRows().filter({ hasText: 'kvm_emulate_hypercall: ping' }).first().waitFor({ timeout: 60_000 });
+    await wb.traceFrame().locator('#text-filter input').fill('kvm_pv_ping: ping');
+    await wb.traceRows().filter({ hasText: 'kvm_pv_ping: ping' }).first().waitFor({ timeout: 60_000 });
     await wb.screenshot('custom-hypercall-in-trace');
     await expectStepDone(wb, 'addHypercall');
 

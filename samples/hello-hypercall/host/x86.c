@@ -169,16 +169,14 @@ int kvm_emulate_hypercall(struct kvm_vcpu *vcpu)
 		/* Forwarded to userspace only if it enabled KVM_CAP_EXIT_HYPERCALL; it did not. */
 		ret = -KVM_ENOSYS;
 		break;
-	/* The custom hypercalls: one handler per file in host/hypercalls/ (hypercall.h). */
-	case KVM_HC_HELLO_HYPERCALL:
-		ret = kvm_pv_hello_hypercall(vcpu, a0, a1, a2, a3);
+	default: {
+		/* Not stock KVM's: one of the custom hypercalls, one file each in host/hypercalls/. */
+		const struct kvm_custom_hypercall *custom = kvm_find_custom_hypercall(nr);
+
+		if (custom)
+			ret = custom->handler(vcpu, a0, a1, a2, a3);
 		break;
-	case KVM_HC_HELLO_STRING:
-		ret = kvm_pv_hello_string(vcpu, a0, a1, a2, a3);
-		break;
-	default:
-		ret = -KVM_ENOSYS;
-		break;
+	}
 	}
 out:
 	if (!op_64_bit)

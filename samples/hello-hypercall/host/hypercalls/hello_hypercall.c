@@ -4,6 +4,8 @@
  */
 #include "hypercall.h"
 
+KVM_CUSTOM_HYPERCALL(KVM_HC_HELLO_HYPERCALL, kvm_pv_hello_hypercall);
+
 unsigned long kvm_pv_hello_hypercall(struct kvm_vcpu *vcpu, unsigned long a0, unsigned long a1,
 				     unsigned long a2, unsigned long a3)
 {

@@ -6,6 +6,8 @@
  */
 #include "hypercall.h"
 
+KVM_CUSTOM_HYPERCALL(KVM_HC_HELLO_STRING, kvm_pv_hello_string);
+
 unsigned long kvm_pv_hello_string(struct kvm_vcpu *vcpu, unsigned long a0, unsigned long a1,
 				  unsigned long a2, unsigned long a3)
 {
