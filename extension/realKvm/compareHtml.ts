@@ -3,6 +3,7 @@
 // event by event (alignment.ts), every difference marked. Static HTML under a strict CSP.
 
 import type { PanelResources } from '../trace/panelHtml';
+import { webviewScript } from '../webviewScript';
 import { alignTraces, type AlignedRow, type RowKind } from './alignment';
 
 export interface RunSide { console: string; trace: string; status: number; ending: string }
@@ -76,7 +77,7 @@ export function compareHtml(r: CompareResult, { cspSource, scriptUri, codiconCss
     tr.model-only td:nth-child(3) { background: var(--vscode-diffEditor-removedLineBackground); }
     tr.real-only td:nth-child(4) { background: var(--vscode-diffEditor-insertedLineBackground); }
   </style>
-  <script nonce="${nonce}" src="${scriptUri}"></script>
+  ${webviewScript(scriptUri, nonce)}
   <title>Real KVM vs model</title>
 </head>
 <body>

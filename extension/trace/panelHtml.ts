@@ -2,6 +2,7 @@
 // authorised by a per-load nonce or the webview's own origin), codicons from the extension's
 // own files, and the element skeleton extension/webview/main.ts fills.
 
+import { webviewScript } from '../webviewScript';
 import { TRACE_EVENTS } from './messages';
 
 export interface PanelResources {
@@ -96,7 +97,7 @@ export function panelHtml({ cspSource, scriptUri, codiconCssUri, nonce }: PanelR
       </vscode-table>
     </vscode-tab-panel>
   </vscode-tabs>
-  <script nonce="${nonce}" src="${scriptUri}"></script>
+  ${webviewScript(scriptUri, nonce)}
 </body>
 </html>`;
 }

@@ -5,7 +5,7 @@
 // starve each other, so a workbench waits for the previous one to stop (a lock folder).
 
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
@@ -117,6 +117,11 @@ export async function startWorkbench(name: string, settings: Record<string, unkn
     // service worker: keep the PWA worker out (a test-bed quirk; VS Code's worker still runs).
     await context.route('**/_static/out/browser/serviceWorker.js', (route) => route.fulfill({ status: 404, body: '' }));
     const page = await context.newPage();
+    // Errors of the workbench and its webview frames, for the failures a screenshot cannot explain.
+    const log = (line: string) => appendFileSync(join(artifacts, 'browser.log'), `${new Date().toISOString()} ${line}\n`);
+    page.on('console', (m) => { if (m.type() === 'error') log(`console.error: ${m.text()}`); });
+    page.on('pageerror', (e) => log(`pageerror: ${e.message}`));
+    page.on('requestfailed', (r) => log(`requestfailed: ${r.url()} ${r.failure()?.errorText ?? ''}`));
     const wb = new Workbench(page, artifacts);
     await page.goto(url, { waitUntil: 'domcontentloaded', timeout: 180_000 });
     await wb.waitForWorkbench();
