@@ -37,9 +37,11 @@ export class Workbench {
       await this.page.keyboard.press('Escape');
       await this.page.keyboard.press('F1');
       await input.waitFor({ state: 'visible', timeout: 10_000 });
-      // The palette matches the title, not always the "Category: " prefix: type the title only.
-      await input.fill(`>${label.replace(/^[^:]+:\s*/, '')}`);
       try {
+        // The palette matches the title, not always the "Category: " prefix: type the title
+        // only. A debug stop that arrives now moves the focus to the editor and closes the
+        // palette under our typing: then it is opened again.
+        await input.fill(`>${label.replace(/^[^:]+:\s*/, '')}`, { timeout: 3_000 });
         await row.waitFor({ timeout: 3_000 });
         await row.click();
         return;
