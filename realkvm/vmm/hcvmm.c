@@ -258,8 +258,11 @@ static void handle_io(struct kvm_run *run)
 
 	for (i = 0; i < run->io.count; i++, data += run->io.size) {
 		if (run->io.direction == KVM_EXIT_IO_OUT) {
-			if (run->io.port == PORT_COM1)
+			if (run->io.port == PORT_COM1) {
 				fputc(data[0], stdout);
+				if (data[0] == '\n')	/* a script may be waiting for the line */
+					fflush(stdout);
+			}
 		} else if (run->io.port >= PORT_COM1 && run->io.port <= PORT_COM1 + 7) {
 			memset(data, 0, run->io.size);
 			data[0] = run->io.port == PORT_COM1 + UART_LSR ? 0x60 : 0;	/* THRE | TEMT */
