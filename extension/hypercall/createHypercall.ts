@@ -44,6 +44,10 @@ export async function createHypercall(): Promise<NewHypercall | undefined> {
     title: 'Create a New Custom Hypercall',
     prompt: 'Name of the hypercall (becomes KVM_HC_<NAME>)',
     placeHolder: 'e.g. ping',
+    // Stays open when the focus moves: the walkthrough page takes it back right after its
+    // button ran this command (the box then closed under the test's typing), and a user may
+    // look a number up in kvm_para.h before choosing the name.
+    ignoreFocusOut: true,
     validateInput: (value) => hypercallNameProblem(value, { kvmParaH: para.text, handlerFiles }),
   });
   if (name === undefined) return undefined;
