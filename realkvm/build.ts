@@ -4,9 +4,9 @@
 
 import { spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { execAsync } from './exec';
 import { MODULE_OWN_NAMES } from './moduleNames';
 import { realkvmDir, RealKvmError, sampleDir } from './paths';
@@ -17,10 +17,21 @@ function hashOf(parts: readonly string[]): string {
   return h.digest('hex').slice(0, 16);
 }
 
+/** Module builds kept in the cache (~3 MB each), the most recently used ones. */
+const KEPT_MODULE_BUILDS = 8;
+
+/** Keep only the `keep` most recently used entries named `prefix`...: each edit of a handler makes a new build. */
+function pruneBuilds(cache: string, prefix: string, keep: number): void {
+  if (!existsSync(cache)) return;
+  const builds = readdirSync(cache).filter((f) => f.startsWith(prefix)).map((f) => ({ path: join(cache, f), used: statSync(join(cache, f)).mtimeMs }));
+  for (const old of builds.sort((a, b) => b.used - a.used).slice(keep)) rmSync(old.path, { recursive: true, force: true });
+}
+
 export function buildVmm(cache: string): string {
   const src = join(realkvmDir(), 'vmm', 'hcvmm.c');
   const out = join(cache, `hcvmm-${hashOf([readFileSync(src, 'utf8')])}`);
   if (existsSync(out)) return out;
+  pruneBuilds(cache, 'hcvmm-', 2); // other checkouts sharing the cache may still run theirs
   mkdirSync(cache, { recursive: true });
   const tmp = `${out}.${process.pid}.tmp`;
   const r = spawnSync('gcc', ['-static', '-O2', '-Wall', '-Wextra', '-Werror', '-o', tmp, src], { encoding: 'utf8' });
@@ -51,13 +62,42 @@ export function hypercallList(calls: readonly { handler: string }[]): string {
 }
 
 /**
- * The kernel's hook point for kvm_emulate_hypercall, by version: hc_hook.c fits 6.1 only
- * (6.12 moved the work into __kvm_emulate_hypercall, newer kernels limit KVM's exports).
+ * The kernels hc_hook.c's hook on kvm_emulate_hypercall is proven on, in the lab: 6.1 and 6.12
+ * (6.12 moved the work into __kvm_emulate_hypercall but still exports the function the vendor
+ * modules call, with the same job). Later kernels limit KVM's exports to kvm-intel/kvm-amd.
  */
 export function checkKernelHook(version: string): void {
-  if (!/^6\.1\.\d/.test(version) && !/^6\.1$/.test(version)) {
-    throw new RealKvmError(`Linux ${version} has no hook this module knows for kvm_emulate_hypercall (it supports 6.1), so custom hypercalls cannot be added there.`);
+  if (!/^6\.(1|12)(\.\d+)?$/.test(version)) {
+    throw new RealKvmError(`Linux ${version} has no hook this module knows for kvm_emulate_hypercall (it supports 6.1 and 6.12), so custom hypercalls cannot be added there.`);
   }
+}
+
+/** The value of a CONFIG_ option in the kernel build folder's auto.conf, as kbuild reads it. */
+function kernelConfig(buildDir: string, option: string): string | undefined {
+  const conf = join(buildDir, 'include', 'config', 'auto.conf');
+  if (!existsSync(conf)) return undefined;
+  const m = new RegExp(`^${option}=(.*)$`, 'm').exec(readFileSync(conf, 'utf8'));
+  return m?.[1].replace(/^"(.*)"$/, '$1');
+}
+
+const onPath = (command: string) => spawnSync('sh', ['-c', 'command -v "$1"', 'sh', command]).status === 0;
+
+/**
+ * make variables for a kernel built with tools this machine lacks: its gcc (trixie's 6.12 names
+ * gcc-14) replaced by kernel-cc.sh around the machine's gcc, and no BTF for the module without
+ * pahole (BTF only serves BPF tools looking into the module).
+ */
+function toolOverrides(buildDir: string, src: string): string[] {
+  const cc = kernelConfig(buildDir, 'CONFIG_CC_VERSION_TEXT')?.split(' ')[0];
+  const overrides: string[] = [];
+  if (cc && !onPath(cc)) {
+    // A copy in the build folder: its path has no space, and it is executable whatever the .vsix kept.
+    copyFileSync(join(realkvmDir(), 'module', 'kernel-cc.sh'), join(src, 'kernel-cc.sh'));
+    chmodSync(join(src, 'kernel-cc.sh'), 0o755);
+    overrides.push(`CC=${join(src, 'kernel-cc.sh')}`);
+  }
+  if (kernelConfig(buildDir, 'CONFIG_DEBUG_INFO_BTF_MODULES') === 'y' && !onPath('pahole')) overrides.push('CONFIG_DEBUG_INFO_BTF_MODULES=');
+  return overrides;
 }
 
 export interface ModuleHeaders {
@@ -92,15 +132,20 @@ export async function buildModule(cache: string, headers: ModuleHeaders, sample 
   if (clash) throw new RealKvmError(`${clash.file} has the name of the hypercall module's own ${clash.name} file; rename the hypercall.`);
   const hook = join(realkvmDir(), 'module', 'hc_hook.c');
   const inputs = [hook, join(sample, 'include', 'kvm_para.h'), join(sample, 'host', 'hypercalls', 'hypercall.h'), ...calls.map((c) => c.file)];
-  const key = hashOf([headers.release, ...inputs.map((f) => `${f}\n${readFileSync(f, 'utf8')}`)]);
+  // By file name and text: a copy of the sample in another folder (each test's) reuses the build.
+  const key = hashOf([headers.release, ...inputs.map((f) => `${basename(f)}\n${readFileSync(f, 'utf8')}`)]);
   const dir = join(cache, `module-${key}`);
   const ko = join(dir, 'hcdbg_hc.ko');
-  if (existsSync(ko)) return ko;
+  if (existsSync(ko)) {
+    utimesSync(dir, new Date(), new Date());
+    return ko;
+  }
+  pruneBuilds(cache, 'module-', KEPT_MODULE_BUILDS - 1);
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   // Kbuild splits M= at spaces ("building multiple external modules"): build where the path has none.
   const src = /\s/.test(dir) ? mkdtempSync(join(/\s/.test(tmpdir()) ? '/tmp' : tmpdir(), 'hcdbg-kbuild-')) : dir;
-  for (const f of inputs) copyFileSync(f, join(src, f.split('/').pop()!));
+  for (const f of inputs) copyFileSync(f, join(src, basename(f)));
   writeFileSync(join(src, 'hc_hypercalls.h'), hypercallList(calls));
   writeFileSync(join(src, 'Kbuild'), [
     'obj-m := hcdbg_hc.o',
@@ -108,7 +153,7 @@ export async function buildModule(cache: string, headers: ModuleHeaders, sample 
     'ccflags-y := -I$(src)',
     '',
   ].join('\n'));
-  const args = ['-s', '-C', headers.buildDir, ...(headers.topMakefile ? ['-f', headers.topMakefile] : []), `M=${src}`, 'modules'];
+  const args = ['-s', '-C', headers.buildDir, ...(headers.topMakefile ? ['-f', headers.topMakefile] : []), `M=${src}`, ...toolOverrides(headers.buildDir, src), 'modules'];
   const r = await execAsync('make', args, 600_000);
   if (src !== dir) {
     if (existsSync(join(src, 'hcdbg_hc.ko'))) copyFileSync(join(src, 'hcdbg_hc.ko'), ko);

@@ -1,6 +1,6 @@
 // hcdbg real-kvm and hcdbg compare (called from emulator/cli/hcdbg.ts).
-//   hcdbg real-kvm --guest <elf> [--trace] [--trace-file <path>] [--sample <folder>] [--load-module] [--lab]
-//   hcdbg compare --guest <elf> [--host <elf>] [--sample <folder>] [--load-module] [--lab] [--json]
+//   hcdbg real-kvm --guest <elf> [--trace] [--trace-file <path>] [--sample <folder>] [--load-module] [--lab] [--lab-kernel 6.1|6.12]
+//   hcdbg compare --guest <elf> [--host <elf>] [--sample <folder>] [--load-module] [--lab] [--lab-kernel 6.1|6.12] [--json]
 // Exit status: real-kvm 0 when the guest halted, 1 any other end; compare 0 only when the
 // model and real KVM agree, 1 when they differ; 2 bad usage or guest file; 3 when no real
 // KVM could be had (one sentence on stderr).
@@ -9,12 +9,13 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { compareRuns, renderVerdict } from './compare';
 import { eventLines, RETURN_REPORTER } from './ftraceText';
+import { LAB_SERIES, type LabSeries } from './lab';
 import { runOnModel, type GuestRun } from './modelRun';
 import { hasHypercallFolder, RealKvmError, sampleDir, sampleFolderOf } from './paths';
 import { runOnRealKvm, type RealRuns } from './realRun';
 
-export const REAL_KVM_USAGE = `       hcdbg real-kvm --guest <elf> [--trace] [--trace-file <path>] [--sample <folder>] [--load-module] [--lab]
-       hcdbg compare --guest <elf> [--host <elf>] [--sample <folder>] [--load-module] [--lab] [--json]
+export const REAL_KVM_USAGE = `       hcdbg real-kvm --guest <elf> [--trace] [--trace-file <path>] [--sample <folder>] [--load-module] [--lab] [--lab-kernel 6.1|6.12]
+       hcdbg compare --guest <elf> [--host <elf>] [--sample <folder>] [--load-module] [--lab] [--lab-kernel 6.1|6.12] [--json]
 
 real-kvm runs <guest> on real Linux KVM: this machine's /dev/kvm when it answers a probe
 hypercall within a second, otherwise the lab (Debian's kernel with kvm-amd in
@@ -29,13 +30,15 @@ answer, the kvm_hypercall/trace_printk sequence, exit reasons (VMX<->SVM names).
   --load-module             also on this machine's own kernel, load the custom hypercalls'
                             module for the run (root; unloaded at the end; the lab always does)
   --lab                     use the lab even when /dev/kvm works
+  --lab-kernel <6.1|6.12>   the kernel the lab boots: Debian bookworm's 6.1 (default) or
+                            trixie's 6.12, each downloaded on first use
   --json                    compare prints one JSON object instead of text: where, agree,
                             aspects, and both runs' console and trace (the VS Code command)
 
 Exit status: real-kvm 0 when the guest halted, compare 0 only when the model and real KVM
 agree; 1 otherwise; 2 for bad usage or a bad guest file; 3 when no real KVM could be had.`;
 
-interface Options { guest: string; host?: string; sample?: string; trace: boolean; traceFile?: string; loadModule: boolean; lab: boolean; json: boolean }
+interface Options { guest: string; host?: string; sample?: string; trace: boolean; traceFile?: string; loadModule: boolean; lab: boolean; labKernel?: LabSeries; json: boolean }
 
 class UsageError extends Error {}
 
@@ -56,6 +59,12 @@ function parse(command: string, args: string[]): Options {
       case '--sample': o.sample = value(); break;
       case '--load-module': o.loadModule = true; break;
       case '--lab': o.lab = true; break;
+      case '--lab-kernel': {
+        const v = value();
+        if (!(LAB_SERIES as readonly string[]).includes(v)) throw new UsageError(`The lab boots Linux ${LAB_SERIES.join(' or ')}, not "${v}".`);
+        o.labKernel = v as LabSeries;
+        break;
+      }
       case '--json': if (command === 'compare') { o.json = true; break; } throw new UsageError('hcdbg real-kvm has no --json; use hcdbg compare --json.');
       default: throw new UsageError(`Unknown option "${arg}"; see hcdbg --help.`);
     }
@@ -81,7 +90,7 @@ function sampleOf(o: Options): string {
 }
 
 async function realRun(o: Options): Promise<{ real: RealRuns; run: GuestRun }> {
-  const real = await runOnRealKvm([{ name: 'guest', elf: o.guest }], { loadModule: o.loadModule, lab: o.lab, sample: sampleOf(o) });
+  const real = await runOnRealKvm([{ name: 'guest', elf: o.guest }], { loadModule: o.loadModule, lab: o.lab, labKernel: o.labKernel, sample: sampleOf(o) });
   for (const n of real.notes) process.stderr.write(`hcdbg: note: ${n}.\n`);
   return { real, run: real.runs.get('guest')! };
 }
@@ -89,7 +98,7 @@ async function realRun(o: Options): Promise<{ real: RealRuns; run: GuestRun }> {
 async function realKvm(o: Options): Promise<number> {
   const { real, run } = await realRun(o);
   process.stdout.write(run.console);
-  process.stderr.write(`[real-kvm ${real.where}] ${run.ending}\n`);
+  process.stderr.write(`[real-kvm ${real.where}, Linux ${real.kernel}] ${run.ending}\n`);
   if (o.trace) {
     if (o.traceFile) writeFileSync(o.traceFile, userTrace(run.trace));
     else process.stdout.write(userTrace(run.trace));
@@ -110,10 +119,10 @@ async function compare(o: Options, defaultHost: string): Promise<number> {
   const verdict = compareRuns(model, run);
   if (o.json) {
     const side = (r: GuestRun) => ({ console: r.console, trace: userTrace(r.trace), status: r.status, ending: r.ending });
-    process.stdout.write(JSON.stringify({ guest: o.guest, where: real.where, ...verdict, model: side(model), real: side(run) }) + '\n');
+    process.stdout.write(JSON.stringify({ guest: o.guest, where: real.where, kernel: real.kernel, ...verdict, model: side(model), real: side(run) }) + '\n');
     return verdict.agree ? 0 : 1;
   }
-  process.stdout.write(`compare ${basename(o.guest)}: model vs real KVM (${real.where})\n`);
+  process.stdout.write(`compare ${basename(o.guest)}: model vs real KVM (${real.where}, Linux ${real.kernel})\n`);
   process.stdout.write(renderVerdict(verdict));
   return verdict.agree ? 0 : 1;
 }

@@ -3,13 +3,17 @@
 // comes from Debian packages, fetched on first use into the cache folder (lab/fetch.sh).
 // Several guests share one boot (~9 s each boot): callers batch them as steps of one job.
 
-import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { execAsync } from './exec';
 import { realkvmDir, RealKvmError } from './paths';
 
-export interface LabKernel { version: string; root: string; headers: string; headersCommon: string }
+/** The Debian kernels the lab boots: bookworm's 6.1 (the default) and trixie's 6.12. */
+export const LAB_SERIES = ['6.1', '6.12'] as const;
+export type LabSeries = typeof LAB_SERIES[number];
+
+export interface LabKernel { series: LabSeries; version: string; root: string; headers: string; headersCommon: string }
 
 /** A guest run on real KVM, by name (its results come back under that name). */
 export interface GuestStep {
@@ -43,18 +47,28 @@ export function labCacheDir(): string {
   return process.env.HCDBG_LAB_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'hcdbg-lab');
 }
 
-/** Fetch (first time) or reuse the lab's kernel, modules and headers. Throws RealKvmError with fetch.sh's one sentence. */
-export async function ensureLab(cache = labCacheDir()): Promise<LabKernel> {
-  const r = await execAsync('bash', [join(realkvmDir(), 'lab', 'fetch.sh'), cache], 900_000);
+/**
+ * Fetch (first time) or reuse the lab's kernel, modules and headers of `series`, each in its own
+ * folder of the cache (linux-6.1, linux-6.12). Throws RealKvmError with fetch.sh's one sentence.
+ */
+export async function ensureLab(cache = labCacheDir(), series: LabSeries = '6.1'): Promise<LabKernel> {
+  // Caches from before 6.12 kept the 6.1 kernel at the top: ~100 MB nothing reads any more.
+  if (existsSync(cache)) {
+    for (const old of readdirSync(cache).filter((f) => f === 'root' || f === 'version' || f.startsWith('initramfs-'))) {
+      rmSync(join(cache, old), { recursive: true, force: true });
+    }
+  }
+  const dir = join(cache, `linux-${series}`);
+  const r = await execAsync('bash', [join(realkvmDir(), 'lab', 'fetch.sh'), dir, series], 900_000);
   if (r.status !== 0) {
     const why = r.stderr.trim().split('\n').pop() || `lab/fetch.sh failed with status ${r.status}.`;
     throw new RealKvmError(why);
   }
   const version = r.stdout.trim();
-  const root = join(cache, 'root');
+  const root = join(dir, 'root');
   const src = join(root, 'usr', 'src');
   return {
-    version, root,
+    series, version, root,
     headers: join(src, `linux-headers-${version}`),
     headersCommon: join(src, `linux-headers-${version.replace(/-amd64$/, '-common')}`),
   };

@@ -12,7 +12,7 @@ import { buildModule, buildVmm, customHypercalls, kernelVersionOf } from './buil
 import { execAsync } from './exec';
 import { answersFromTrace } from './compare';
 import { parseTrace } from './ftraceText';
-import { ensureLab, labCacheDir, runLab, type LabKernel, type StepResult } from './lab';
+import { ensureLab, labCacheDir, runLab, type LabKernel, type LabSeries, type StepResult } from './lab';
 import type { GuestRun } from './modelRun';
 import { RealKvmError } from './paths';
 
@@ -20,11 +20,21 @@ export interface RealGuest { name: string; elf: string }
 export interface RealRunOptions {
   loadModule?: boolean;
   lab?: boolean;
+  /** Which Debian kernel the lab boots (default 6.1). */
+  labKernel?: LabSeries;
   timeoutMs?: number;
   /** The folder whose host/hypercalls/*.c the module is built from: the guest's host model (default: the shipped sample). */
   sample?: string;
 }
-export interface RealRuns { where: 'native' | 'lab'; runs: Map<string, GuestRun>; notes: string[]; dmesg?: string; wallMs: number }
+export interface RealRuns {
+  where: 'native' | 'lab';
+  /** The release of the kernel whose KVM ran the guests (uname -r there). */
+  kernel: string;
+  runs: Map<string, GuestRun>;
+  notes: string[];
+  dmesg?: string;
+  wallMs: number;
+}
 
 /** Why the native /dev/kvm cannot be used (one sentence), or undefined when it answers. */
 export function probeNativeKvm(hcvmm: string): string | undefined {
@@ -53,10 +63,10 @@ function nativeModuleRefusal(): string | undefined {
 async function runNative(hcvmm: string, guests: readonly RealGuest[], opts: RealRunOptions, cache: string): Promise<RealRuns> {
   const notes: string[] = [];
   let ko: string | undefined;
+  const release = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
   if (opts.loadModule) {
     const refusal = nativeModuleRefusal();
     if (refusal) throw new RealKvmError(refusal);
-    const release = spawnSync('uname', ['-r'], { encoding: 'utf8' }).stdout.trim();
     const buildDir = `/lib/modules/${release}/build`;
     if (!existsSync(buildDir)) throw new RealKvmError(`There are no kernel headers for ${release} (${buildDir}); install linux-headers-${release}.`);
     ko = await buildModule(cache, { release, buildDir, kernelVersion: kernelVersionOf(buildDir, release) }, opts.sample);
@@ -82,7 +92,7 @@ async function runNative(hcvmm: string, guests: readonly RealGuest[], opts: Real
       runs.set(g.name, guestRun({ status: r.status ?? -1, stdout: r.stdout, stderr: r.stderr, trace: existsSync(traceFile) ? readFileSync(traceFile, 'utf8') : undefined }, !!ko));
       if (!canTrace) notes.push('the kernel trace needs root (tracefs), so this run has none');
     }
-    return { where: 'native', runs, notes, wallMs: Date.now() - started };
+    return { where: 'native', kernel: release, runs, notes, wallMs: Date.now() - started };
   } finally {
     unload();
     process.removeListener('SIGINT', onSignal);
@@ -103,10 +113,10 @@ export async function runOnRealKvm(guests: readonly RealGuest[], opts: RealRunOp
     if (!why) return runNative(hcvmm, guests, opts, cache);
     process.stderr.write(`hcdbg: ${why.replace(/\.$/, '')}; using the real-KVM lab (Debian's kernel and kvm-amd in qemu, cached in ${cache}).\n`);
   }
-  const kernel = await ensureLab(cache);
+  const kernel = await ensureLab(cache, opts.labKernel);
   const withModule = customHypercalls(opts.sample).length > 0;
   const ko = withModule ? await buildLabModule(cache, kernel, opts.sample) : undefined;
   const lab = await runLab(kernel, hcvmm, guests.map((g) => ({ kind: 'guest', name: g.name, elf: g.elf, trace: true, module: withModule, timeoutMs: opts.timeoutMs })), ko);
   const runs = new Map(guests.map((g) => [g.name, guestRun(lab.steps.get(g.name), withModule)]));
-  return { where: 'lab', runs, notes: [], dmesg: lab.dmesg, wallMs: lab.wallMs };
+  return { where: 'lab', kernel: kernel.version, runs, notes: [], dmesg: lab.dmesg, wallMs: lab.wallMs };
 }

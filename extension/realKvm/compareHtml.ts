@@ -12,6 +12,8 @@ export interface RunSide { console: string; trace: string; status: number; endin
 export interface CompareResult {
   guest: string;
   where: 'native' | 'lab';
+  /** The release of the kernel whose KVM ran the guest. */
+  kernel: string;
   agree: boolean;
   aspects: { name: string; agree: boolean; summary: string; diff?: string; notes: string[] }[];
   model: RunSide;
@@ -49,7 +51,7 @@ export function compareHtml(r: CompareResult, { cspSource, scriptUri, codiconCss
   const csp = ["default-src 'none'", `script-src 'nonce-${nonce}'`, `style-src ${cspSource} 'nonce-${nonce}'`, `font-src ${cspSource}`].join('; ');
   const rows = alignTraces(r.model.trace, r.real.trace);
   const count = (k: RowKind) => rows.filter((row) => row.kind === k).length;
-  const where = r.where === 'lab' ? "the lab (Debian's kernel with kvm-amd in qemu)" : "this machine's /dev/kvm";
+  const where = r.where === 'lab' ? `the lab (Debian's Linux ${r.kernel} with kvm-amd in qemu)` : `this machine's /dev/kvm (Linux ${r.kernel})`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>

@@ -45,7 +45,8 @@ export async function runOnRealKvm(extensionUri: vscode.Uri, provider: Hypercall
   const outcome = await vscode.window.withProgress(
     { location: vscode.ProgressLocation.Notification, title: 'Real KVM', cancellable: true },
     (progress, token) => new Promise<{ status: number | null; stdout: string; stderr: string; cancelled: boolean }>((done) => {
-      const args = ['compare', '--guest', target.guest, '--host', target.host, ...(target.sample ? ['--sample', target.sample] : []), '--json'];
+      const labKernel = vscode.workspace.getConfiguration('hypercall.realKvm').get<string>('labKernel', '6.1');
+      const args = ['compare', '--guest', target.guest, '--host', target.host, ...(target.sample ? ['--sample', target.sample] : []), '--lab-kernel', labKernel, '--json'];
       const child = spawn(process.execPath, [hcdbg, ...args], {
         cwd: target.cwd, detached: true, env: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
       });

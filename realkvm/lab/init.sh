@@ -7,6 +7,7 @@ mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t tracefs tracefs /sys/kernel/tracing
 for m in $(grep -v '^#' /modules.list); do
+	[ -e /lib/modules/lab/$m.ko ] || continue	# built into this kernel (fetch.sh checked)
 	insmod /lib/modules/lab/$m.ko || echo "hclab: insmod $m failed"
 done
 mkdir -p /share /out

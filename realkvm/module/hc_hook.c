@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * hc_hook.c - adds a host model's custom hypercalls to an unmodified kvm.ko (Linux 6.1).
+ * hc_hook.c - adds a host model's custom hypercalls to an unmodified kvm.ko (Linux 6.1, 6.12).
  *
  * An ftrace ops with SAVE_REGS | IPMODIFY on kvm_emulate_hypercall (exported by kvm.ko) sends
  * every call to hc_emulate_hypercall() instead. That calls the original first, so stock KVM
@@ -22,8 +22,15 @@
 #include <linux/version.h>
 #include "hypercall.h"
 
-#if LINUX_VERSION_CODE < KERNEL_VERSION(6, 1, 0) || LINUX_VERSION_CODE >= KERNEL_VERSION(6, 2, 0)
-#error "hc_hook.c hooks kvm_emulate_hypercall of Linux 6.1; this kernel needs another hook"
+/*
+ * Proven in the lab on these two: 6.12 does the work in __kvm_emulate_hypercall, but
+ * kvm_emulate_hypercall is still the exported entry kvm-amd and kvm-intel call, and it still
+ * traces, masks, checks the CPL, writes RAX and skips the instruction before returning.
+ */
+#define HC_SERIES(maj, min) (LINUX_VERSION_CODE >= KERNEL_VERSION(maj, min, 0) && \
+			     LINUX_VERSION_CODE < KERNEL_VERSION(maj, min + 1, 0))
+#if !HC_SERIES(6, 1) && !HC_SERIES(6, 12)
+#error "hc_hook.c hooks kvm_emulate_hypercall of Linux 6.1 and 6.12; this kernel needs another hook"
 #endif
 
 /* Each handler file's KVM_CUSTOM_HYPERCALL entry, as the sample host's custom_hypercalls.c lists them. */

@@ -89,13 +89,15 @@ describe('the lab', () => {
 describe('the hypercall module', () => {
   it('refuses a kernel whose kvm_emulate_hypercall it cannot hook, before building anything', async () => {
     expect(() => checkKernelHook('6.1.192')).not.toThrow();
-    const headers = join(scratch, 'linux-headers-6.12.48-amd64');
+    expect(() => checkKernelHook('6.12.117')).not.toThrow();
+    expect(() => checkKernelHook('6.11.5')).toThrow();
+    const headers = join(scratch, 'linux-headers-6.18.1-amd64');
     mkdirSync(join(headers, 'include', 'generated', 'uapi', 'linux'), { recursive: true });
     writeFileSync(join(headers, 'include', 'generated', 'uapi', 'linux', 'version.h'),
-      '#define LINUX_VERSION_MAJOR 6\n#define LINUX_VERSION_PATCHLEVEL 12\n#define LINUX_VERSION_SUBLEVEL 48\n');
+      '#define LINUX_VERSION_MAJOR 6\n#define LINUX_VERSION_PATCHLEVEL 18\n#define LINUX_VERSION_SUBLEVEL 1\n');
     const cache = join(scratch, 'hookcache');
-    const message = await sentenceOf(buildModule(cache, { release: '6.12.48-amd64', buildDir: headers, kernelVersion: '6.12.48' }));
-    expect(message).toBe('Linux 6.12.48 has no hook this module knows for kvm_emulate_hypercall (it supports 6.1), so custom hypercalls cannot be added there.');
+    const message = await sentenceOf(buildModule(cache, { release: '6.18.1-amd64', buildDir: headers, kernelVersion: '6.18.1' }));
+    expect(message).toBe('Linux 6.18.1 has no hook this module knows for kvm_emulate_hypercall (it supports 6.1 and 6.12), so custom hypercalls cannot be added there.');
     expect(existsSync(cache)).toBe(false);
   });
 

@@ -1,7 +1,9 @@
 // A hypercall added by "Create a New Custom Hypercall" to a copy of the sample, on real KVM:
 // `hcdbg compare` on that copy's guest, given nothing but the guest, builds the hypercall
 // module from the copy's host/hypercalls/ (the shipped sample has no such hypercall) and
-// runs the copy's host on the model; both answer the new number and agree on everything.
+// runs the copy's host on the model; both answer the new number and agree on everything. The
+// lab boots trixie's 6.12 here (--lab-kernel), where the module is built by this machine's gcc
+// for a kernel built by gcc 14 (test/realkvm/lab.test.ts runs the sample on both kernels).
 
 import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
@@ -34,22 +36,31 @@ it('refuses a --sample folder that is not a copy of the sample, in one sentence'
   expect(r.stderr).toBe(`hcdbg: ${__dirname} has no host/hypercalls/ folder, so it is not a copy of the hello-hypercall sample.\n`);
 });
 
+it('refuses a lab kernel it does not know, in one sentence', () => {
+  buildSample();
+  const guest = resolve(__dirname, '../../samples/hello-hypercall/build/guest.elf');
+  const r = spawnSync(process.execPath, [cli, 'real-kvm', '--guest', guest, '--lab-kernel', '6.8'], { encoding: 'utf8' });
+  expect(r.status).toBe(2);
+  expect(r.stderr).toBe('hcdbg: The lab boots Linux 6.1 or 6.12, not "6.8".\n');
+});
+
 it('runs the new hypercall through the module built from the guest\'s own folder, agreeing with the model', async (ctx) => {
   copy = sampleWithNewHypercall('ping');
   const { dir, plan } = copy;
-  const r = await hcdbg(['compare', '--guest', join(dir, 'build/guest.elf'), '--lab', '--json']);
+  const r = await hcdbg(['compare', '--guest', join(dir, 'build/guest.elf'), '--lab', '--lab-kernel', '6.12', '--json']);
   if (r.status === NO_REAL_KVM) {
     console.log(`real-KVM new hypercall test skipped: ${r.stderr.trim().split('\n').pop()}`);
     return ctx.skip();
   }
   expect(r.stderr.split('\n').filter((l) => l.startsWith('hcdbg: ') && !/using the real-KVM lab/.test(l))).toEqual([]);
   const result = JSON.parse(r.stdout) as {
-    agree: boolean; aspects: { name: string; agree: boolean; summary: string; diff?: string }[];
+    kernel: string; agree: boolean; aspects: { name: string; agree: boolean; summary: string; diff?: string }[];
     model: { trace: string }; real: { trace: string; console: string };
   };
   for (const a of result.aspects) expect({ aspect: a.name, diff: a.diff }).toEqual({ aspect: a.name, diff: undefined });
   expect(result.agree).toBe(true);
   expect(r.status).toBe(0);
+  expect(result.kernel).toMatch(/^6\.12\.\d+.*-amd64$/);
   // The handler's trace_printk on both sides: the model ran the copy's host, the kernel the copy's module.
   expect(result.model.trace).toMatch(/: kvm_pv_ping: ping$/m);
   expect(result.real.trace).toMatch(/: kvm_pv_ping: ping$/m);

@@ -30,7 +30,9 @@ describe('Hypercall: Run on Real KVM in code-server', () => {
     await wb.screenshot('progress');
     await wb.page.locator('.tab', { hasText: 'Real KVM vs model' }).waitFor({ timeout: 300_000 });
     const view = wb.page.locator('iframe.webview.ready').last().contentFrame().locator('iframe#active-frame').contentFrame();
-    await expect.poll(() => view.locator('#summary').textContent(), { timeout: 60_000 }).toMatch(/the model and real KVM agree$/);
+    // The lab's default kernel (hypercall.realKvm.labKernel), named in the verdict.
+    await expect.poll(() => view.locator('#summary').textContent(), { timeout: 60_000 })
+      .toMatch(/ on the lab \(Debian's Linux 6\.1\.0-\d+-amd64 with kvm-amd in qemu\): the model and real KVM agree$/);
     const verdict = await view.locator('#verdict .aspect').allTextContents();
     expect(verdict.map((t) => t.trim().split(/\s+/)[0])).toEqual(['agree', 'agree', 'agree', 'agree', 'agree']);
     const hello = view.locator('#aligned tr.same', { hasText: 'kvm_pv_hello_hypercall: Hello World' });
