@@ -123,8 +123,11 @@ export function kernelVersionOf(buildDir: string, release: string): string {
   return release;
 }
 
-/** Build hcdbg_hc.ko against `headers`; returns its path. Throws one sentence on a build failure. */
-export async function buildModule(cache: string, headers: ModuleHeaders, sample = sampleDir()): Promise<string> {
+/**
+ * Build hcdbg_hc.ko against `headers` (`building` is told when it is not cached); returns its
+ * path. Throws one sentence on a build failure.
+ */
+export async function buildModule(cache: string, headers: ModuleHeaders, sample = sampleDir(), building?: () => void): Promise<string> {
   checkKernelHook(headers.kernelVersion);
   const calls = customHypercalls(sample);
   if (calls.length === 0) throw new RealKvmError(`${join(sample, 'host', 'hypercalls')} has no handler file, so there is no custom hypercall to load.`);
@@ -141,6 +144,7 @@ export async function buildModule(cache: string, headers: ModuleHeaders, sample 
     return ko;
   }
   pruneBuilds(cache, 'module-', KEPT_MODULE_BUILDS - 1);
+  building?.();
   rmSync(dir, { recursive: true, force: true });
   mkdirSync(dir, { recursive: true });
   // Kbuild splits M= at spaces ("building multiple external modules"): build where the path has none.

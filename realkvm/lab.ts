@@ -13,6 +13,9 @@ import { realkvmDir, RealKvmError } from './paths';
 export const LAB_SERIES = ['6.1', '6.12'] as const;
 export type LabSeries = typeof LAB_SERIES[number];
 
+/** How hcdbg's stderr lines naming the lab's stage begin (Run on Real KVM's progress reads them). */
+export const LAB_STAGE_PREFIX = 'hcdbg: lab: ';
+
 export interface LabKernel { series: LabSeries; version: string; root: string; headers: string; headersCommon: string }
 
 /** A guest run on real KVM, by name (its results come back under that name). */
@@ -47,6 +50,13 @@ export function labCacheDir(): string {
   return process.env.HCDBG_LAB_CACHE ?? join(process.env.XDG_CACHE_HOME ?? join(homedir(), '.cache'), 'hcdbg-lab');
 }
 
+const kernelDir = (cache: string, series: LabSeries) => join(cache, `linux-${series}`);
+
+/** Whether the kernel of `series` is in the cache already (else ensureLab downloads it). */
+export function labFetched(cache: string, series: LabSeries): boolean {
+  return existsSync(join(kernelDir(cache, series), 'version'));
+}
+
 /**
  * Fetch (first time) or reuse the lab's kernel, modules and headers of `series`, each in its own
  * folder of the cache (linux-6.1, linux-6.12). Throws RealKvmError with fetch.sh's one sentence.
@@ -58,7 +68,7 @@ export async function ensureLab(cache = labCacheDir(), series: LabSeries = '6.1'
       rmSync(join(cache, old), { recursive: true, force: true });
     }
   }
-  const dir = join(cache, `linux-${series}`);
+  const dir = kernelDir(cache, series);
   const r = await execAsync('bash', [join(realkvmDir(), 'lab', 'fetch.sh'), dir, series], 900_000);
   if (r.status !== 0) {
     const why = r.stderr.trim().split('\n').pop() || `lab/fetch.sh failed with status ${r.status}.`;

@@ -12,7 +12,7 @@ import { buildModule, buildVmm, customHypercalls, kernelVersionOf } from './buil
 import { execAsync } from './exec';
 import { answersFromTrace } from './compare';
 import { parseTrace } from './ftraceText';
-import { ensureLab, labCacheDir, runLab, type LabKernel, type LabSeries, type StepResult } from './lab';
+import { ensureLab, LAB_SERIES, LAB_STAGE_PREFIX, labCacheDir, labFetched, runLab, type LabKernel, type LabSeries, type StepResult } from './lab';
 import type { GuestRun } from './modelRun';
 import { RealKvmError } from './paths';
 
@@ -100,10 +100,13 @@ async function runNative(hcvmm: string, guests: readonly RealGuest[], opts: Real
   }
 }
 
-export function buildLabModule(cache: string, kernel: LabKernel, sample?: string): Promise<string> {
+export function buildLabModule(cache: string, kernel: LabKernel, sample?: string, building?: () => void): Promise<string> {
   const headers = { release: kernel.version, buildDir: kernel.headers, topMakefile: join(kernel.headersCommon, 'Makefile'), kernelVersion: kernelVersionOf(kernel.headers, kernel.version) };
-  return buildModule(cache, headers, sample);
+  return buildModule(cache, headers, sample, building);
 }
+
+/** A line per lab stage on stderr, for the terminal and for Run on Real KVM's progress. */
+const labStage = (what: string) => process.stderr.write(`${LAB_STAGE_PREFIX}${what}\n`);
 
 export async function runOnRealKvm(guests: readonly RealGuest[], opts: RealRunOptions = {}): Promise<RealRuns> {
   const cache = labCacheDir();
@@ -113,9 +116,12 @@ export async function runOnRealKvm(guests: readonly RealGuest[], opts: RealRunOp
     if (!why) return runNative(hcvmm, guests, opts, cache);
     process.stderr.write(`hcdbg: ${why.replace(/\.$/, '')}; using the real-KVM lab (Debian's kernel and kvm-amd in qemu, cached in ${cache}).\n`);
   }
-  const kernel = await ensureLab(cache, opts.labKernel);
+  const series = opts.labKernel ?? LAB_SERIES[0];
+  if (!labFetched(cache, series)) labStage(`fetching Debian's Linux ${series} kernel, modules and headers (first use)`);
+  const kernel = await ensureLab(cache, series);
   const withModule = customHypercalls(opts.sample).length > 0;
-  const ko = withModule ? await buildLabModule(cache, kernel, opts.sample) : undefined;
+  const ko = withModule ? await buildLabModule(cache, kernel, opts.sample, () => labStage(`building the hypercall module for Linux ${kernel.version}`)) : undefined;
+  labStage(`booting Linux ${kernel.version} in qemu, running the guest`);
   const lab = await runLab(kernel, hcvmm, guests.map((g) => ({ kind: 'guest', name: g.name, elf: g.elf, trace: true, module: withModule, timeoutMs: opts.timeoutMs })), ko);
   const runs = new Map(guests.map((g) => [g.name, guestRun(lab.steps.get(g.name), withModule)]));
   return { where: 'lab', kernel: kernel.version, runs, notes: [], dmesg: lab.dmesg, wallMs: lab.wallMs };

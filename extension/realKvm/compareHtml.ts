@@ -29,6 +29,12 @@ const MARK: Record<RowKind, { icon: string; title: string }> = {
   'real-only': { icon: 'diff-added', title: 'only on real KVM' },
 };
 
+/** Which guest ran where, and the verdict: the page's first line, and the Trace panel's Real KVM tab's. */
+export function summaryText(r: CompareResult): string {
+  const where = r.where === 'lab' ? `the lab (Debian's Linux ${r.kernel} with kvm-amd in qemu)` : `this machine's /dev/kvm (Linux ${r.kernel})`;
+  return `${r.guest} on ${where}: the model and real KVM ${r.agree ? 'agree' : 'differ'}`;
+}
+
 function verdictHtml(r: CompareResult): string {
   return r.aspects.map((a) => `<div class="aspect ${a.agree ? 'agree' : 'differ'}">
   <vscode-icon name="${a.agree ? 'pass' : 'error'}"></vscode-icon> <b>${a.agree ? 'agree' : 'DIFFER'}</b> ${escape(a.name)}: ${escape(a.summary)}
@@ -51,7 +57,6 @@ export function compareHtml(r: CompareResult, { cspSource, scriptUri, codiconCss
   const csp = ["default-src 'none'", `script-src 'nonce-${nonce}'`, `style-src ${cspSource} 'nonce-${nonce}'`, `font-src ${cspSource}`].join('; ');
   const rows = alignTraces(r.model.trace, r.real.trace);
   const count = (k: RowKind) => rows.filter((row) => row.kind === k).length;
-  const where = r.where === 'lab' ? `the lab (Debian's Linux ${r.kernel} with kvm-amd in qemu)` : `this machine's /dev/kvm (Linux ${r.kernel})`;
   return `<!DOCTYPE html>
 <html lang="en">
 <head>
@@ -83,7 +88,7 @@ export function compareHtml(r: CompareResult, { cspSource, scriptUri, codiconCss
   <title>Real KVM vs model</title>
 </head>
 <body>
-  <div class="summary" id="summary">${escape(r.guest)} on ${where}: <b>the model and real KVM ${r.agree ? 'agree' : 'differ'}</b></div>
+  <div class="summary" id="summary">${escape(summaryText(r))}</div>
   <vscode-tabs selected-index="1">
     <vscode-tab-header slot="header"><vscode-icon name="server"></vscode-icon> Real KVM</vscode-tab-header>
     <vscode-tab-panel>

@@ -7,8 +7,10 @@ import { compareHtml, type CompareResult } from './compareHtml';
 export const COMPARE_VIEW_TYPE = 'hypercall.realKvmCompare';
 
 let current: vscode.WebviewPanel | undefined;
+let last: CompareResult | undefined;
 
 export function showCompareView(extensionUri: vscode.Uri, result: CompareResult): vscode.WebviewPanel {
+  last = result;
   const root = vscode.Uri.joinPath(extensionUri, 'dist', 'webview');
   if (!current) {
     current = vscode.window.createWebviewPanel(COMPARE_VIEW_TYPE, 'Real KVM vs model', vscode.ViewColumn.Active, {
@@ -25,4 +27,9 @@ export function showCompareView(extensionUri: vscode.Uri, result: CompareResult)
   });
   current.reveal();
   return current;
+}
+
+/** The Trace panel's Real KVM tab asks for the comparison again (its panel may have been closed). */
+export function showLastComparison(extensionUri: vscode.Uri): void {
+  if (last) showCompareView(extensionUri, last);
 }

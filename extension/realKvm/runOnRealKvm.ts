@@ -9,9 +9,11 @@
 import { spawn } from 'node:child_process';
 import { isAbsolute, resolve } from 'node:path';
 import * as vscode from 'vscode';
+import { LAB_STAGE_PREFIX } from '../../realkvm/lab';
 import { hasHypercallFolder, sampleFolderOf } from '../../realkvm/paths';
 import { DEBUG_TYPE, type HypercallConfigurationProvider } from '../configurationProvider';
-import type { CompareResult } from './compareHtml';
+import type { TracePanel } from '../trace/panel';
+import { summaryText, type CompareResult } from './compareHtml';
 import { showCompareView } from './compareView';
 
 const RAN_ON_REAL_KVM = 'hypercall.walkthrough.ranOnRealKvm';
@@ -38,7 +40,7 @@ async function launchTarget(provider: HypercallConfigurationProvider): Promise<{
 /** The last thing hcdbg said on stderr, without its prefix: its one sentence on a failure. */
 const lastSentence = (stderr: string) => stderr.trim().split('\n').pop()?.replace(/^hcdbg: /, '') ?? '';
 
-export async function runOnRealKvm(extensionUri: vscode.Uri, provider: HypercallConfigurationProvider): Promise<CompareResult | undefined> {
+export async function runOnRealKvm(extensionUri: vscode.Uri, provider: HypercallConfigurationProvider, panel: TracePanel): Promise<CompareResult | undefined> {
   const target = await launchTarget(provider);
   if (!target) return undefined;
   const hcdbg = vscode.Uri.joinPath(extensionUri, 'dist', 'hcdbg.js').fsPath;
@@ -58,8 +60,9 @@ export async function runOnRealKvm(extensionUri: vscode.Uri, provider: Hypercall
       child.stdout.on('data', (d: Buffer) => { stdout += d.toString(); });
       child.stderr.on('data', (d: Buffer) => {
         stderr += d.toString();
-        // The CLI says when it falls back to the lab: downloading (first run), building, booting qemu.
-        if (/using the real-KVM lab/.test(stderr)) stage = "the lab: fetching its kernel on first use, building hcvmm and the module, booting qemu";
+        // The CLI names each stage of the lab: fetching its kernel (first use), building the module, booting qemu.
+        const said = stderr.split('\n').filter((l) => l.startsWith(LAB_STAGE_PREFIX)).pop();
+        if (said) stage = `the lab: ${said.slice(LAB_STAGE_PREFIX.length)}`;
         report();
       });
       const group = (signal: NodeJS.Signals) => { try { process.kill(-child.pid!, signal); } catch { /* already gone */ } };
@@ -84,6 +87,8 @@ export async function runOnRealKvm(extensionUri: vscode.Uri, provider: Hypercall
   }
   const result = JSON.parse(outcome.stdout) as CompareResult;
   showCompareView(extensionUri, result);
+  // Real KVM's trace also beside the session's, in the Trace panel's Real KVM tab.
+  void panel.showRealKvm({ summary: summaryText(result), trace: result.real.trace });
   // The walkthrough's "Deploy your hypercall to real KVM" is done once a comparison came back.
   void vscode.commands.executeCommand('setContext', RAN_ON_REAL_KVM, true);
   return result;

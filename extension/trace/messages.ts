@@ -38,7 +38,9 @@ export type ToWebview =
   }
   /** Rows `start`.. of the filtered view, in answer to `rows` (or pushed when they changed). */
   | { type: 'rows'; start: number; lines: string[]; requestId: number }
-  | { type: 'stats'; stats: ExitStat[]; totalExits: number };
+  | { type: 'stats'; stats: ExitStat[]; totalExits: number }
+  /** The last Run on Real KVM: where it ran and the verdict in one line, and real KVM's ftrace text; `select` brings its tab forward. */
+  | { type: 'realKvm'; summary: string; trace: string; select: boolean };
 
 /** Webview -> extension. */
 export type FromWebview =
@@ -50,4 +52,6 @@ export type FromWebview =
   /** "Go to this event": take the live session to the moment filtered row `row` was emitted. */
   | { type: 'goTo'; row: number }
   | { type: 'export' }
+  /** The Real KVM tab's button: open the last comparison again. */
+  | { type: 'openComparison' }
   | { type: 'clear' };

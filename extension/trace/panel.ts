@@ -4,7 +4,8 @@
 // the session to a line's moment ("Go to this event": `hypercall/goToStep`), and turns a
 // picked line into its source location: through the
 // adapter's `hypercall/sourceForAddress` request while the session lives, else from the
-// last session's ELFs on disk (or the folder's default configuration's).
+// last session's ELFs on disk (or the folder's default configuration's). Its Real KVM tab
+// shows the last Run on Real KVM's kernel trace beside the session's.
 
 import * as vscode from 'vscode';
 import { HypercallConfigurationProvider } from '../configurationProvider';
@@ -20,6 +21,11 @@ export const TRACE_CONTAINER_ID = 'hypercallTrace';
 export const SOURCE_FOR_ADDRESS = 'hypercall/sourceForAddress';
 /** The Trace panel rows' context menu item (package.json `webview/context`); its argument is the row's `data-vscode-context`. */
 export const GO_TO_EVENT_COMMAND = 'hypercall.trace.goToEvent';
+/** Opens the last Run on Real KVM comparison again (registered by the desktop entry, which runs it). */
+export const SHOW_COMPARISON_COMMAND = 'hypercall.realKvm.showComparison';
+
+/** What the Real KVM tab shows: the last Run on Real KVM. */
+export interface RealKvmTrace { summary: string; trace: string }
 
 /** The answer to `hypercall/sourceForAddress`. */
 type SourceForAddress = { path: string; line: number } | { disassembly: true };
@@ -65,6 +71,9 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
   private revealPending = false;
   private readonly offline = new OfflineSources(workspaceFileAccess);
   private flushTimer: ReturnType<typeof setTimeout> | undefined;
+  private realKvm: RealKvmTrace | undefined;
+  /** The Real KVM tab is to come forward when the webview can be told (it may not be resolved yet). */
+  private selectRealKvm = false;
   private readonly disposables: vscode.Disposable[] = [];
 
   constructor(private readonly extensionUri: vscode.Uri) {
@@ -98,6 +107,20 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
   async show(): Promise<void> {
     await vscode.commands.executeCommand(`workbench.view.extension.${TRACE_CONTAINER_ID}`);
     await vscode.commands.executeCommand(`${TRACE_VIEW_ID}.focus`);
+  }
+
+  /** A Run on Real KVM came back: its trace into the Real KVM tab, which comes forward (the panel without the focus). */
+  async showRealKvm(run: RealKvmTrace): Promise<void> {
+    this.realKvm = run;
+    this.selectRealKvm = true;
+    await this.bringForward();
+    this.postRealKvm();
+  }
+
+  private postRealKvm(): void {
+    if (!this.view || !this.realKvm) return;
+    this.post({ type: 'realKvm', ...this.realKvm, select: this.selectRealKvm });
+    this.selectRealKvm = false;
   }
 
   dispose(): void {
@@ -175,6 +198,7 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
     switch (message.type) {
       case 'ready':
         this.pushState();
+        this.postRealKvm();
         break;
       case 'rows':
         this.post({ type: 'rows', start: message.start, lines: this.model.rows(message.start, Math.min(message.count, 500)), requestId: message.requestId });
@@ -191,6 +215,9 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
         break;
       case 'export':
         void vscode.commands.executeCommand('hypercall.exportTrace');
+        break;
+      case 'openComparison':
+        void vscode.commands.executeCommand(SHOW_COMPARISON_COMMAND);
         break;
       case 'clear':
         this.model.clear();

@@ -61,6 +61,12 @@ export function panelHtml({ cspSource, scriptUri, codiconCssUri, nonce }: PanelR
     }
     .row:hover .go-to, .row.selected .go-to { visibility: visible; }
     .stats-total { display: block; padding: 6px 0; color: var(--vscode-descriptionForeground); }
+    #real-kvm-summary { padding: 6px 0; }
+    #real-kvm-trace {
+      flex: 1; min-height: 0; overflow: auto; margin: 0; padding: 0 6px; white-space: pre; line-height: 1.4;
+      background: var(--vscode-editor-background); color: var(--vscode-editor-foreground);
+      font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size);
+    }
   </style>
   <title>Trace</title>
 </head>
@@ -95,6 +101,17 @@ export function panelHtml({ cspSource, scriptUri, codiconCssUri, nonce }: PanelR
         </vscode-table-header>
         <vscode-table-body slot="body" id="stats-body"></vscode-table-body>
       </vscode-table>
+    </vscode-tab-panel>
+    <vscode-tab-header slot="header" id="real-kvm-tab"><vscode-icon name="server"></vscode-icon> Real KVM</vscode-tab-header>
+    <vscode-tab-panel>
+      <div class="pane">
+        <div class="toolbar">
+          <span id="real-kvm-summary">Hypercall: Run on Real KVM runs the launch configuration's guest on real Linux KVM; its kernel trace shows here.</span>
+          <span class="spring"></span>
+          <vscode-toolbar-button id="open-comparison" icon="diff" label="Open the comparison" title="Open the comparison" hidden></vscode-toolbar-button>
+        </div>
+        <pre id="real-kvm-trace" aria-label="real KVM's ftrace text"></pre>
+      </div>
     </vscode-tab-panel>
   </vscode-tabs>
   ${webviewScript(scriptUri, nonce)}

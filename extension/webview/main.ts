@@ -35,6 +35,10 @@ const textFilter = $<HTMLInputElement>('text-filter');
 const counts = $<HTMLSpanElement>('counts');
 const statsBody = $<HTMLElement>('stats-body');
 const statsTotal = $<HTMLSpanElement>('stats-total');
+const tabs = document.querySelector('vscode-tabs') as HTMLElement & { selectedIndex: number };
+const realKvmSummary = $<HTMLSpanElement>('real-kvm-summary');
+const realKvmTrace = $<HTMLPreElement>('real-kvm-trace');
+const openComparison = $<HTMLElement>('open-comparison');
 const eventBoxes = Array.from(document.querySelectorAll<HTMLInputElement>('vscode-checkbox[data-event]'));
 
 let header: string[] = [];
@@ -204,6 +208,12 @@ window.addEventListener('message', (event: MessageEvent<ToWebview>) => {
     case 'stats':
       renderStats(message.stats, message.totalExits);
       break;
+    case 'realKvm':
+      realKvmSummary.textContent = message.summary;
+      realKvmTrace.textContent = message.trace;
+      openComparison.hidden = false;
+      if (message.select) tabs.selectedIndex = 2;
+      break;
   }
 });
 
@@ -248,5 +258,6 @@ textFilter.addEventListener('input', () => {
 for (const box of eventBoxes) box.addEventListener('change', sendFilter);
 $('export').addEventListener('click', () => post({ type: 'export' }));
 $('clear').addEventListener('click', () => post({ type: 'clear' }));
+openComparison.addEventListener('click', () => post({ type: 'openComparison' }));
 
 post({ type: 'ready' });

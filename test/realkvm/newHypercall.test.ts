@@ -8,6 +8,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import { LAB_STAGE_PREFIX } from '../../realkvm/lab';
 import { sampleWithNewHypercall, type SampleCopy } from '../sample/newHypercall';
 import { buildSample } from '../sample/sampleRun';
 
@@ -52,7 +53,14 @@ it('runs the new hypercall through the module built from the guest\'s own folder
     console.log(`real-KVM new hypercall test skipped: ${r.stderr.trim().split('\n').pop()}`);
     return ctx.skip();
   }
-  expect(r.stderr.split('\n').filter((l) => l.startsWith('hcdbg: ') && !/using the real-KVM lab/.test(l))).toEqual([]);
+  const said = r.stderr.split('\n').filter((l) => l.startsWith('hcdbg: '));
+  expect(said.filter((l) => !/using the real-KVM lab/.test(l) && !l.startsWith(LAB_STAGE_PREFIX))).toEqual([]);
+  // The lab's stages in order; fetching and building only where the cache lacked them.
+  const stages = said.filter((l) => l.startsWith(LAB_STAGE_PREFIX)).map((l) => l.slice(LAB_STAGE_PREFIX.length));
+  expect(stages.at(-1)).toMatch(/^booting Linux 6\.12\.\S+ in qemu, running the guest$/);
+  const order = [/^fetching Debian's Linux 6\.12 kernel, modules and headers \(first use\)$/, /^building the hypercall module for Linux 6\.12\.\S+$/];
+  const ranks = stages.slice(0, -1).map((s) => order.findIndex((re) => re.test(s)));
+  expect(ranks.every((r, i) => r >= 0 && (i === 0 || r > ranks[i - 1]))).toBe(true);
   const result = JSON.parse(r.stdout) as {
     kernel: string; agree: boolean; aspects: { name: string; agree: boolean; summary: string; diff?: string }[];
     model: { trace: string }; real: { trace: string; console: string };

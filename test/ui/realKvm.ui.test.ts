@@ -1,8 +1,10 @@
 // Hypercall: Run on Real KVM in code-server with the packaged .vsix: the sample's guest goes
 // to real KVM (the lab where this machine has no /dev/kvm) and to the model, and the
-// "Real KVM vs model" panel shows the verdict, the aligned traces and real KVM's own trace.
+// "Real KVM vs model" panel shows the verdict, the aligned traces and real KVM's own trace;
+// the Trace panel's Real KVM tab shows that trace too, and reopens the comparison.
 // Without the lab (no qemu-system-x86_64, no download), the test is skipped with the reason.
 
+import type { FrameLocator, Page } from 'playwright-core';
 import { ensureLab } from '../../realkvm/lab';
 import { RealKvmError } from '../../realkvm/paths';
 import { useWorkbench } from './startWorkbench';
@@ -27,6 +29,8 @@ describe('Hypercall: Run on Real KVM in code-server', () => {
     await wb.runCommand('Hypercall: Run on Real KVM');
     // The progress notification while the lab boots.
     await wb.page.locator('.notification-toast', { hasText: 'Real KVM' }).first().waitFor({ timeout: 30_000 });
+    // The stage the CLI names: the lab's boot comes in every run (fetch and build only when not cached).
+    await wb.page.locator('.notification-toast', { hasText: /the lab: booting Linux 6\.1\.\S+ in qemu, running the guest/ }).first().waitFor({ timeout: 120_000 });
     await wb.screenshot('progress');
     await wb.page.locator('.tab', { hasText: 'Real KVM vs model' }).waitFor({ timeout: 300_000 });
     const view = wb.page.locator('iframe.webview.ready').last().contentFrame().locator('iframe#active-frame').contentFrame();
@@ -42,5 +46,29 @@ describe('Hypercall: Run on Real KVM in code-server', () => {
     await expect.poll(() => view.locator('#real-trace').textContent(), { timeout: 10_000 }).toMatch(/kvm_exit: vcpu 0 reason (hypercall|vmmcall|VMCALL) rip/);
     expect(await view.locator('#real-console').textContent()).toContain('Hello World');
     await wb.screenshot('real-kvm-tab');
+
+    // The same real trace beside the session's, in the Trace panel's Real KVM tab, which came forward.
+    const trace = await traceView(wb.page);
+    await expect.poll(() => trace.locator('#real-kvm-trace').textContent(), { timeout: 30_000 }).toContain('kvm_pv_hello_hypercall: Hello World');
+    expect(await trace.locator('#real-kvm-trace').isVisible()).toBe(true);
+    expect(await trace.locator('#real-kvm-summary').textContent()).toBe(await view.locator('#summary').textContent());
+    await wb.screenshot('trace-panel-real-kvm');
+    // Its button opens the comparison again once its page was closed.
+    await wb.runCommand('View: Close All Editors');
+    await wb.page.locator('.tab', { hasText: 'Real KVM vs model' }).waitFor({ state: 'detached', timeout: 30_000 });
+    await trace.locator('#open-comparison').click();
+    await wb.page.locator('.tab', { hasText: 'Real KVM vs model' }).waitFor({ timeout: 30_000 });
   }, 600_000);
 });
+
+/** The Trace panel's webview content among the workbench's webviews (the comparison page is one too). */
+async function traceView(page: Page): Promise<FrameLocator> {
+  const frames = page.locator('iframe.webview.ready');
+  for (const deadline = Date.now() + 30_000; Date.now() < deadline; await page.waitForTimeout(250)) {
+    for (let i = 0; i < await frames.count(); i++) {
+      const inner = frames.nth(i).contentFrame().locator('iframe#active-frame').contentFrame();
+      if (await inner.locator('#real-kvm-trace').count()) return inner;
+    }
+  }
+  throw new Error('The Trace panel did not come forward after Run on Real KVM.');
+}
