@@ -104,7 +104,7 @@ for m in $(grep -v '^#' "$here/modules.list"); do
 		[ "$m" = fscache ] && [ "$series" = 6.12 ] && continue	# part of netfs since 6.4
 		echo "Debian's $image has no $m module, which the real-KVM lab needs." >&2; exit 3
 	fi
-	case $f in *.xz) xz -dc "$f" >"$lab/$m.ko" ;; *) mv "$f" "$lab/" ;; esac
+	case $f in *.xz) busybox xzcat "$f" >"$lab/$m.ko" ;; *) mv "$f" "$lab/" ;; esac	# busybox: xz-utils is not always installed
 done
 rm -rf "$mdir/kernel" "$cache/root/usr/share"
 echo "$ver" >"$cache/version"
