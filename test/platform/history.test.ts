@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { Machine } from '../../emulator/machine';
+import { VMCS_FIELDS } from '../../emulator/vmx/fields';
 import { Rng } from '../differential/rng';
 
 const root = resolve(__dirname, '../..');
@@ -35,6 +36,7 @@ function fullState(m: Machine): Record<string, unknown> {
     halted: c.halted, shutdown: c.shutdown, shadow: c.interruptShadow,
     memory: createHash('sha256').update(m.memory.bytes).digest('hex'),
     vmx: m.vmx.serialize(), inGuest: m.inGuest, lastExit: m.lastExit?.guestRip, entered: m.entered,
+    vmcsAtLastExit: VMCS_FIELDS.map((f) => m.vmcsAtLastExit(f.encoding)),
     serial: [m['hostConsole'].save(), m['guestConsole'].save()], exitStatus: m.exitStatus,
     trace: m.traceRecords.map((r) => r.text),
   };
@@ -80,6 +82,20 @@ describe('history', () => {
       m.history!.seek(n);
       expect(m.steps).toBe(n);
     }
+  });
+
+  it('restores the VMCS as the last VM exit left it, taken right at an exit, after later exits changed it', () => {
+    const m = boot();
+    m.stopOnVmExit = true;
+    const toExit = () => { for (let stop = m.run(10_000_000); stop.kind !== 'vmexit'; stop = m.run(10_000_000)) expect(stop.kind).toBe('budget'); };
+    toExit();
+    const atFirst = VMCS_FIELDS.map((f) => m.vmcsAtLastExit(f.encoding));
+    const snap = m.snapshot();
+    toExit();
+    toExit();
+    expect(VMCS_FIELDS.map((f) => m.vmcsAtLastExit(f.encoding))).not.toEqual(atFirst);
+    m.restore(snap);
+    expect(VMCS_FIELDS.map((f) => m.vmcsAtLastExit(f.encoding))).toEqual(atFirst);
   });
 
   it('shares unchanged pages between snapshots and stays within its memory limit', () => {
