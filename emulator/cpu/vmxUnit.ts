@@ -46,8 +46,8 @@ export interface VmxUnit {
   vmwrite(field: bigint, value: bigint, info: number, qualification: bigint): void;
   /** Returns true when VM entry succeeded: the CPU is now in the guest and RIP is the guest's. */
   vmlaunch(): boolean;
-  /** VMCALL (SDM vol. 2): #UD outside VMX operation, VMfail in root operation, VM exit in non-root. */
-  vmcall(): void;
+  /** VMCALL (SDM vol. 2): #UD outside VMX operation, VMfail in root operation, VM exit in non-root (returns true: RIP is the host's). */
+  vmcall(): boolean;
   /** Added to the TSC that RDTSC/RDTSCP/RDMSR(0x10) return in non-root ("use TSC offsetting"); 0n otherwise. */
   readonly tscOffset: bigint;
   vmresume(): boolean;

@@ -10,7 +10,7 @@ import {
 import { vmentry } from './entry';
 import { eptpError, isCanonical } from './entryChecks';
 import { ExitReason, Field, VM_INSTRUCTION_ERROR_MESSAGES, VmInstructionError } from './fields';
-import { vmexit } from './exit';
+import { performVmExit, vmexit } from './exit';
 import { Vmcs } from './vmcs';
 import { INVALID_VMCS_POINTER, type Vmx } from './vmx';
 
@@ -214,12 +214,19 @@ export function invvpid(vmx: Vmx, type: bigint, descriptor: bigint, info: number
   vmSucceed(vmx);
 }
 
-/** 31 VMCALL outside SMM: #UD outside VMX operation, VM exit in non-root, VMfail(1) in root operation. */
-export function vmcall(vmx: Vmx): void {
+/**
+ * 31 VMCALL outside SMM: #UD outside VMX operation, VM exit in non-root (returns true: the
+ * instruction is over and RIP is the host's), VMfail(1) in root operation.
+ */
+export function vmcall(vmx: Vmx): boolean {
   if (!vmx.inVmxOperation) ud();
-  if (vmx.nonRoot) vmexit(vmx, ExitReason.VMCALL, 0n, { instructionLength: vmx.cpu.insnLength });
+  if (vmx.nonRoot) {
+    performVmExit(vmx, ExitReason.VMCALL, 0n, { instructionLength: vmx.cpu.insnLength });
+    return true;
+  }
   const s = vmx.cpu.state;
   if ((s.getRflags() & Flag.VM) !== 0 || (s.longMode && !s.mode64)) ud();
   if (s.cpl > 0) gp0();
   vmFail(vmx, VmInstructionError.VMCALL_IN_ROOT);
+  return false;
 }

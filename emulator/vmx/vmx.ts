@@ -68,7 +68,7 @@ export class Vmx implements VmxUnit {
   invept(type: bigint, descriptor: bigint, info: number, qualification: bigint): void { insn.invept(this, type, descriptor, info, qualification); }
   invvpid(type: bigint, descriptor: bigint, info: number, qualification: bigint): void { insn.invvpid(this, type, descriptor, info, qualification); }
   /** VMCALL in any mode: #UD outside VMX operation, VMfail(1) in root operation, VM exit in non-root. */
-  vmcall(): void { insn.vmcall(this); }
+  vmcall(): boolean { return insn.vmcall(this); }
 
   // --- VmxUnit: non-root operation (ch. 26) ---
   intercept(instr: InterceptedInstruction): void { exits.interceptInstruction(this, instr); }

@@ -278,7 +278,7 @@ class FakeVmx implements VmxUnit {
   vmwrite(...a: unknown[]) { this.calls.push(['vmwrite', ...a]); }
   vmlaunch() { this.calls.push(['vmlaunch']); return false; }
   vmresume() { return false; }
-  vmcall() { this.calls.push(['vmcall']); }
+  vmcall() { this.calls.push(['vmcall']); return false; }
   invept(...a: unknown[]) { this.calls.push(['invept', ...a]); }
   invvpid() { /* unused */ }
   intercept(what: unknown) { this.calls.push(['intercept', what]); }

@@ -7,7 +7,7 @@ import { Field } from '../../emulator/vmx/fields';
 import type { Vmx } from '../../emulator/vmx/vmx';
 import {
   CR0_PG_PROTECTED, FakeCpu, GUEST_RIP, GUEST_RSP, HOST_RIP, HOST_RSP, VMCS_REGION, expectExit, flags, launched, read,
-  readyToLaunch, write,
+  readyToLaunch, vmcallExit, write,
 } from './harness';
 
 type Tweak = Array<[number, bigint | number]>;
@@ -151,9 +151,9 @@ describe('VMfailValid(8): invalid host state (27.2.2-27.2.4)', () => {
   it('a control or host field written after a successful entry is checked again at VMRESUME', () => {
     // The checks that passed are kept while no control/host field changes (entry.ts): a VMWRITE must undo that.
     const { vmx, cpu } = launched();
-    const roundTrip = () => { expect(expectExit(() => vmx.vmcall())).toBe(18); return vmx.vmresume(); };
+    const roundTrip = () => { expect(vmcallExit(vmx)).toBe(18); return vmx.vmresume(); };
     expect(roundTrip()).toBe(true);
-    expectExit(() => vmx.vmcall());
+    vmcallExit(vmx);
     write(vmx, cpu, Field.CR3_TARGET_COUNT, 9);
     expect(vmx.vmresume()).toBe(false);
     expect(read(vmx, Field.VM_INSTRUCTION_ERROR)).toBe(7n);

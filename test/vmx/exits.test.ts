@@ -8,7 +8,7 @@ import type { InterceptedInstruction } from '../../emulator/cpu/vmxUnit';
 import { Field } from '../../emulator/vmx/fields';
 import {
   EFER_LONG, HOST_RIP, HOST_RSP, IO_BITMAP_A, IO_BITMAP_B, MSR_BITMAP, OPERAND, VMCS_REGION, expectExit, launched, read,
-  vmptrld, write,
+  vmcallExit, vmptrld, write,
 } from './harness';
 
 const PROC = 0x04006172;
@@ -40,7 +40,7 @@ describe('an exit saves guest state and loads host state (28.3, 28.5)', () => {
     s.setRflags(0x246);
     s.cr3 = 0x3000n;
     s.seg[Seg.FS].base = 0x1234n;
-    expect(expectExit(() => vmx.vmcall())).toBe(18);
+    expect(vmcallExit(vmx)).toBe(18);
     expect(read(vmx, Field.VM_EXIT_REASON)).toBe(18n);
     expect(read(vmx, Field.EXIT_QUALIFICATION)).toBe(0n);
     expect(read(vmx, Field.VM_EXIT_INSTRUCTION_LEN)).toBe(3n);

@@ -177,3 +177,9 @@ export function expectExit(action: () => unknown): number {
   }
   throw new Error('expected a VM exit');
 }
+
+/** VMCALL in non-root, which exits by returning true (no throw); returns the basic exit reason the VMCS then holds. */
+export function vmcallExit(vmx: Vmx): number {
+  if (!vmx.vmcall()) throw new Error('expected VMCALL to cause a VM exit');
+  return Number(read(vmx, Field.VM_EXIT_REASON)) & 0xffff;
+}

@@ -85,7 +85,8 @@ const vmcall: Handler = (c) => {
     if (st.longMode && !c.mode64) throw new CpuFault(Vector.UD);
     if (st.cpl > 0) throw new CpuFault(Vector.GP, 0);
   }
-  vmx.vmcall();
+  // A VM exit returns (the CPU retires the VMCALL with the host's RIP) instead of throwing.
+  if (vmx.vmcall()) c.ripCommitted = true;
 };
 function invType(c: Cpu, i: DecodedInsn): bigint {
   const lo = c.getReg(8, i.reg);
