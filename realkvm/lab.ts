@@ -16,7 +16,7 @@ export type LabSeries = typeof LAB_SERIES[number];
 /** How hcdbg's stderr lines naming the lab's stage begin (Run on Real KVM's progress reads them). */
 export const LAB_STAGE_PREFIX = 'hcdbg: lab: ';
 
-export interface LabKernel { series: LabSeries; version: string; root: string; headers: string; headersCommon: string }
+export interface LabKernel { version: string; root: string; headers: string; headersCommon: string }
 
 /** A guest run on real KVM, by name (its results come back under that name). */
 export interface GuestStep {
@@ -78,7 +78,7 @@ export async function ensureLab(cache = labCacheDir(), series: LabSeries = '6.1'
   const root = join(dir, 'root');
   const src = join(root, 'usr', 'src');
   return {
-    series, version, root,
+    version, root,
     headers: join(src, `linux-headers-${version}`),
     headersCommon: join(src, `linux-headers-${version.replace(/-amd64$/, '-common')}`),
   };
