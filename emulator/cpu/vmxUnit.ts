@@ -54,8 +54,14 @@ export interface VmxUnit {
   invept(type: bigint, descriptor: bigint, info: number, qualification: bigint): void;
   invvpid(type: bigint, descriptor: bigint, info: number, qualification: bigint): void;
 
-  /** Non-root only: VM exit if the controls say this instruction exits; otherwise returns. */
+  /** Non-root only: VM exit (thrown as VmExitTaken) if the controls say this instruction exits; otherwise returns. */
   intercept(instr: InterceptedInstruction): void;
+  /**
+   * The same, for a handler that ends the instruction itself: returns true after the VM exit
+   * (the CPU is in the host; the handler returns at once with RIP committed), false otherwise.
+   * A throw costs more than the rest of a VM exit and entry together.
+   */
+  interceptReturning(instr: InterceptedInstruction): boolean;
   /** Non-root only: MOV to CR0/CR3/CR4/CR8. Returns the value to load (guest/host mask applied), or exits. */
   movToCr(cr: number, gpr: number, value: bigint): bigint;
   /** Non-root only: MOV from CR0/CR3/CR4/CR8. Returns what the guest reads (read shadows), or exits. */

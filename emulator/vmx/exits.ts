@@ -6,14 +6,21 @@ import { Flag, Seg } from '../cpu/state';
 import type { InterceptedInstruction } from '../cpu/vmxUnit';
 import type { ActiveControls } from './activeControls';
 import { EventType, IntrInfo, Pin, Proc, Proc2 } from './controls';
-import { vmexit } from './exit';
+import { performVmExit, vmexit } from './exit';
 import { ExitReason } from './fields';
 import type { Vmx } from './vmx';
 
 function active(vmx: Vmx): ActiveControls { return vmx.controls!; }
 
-function instructionExit(vmx: Vmx, reason: ExitReason, qualification = 0n, instructionInfo?: number, guestLinear?: bigint): never {
-  vmexit(vmx, reason, qualification, { instructionLength: vmx.cpu.insnLength, instructionInfo, guestLinear });
+/** An instruction's VM exit, done; true for the caller to return (interceptInstruction's callers end the instruction). */
+function instructionExited(vmx: Vmx, reason: ExitReason, qualification = 0n, instructionInfo?: number, guestLinear?: bigint): true {
+  performVmExit(vmx, reason, qualification, { instructionLength: vmx.cpu.insnLength, instructionInfo, guestLinear });
+  return true;
+}
+
+/** An instruction's VM exit, thrown out of a handler that cannot return at once (MOV CR). */
+function instructionExit(vmx: Vmx, reason: ExitReason, qualification: bigint): never {
+  vmexit(vmx, reason, qualification, { instructionLength: vmx.cpu.insnLength });
 }
 
 /* Exit qualification for control-register accesses (Table 28-3): 3:0 CR, 5:4 access type, 6 LMSW operand, 11:8 GPR, 31:16 LMSW data */
@@ -22,60 +29,57 @@ function crQualification(cr: number, type: CrAccess, gpr: number, lmswMemory = f
   return BigInt((cr | (type << 4) | (lmswMemory ? 1 << 6 : 0) | (gpr << 8) | ((lmswData & 0xffff) << 16)) >>> 0);
 }
 
-/** 26.1.2 (unconditional) and 26.1.3 (control-dependent) instruction exits. */
-export function interceptInstruction(vmx: Vmx, instr: InterceptedInstruction): void {
+/**
+ * 26.1.2 (unconditional) and 26.1.3 (control-dependent) instruction exits. Returns true when
+ * the instruction caused a VM exit, which has happened (the CPU is in the host): the caller
+ * ends the instruction there, by returning or by throwing VmExitTaken.
+ */
+export function interceptInstruction(vmx: Vmx, instr: InterceptedInstruction): boolean {
   const c = active(vmx);
   switch (instr.kind) {
-    case 'cpuid': return instructionExit(vmx, ExitReason.CPUID);
-    case 'invd': return instructionExit(vmx, ExitReason.INVD);
-    case 'vmcall': return instructionExit(vmx, ExitReason.VMCALL);
-    case 'hlt': if (c.proc & Proc.HLT_EXITING) instructionExit(vmx, ExitReason.HLT); return;
-    case 'rdtsc': if (c.proc & Proc.RDTSC_EXITING) instructionExit(vmx, ExitReason.RDTSC); return;
+    case 'cpuid': return instructionExited(vmx, ExitReason.CPUID);
+    case 'invd': return instructionExited(vmx, ExitReason.INVD);
+    case 'vmcall': return instructionExited(vmx, ExitReason.VMCALL);
+    case 'hlt': return (c.proc & Proc.HLT_EXITING) !== 0 && instructionExited(vmx, ExitReason.HLT);
+    case 'rdtsc': return (c.proc & Proc.RDTSC_EXITING) !== 0 && instructionExited(vmx, ExitReason.RDTSC);
     case 'rdtscp':
       // 26.3: with "enable RDTSCP" 0, RDTSCP is #UD (which has priority over the exit).
       if ((c.proc2 & Proc2.ENABLE_RDTSCP) === 0) throw new CpuFault(Vector.UD);
-      if (c.proc & Proc.RDTSC_EXITING) instructionExit(vmx, ExitReason.RDTSCP);
-      return;
-    case 'rdpmc': if (c.proc & Proc.RDPMC_EXITING) instructionExit(vmx, ExitReason.RDPMC); return;
-    case 'invlpg': if (c.proc & Proc.INVLPG_EXITING) instructionExit(vmx, ExitReason.INVLPG, instr.linear); return;
-    case 'wbinvd': if (c.proc2 & Proc2.WBINVD_EXITING) instructionExit(vmx, ExitReason.WBINVD); return;
-    case 'pause': if (c.proc & Proc.PAUSE_EXITING) instructionExit(vmx, ExitReason.PAUSE_INSTRUCTION); return;
-    case 'rdmsr': if (msrExits(vmx, c, instr.msr, false)) instructionExit(vmx, ExitReason.MSR_READ); return;
-    case 'wrmsr': if (msrExits(vmx, c, instr.msr, true)) instructionExit(vmx, ExitReason.MSR_WRITE); return;
+      return (c.proc & Proc.RDTSC_EXITING) !== 0 && instructionExited(vmx, ExitReason.RDTSCP);
+    case 'rdpmc': return (c.proc & Proc.RDPMC_EXITING) !== 0 && instructionExited(vmx, ExitReason.RDPMC);
+    case 'invlpg': return (c.proc & Proc.INVLPG_EXITING) !== 0 && instructionExited(vmx, ExitReason.INVLPG, instr.linear);
+    case 'wbinvd': return (c.proc2 & Proc2.WBINVD_EXITING) !== 0 && instructionExited(vmx, ExitReason.WBINVD);
+    case 'pause': return (c.proc & Proc.PAUSE_EXITING) !== 0 && instructionExited(vmx, ExitReason.PAUSE_INSTRUCTION);
+    case 'rdmsr': return msrExits(vmx, c, instr.msr, false) && instructionExited(vmx, ExitReason.MSR_READ);
+    case 'wrmsr': return msrExits(vmx, c, instr.msr, true) && instructionExited(vmx, ExitReason.MSR_WRITE);
     case 'io': return ioInstruction(vmx, c, instr);
     case 'mov-dr':
       // Table 28-4: 2:0 DR number, 4 direction (1 = MOV from DR), 11:8 GPR.
-      if (c.proc & Proc.MOV_DR_EXITING) {
-        instructionExit(vmx, ExitReason.DR_ACCESS, BigInt(instr.dr | (instr.toDr ? 0 : 1 << 4) | (instr.gpr << 8)));
-      }
-      return;
+      return (c.proc & Proc.MOV_DR_EXITING) !== 0 &&
+        instructionExited(vmx, ExitReason.DR_ACCESS, BigInt(instr.dr | (instr.toDr ? 0 : 1 << 4) | (instr.gpr << 8)));
     case 'clts':
       // 26.1.3: CLTS exits if CR0 guest/host mask and read shadow both have TS set.
-      if ((c.cr0Mask & 8n) !== 0n && (c.cr0Shadow & 8n) !== 0n) instructionExit(vmx, ExitReason.CR_ACCESS, crQualification(0, CrAccess.CLTS, 0));
-      return;
+      return (c.cr0Mask & 8n) !== 0n && (c.cr0Shadow & 8n) !== 0n && instructionExited(vmx, ExitReason.CR_ACCESS, crQualification(0, CrAccess.CLTS, 0));
     case 'lmsw': return lmsw(vmx, c, instr.value, instr.memory, instr.linear);
     case 'descriptor-table': {
-      if ((c.proc2 & Proc2.DESCRIPTOR_TABLE_EXITING) === 0) return;
+      if ((c.proc2 & Proc2.DESCRIPTOR_TABLE_EXITING) === 0) return false;
       const gdtIdt = ['sgdt', 'sidt', 'lgdt', 'lidt'].indexOf(instr.instr);
       const identity = gdtIdt >= 0 ? gdtIdt : ['sldt', 'str', 'lldt', 'ltr'].indexOf(instr.instr);
       // Instruction information (28.2.5, Tables 28-10/28-11): bits 29:28 identify the instruction.
       const info = ((instr.info ?? 0) & ~(3 << 28)) | (identity << 28);
-      vmexit(vmx, gdtIdt >= 0 ? ExitReason.GDTR_IDTR : ExitReason.LDTR_TR, instr.qualification ?? 0n,
-        { instructionLength: vmx.cpu.insnLength, instructionInfo: info >>> 0 });
+      return instructionExited(vmx, gdtIdt >= 0 ? ExitReason.GDTR_IDTR : ExitReason.LDTR_TR, instr.qualification ?? 0n, info >>> 0);
     }
   }
 }
 
 /** 26.1.3 LMSW: exits if a masked bit among PE/MP/EM/TS would change from the read shadow (PE only if being set). */
-function lmsw(vmx: Vmx, c: ActiveControls, value: number, memory: boolean, linear: bigint): void {
+function lmsw(vmx: Vmx, c: ActiveControls, value: number, memory: boolean, linear: bigint): boolean {
   const mask = Number(c.cr0Mask & 0xfn);
   const shadow = Number(c.cr0Shadow & 0xfn);
   const peSet = (mask & 1) !== 0 && (shadow & 1) === 0 && (value & 1) !== 0;
   const others = (mask & 0xe & (shadow ^ value)) !== 0;
-  if (peSet || others) {
-    vmexit(vmx, ExitReason.CR_ACCESS, crQualification(0, CrAccess.LMSW, 0, memory, value),
-      { instructionLength: vmx.cpu.insnLength, guestLinear: memory ? linear : undefined });
-  }
+  return (peSet || others) &&
+    instructionExited(vmx, ExitReason.CR_ACCESS, crQualification(0, CrAccess.LMSW, 0, memory, value), undefined, memory ? linear : undefined);
 }
 
 /** 25.6.9 MSR bitmaps: read-low 0, read-high 1024, write-low 2048, write-high 3072; MSRs outside both ranges always exit. */
@@ -91,7 +95,7 @@ function msrExits(vmx: Vmx, c: ActiveControls, msr: number, write: boolean): boo
 }
 
 /** 26.1.3 I/O instructions: unconditional I/O exiting, or I/O bitmaps A (0-7FFFH) and B (8000H-FFFFH). */
-function ioInstruction(vmx: Vmx, c: ActiveControls, instr: Extract<InterceptedInstruction, { kind: 'io' }>): void {
+function ioInstruction(vmx: Vmx, c: ActiveControls, instr: Extract<InterceptedInstruction, { kind: 'io' }>): boolean {
   let exits: boolean;
   if (c.proc & Proc.USE_IO_BITMAPS) {
     exits = false;
@@ -104,7 +108,7 @@ function ioInstruction(vmx: Vmx, c: ActiveControls, instr: Extract<InterceptedIn
   } else {
     exits = (c.proc & Proc.UNCONDITIONAL_IO_EXITING) !== 0;
   }
-  if (!exits) return;
+  if (!exits) return false;
   // Table 28-5: 2:0 size - 1, 3 direction (1 = IN), 4 string, 5 REP, 6 operand encoding (1 = immediate), 31:16 port.
   const q = (instr.size - 1) | (instr.in ? 1 << 3 : 0) | (instr.string ? 1 << 4 : 0) | (instr.rep ? 1 << 5 : 0) |
     (instr.immediate ? 1 << 6 : 0) | (instr.port << 16);
@@ -113,7 +117,7 @@ function ioInstruction(vmx: Vmx, c: ActiveControls, instr: Extract<InterceptedIn
   const guestLinear = instr.string
     ? BigInt.asUintN(64, instr.in ? s.seg[Seg.ES].base + s.gpr[7] : s.seg[Seg.DS].base + s.gpr[6])
     : undefined;
-  instructionExit(vmx, ExitReason.IO_INSTRUCTION, BigInt(q >>> 0), undefined, guestLinear);
+  return instructionExited(vmx, ExitReason.IO_INSTRUCTION, BigInt(q >>> 0), undefined, guestLinear);
 }
 
 /** 26.1.3 MOV to CR0/CR3/CR4/CR8: the value to load (masked bits keep the guest's real value), or a CR-access exit. */

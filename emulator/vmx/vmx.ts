@@ -8,6 +8,7 @@
 // (entry with blocking by MOV SS) is never reported: CpuState does not tell MOV SS from STI.
 
 import type { VmEntryInfo, VmExitInfo } from '../api';
+import { VmExitTaken } from '../cpu/signals';
 import type { InterceptedInstruction, VmxUnit } from '../cpu/vmxUnit';
 import { capabilityMsr } from './capabilities';
 import { activeControls, type ActiveControls } from './activeControls';
@@ -15,6 +16,7 @@ import { eptTranslate, eptWalk } from './ept';
 import * as insn from './instructions';
 import * as exits from './exits';
 import type { PassedEntryChecks } from './entry';
+import { Field } from './fields';
 import { Vmcs, type LaunchState } from './vmcs';
 import type { VmxCpu } from './vmxCpu';
 
@@ -71,7 +73,10 @@ export class Vmx implements VmxUnit {
   vmcall(): boolean { return insn.vmcall(this); }
 
   // --- VmxUnit: non-root operation (ch. 26) ---
-  intercept(instr: InterceptedInstruction): void { exits.interceptInstruction(this, instr); }
+  intercept(instr: InterceptedInstruction): void {
+    if (exits.interceptInstruction(this, instr)) throw new VmExitTaken(this.current!.get32(Field.VM_EXIT_REASON));
+  }
+  interceptReturning(instr: InterceptedInstruction): boolean { return exits.interceptInstruction(this, instr); }
   movToCr(cr: number, gpr: number, value: bigint): bigint { return exits.movToCr(this, cr, gpr, value); }
   movFromCr(cr: number, gpr: number, actual: bigint): bigint { return exits.movFromCr(this, cr, gpr, actual); }
   interceptException(vector: number, errorCode: number | undefined, software: boolean, pfAddress?: bigint): void {

@@ -282,6 +282,7 @@ class FakeVmx implements VmxUnit {
   invept(...a: unknown[]) { this.calls.push(['invept', ...a]); }
   invvpid() { /* unused */ }
   intercept(what: unknown) { this.calls.push(['intercept', what]); }
+  interceptReturning(what: unknown) { this.calls.push(['intercept', what]); return false; }
   movToCr(_cr: number, _g: number, v: bigint) { return v; }
   movFromCr(_cr: number, _g: number, v: bigint) { return v; }
   interceptException() { /* unused */ }

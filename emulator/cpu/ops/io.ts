@@ -7,8 +7,12 @@ import { CpuFault, Vector } from '../signals';
 import type { Cpu } from '../cpu';
 import type { Handler } from '../handlers';
 
-/** #GP(0) unless CPL <= IOPL or the TSS bitmap clears every bit of the port range; then the VMX check. */
-export function ioAllowed(c: Cpu, port: number, size: 1 | 2 | 4, isIn: boolean, string: boolean, rep: boolean, immediate: boolean): void {
+/**
+ * #GP(0) unless CPL <= IOPL or the TSS bitmap clears every bit of the port range; then the VMX
+ * check. Returns true when the instruction caused a VM exit: it is over (RIP committed, the CPU
+ * in the host), and the handler returns at once.
+ */
+export function ioExited(c: Cpu, port: number, size: 1 | 2 | 4, isIn: boolean, string: boolean, rep: boolean, immediate: boolean): boolean {
   const st = c.state;
   if (st.cpl > ((st.getRflags() >> 12) & 3)) {
     const tr = st.seg[Seg.TR];
@@ -25,7 +29,9 @@ export function ioAllowed(c: Cpu, port: number, size: 1 | 2 | 4, isIn: boolean, 
     } finally { c.priv = saved; }
   }
   const vmx = c.vmx;
-  if (vmx !== undefined && vmx.nonRoot) vmx.intercept({ kind: 'io', port, size, in: isIn, string, rep, immediate });
+  if (vmx === undefined || !vmx.nonRoot || !vmx.interceptReturning({ kind: 'io', port, size, in: isIn, string, rep, immediate })) return false;
+  c.ripCommitted = true;
+  return true;
 }
 
 const inOut: Handler = (c, i) => {
@@ -34,7 +40,7 @@ const inOut: Handler = (c, i) => {
   const port = immediate ? i.imm & 0xff : c.r32[4] & 0xffff;
   const size = (i.opsize === 8 ? 4 : i.opsize) as 1 | 2 | 4;
   const isIn = (op & 2) === 0;
-  ioAllowed(c, port, size, isIn, false, false, immediate);
+  if (ioExited(c, port, size, isIn, false, false, immediate)) return;
   if (isIn) {
     const v = c.io.in(port, size);
     c.setReg(size, 0, size === 4 ? v >>> 0 : v & (size === 1 ? 0xff : 0xffff), 0);

@@ -8,7 +8,7 @@ import type { DecodedInsn } from '../../decoder/decoder';
 import { Prefix } from '../../decoder/decoder';
 import type { Handler } from '../handlers';
 import { sub } from '../alu';
-import { ioAllowed } from './io';
+import { ioExited } from './io';
 
 const TWO32 = 4294967296;
 const RSI = 6, RDI = 7;
@@ -104,7 +104,7 @@ const ioSize = (i: DecodedInsn) => (i.opsize === 8 ? 4 : i.opsize) as 1 | 2 | 4;
 
 const ins: Handler = (c, i) => {
   const s = ioSize(i), as = i.addrsize, port = c.r32[4] & 0xffff;
-  ioAllowed(c, port, s, true, true, (i.prefixes & (Prefix.Rep | Prefix.Repne)) !== 0, false);
+  if (ioExited(c, port, s, true, true, (i.prefixes & (Prefix.Rep | Prefix.Repne)) !== 0, false)) return;
   repeat(c, i, () => {
     const lin = at(c, Seg.ES, RDI, as);
     c.probeWrite(lin, s);
@@ -114,7 +114,7 @@ const ins: Handler = (c, i) => {
 };
 const outs: Handler = (c, i) => {
   const s = ioSize(i), as = i.addrsize, port = c.r32[4] & 0xffff;
-  ioAllowed(c, port, s, false, true, (i.prefixes & (Prefix.Rep | Prefix.Repne)) !== 0, false);
+  if (ioExited(c, port, s, false, true, (i.prefixes & (Prefix.Rep | Prefix.Repne)) !== 0, false)) return;
   repeat(c, i, () => {
     const v = c.read(s, at(c, i.seg, RSI, as));
     c.io.out(port, s, v);

@@ -26,17 +26,24 @@ function intercept(c: Cpu, what: InterceptedInstruction): void {
   const vmx = c.vmx;
   if (vmx !== undefined && vmx.nonRoot) vmx.intercept(what);
 }
+/** For the handlers of frequent exits, which end the instruction themselves: true after the VM exit (RIP committed). */
+function exited(c: Cpu, what: InterceptedInstruction): boolean {
+  const vmx = c.vmx;
+  if (vmx === undefined || !vmx.nonRoot || !vmx.interceptReturning(what)) return false;
+  c.ripCommitted = true;
+  return true;
+}
 const nonRoot = (c: Cpu) => c.vmx !== undefined && c.vmx.nonRoot;
 
 const hlt: Handler = (c) => {
   requireCpl0(c);
-  intercept(c, { kind: 'hlt' });
+  if (exited(c, { kind: 'hlt' })) return;
   c.state.halted = true;
 };
 
 const cpuidOut = new Uint32Array(4);
 const cpuid: Handler = (c) => {
-  intercept(c, { kind: 'cpuid' });
+  if (exited(c, { kind: 'cpuid' })) return;
   const r = c.r32;
   cpuidLeaf(r[0], r[2], c.vmx !== undefined, cpuidOut);
   r[0] = cpuidOut[0]; r[1] = 0; r[6] = cpuidOut[1]; r[7] = 0; r[2] = cpuidOut[2]; r[3] = 0; r[4] = cpuidOut[3]; r[5] = 0;
