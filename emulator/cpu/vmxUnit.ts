@@ -2,7 +2,9 @@
 // and calls these; vmx/ implements the SDM's VMX behaviour behind them (vol. 3C ch. 24-31).
 // Every method that may cause a VM exit performs the whole exit (guest state saved, host state
 // loaded) and then throws VmExitTaken; the interpreter's loop catches it and the instruction
-// is over.
+// is over. The frequent exits (VMCALL, CPUID, HLT, port I/O) return instead (vmcall() and
+// interceptReturning() say true), and their handlers end the instruction with RIP committed:
+// a throw costs more than the rest of an exit and entry together.
 
 /** Instructions that may exit in VMX non-root operation (SDM 26.1.2, 26.1.3). */
 export type InterceptedInstruction =

@@ -106,7 +106,7 @@ export function panelHtml({ cspSource, scriptUri, codiconCssUri, nonce }: PanelR
     <vscode-tab-panel>
       <div class="pane">
         <div class="toolbar">
-          <span id="real-kvm-summary">Hypercall: Run on Real KVM runs the launch configuration's guest on real Linux KVM; its kernel trace shows here.</span>
+          <span id="real-kvm-summary">Hypercall: Run on Real KVM (desktop VS Code) runs the launch configuration's guest on real Linux KVM; its kernel trace shows here.</span>
           <span class="spring"></span>
           <vscode-toolbar-button id="open-comparison" icon="diff" label="Open the comparison" title="Open the comparison" hidden></vscode-toolbar-button>
         </div>
