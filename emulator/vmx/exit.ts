@@ -48,9 +48,9 @@ export function vmexit(vmx: Vmx, reason: number, qualification: bigint, details:
 }
 
 /**
- * The VM exit itself: afterwards the CPU is in the host at HOST_RIP. For an instruction whose
- * handler can return at once (VMCALL) instead of unwinding with vmexit's throw, which cost
- * ~10 % of a minimal exit + entry round trip.
+ * The VM exit itself: afterwards the CPU is in the host at HOST_RIP. For the instructions whose
+ * handlers return at once (VMCALL, CPUID, HLT, port I/O) instead of unwinding with vmexit's
+ * throw, which cost about as much as the rest of a minimal exit + entry (docs/performance.md).
  */
 export function performVmExit(vmx: Vmx, reason: number, qualification: bigint, details: ExitDetails): void {
   const vmcs = vmx.current!;
