@@ -2,7 +2,9 @@
 // service worker, and a load that fails (a worker not yet in control after the view was
 // re-created on being shown again) would leave the panel as bare, lifeless markup for good.
 // So the page loads the script itself, trying again a few times when the load fails. The
-// loader is inline, authorised by the same per-load nonce as the script.
+// loader is inline, authorised by the same per-load nonce as the script, and may stand in the
+// head (the comparison page) or at the end of the body (the Trace panel): it appends to the
+// head, which exists in both places (the body does not yet while the head is parsed).
 
 const ATTEMPTS = 5;
 
@@ -20,7 +22,7 @@ export function webviewScript(scriptUri: string, nonce: string): string {
         if (attempt + 1 < ${ATTEMPTS}) setTimeout(function () { load(attempt + 1); }, 250 * (attempt + 1));
         else console.error('The webview script did not load: ' + ${src});
       };
-      document.body.appendChild(s);
+      document.head.appendChild(s);
     })(0);
   </script>`;
 }

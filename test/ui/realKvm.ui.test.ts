@@ -37,6 +37,8 @@ describe('Hypercall: Run on Real KVM in code-server', () => {
     // The lab's default kernel (hypercall.realKvm.labKernel), named in the verdict.
     await expect.poll(() => view.locator('#summary').textContent(), { timeout: 60_000 })
       .toMatch(/ on the lab \(Debian's Linux 6\.1\.0-\d+-amd64 with kvm-amd in qemu\): the model and real KVM agree$/);
+    // The page's script ran: its tab elements are defined (a loader that failed left bare markup).
+    await expect.poll(() => view.locator('vscode-tabs').evaluate((el) => customElements.get(el.localName) !== undefined), { timeout: 30_000 }).toBe(true);
     const verdict = await view.locator('#verdict .aspect').allTextContents();
     expect(verdict.map((t) => t.trim().split(/\s+/)[0])).toEqual(['agree', 'agree', 'agree', 'agree', 'agree']);
     const hello = view.locator('#aligned tr.same', { hasText: 'kvm_pv_hello_hypercall: Hello World' });
