@@ -61,7 +61,7 @@ export function labFetched(cache: string, series: LabSeries): boolean {
  * Fetch (first time) or reuse the lab's kernel, modules and headers of `series`, each in its own
  * folder of the cache (linux-6.1, linux-6.12). Throws RealKvmError with fetch.sh's one sentence.
  */
-export async function ensureLab(cache = labCacheDir(), series: LabSeries = '6.1'): Promise<LabKernel> {
+export async function ensureLab(cache = labCacheDir(), series: LabSeries = LAB_SERIES[0]): Promise<LabKernel> {
   // Caches from before 6.12 kept the 6.1 kernel at the top: ~100 MB nothing reads any more.
   if (existsSync(cache)) {
     for (const old of readdirSync(cache).filter((f) => f === 'root' || f === 'version' || f.startsWith('initramfs-'))) {
@@ -108,10 +108,15 @@ function jobScript(steps: readonly LabStep[], moduleKo: string | undefined): str
   return lines.join('\n') + '\n';
 }
 
+/** The lab kernel's last three console lines on one line, or undefined when it printed nothing. */
+function lastConsoleLines(out: string): string | undefined {
+  return (readIf(join(out, 'console.txt')) ?? '').trim().split('\n').filter(Boolean).slice(-3).join(' | ') || undefined;
+}
+
 /** For a lab that hung: the step it was in and the kernel's last console lines (a soft lockup or hung task shows there). */
 function whereItStopped(steps: readonly LabStep[], out: string): string {
   const running = steps.find((s) => readIf(join(out, `${s.name}.status`)) === undefined);
-  const kernel = (readIf(join(out, 'console.txt')) ?? '').trim().split('\n').filter(Boolean).slice(-3).join(' | ');
+  const kernel = lastConsoleLines(out);
   const step = running ? `in step ${running.name}` : 'after its last step';
   return kernel ? `${step}; the lab kernel's last lines: ${kernel}` : `${step}; the lab kernel printed nothing`;
 }
@@ -149,9 +154,8 @@ export async function runLab(kernel: LabKernel, hcvmm: string, steps: readonly L
       throw new RealKvmError(`The lab did not power off within ${deadlineMs / 1000} s; qemu was stopped (${whereItStopped(steps, out)}).`);
     }
     if (readIf(join(out, 'job.status')) === undefined) {
-      const console = (readIf(join(out, 'console.txt')) ?? '').trim().split('\n').slice(-3).join(' | ');
       const qemu = r.stderr.split('\n').filter((l) => l && !l.includes('TCG doesn\'t support')).pop();
-      throw new RealKvmError(`The lab kernel stopped before its job finished (${qemu ?? console ?? 'no message'}).`);
+      throw new RealKvmError(`The lab kernel stopped before its job finished (${qemu ?? lastConsoleLines(out) ?? 'no message'}).`);
     }
     const jobLog = readIf(join(out, 'job.log')) ?? '';
     const hclab = jobLog.split('\n').find((l) => l.startsWith('hclab: '));
