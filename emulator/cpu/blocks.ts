@@ -1,11 +1,11 @@
 // Basic blocks: a straight-line run of 64-bit code on one physical page, decoded once and run
-// as a unit by the interpreter's own handlers. A block ends after its first control transfer,
-// before any instruction outside BLOCK_SAFE (those need the per-instruction loop: I/O, system,
-// VMX, flag/segment/shadow changers) and before the page end. Cold blocks run threaded
+// as a unit. A block ends after its first control transfer, before any instruction outside
+// BLOCK_SAFE (those need the per-instruction loop: I/O, system, VMX, flag/segment/shadow
+// changers) and before the page end. Cold blocks run threaded by the interpreter's handlers
 // (runThreaded, also the fallback where code generation is refused); hot ones are compiled to
-// a JavaScript function with one call site per instruction, which V8 can inline. Both follow
-// the same per-instruction protocol, which keeps the architectural state exactly as step()
-// leaves it:
+// a JavaScript function (blockCompiler.ts) that writes the common instructions out and calls
+// the handlers of the rest. Both keep the architectural state exactly as step() leaves it
+// wherever it can be seen:
 //  - before an instruction that can fault or exit, RIP and the retired count are committed
 //    (a fault or VM exit inside it sees what step() would have shown);
 //  - after an instruction that can write memory, a write to the block's own page (codeGen
@@ -18,6 +18,8 @@ import type { Cpu } from './cpu';
 import type { CpuState } from './state';
 import type { DecodedInsn } from '../decoder/decoder';
 import type { Handler } from './handlers';
+import { compiledSource } from './blockCompiler';
+import { PARITY } from './flags';
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK = 32;
@@ -39,8 +41,11 @@ const REGISTER_PURE = new Set([
   'imul3', 'shift', 'shxd', 'btG', 'btI', 'bsf', 'bsr', 'tzcnt', 'lzcnt', 'popcnt', 'setcc', 'cmov', 'bswap', 'lahf', 'sahf',
 ]);
 
-/** Runs a block at linear `rip` with `icount` retired so far; returns the instructions it retired. */
-export type BlockRun = (this: Block, c: Cpu, st: CpuState, rip: number, icount: number, codeGen: Uint32Array, gen: number) => number;
+/**
+ * Runs a block at linear `rip` with `icount` retired so far; returns the instructions it
+ * retired. A compiled loop may run more rounds while its retired count stays within `limit`.
+ */
+export type BlockRun = (this: Block, c: Cpu, st: CpuState, rip: number, icount: number, codeGen: Uint32Array, gen: number, limit: number) => number;
 
 export class Block {
   /** Instructions run since the block was built (hotness for the compiler). */
@@ -49,6 +54,8 @@ export class Block {
   /** Offset of each instruction from the block's first byte. */
   readonly deltas: number[] = [];
   readonly handlers: Handler[] = [];
+  /** The handlers' names (the opcode table's), which the compiler writes out. */
+  readonly names: string[] = [];
   /** The instruction can fault, exit or write memory: commit before it, check for code writes after it. */
   readonly committed: boolean[] = [];
   /** The code bytes the block was decoded from. */
@@ -79,13 +86,14 @@ export function finishBlock(b: Block, handlerNames: string[], handlers: Handler[
     b.deltas.push(delta);
     delta += i.length;
     b.handlers.push(handlers[k]);
+    b.names.push(handlerNames[k]);
     const memory = i.hasModrm && i.mod !== 3;
     b.committed.push(memory || !REGISTER_PURE.has(handlerNames[k]));
   });
   b.bytes = mem.slice(b.phys, b.phys + delta);
 }
 
-/** The reference way to run a block (cold blocks, and everywhere when code generation is refused). */
+/** The reference way to run a block (cold blocks, and everywhere when code generation is refused): one round. */
 function runThreaded(this: Block, c: Cpu, st: CpuState, rip: number, icount: number, codeGen: Uint32Array, gen: number): number {
   const n = this.insns.length, page = this.phys >>> 12;
   for (let k = 0; k < n; k++) {
@@ -108,28 +116,6 @@ function runThreaded(this: Block, c: Cpu, st: CpuState, rip: number, icount: num
   return n;
 }
 
-/**
- * JavaScript source of the same protocol as runThreaded, unrolled with constants: the handler
- * and decoded instruction of instruction k are closure constants h<k>/i<k>.
- */
-function blockSource(b: Block): string {
-  const n = b.length, page = b.phys >>> 12;
-  const lines: string[] = [];
-  for (let k = 0; k < n; k++) lines.push(`const h${k} = H[${k}], i${k} = I[${k}];`);
-  lines.push('return function block(c, st, r, ic, gens, g) {');
-  for (let k = 0; k < n; k++) {
-    const i = b.insns[k], d = b.deltas[k], len = i.length;
-    lines.push(`c.insn = i${k}; c.insnLength = ${len}; c.rip = r + ${d}; c.nextRip = r + ${d + len};`);
-    if (b.committed[k]) lines.push(`st.icount = ic + ${k}; st.setRipNum(r + ${d});`);
-    if (i.hasModrm && i.mod !== 3) lines.push(`c.computeEa(i${k});`);
-    lines.push(`h${k}(c, i${k});`);
-    if (k === n - 1) lines.push(`st.icount = ic + ${n}; st.setRipNum(c.nextRip); return ${n};`);
-    else if (b.committed[k]) lines.push(`if (gens[${page}] !== g) { st.icount = ic + ${k + 1}; st.setRipNum(c.nextRip); return ${k + 1}; }`);
-  }
-  lines.push('};');
-  return lines.join('\n');
-}
-
 let allowed: boolean | undefined;
 
 /** Whether this realm lets us generate code (new Function is refused under a strict Content Security Policy, or with node --disallow-code-generation-from-strings). */
@@ -143,7 +129,7 @@ export function codeGenerationAllowed(): boolean {
 /** Compile a hot block; false (the threaded runner stays) if code generation is refused. */
 export function compileBlock(b: Block): boolean {
   if (!codeGenerationAllowed()) return false;
-  const make = new Function('H', 'I', blockSource(b)) as (h: Handler[], i: DecodedInsn[]) => BlockRun;
-  b.run = make(b.handlers, b.insns);
+  const make = new Function('H', 'I', 'P', compiledSource(b)) as (h: Handler[], i: DecodedInsn[], p: Uint8Array) => BlockRun;
+  b.run = make(b.handlers, b.insns, PARITY);
   return true;
 }

@@ -181,22 +181,31 @@ export class Cpu {
     }
     const n = b.length;
     if (n < 2 || n > limit) return 0;
-    if (breakpoints !== undefined) for (let k = 1; k < n; k++) if (breakpoints.has(rip + b.deltas[k])) return 0;
+    const icount = st.icount;
+    // The icount a compiled loop's rounds may reach: the budget, the preemption deadline, one
+    // round when a breakpoint sits at the start (the caller checks it before each block).
+    let end = icount + limit;
+    if (breakpoints !== undefined) {
+      for (let k = 1; k < n; k++) if (breakpoints.has(rip + b.deltas[k])) return 0;
+      if (breakpoints.has(rip)) end = icount + n;
+    }
     const vmx = this.vmx;
     const nonRoot = vmx !== undefined && vmx.nonRoot;
     if (nonRoot) {
       const deadline = vmx.preemptionTimerDeadline;
-      if (deadline !== undefined && st.icount + n > deadline) return 0;
+      if (deadline !== undefined) {
+        if (icount + n > deadline) return 0;
+        if (deadline < end) end = deadline;
+      }
     }
     if ((b.runs += n) >= this.compileAfter && b.runs - n < this.compileAfter && compileBlock(b)) this.compiledBlocks++;
-    const icount = st.icount;
     try {
       if (nonRoot) vmx.beforeInstruction();
       this.mode64 = true;
       this.priv = priv;
       this.ripCommitted = false;
       this.shadowSet = false;
-      return b.run(this, st, rip, icount, this.codeGen, gen);
+      return b.run(this, st, rip, icount, this.codeGen, gen, end);
     } catch (e) {
       const retired = st.icount - icount;
       this.recover(e);
