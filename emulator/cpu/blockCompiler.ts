@@ -15,7 +15,8 @@
 // VMX-preemption deadline, one round when a breakpoint sits at the start).
 
 import type { DecodedInsn } from '../decoder/decoder';
-import { Flag } from './state';
+import { Flag, Seg } from './state';
+import { TLB_SIZE } from './paging';
 import { STATUS } from './flags';
 import type { Block } from './blocks';
 
@@ -103,8 +104,20 @@ function setFlags(kind: Result, size: number, written: number, needed: number): 
 
 // ---------------------------------------------------------------- emitters
 
-/** One instruction written out: flags it reads and writes, and its source given the flags needed after it. */
-interface Emitter { reads: number; writes: number; code(needed: number): string }
+/** What an emitter may use of its place in the block. */
+interface Site {
+  /** Offset of the next instruction from the block's start. */
+  next: number;
+  /** Run the instruction by its handler instead (a TLB miss, a page-crossing or non-canonical access, a bad target): the reference decides, faults included. */
+  handler: string;
+}
+
+/**
+ * One instruction written out: flags it reads and writes, and its source given the flags
+ * needed after it. `ends`: a near CALL/RET, whose source sets the local `nx` to the next RIP.
+ * `stores`: it may write memory (a write to the block's own page ends the block after it).
+ */
+interface Emitter { reads: number; writes: number; ends?: boolean; stores?: boolean; code(needed: number, site: Site): string }
 
 /** ADD/OR/ADC/SBB/AND/SUB/XOR/CMP (and TEST as AND without the store) of register/immediate operands. */
 function aluEmitter(op: number, size: number, a: { lo: string; hi: string }, b: { lo: string; hi: string }, store: ((lo: string, hi: string) => string) | undefined): Emitter {
@@ -138,10 +151,9 @@ function aluEmitter(op: number, size: number, a: { lo: string; hi: string }, b: 
 }
 
 /** INC/DEC: ADD/SUB 1 with CF unchanged. */
-function incDecEmitter(dec: boolean, size: number, r: number, rex: number): Emitter {
-  const b = { lo: '1', hi: '0' };
-  const inner = aluEmitter(dec ? 5 : 0, size, { lo: reg(size, r, rex), hi: size === 8 ? regHi(r) : '0' }, b, (lo, hi) => setReg(size, r, rex, lo, hi));
-  return { reads: 0, writes: STATUS & ~CF, code: (needed) => inner.code(needed & ~CF) };
+function incDecEmitter(dec: boolean, size: number, a: { lo: string; hi: string }, store: (lo: string, hi: string) => string): Emitter {
+  const inner = aluEmitter(dec ? 5 : 0, size, a, { lo: '1', hi: '0' }, store);
+  return { reads: 0, writes: STATUS & ~CF, code: (needed, site) => inner.code(needed & ~CF, site) };
 }
 
 /** SHL/SAL, SHR, SAR of a 32- or 64-bit register by a constant count 1-31/63 (alu.ts shift/shift64). */
@@ -198,10 +210,105 @@ function leaSource(i: DecodedInsn, next: number): string {
   return s + ` const carry = Math.floor(lo / ${TWO32}); lo -= carry * ${TWO32}; hi = (hi + carry) >>> 0;`;
 }
 
+// ---------------------------------------------------------------- memory: TLB hits written out, the handler on anything else
+
+/** For emitters whose source is nested in another's (no handler of their own). */
+const NO_SITE: Site = { next: 0, handler: '' };
+
+/**
+ * `lin`: the memory operand's linear address in 64-bit mode (DS/ES/SS: no base), NaN if not
+ * canonical (which then misses the TLB: the handler raises the fault).
+ */
+function linearSource(i: DecodedInsn, next: number): string {
+  const lin = i.ripRelative ? `r + ${next + i.disp}` : `((hi | 0) * ${TWO32} + lo)`;
+  const ea = i.ripRelative ? '' : `${leaSource(i, next)} `;
+  return `${ea}const l = ${lin}, lin = l >= -${CANON} && l < ${CANON} ? l : NaN;`;
+}
+
+/** The TLB slot test of an access of `size` bytes at `lin` (a hit lies within one page). */
+function hit(tags: string, size: number): string {
+  return `const o = lin & 0xfff, x = (lin >>> 12) & ${TLB_SIZE - 1}; if (o <= ${4096 - size} && ${tags}[x] === lin - o + K)`;
+}
+
+const readValue = ['', 'M[p]', 'V.getUint16(p, true)', '', 'V.getUint32(p, true)', '', '', '', 'V.getUint32(p, true)'];
+
+/** Load `size` bytes from the memory operand into vL (vH: the high half for size 8), then `body`. */
+function load(i: DecodedInsn, size: number, site: Site, body: string): string {
+  const vH = size === 8 ? 'V.getUint32(p + 4, true)' : '0';
+  return `{ let ok = false; { ${linearSource(i, site.next)} ${hit('TR', size)} { const p = PR[x] + o, vL = ${readValue[size]}, vH = ${vH}; ${body} ok = true; } } if (!ok) { ${site.handler} } }`;
+}
+
+/** Load the memory operand into vL/vH, run `body` (which stores through writeValue at p), when both TLBs hit. */
+function update(i: DecodedInsn, size: number, site: Site, body: string): string {
+  const vH = size === 8 ? 'V.getUint32(p + 4, true)' : '0';
+  return `{ let ok = false; { ${linearSource(i, site.next)} ${hit('TW', size)} { if (TR[x] === lin - o + K) { const p = PW[x] + o, vL = ${readValue[size]}, vH = ${vH}; ${body} ok = true; } } } if (!ok) { ${site.handler} } }`;
+}
+
+/** Store `size` bytes of (lo, hi) at linear `lin` on a write-TLB hit (code pages never hit: writes to them go the slow way). */
+function writeValue(size: number, lo: string, hi: string): string {
+  if (size === 1) return `M[p] = ${lo};`;
+  if (size === 2) return `V.setUint16(p, ${lo}, true);`;
+  if (size === 4) return `V.setUint32(p, ${lo}, true);`;
+  return `V.setUint32(p, ${lo}, true); V.setUint32(p + 4, ${hi}, true);`;
+}
+
+function storeTo(i: DecodedInsn, size: number, site: Site, lo: string, hi: string): string {
+  return `{ let ok = false; { ${linearSource(i, site.next)} ${hit('TW', size)} { const p = PW[x] + o; ${writeValue(size, lo, hi)} ok = true; } } if (!ok) { ${site.handler} } }`;
+}
+
+/** RSP (or RBP: `base` 10) moved by `delta` with the 64-bit wrap, into locals sl/sh. */
+function stackSource(delta: number, base = 8): string {
+  const move = delta < 0 ? `if (sl < 0) { sl += ${TWO32}; sh = (sh - 1) >>> 0; }` : `if (sl >= ${TWO32}) { sl -= ${TWO32}; sh = (sh + 1) >>> 0; }`;
+  return `let sl = R[${base}] + ${delta}, sh = R[${base + 1}]; ${move}`;
+}
+/** `lin`: the stack slot at the address with halves lo/hi, NaN when not canonical (the handler raises #SS). */
+const stackLinear = (lo: string, hi: string) => `const l = (${hi} | 0) * ${TWO32} + ${lo}, lin = l >= -${CANON} && l < ${CANON} ? l : NaN;`;
+
+/** PUSH r64 (SDM PUSH: the value before RSP moves, so PUSH RSP pushes the old RSP). */
+function pushEmitter(r: number): Emitter {
+  return {
+    reads: 0, writes: 0, stores: true,
+    code: (_n, site) => `{ let ok = false; { ${stackSource(-8)} ${stackLinear('sl', 'sh')} ${hit('TW', 8)} { const p = PW[x] + o; ${writeValue(8, `R[${r << 1}]`, `R[${(r << 1) + 1}]`)} R[8] = sl; R[9] = sh; ok = true; } } if (!ok) { ${site.handler} } }`,
+  };
+}
+
+/** POP r64: read at RSP, move RSP, then write the register (POP RSP gets the value read). */
+function popEmitter(r: number): Emitter {
+  return {
+    reads: 0, writes: 0,
+    code: (_n, site) => `{ let ok = false; { ${stackLinear('R[8]', 'R[9]')} ${hit('TR', 8)} { const p = PR[x] + o, vL = V.getUint32(p, true), vH = V.getUint32(p + 4, true); ${stackSource(8)} R[8] = sl; R[9] = sh; R[${r << 1}] = vL; R[${(r << 1) + 1}] = vH; ok = true; } } if (!ok) { ${site.handler} } }`,
+  };
+}
+
+/** LEAVE: RSP = RBP, then POP RBP. */
+function leaveEmitter(): Emitter {
+  return {
+    reads: 0, writes: 0,
+    code: (_n, site) => `{ let ok = false; { ${stackLinear('R[10]', 'R[11]')} ${hit('TR', 8)} { const p = PR[x] + o, vL = V.getUint32(p, true), vH = V.getUint32(p + 4, true); ${stackSource(8, 10)} R[8] = sl; R[9] = sh; R[10] = vL; R[11] = vH; ok = true; } } if (!ok) { ${site.handler} } }`,
+  };
+}
+
+/** CALL rel: the target checked canonical (#GP) before the return address is pushed. */
+function callEmitter(i: DecodedInsn): Emitter {
+  return {
+    reads: 0, writes: 0, ends: true, stores: true,
+    code: (_n, site) => `let nx = r + ${site.next + i.imm}; { let ok = false; if (nx >= -${CANON} && nx < ${CANON}) { ${stackSource(-8)} ${stackLinear('sl', 'sh')} ${hit('TW', 8)} { const ret = r + ${site.next}, p = PW[x] + o; ${writeValue(8, `((ret % ${TWO32}) + ${TWO32}) % ${TWO32}`, `Math.floor(ret / ${TWO32}) >>> 0`)} R[8] = sl; R[9] = sh; ok = true; } } if (!ok) { ${site.handler} nx = c.nextRip; } }`,
+  };
+}
+
+/** RET: the return address read at RSP and checked canonical (#GP) before RSP moves. */
+function retEmitter(): Emitter {
+  return {
+    reads: 0, writes: 0, ends: true,
+    code: (_n, site) => `let nx = 0; { let ok = false; { ${stackLinear('R[8]', 'R[9]')} ${hit('TR', 8)} { const p = PR[x] + o, t = (V.getUint32(p + 4, true) | 0) * ${TWO32} + V.getUint32(p, true); if (t >= -${CANON} && t < ${CANON}) { ${stackSource(8)} R[8] = sl; R[9] = sh; nx = t; ok = true; } } } if (!ok) { ${site.handler} nx = c.nextRip; } }`,
+  };
+}
+
 /**
  * The emitter for instruction `i` (handler `name`, at `next` bytes past the block's start once
- * it retires), or undefined: it runs by its handler. Register forms only; memory operands,
- * 8/16-bit shifts, rotates and the rarer forms keep their handlers.
+ * it retires), or undefined: it runs by its handler. Register forms, loads and plain stores
+ * (read-modify-write memory destinations, FS/GS operands, 8/16-bit shifts, rotates and the
+ * rarer forms keep their handlers).
  */
 function emitterFor(name: string, i: DecodedInsn, next: number): Emitter | undefined {
   const s = i.opsize, rex = i.rex, regForm = i.hasModrm && i.mod === 3;
@@ -209,26 +316,52 @@ function emitterFor(name: string, i: DecodedInsn, next: number): Emitter | undef
   const imm = (size: number) => ({ lo: String(immLo(i, size)), hi: String(immHi(i, size)) });
   const store = (size: number, r: number) => (lo: string, hi: string) => setReg(size, r, rex, lo, hi);
   const pure = (code: string): Emitter => ({ reads: 0, writes: 0, code: () => `{ ${code} }` });
+  const memForm = i.hasModrm && i.mod !== 3 && i.addrsize === 8 && i.seg < Seg.FS; // FS/GS bases: the handler
+  const v = { lo: 'vL', hi: 'vH' }; // a loaded operand
+  /** The instruction with a memory source: `body` runs on the loaded value (vL, vH) after a TLB hit. */
+  const loading = (size: number, reads: number, writes: number, body: (needed: number) => string): Emitter | undefined =>
+    memForm ? { reads, writes, code: (needed, site) => load(i, size, site, body(needed)) } : undefined;
+  /** A read-modify-write of the memory operand, written out only where both the read and the write hit the TLB (then neither can fault). */
+  const updating = (size: number, e: Emitter): Emitter | undefined =>
+    memForm ? { reads: e.reads, writes: e.writes, stores: true, code: (needed, site) => update(i, size, site, e.code(needed, NO_SITE)) } : undefined;
   switch (name) {
     case 'aluEG': case 'aluGE': {
-      if (!regForm) return undefined;
       const op = i.opcode >> 3;
+      if (!regForm) {
+        if (name === 'aluEG' && op !== 7) return updating(s, aluEmitter(op, s, v, operand(s, i.reg), (lo, hi) => writeValue(s, lo, hi)));
+        const e = name === 'aluEG' ? aluEmitter(op, s, v, operand(s, i.reg), undefined) : aluEmitter(op, s, operand(s, i.reg), v, op === 7 ? undefined : store(s, i.reg));
+        return loading(s, e.reads, e.writes, (needed) => e.code(needed, NO_SITE));
+      }
       const [d, src] = name === 'aluEG' ? [i.rm, i.reg] : [i.reg, i.rm];
       return aluEmitter(op, s, operand(s, d), operand(s, src), op === 7 ? undefined : store(s, d));
     }
     case 'aluEI': {
-      if (!regForm) return undefined;
       const op = i.reg & 7;
+      if (!regForm) {
+        if (op !== 7) return updating(s, aluEmitter(op, s, v, imm(s), (lo, hi) => writeValue(s, lo, hi)));
+        const e = aluEmitter(op, s, v, imm(s), undefined);
+        return loading(s, e.reads, e.writes, (needed) => e.code(needed, NO_SITE));
+      }
       return aluEmitter(op, s, operand(s, i.rm), imm(s), op === 7 ? undefined : store(s, i.rm));
     }
     case 'aluAI': {
       const op = i.opcode >> 3;
       return aluEmitter(op, s, operand(s, 0), imm(s), op === 7 ? undefined : store(s, 0));
     }
-    case 'testEG': return regForm ? aluEmitter(4, s, operand(s, i.rm), operand(s, i.reg), undefined) : undefined;
-    case 'testEI': return regForm ? aluEmitter(4, s, operand(s, i.rm), imm(s), undefined) : undefined;
+    case 'testEG': case 'testEI': {
+      const b = name === 'testEG' ? operand(s, i.reg) : imm(s);
+      if (regForm) return aluEmitter(4, s, operand(s, i.rm), b, undefined);
+      const e = aluEmitter(4, s, v, b, undefined);
+      return loading(s, e.reads, e.writes, (needed) => e.code(needed, NO_SITE));
+    }
     case 'testAI': return aluEmitter(4, s, operand(s, 0), imm(s), undefined);
-    case 'incDecE': return regForm && s >= 4 ? incDecEmitter((i.reg & 7) === 1, s, i.rm, rex) : undefined;
+    case 'incDecE': {
+      const dec = (i.reg & 7) === 1;
+      if (regForm) return s >= 4 ? incDecEmitter(dec, s, operand(s, i.rm), store(s, i.rm)) : undefined;
+      const e = incDecEmitter(dec, s, v, (lo, hi) => writeValue(s, lo, hi));
+      return updating(s, e);
+    }
+    case 'leave': return s === 8 ? leaveEmitter() : undefined;
     case 'shift': {
       const op = i.reg & 7;
       if (!regForm || s < 4 || op < 4 || (i.opcode !== 0xc1 && i.opcode !== 0xd1)) return undefined;
@@ -237,31 +370,48 @@ function emitterFor(name: string, i: DecodedInsn, next: number): Emitter | undef
       return shiftEmitter(op, s, i.rm, c);
     }
     case 'movEG': case 'movGE': {
-      if (!regForm) return undefined;
+      if (!regForm) {
+        if (name === 'movGE') return loading(s, 0, 0, () => setReg(s, i.reg, rex, 'vL', 'vH'));
+        if (!memForm) return undefined;
+        const src = operand(s, i.reg);
+        return { reads: 0, writes: 0, stores: true, code: (_n, site) => storeTo(i, s, site, src.lo, src.hi) };
+      }
       const [d, src] = name === 'movEG' ? [i.rm, i.reg] : [i.reg, i.rm];
-      const v = operand(s, src);
-      return pure(`const lo = ${v.lo}, hi = ${v.hi}; ${setReg(s, d, rex, 'lo', 'hi')}`);
+      const val = operand(s, src);
+      return pure(`const lo = ${val.lo}, hi = ${val.hi}; ${setReg(s, d, rex, 'lo', 'hi')}`);
     }
     case 'movZI': return pure(s === 8 ? setReg(8, i.opReg, rex, String(i.imm >>> 0), String(i.immHi)) : setReg(s, i.opReg, rex, String(immLo(i, s)), '0'));
-    case 'movEI': return regForm ? pure(setReg(s, i.rm, rex, String(immLo(i, s)), String(immHi(i, s)))) : undefined;
+    case 'movEI': {
+      if (regForm) return pure(setReg(s, i.rm, rex, String(immLo(i, s)), String(immHi(i, s))));
+      if (!memForm) return undefined;
+      return { reads: 0, writes: 0, stores: true, code: (_n, site) => storeTo(i, s, site, String(immLo(i, s)), String(immHi(i, s))) };
+    }
     case 'lea': {
       if (i.addrsize === 2 || s === 2) return undefined;
       const hi = s === 8 && i.addrsize === 8 ? 'hi' : '0';
       return pure(`${leaSource(i, next)} ${setReg(s, i.reg, rex, 'lo', hi)}`);
     }
     case 'movzx': {
-      if (!regForm) return undefined;
-      return pure(`const v = ${reg(i.opcode === 0xb6 ? 1 : 2, i.rm, rex)}; ${setReg(s, i.reg, rex, 'v', '0')}`);
+      const from = i.opcode === 0xb6 ? 1 : 2;
+      if (!regForm) return loading(from, 0, 0, () => setReg(s, i.reg, rex, 'vL', '0'));
+      return pure(`const v = ${reg(from, i.rm, rex)}; ${setReg(s, i.reg, rex, 'v', '0')}`);
     }
     case 'movsx': {
-      if (!regForm) return undefined;
-      const v = i.opcode === 0xbe ? `((${reg(1, i.rm, rex)} << 24) >> 24)` : `((${reg(2, i.rm, rex)} << 16) >> 16)`;
-      return pure(`const v = ${v}; ${setReg(s, i.reg, rex, s === 2 ? '(v & 0xffff)' : '(v >>> 0)', '(v < 0 ? 0xffffffff : 0)')}`);
+      const from = i.opcode === 0xbe ? 1 : 2;
+      const extend = (x: string) => `const v = ((${x} << ${32 - 8 * from}) >> ${32 - 8 * from}); ${setReg(s, i.reg, rex, s === 2 ? '(v & 0xffff)' : '(v >>> 0)', '(v < 0 ? 0xffffffff : 0)')}`;
+      if (!regForm) return loading(from, 0, 0, () => extend('vL'));
+      return pure(extend(reg(from, i.rm, rex)));
     }
     case 'movsxd': {
-      if (!regForm || s !== 8) return undefined;
-      return pure(`const v = R[${i.rm << 1}]; R[${i.reg << 1}] = v; R[${(i.reg << 1) + 1}] = (v & 0x80000000) !== 0 ? 0xffffffff : 0;`);
+      if (s !== 8) return undefined;
+      const extend = (x: string) => `const v = ${x}; R[${i.reg << 1}] = v; R[${(i.reg << 1) + 1}] = (v & 0x80000000) !== 0 ? 0xffffffff : 0;`;
+      if (!regForm) return loading(4, 0, 0, () => extend('vL'));
+      return pure(extend(`R[${i.rm << 1}]`));
     }
+    case 'pushZ': return s === 8 ? pushEmitter(i.opReg) : undefined;
+    case 'popZ': return s === 8 ? popEmitter(i.opReg) : undefined;
+    case 'callNear': return s === 8 ? callEmitter(i) : undefined;
+    case 'retNear': return s === 8 && i.opcode === 0xc3 ? retEmitter() : undefined;
     case 'cmov': {
       if (!regForm || s < 4) return undefined;
       const cc = i.opcode & 15, d = i.reg << 1, src = i.rm << 1;
@@ -304,14 +454,15 @@ export function compiledSource(b: Block): string {
     const e = emitters[k];
     if (k === n - 1 && branchEnd) {
       if (names[k] === 'jcc') live |= COND_READS[(insns[k].opcode & 15) >> 1];
-    } else if (e === undefined) live = STATUS; // run by its handler: it sees CpuState's RFLAGS
+    } else if (e === undefined || b.committed[k]) live = STATUS; // its handler, or a fault's delivery, sees CpuState's RFLAGS
     else live = (live & ~e.writes) | e.reads;
   }
 
   const out: string[] = [];
   for (let k = 0; k < n; k++) out.push(`const h${k} = H[${k}], i${k} = I[${k}];`);
   out.push('return function block(c, st, r, ic, gens, g, lim) {');
-  out.push('const R = c.r32, ic0 = ic; let F = st.getRflags();');
+  out.push('const R = c.r32, M = c.mem, V = c.view, TR = c.tagR, PR = c.physR, TW = c.tagW, PW = c.physW, K = c.tagKey, ic0 = ic;');
+  out.push('let F = st.getRflags();');
   if (loops) out.push('for (;;) {');
   let dirty = loops; // a second round starts with F ahead of CpuState
   const sync = () => (dirty ? 'st.setRflags(F); ' : '');
@@ -331,18 +482,21 @@ export function compiledSource(b: Block): string {
       else out.push(taken);
       continue;
     }
+    // Before what can fault or exit: RIP, the retired count and RFLAGS as step() would show them.
+    if (b.committed[k]) { out.push(`${sync()}st.icount = ic + ${k}; st.setRipNum(r + ${d});`); dirty = false; }
+    const protocol = `c.insn = i${k}; c.insnLength = ${len}; c.rip = r + ${d}; c.nextRip = r + ${d + len};`;
+    const handler = `${protocol} ${i.hasModrm && i.mod !== 3 ? `c.computeEa(i${k}); ` : ''}h${k}(c, i${k}); F = st.getRflags();`;
     if (e !== undefined) {
-      out.push(e.code(liveAfter[k]));
+      out.push(e.code(liveAfter[k], { next: d + len, handler }));
       if (e.writes & liveAfter[k]) dirty = true;
-      if (k === n - 1) out.push(leave(n, `r + ${d + len}`));
+      if (e.ends) out.push(leave(n, 'nx'));
+      else if (k === n - 1) out.push(leave(n, `r + ${d + len}`));
+      else if (e.stores) out.push(`if (gens[${page}] !== g) { ${leave(k + 1, `r + ${d + len}`)} }`);
       continue;
     }
-    // Run by its handler, with the interpreter's view of this instruction and RFLAGS in CpuState.
-    out.push(`${sync()}c.insn = i${k}; c.insnLength = ${len}; c.rip = r + ${d}; c.nextRip = r + ${d + len};`);
-    dirty = false;
-    if (b.committed[k]) out.push(`st.icount = ic + ${k}; st.setRipNum(r + ${d});`);
-    if (i.hasModrm && i.mod !== 3) out.push(`c.computeEa(i${k});`);
-    out.push(`h${k}(c, i${k}); F = st.getRflags();`);
+    // Run by its handler, with RFLAGS in CpuState.
+    if (dirty) { out.push(sync()); dirty = false; }
+    out.push(handler);
     if (k === n - 1) out.push(leave(n, 'c.nextRip'));
     else if (b.committed[k]) out.push(`if (gens[${page}] !== g) { ${leave(k + 1, 'c.nextRip')} }`);
   }

@@ -11,17 +11,16 @@ import type { IoBus, VmxUnit } from './vmxUnit';
 import type { PhysicalMemory } from '../memory/physical';
 import { DecodedInsn, DecodeError, decode } from '../decoder/decoder';
 import { OPCODES } from '../decoder/opcodeTable';
-import { Access, walk, WalkResult, type PagingBus } from './paging';
+import { Access, TLB_SIZE, walk, WalkResult, type PagingBus } from './paging';
 import { HANDLERS, type Handler } from './handlers';
 import { deliverFault, deliverEvent, EventKind, singleStepTrap } from './interrupts';
 import { readMsr, writeMsr } from './msr';
 import { Block, blockRole, compileBlock, finishBlock, MAX_BLOCK } from './blocks';
 
-const TLB_SIZE = 1024;
 const DECODE_CACHE = 8192;
 const BLOCK_SLOTS = 4096;
 /** Visits of a block start before it is built, and runs of a built block before it is compiled. */
-const BUILD_AFTER = 2, COMPILE_AFTER = 1_000_000;
+const BUILD_AFTER = 2, COMPILE_AFTER = 100_000;
 const TWO32 = 4294967296;
 const CANON = 140737488355328; // 2^47
 const TWO64 = 1n << 64n;
@@ -69,19 +68,19 @@ export class Cpu {
    * clears the arrays only when the epoch wraps: a transition's flush costs a few stores.
    */
   private tlbEpoch = 0;
-  /** tlbEpoch + priv: what a hit's tag must equal, less the linear page. */
-  private tagKey: number = Priv.Supervisor;
+  /** tlbEpoch + priv: what a hit's tag must equal, less the linear page. Compiled blocks (blockCompiler.ts) read it and the arrays below for their TLB hits. */
+  tagKey: number = Priv.Supervisor;
   /** Set when the processor shut down: the event that could not be delivered (triple fault). */
   shutdownCause: { vector: number; errorCode?: number; rip: bigint; firstVector?: number } | undefined = undefined;
 
-  private readonly mem: Uint8Array;
+  readonly mem: Uint8Array;
   private readonly physSize: number;
-  private readonly view: DataView;
-  private readonly tagR = new Float64Array(TLB_SIZE).fill(NaN);
-  private readonly tagW = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly view: DataView;
+  readonly tagR = new Float64Array(TLB_SIZE).fill(NaN);
+  readonly tagW = new Float64Array(TLB_SIZE).fill(NaN);
   private readonly tagX = new Float64Array(TLB_SIZE).fill(NaN);
-  private readonly physR = new Float64Array(TLB_SIZE);
-  private readonly physW = new Float64Array(TLB_SIZE);
+  readonly physR = new Float64Array(TLB_SIZE);
+  readonly physW = new Float64Array(TLB_SIZE);
   private readonly physX = new Float64Array(TLB_SIZE);
   /** The execute-TLB hit of the last fetchPhys (tag, physical page); cleared by a miss and by flushTlb(). */
   private fetchTag = NaN;

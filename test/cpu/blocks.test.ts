@@ -14,6 +14,7 @@ import { EmulatorRunner } from '../differential/emulatorRunner';
 import { generateCases } from '../differential/generator';
 import { Rng } from '../differential/rng';
 import { CODE_LINEAR, DATA_LINEAR } from '../fuzz/randomCode';
+import type { VmxUnit } from '../../emulator/cpu/vmxUnit';
 
 const CODE_PAGES = 16, DATA_PAGES = 4;
 /** Steps per random-code seed and differential cases per run; raise them (environment) for a nightly-sized run. */
@@ -183,6 +184,46 @@ describe('where a block must not run', () => {
     m.cpu.watch = undefined;
     for (let k = 0; k < 2; k++) { m.cpu.step(); m.state.rip = BigInt(CODE_LINEAR); } // setting the hook flushed the TLB
     expect(m.cpu.runBlock(64)).toBe(4);
+  });
+});
+
+describe('a compiled loop (a block that jumps back to its start)', () => {
+  // inc eax x3; jmp back to the start: compiled at first sight, it runs rounds inside one call.
+  function compiledLoop(): FlatMachine {
+    const m = new FlatMachine();
+    m.map(CODE_LINEAR);
+    m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, 0xc0, 0xff, 0xc0, 0xff, 0xc0, 0xeb, 0xf8]));
+    m.cpu.buildAfter = 1;
+    m.cpu.compileAfter = 1;
+    m.state.rip = BigInt(CODE_LINEAR);
+    for (let k = 0; k < 2; k++) { m.cpu.step(); m.state.rip = BigInt(CODE_LINEAR); } // a miss fills the execute TLB, a hit makes its page the fetch page
+    m.state.gpr[0] = 0n;
+    m.state.icount = 0;
+    return m;
+  }
+
+  it('runs whole rounds up to the budget, and one round when a breakpoint sits at its start', () => {
+    const m = compiledLoop();
+    expect(m.cpu.runBlock(64)).toBe(64);
+    expect(m.cpu.compiledBlocks).toBe(1);
+    expect(m.state.gpr[0]).toBe(48n); // three inc per round
+    expect(m.cpu.runBlock(10)).toBe(8); // a third round would pass the budget
+    expect(m.cpu.runBlock(64, new Map([[CODE_LINEAR, 0]]))).toBe(4);
+    expect(m.state.icount).toBe(76);
+    expect(m.state.ripNum).toBe(CODE_LINEAR);
+  });
+
+  it('stops its rounds at the VMX-preemption timer deadline in VMX non-root operation', () => {
+    const m = compiledLoop();
+    let checks = 0;
+    m.cpu.vmx = {
+      nonRoot: true, preemptionTimerDeadline: 10, beforeInstruction: () => { checks++; },
+      translateGuestPhysical: (gpa: bigint) => Number(gpa),
+    } as unknown as VmxUnit;
+    expect(m.cpu.runBlock(64)).toBe(8); // the deadline falls inside the third round
+    expect(checks).toBe(1);
+    expect(m.cpu.runBlock(64)).toBe(0); // the next round would pass it: the interpreter steps to it
+    expect(m.state.icount).toBe(8);
   });
 });
 
