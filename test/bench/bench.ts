@@ -51,11 +51,15 @@ __attribute__((section(".text.start"))) void _start(void) {
 }
 `;
 
-/** Compute with a hypercall every `every` loop iterations, for ever: the history benchmark's guest. */
+/**
+ * Compute with a hypercall every `every` loop iterations, for ever: the history benchmark's
+ * guest. The count depends on `result` so gcc cannot hoist the call out of the loop (it did,
+ * leaving a loop of hypercalls alone).
+ */
 const GUEST_COMPUTE_WITH_HYPERCALLS = (every: number) => COMPUTE + `
 volatile u64 result;
 __attribute__((section(".text.start"))) void _start(void) {
-  for (;;) { u64 ret; result += compute(${every}UL); __asm__ volatile("vmcall" : "=a"(ret) : "a"(11UL), "b"(0UL), "c"(0UL), "d"(0UL), "S"(0UL) : "memory"); }
+  for (;;) { u64 ret; result += compute(${every}UL + (result & 1)); __asm__ volatile("vmcall" : "=a"(ret) : "a"(11UL), "b"(0UL), "c"(0UL), "d"(0UL), "S"(0UL) : "memory"); }
 }
 `;
 
