@@ -95,9 +95,9 @@ function flagBits(kind: Result, size: number, needed: number): string {
   return parts.length ? parts.join(' | ') : '0';
 }
 
-/** F updated with the needed bits of `written` (the others are dead: overwritten before anyone looks). */
-function setFlags(kind: Result, size: number, written: number, needed: number): string {
-  const n = written & needed;
+/** F updated with the status flags in `needed` (the others are dead: overwritten before anyone looks). */
+function setFlags(kind: Result, size: number, needed: number): string {
+  const n = STATUS & needed;
   if (n === 0) return '';
   return `F = (F & ${~n}) | ${flagBits(kind, size, n)};`;
 }
@@ -119,7 +119,7 @@ interface Site {
  */
 interface Emitter { reads: number; writes: number; ends?: boolean; stores?: boolean; code(needed: number, site: Site): string }
 
-/** ADD/OR/ADC/SBB/AND/SUB/XOR/CMP (and TEST as AND without the store) of register/immediate operands. */
+/** ADD/OR/ADC/SBB/AND/SUB/XOR/CMP (and TEST: AND without the store) of operands given as source text; `store` writes the result. */
 function aluEmitter(op: number, size: number, a: { lo: string; hi: string }, b: { lo: string; hi: string }, store: ((lo: string, hi: string) => string) | undefined): Emitter {
   const carryIn = op === 2 || op === 3;
   const kind = op === 0 || op === 2 ? Result.Add : op === 3 || op === 5 || op === 7 ? Result.Sub : Result.Logic;
@@ -134,7 +134,7 @@ function aluEmitter(op: number, size: number, a: { lo: string; hi: string }, b: 
         if (kind === Result.Add) body += ` const t = aL + bL${cin}, rL = t >>> 0, t1 = aH + bH + (t > 0xffffffff ? 1 : 0), rH = t1 >>> 0;`;
         else if (kind === Result.Sub) body += ` const t = aL - bL${cin.replace('+', '-')}, rL = t >>> 0, t1 = aH - bH - (t < 0 ? 1 : 0), rH = t1 >>> 0;`;
         else { const o = op === 1 ? '|' : op === 4 ? '&' : '^'; body += ` const rL = (aL ${o} bL) >>> 0, rH = (aH ${o} bH) >>> 0;`; }
-        body += setFlags(kind, 8, STATUS, needed);
+        body += setFlags(kind, 8, needed);
         if (store) body += store('rL', 'rH');
       } else {
         const wrap = size === 4 ? 't >>> 0' : `t & ${MASK[size]}`;
@@ -142,7 +142,7 @@ function aluEmitter(op: number, size: number, a: { lo: string; hi: string }, b: 
         if (kind === Result.Add) body += ` const t = a + b${cin}, r = ${wrap};`;
         else if (kind === Result.Sub) body += ` const t = a - b${cin.replace('+', '-')}, r = ${wrap};`;
         else { const o = op === 1 ? '|' : op === 4 ? '&' : '^'; body += ` const r = (a ${o} b) >>> 0;`; }
-        body += setFlags(kind, size, STATUS, needed);
+        body += setFlags(kind, size, needed);
         if (store) body += store('r', '0');
       }
       return `{ ${body} }`;
@@ -170,7 +170,7 @@ function shiftEmitter(op: number, size: number, r: number, c: number): Emitter {
         if (kind === Result.Shl) body += ` const r = (v << ${c}) >>> 0, cf = (v >>> ${32 - c}) & 1, of = (r >>> 31) ^ cf;`;
         else if (kind === Result.Shr) body += ` const r = v >>> ${c}, cf = (v >>> ${c - 1}) & 1, of = (r >>> 31) ^ ((r >>> 30) & 1);`;
         else body += ` const r = ((v | 0) >> ${c}) >>> 0, cf = ((v | 0) >> ${c - 1}) & 1;`;
-        body += setFlags(kind, 4, STATUS, needed) + ` R[${k}] = r; R[${k + 1}] = 0;`;
+        body += setFlags(kind, 4, needed) + ` R[${k}] = r; R[${k + 1}] = 0;`;
       } else {
         body = `const lo = R[${k}], hi = R[${k + 1}];`;
         if (kind === Result.Shl) {
@@ -188,7 +188,7 @@ function shiftEmitter(op: number, size: number, r: number, c: number): Emitter {
           else if (c === 32) body += ' const rL = hi, rH = ((hi | 0) >> 31) >>> 0, cf = lo >>> 31;';
           else body += ` const rL = ((hi | 0) >> ${c - 32}) >>> 0, rH = ((hi | 0) >> 31) >>> 0, cf = ((hi | 0) >> ${c - 33}) & 1;`;
         }
-        body += setFlags(kind, 8, STATUS, needed) + ` R[${k}] = rL; R[${k + 1}] = rH;`;
+        body += setFlags(kind, 8, needed) + ` R[${k}] = rL; R[${k + 1}] = rH;`;
       }
       return `{ ${body} }`;
     },
@@ -306,9 +306,9 @@ function retEmitter(): Emitter {
 
 /**
  * The emitter for instruction `i` (handler `name`, at `next` bytes past the block's start once
- * it retires), or undefined: it runs by its handler. Register forms, loads and plain stores
- * (read-modify-write memory destinations, FS/GS operands, 8/16-bit shifts, rotates and the
- * rarer forms keep their handlers).
+ * it retires), or undefined: it runs by its handler. Register and memory forms (64-bit
+ * addressing without an FS/GS base); 8/16-bit and CL-count shifts, rotates and the rarer forms
+ * keep their handlers.
  */
 function emitterFor(name: string, i: DecodedInsn, next: number): Emitter | undefined {
   const s = i.opsize, rex = i.rex, regForm = i.hasModrm && i.mod === 3;
