@@ -434,11 +434,12 @@ function isDirectBranch(name: string): boolean { return name === 'jcc' || name =
 
 /**
  * Source of the BlockRun `function block(c, st, r, ic, gens, g, lim)` for block `b`, built
- * with new Function('H', 'I', 'P', source): its handlers, decoded instructions and the parity
- * table are closure constants.
+ * with new Function('P', source) (P: the parity table). It reads its handlers, decoded
+ * instructions and page from `this` (the Block), so blocks of the same code share one
+ * function, and what V8 learned running it in one machine serves the next.
  */
 export function compiledSource(b: Block): string {
-  const n = b.length, page = b.phys >>> 12;
+  const n = b.length;
   const insns = b.insns, names = b.names;
   const emitters = insns.map((i, k) => (isDirectBranch(names[k]) ? undefined : emitterFor(names[k], i, b.deltas[k] + i.length)));
   const last = insns[n - 1];
@@ -459,8 +460,8 @@ export function compiledSource(b: Block): string {
   }
 
   const out: string[] = [];
-  for (let k = 0; k < n; k++) out.push(`const h${k} = H[${k}], i${k} = I[${k}];`);
   out.push('return function block(c, st, r, ic, gens, g, lim) {');
+  out.push('const H = this.handlers, I = this.insns, pg = this.phys >>> 12;');
   out.push('const R = c.r32, M = c.mem, V = c.view, TR = c.tagR, PR = c.physR, TW = c.tagW, PW = c.physW, K = c.tagKey, ic0 = ic;');
   out.push('let F = st.getRflags();');
   if (loops) out.push('for (;;) {');
@@ -474,7 +475,7 @@ export function compiledSource(b: Block): string {
     if (k === n - 1 && branchEnd) {
       const target = d + len + i.imm;
       // The target must be canonical (SDM Jcc/JMP: #GP(0)); the handler raises it.
-      const check = `if (t < -${CANON} || t >= ${CANON}) { ${sync()}st.icount = ic + ${k}; st.setRipNum(r + ${d}); c.insn = i${k}; c.insnLength = ${len}; c.rip = r + ${d}; c.nextRip = r + ${d + len}; h${k}(c, i${k}); }`;
+      const check = `if (t < -${CANON} || t >= ${CANON}) { ${sync()}st.icount = ic + ${k}; st.setRipNum(r + ${d}); c.insn = I[${k}]; c.insnLength = ${len}; c.rip = r + ${d}; c.nextRip = r + ${d + len}; H[${k}](c, I[${k}]); }`;
       const taken = loops
         ? `{ if (ic + ${2 * n} <= lim) { ic += ${n}; continue; } ${leave(n, 'r')} }`
         : `{ const t = r + ${target}; ${check} ${leave(n, 't')} }`;
@@ -484,21 +485,21 @@ export function compiledSource(b: Block): string {
     }
     // Before what can fault or exit: RIP, the retired count and RFLAGS as step() would show them.
     if (b.committed[k]) { out.push(`${sync()}st.icount = ic + ${k}; st.setRipNum(r + ${d});`); dirty = false; }
-    const protocol = `c.insn = i${k}; c.insnLength = ${len}; c.rip = r + ${d}; c.nextRip = r + ${d + len};`;
-    const handler = `${protocol} ${i.hasModrm && i.mod !== 3 ? `c.computeEa(i${k}); ` : ''}h${k}(c, i${k}); F = st.getRflags();`;
+    const protocol = `c.insn = I[${k}]; c.insnLength = ${len}; c.rip = r + ${d}; c.nextRip = r + ${d + len};`;
+    const handler = `${protocol} ${i.hasModrm && i.mod !== 3 ? `c.computeEa(I[${k}]); ` : ''}H[${k}](c, I[${k}]); F = st.getRflags();`;
     if (e !== undefined) {
       out.push(e.code(liveAfter[k], { next: d + len, handler }));
       if (e.writes & liveAfter[k]) dirty = true;
       if (e.ends) out.push(leave(n, 'nx'));
       else if (k === n - 1) out.push(leave(n, `r + ${d + len}`));
-      else if (e.stores) out.push(`if (gens[${page}] !== g) { ${leave(k + 1, `r + ${d + len}`)} }`);
+      else if (e.stores) out.push(`if (gens[pg] !== g) { ${leave(k + 1, `r + ${d + len}`)} }`);
       continue;
     }
     // Run by its handler, with RFLAGS in CpuState.
     if (dirty) { out.push(sync()); dirty = false; }
     out.push(handler);
     if (k === n - 1) out.push(leave(n, 'c.nextRip'));
-    else if (b.committed[k]) out.push(`if (gens[${page}] !== g) { ${leave(k + 1, 'c.nextRip')} }`);
+    else if (b.committed[k]) out.push(`if (gens[pg] !== g) { ${leave(k + 1, 'c.nextRip')} }`);
   }
   if (loops) out.push('}');
   out.push('};');

@@ -126,10 +126,20 @@ export function codeGenerationAllowed(): boolean {
   return allowed;
 }
 
+/** Compiled functions by source, shared by every block (of any machine) with the same code; cleared when full. */
+const compiled = new Map<string, BlockRun>();
+const COMPILED_MAX = 4096;
+
 /** Compile a hot block; false (the threaded runner stays) if code generation is refused. */
 export function compileBlock(b: Block): boolean {
   if (!codeGenerationAllowed()) return false;
-  const make = new Function('H', 'I', 'P', compiledSource(b)) as (h: Handler[], i: DecodedInsn[], p: Uint8Array) => BlockRun;
-  b.run = make(b.handlers, b.insns, PARITY);
+  const source = compiledSource(b);
+  let run = compiled.get(source);
+  if (run === undefined) {
+    if (compiled.size >= COMPILED_MAX) compiled.clear();
+    run = (new Function('P', source) as (p: Uint8Array) => BlockRun)(PARITY);
+    compiled.set(source, run);
+  }
+  b.run = run;
   return true;
 }
