@@ -24,6 +24,10 @@ const BUILD_AFTER = 2, COMPILE_AFTER = 100_000;
 const TWO32 = 4294967296;
 const CANON = 140737488355328; // 2^47
 const TWO64 = 1n << 64n;
+/** Address spaces whose TLB epochs are kept across VM transitions (switchAddressSpace). */
+const MAX_SPACES = 8;
+/** CR4 bits that change how linear addresses translate (SDM 4.1.1, 4.6). */
+const PAGING_CR4 = Cr4.PSE | Cr4.PAE | Cr4.PGE | Cr4.LA57 | Cr4.PCIDE | Cr4.SMEP | Cr4.SMAP;
 
 /** Data-access key added to a TLB tag: explicit supervisor, user (CPL 3), implicit supervisor. */
 const enum Priv { Supervisor = 0, User = 1, Implicit = 2 }
@@ -64,10 +68,12 @@ export class Cpu {
   private privClass: number = Priv.Supervisor;
   /**
    * A TLB tag is linear page + epoch + privilege class (the low 12 bits are free). flushTlb()
-   * moves the epoch on (a multiple of 4 below 4096), which makes every older entry miss, and
-   * clears the arrays only when the epoch wraps: a transition's flush costs a few stores.
+   * takes a fresh epoch (a multiple of 4 below 4096), which makes every older entry miss, and
+   * clears the arrays only when the epochs run out; a VM transition may go back to an epoch
+   * its address space kept (switchAddressSpace).
    */
   private tlbEpoch = 0;
+  private nextEpoch = 4;
   /** tlbEpoch + priv: what a hit's tag must equal, less the linear page. Compiled blocks (blockCompiler.ts) read it and the arrays below for their TLB hits. */
   tagKey: number = Priv.Supervisor;
   /** Set when the processor shut down: the event that could not be delivered (triple fault). */
@@ -106,6 +112,8 @@ export class Cpu {
   private readonly blkPhys = new Float64Array(BLOCK_SLOTS).fill(NaN);
   private readonly blkTab: (Block | undefined)[] = new Array<Block | undefined>(BLOCK_SLOTS).fill(undefined);
   private readonly blkSeen = new Uint8Array(BLOCK_SLOTS);
+  /** Address spaces left at VM transitions (at most MAX_SPACES, oldest first): their TLB epoch and the paging-structure write count when it began. */
+  private readonly spaces: { space: number; cr3: bigint; bits: number; epoch: number; writes: number }[] = [];
   readonly bus: PagingBus;
 
   constructor(readonly state: CpuState, readonly phys: PhysicalMemory, readonly io: IoBus) {
@@ -124,13 +132,13 @@ export class Cpu {
     if (state.dr[6] === 0n && state.dr[7] === 0n) { state.dr[6] = 0xffff0ff0n; state.dr[7] = 0x400n; }
     this.bus = {
       toHost: (gpa, access, linear, ps) => this.toHost(gpa, access, linear, ps),
-      read32: (a) => this.phys.read32(a),
+      read32: (a) => { this.markPagingStructure(a); return this.phys.read32(a); },
       write32: (a, v) => this.phys.write32(a, v),
     };
   }
 
   get watch(): ((linear: bigint, phys: number, size: number, write: boolean) => void) | undefined { return this.watchHook; }
-  set watch(hook: ((linear: bigint, phys: number, size: number, write: boolean) => void) | undefined) { this.watchHook = hook; this.flushTlb(); }
+  set watch(hook: ((linear: bigint, phys: number, size: number, write: boolean) => void) | undefined) { this.watchHook = hook; this.forgetAddressSpaces(); this.flushTlb(); }
 
   // ---------------------------------------------------------------- execution loop
 
@@ -358,6 +366,7 @@ export class Cpu {
   /** Physical page `physPage` was written behind the CPU's back: its decoded instructions and blocks are checked again before use. */
   invalidateDecoded(physPage: number): void {
     if (physPage >= 0 && physPage < this.codeGen.length) this.codeGen[physPage]++;
+    this.forgetAddressSpaces(); // the page may hold paging structures too
   }
 
   /**
@@ -369,6 +378,7 @@ export class Cpu {
 
   /** Forget decoded instructions (call after writing guest code behind the CPU's back, e.g. a debugger or loader). */
   invalidateCode(): void {
+    this.forgetAddressSpaces();
     this.dcTag.fill(NaN);
     this.blkPhys.fill(NaN);
     this.codePage.fill(0); // pages are marked again when code is fetched from them
@@ -648,7 +658,8 @@ export class Cpu {
       const tag = lin - off + this.tlbEpoch + priv;
       if (access === Access.Read) { this.tagR[idx] = tag; this.physR[idx] = page; }
       else if (access === Access.Write) {
-        if (!this.codePage[page >>> 12]) { this.tagW[idx] = tag; this.physW[idx] = page; }
+        // Writes to code and paging-structure pages go the slow way, which notices them.
+        if (!this.codePage[page >>> 12] && !this.phys.pagingPage[page >>> 12]) { this.tagW[idx] = tag; this.physW[idx] = page; }
         this.tagR[idx] = tag; this.physR[idx] = page;
       }
       else { this.tagX[idx] = tag; this.physX[idx] = page; }
@@ -662,17 +673,60 @@ export class Cpu {
     return vmx.translateGuestPhysical(BigInt(gpa), access === Access.Read ? 'read' : access === Access.Write ? 'write' : 'execute', this.big(linear), pagingStructure);
   }
 
-  /** Drop every cached translation (CR0/CR3/CR4/EFER writes, INVLPG, VM entry/exit, SMAP-relevant AC changes). */
+  /** Drop every cached translation (CR0/CR3/CR4/EFER writes, INVLPG, INVEPT/INVVPID, SMAP-relevant AC changes). */
   flushTlb(): void {
-    this.tlbEpoch += 4;
+    // A fresh epoch, never one an address space kept (switchAddressSpace goes back to old ones).
+    this.tlbEpoch = this.nextEpoch;
+    this.nextEpoch += 4;
     if (this.tlbEpoch === 4096) {
       this.tlbEpoch = 0;
+      this.nextEpoch = 4;
       this.tagR.fill(NaN);
       this.tagW.fill(NaN);
       this.tagX.fill(NaN);
+      this.spaces.length = 0; // their epochs come round again
     }
     this.tagKey = this.tlbEpoch + this.privClass;
     this.fetchTag = NaN;
+  }
+
+  /**
+   * After VM entry or exit, where the SDM (29.4.3, without VPID) has the TLB flushed: go back
+   * to the epoch this address space (`space`: vmxCpu.ts ROOT_SPACE, GUEST_SPACE, or the guest's
+   * EPT root, plus CR3 and the paging bits of CR0/CR4/EFER and SMAP's AC) had when it was last
+   * entered, if no paging structure was written since that epoch began. Its entries then equal
+   * what a fresh walk would give, with no accessed/dirty bit left to set, so keeping them cannot
+   * be told from the flush; otherwise flush.
+   */
+  switchAddressSpace(space: number): void {
+    const st = this.state, cr0 = st.cr0, efer = st.efer;
+    const bits = ((st.cr4 & PAGING_CR4) << 5) | (cr0 & Cr0.PG ? 16 : 0) | (cr0 & Cr0.WP ? 8 : 0) | (efer & Efer.NXE ? 4 : 0)
+      | (efer & Efer.LMA ? 2 : 0) | ((st.cr4 & Cr4.SMAP) !== 0 && (st.getRflags() & Flag.AC) !== 0 ? 1 : 0);
+    const writes = this.phys.pagingWrites;
+    for (const e of this.spaces) {
+      if (e.space === space && e.cr3 === st.cr3 && e.bits === bits) {
+        if (e.writes !== writes) break;
+        this.tlbEpoch = e.epoch;
+        this.tagKey = this.tlbEpoch + this.privClass;
+        this.fetchTag = NaN;
+        return;
+      }
+    }
+    this.flushTlb();
+    const i = this.spaces.findIndex((e) => e.space === space && e.cr3 === st.cr3 && e.bits === bits);
+    if (i >= 0) this.spaces.splice(i, 1);
+    else if (this.spaces.length === MAX_SPACES) this.spaces.shift();
+    this.spaces.push({ space, cr3: st.cr3, bits, epoch: this.tlbEpoch, writes });
+  }
+
+  /** Forget the epochs of address spaces left at VM transitions (memory or state changed behind the CPU's back, a watch hook set). */
+  private forgetAddressSpaces(): void { this.spaces.length = 0; }
+
+  /** A walk read a paging-structure entry at `addr`: writes to its page must now be seen (Cpu.switchAddressSpace), so none may hit the write TLB. */
+  markPagingStructure(addr: number): void {
+    const page = addr >>> 12;
+    const marks = this.phys.pagingPage;
+    if (page < marks.length && !marks[page]) { marks[page] = 1; this.tagW.fill(NaN); }
   }
 
   /** Signed-number linear address -> unsigned 64-bit bigint. */

@@ -4,10 +4,18 @@
 export class PhysicalMemory {
   readonly bytes: Uint8Array;
   readonly view: DataView;
+  /**
+   * Pages a page walk read as paging structures (guest page tables, EPT tables), and how many
+   * writes through this object have hit them since: the CPU keeps translations across VM
+   * transitions only while that count stands still (Cpu.switchAddressSpace).
+   */
+  readonly pagingPage: Uint8Array;
+  pagingWrites = 0;
 
   constructor(readonly size: number) {
     this.bytes = new Uint8Array(size);
     this.view = new DataView(this.bytes.buffer);
+    this.pagingPage = new Uint8Array((size >>> 12) + 1);
   }
 
   contains(addr: number, length: number): boolean {
@@ -18,8 +26,12 @@ export class PhysicalMemory {
   read16(a: number): number { return a + 2 <= this.size ? this.view.getUint16(a, true) : 0xffff; }
   read32(a: number): number { return a + 4 <= this.size ? this.view.getUint32(a, true) : 0xffffffff; }
   read64(a: number): bigint { return a + 8 <= this.size ? this.view.getBigUint64(a, true) : 0xffffffffffffffffn; }
-  write8(a: number, v: number): void { if (a < this.size) this.bytes[a] = v; }
-  write16(a: number, v: number): void { if (a + 2 <= this.size) this.view.setUint16(a, v, true); }
-  write32(a: number, v: number): void { if (a + 4 <= this.size) this.view.setUint32(a, v >>> 0, true); }
-  write64(a: number, v: bigint): void { if (a + 8 <= this.size) this.view.setBigUint64(a, BigInt.asUintN(64, v), true); }
+  write8(a: number, v: number): void { if (a < this.size) { this.bytes[a] = v; this.written(a, 1); } }
+  write16(a: number, v: number): void { if (a + 2 <= this.size) { this.view.setUint16(a, v, true); this.written(a, 2); } }
+  write32(a: number, v: number): void { if (a + 4 <= this.size) { this.view.setUint32(a, v >>> 0, true); this.written(a, 4); } }
+  write64(a: number, v: bigint): void { if (a + 8 <= this.size) { this.view.setBigUint64(a, BigInt.asUintN(64, v), true); this.written(a, 8); } }
+
+  private written(a: number, size: number): void {
+    if (this.pagingPage[a >>> 12] || this.pagingPage[(a + size - 1) >>> 12]) this.pagingWrites++;
+  }
 }

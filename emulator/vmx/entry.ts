@@ -13,6 +13,7 @@ import { ExitReason, Field, VmInstructionError } from './fields';
 import { loadMsrList } from './msrList';
 import type { Vmcs } from './vmcs';
 import type { Vmx } from './vmx';
+import { GUEST_SPACE } from './vmxCpu';
 
 export type EntryResult = { entered: true } | { entered: false; error: VmInstructionError; message: string };
 
@@ -58,7 +59,7 @@ export function vmentry(vmx: Vmx, launch: boolean): EntryResult {
   }
   if (launch) vmcs.launchState = 'launched';
   startPreemptionTimer(vmx, vmcs);
-  vmx.cpu.flushTlb();
+  vmx.cpu.switchAddressSpace(passed.controls.ept ? passed.controls.eptRoot : GUEST_SPACE);
   for (const l of vmx.entryListeners) l({ launch, guestRip: vmx.cpu.state.rip });
   injectEvent(vmx, vmcs);
   return { entered: true };

@@ -80,6 +80,7 @@ export function eptTranslate(vmx: Vmx, gpa: bigint, access: 'read' | 'write' | '
   if (walk.kind === 'not-present') violation(vmx, gpa, access, write, 0, linear, pagingStructure);
   const needed = access === 'execute' ? X : write ? W : R;
   if ((walk.perms & needed) === 0) violation(vmx, gpa, access, write, walk.perms, linear, pagingStructure);
+  for (const a of walk.entries) vmx.cpu.markPagingStructure(a);
   if (c.eptAccessedDirty) {
     for (const a of walk.entries) phys.write32(a, phys.read32(a) | ACCESSED);
     if (write) phys.write32(walk.entries[walk.entries.length - 1], phys.read32(walk.entries[walk.entries.length - 1]) | DIRTY);

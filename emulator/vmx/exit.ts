@@ -12,6 +12,7 @@ import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field, exitReasonName } from '.
 import { loadMsrList, storeMsrList } from './msrList';
 import type { Vmcs } from './vmcs';
 import type { Vmx } from './vmx';
+import { ROOT_SPACE } from './vmxCpu';
 
 /** Exit-information fields beyond reason and qualification (28.2.1-28.2.5); absent ones are written as 0. */
 export interface ExitDetails {
@@ -207,7 +208,7 @@ function leaveNonRoot(vmx: Vmx, vmcs: Vmcs): void {
   vmx.nonRoot = false;
   vmx.controls = undefined;
   vmx.preemptionTimerDeadline = undefined;
-  vmx.cpu.flushTlb();
+  vmx.cpu.switchAddressSpace(ROOT_SPACE);
   if (!loadMsrList(vmx, vmcs.get(Field.VM_EXIT_MSR_LOAD_ADDR), vmcs.get32(Field.VM_EXIT_MSR_LOAD_COUNT)).ok) vmxAbort(vmx, 4);
 }
 

@@ -4,6 +4,9 @@
 import type { CpuState } from '../cpu/state';
 import type { PhysicalMemory } from '../memory/physical';
 
+/** switchAddressSpace's `space` for VMX root operation and for a guest without EPT (a guest with EPT: its EPT root). */
+export const ROOT_SPACE = -1, GUEST_SPACE = -2;
+
 export interface VmxCpu {
   readonly state: CpuState;
   readonly phys: PhysicalMemory;
@@ -12,8 +15,12 @@ export interface VmxCpu {
   /** Data read/write of a memory operand at the current CPL and paging; may throw CpuFault. */
   readLinear64(linear: bigint): bigint;
   writeLinear64(linear: bigint, value: bigint): void;
-  /** Drop cached translations and anything derived from CR0/CR3/CR4/EFER/CS (called after VM entry and exit). */
+  /** Drop cached translations and anything derived from CR0/CR3/CR4/EFER/CS (INVEPT, INVVPID). */
   flushTlb(): void;
+  /** The processor now runs in `space` (ROOT_SPACE, GUEST_SPACE, or the guest's EPT root): called after VM entry and exit, where the TLB is flushed (29.4.3). */
+  switchAddressSpace(space: number): void;
+  /** An EPT walk read an entry at host-physical `addr` (writes to that page must now be noticed). */
+  markPagingStructure(addr: number): void;
   /**
    * VM-entry event injection (SDM 27.6): deliver `vector` of `type` (25.8.3 encoding) through the
    * guest IDT now, as if it occurred at the guest's first instruction boundary.

@@ -21,6 +21,10 @@ export class FakeCpu implements VmxCpu {
   readLinear64(linear: bigint): bigint { return this.phys.read64(Number(linear)); }
   writeLinear64(linear: bigint, value: bigint): void { this.phys.write64(Number(linear), value); }
   flushTlb(): void { this.tlbFlushes++; }
+  /** Address spaces switched to at VM entry and exit, in order. */
+  readonly spaces: number[] = [];
+  switchAddressSpace(space: number): void { this.spaces.push(space); }
+  markPagingStructure(): void { /* this fake keeps no TLB */ }
   injectEvent(vector: number, type: number, errorCode: number | undefined, length: number): void {
     this.injected.push({ vector, type, errorCode, length });
   }
