@@ -150,18 +150,21 @@ describe('block engine in lockstep with the interpreter', () => {
   });
 });
 
+/** inc eax x3; jmp back to the start: a four-instruction block at CODE_LINEAR, compiled after `compileAfter` instructions; EAX and icount 0. */
+function loopMachine(compileAfter = Infinity): FlatMachine {
+  const m = new FlatMachine();
+  m.map(CODE_LINEAR);
+  m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, 0xc0, 0xff, 0xc0, 0xff, 0xc0, 0xeb, 0xf8]));
+  m.cpu.buildAfter = 1;
+  m.cpu.compileAfter = compileAfter;
+  m.state.rip = BigInt(CODE_LINEAR);
+  for (let k = 0; k < 2; k++) { m.cpu.step(); m.state.rip = BigInt(CODE_LINEAR); } // a miss fills the execute TLB, a hit makes its page the fetch page
+  m.state.gpr[0] = 0n;
+  m.state.icount = 0;
+  return m;
+}
+
 describe('where a block must not run', () => {
-  // inc eax x3; jmp back to the start (a four-instruction block at CODE_LINEAR).
-  function loopMachine(): FlatMachine {
-    const m = new FlatMachine();
-    m.map(CODE_LINEAR);
-    m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, 0xc0, 0xff, 0xc0, 0xff, 0xc0, 0xeb, 0xf8]));
-    m.cpu.buildAfter = 1;
-    m.state.rip = BigInt(CODE_LINEAR);
-    for (let k = 0; k < 2; k++) { m.cpu.step(); m.state.rip = BigInt(CODE_LINEAR); } // a miss fills the execute TLB, a hit makes its page the fetch page
-    m.state.gpr[0] = 0n;
-    return m;
-  }
 
   it('runs none that holds a breakpoint past its first instruction, or is longer than the budget', () => {
     const m = loopMachine();
@@ -190,19 +193,8 @@ describe('where a block must not run', () => {
 });
 
 describe('a compiled loop (a block that jumps back to its start)', () => {
-  // inc eax x3; jmp back to the start: compiled at first sight, it runs rounds inside one call.
-  function compiledLoop(): FlatMachine {
-    const m = new FlatMachine();
-    m.map(CODE_LINEAR);
-    m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, 0xc0, 0xff, 0xc0, 0xff, 0xc0, 0xeb, 0xf8]));
-    m.cpu.buildAfter = 1;
-    m.cpu.compileAfter = 1;
-    m.state.rip = BigInt(CODE_LINEAR);
-    for (let k = 0; k < 2; k++) { m.cpu.step(); m.state.rip = BigInt(CODE_LINEAR); } // a miss fills the execute TLB, a hit makes its page the fetch page
-    m.state.gpr[0] = 0n;
-    m.state.icount = 0;
-    return m;
-  }
+  // Compiled at first sight, it runs rounds inside one call.
+  const compiledLoop = () => loopMachine(1);
 
   it('runs whole rounds up to the budget, and one round when a breakpoint sits at its start', () => {
     const m = compiledLoop();
