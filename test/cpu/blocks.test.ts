@@ -5,7 +5,7 @@
 // refused (node --disallow-code-generation-from-strings, what a strict Content Security Policy does).
 
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
@@ -231,8 +231,13 @@ describe('code generation refused', () => {
       if (r.status !== 0) throw new Error(`codegen probe failed: ${r.stderr}`);
       return JSON.parse(r.stdout) as { allowed: boolean; compiled: number; blocks: number; state: string };
     };
-    const free = run([]);
-    const refused = run(['--disallow-code-generation-from-strings']);
+    let free, refused;
+    try {
+      free = run([]);
+      refused = run(['--disallow-code-generation-from-strings']);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
     expect(free.allowed).toBe(true);
     expect(free.compiled).toBeGreaterThan(0);
     expect(refused.allowed).toBe(false);
