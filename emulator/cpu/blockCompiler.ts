@@ -220,9 +220,21 @@ const NO_SITE: Site = { next: 0, handler: '' };
  * canonical (which then misses the TLB: the handler raises the fault).
  */
 function linearSource(i: DecodedInsn, next: number): string {
-  const lin = i.ripRelative ? `r + ${next + i.disp}` : `((hi | 0) * ${TWO32} + lo)`;
-  const ea = i.ripRelative ? '' : `${leaSource(i, next)} `;
-  return `${ea}const l = ${lin}, lin = l >= -${CANON} && l < ${CANON} ? l : NaN;`;
+  if (i.ripRelative) return `const l = r + ${next + i.disp}, lin = l >= -${CANON} && l < ${CANON} ? l : NaN;`;
+  // Registers as signed numbers: exact while below 2^53. Base + displacement is exact or far
+  // from canonical; with an index, both terms must be below 2^52 or the handler computes it.
+  const signed = (r: number) => `((R[${(r << 1) + 1}] | 0) * ${TWO32} + R[${r << 1}])`;
+  const terms: string[] = [String(i.disp)];
+  let guard = '';
+  if (i.base >= 0) terms.push(i.index >= 0 ? 'bs' : signed(i.base));
+  if (i.index >= 0) {
+    terms.push('xs');
+    const bs = i.base >= 0 ? `const bs = ${signed(i.base)}; ` : '';
+    const bsOk = i.base >= 0 ? ` && bs > -${2 ** 52} && bs < ${2 ** 52}` : '';
+    guard = `${bs}const xs = ${signed(i.index)} * ${1 << i.scale}; const exact = xs > -${2 ** 52} && xs < ${2 ** 52}${bsOk}; `;
+  }
+  const check = `l >= -${CANON} && l < ${CANON}${guard ? ' && exact' : ''}`;
+  return `${guard}const l = ${terms.join(' + ')}, lin = ${check} ? l : NaN;`;
 }
 
 /** The TLB slot test of an access of `size` bytes at `lin` (a hit lies within one page). */

@@ -164,6 +164,28 @@ function loopMachine(compileAfter = Infinity): FlatMachine {
   return m;
 }
 
+describe('compiled memory operands', () => {
+  it('an address whose base and index only cancel in 64-bit arithmetic is still exact', () => {
+    // mov al, [rbx + rcx]; inc edx; int3. RBX + RCX wraps to DATA_LINEAR + 1, but as doubles
+    // RBX rounds (2^62 + 2^23 + 1 needs 63 bits): the compiled block must not trust them.
+    const m = new FlatMachine();
+    m.map(CODE_LINEAR);
+    m.map(DATA_LINEAR);
+    m.writeLinear(CODE_LINEAR, new Uint8Array([0x8a, 0x04, 0x0b, 0xff, 0xc2, 0xcc]));
+    m.writeLinear(DATA_LINEAR, new Uint8Array([0x11, 0x22]));
+    m.cpu.buildAfter = 1;
+    m.cpu.compileAfter = 1;
+    m.state.gpr[3] = 0x4000_0000_0080_0001n;
+    m.state.gpr[1] = 0xc000_0000_0000_0000n;
+    for (let k = 0; k < 2; k++) { m.state.rip = BigInt(CODE_LINEAR); m.cpu.step(); } // the fetch page, and the data page in the TLB
+    m.state.rip = BigInt(CODE_LINEAR);
+    m.state.gpr[0] = 0n;
+    expect(m.cpu.runBlock(64)).toBe(2);
+    expect(m.cpu.compiledBlocks).toBe(1);
+    expect(m.state.gpr[0] & 0xffn).toBe(0x22n);
+  });
+});
+
 describe('where a block must not run', () => {
 
   it('runs none that holds a breakpoint past its first instruction, or is longer than the budget', () => {
