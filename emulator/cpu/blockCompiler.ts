@@ -8,7 +8,9 @@
 // instruction run by its handler (it reads RFLAGS from CpuState), one that can fault or exit
 // (delivery pushes RFLAGS), and the block's exit. Instructions without an emitter here run by
 // their handlers with blocks.ts' per-instruction protocol, so the architectural state at
-// every point anything can see it is the state step() leaves.
+// every point anything can see it is the state step() leaves. Memory accesses are written out
+// as the TLB's hit path only; a miss, a page-crossing or non-canonical address or a bad branch
+// target runs the instruction's handler instead, so faults and VM exits are the interpreter's.
 //
 // A block whose last instruction jumps back to its own first one (a loop) runs again inside
 // the function while the next round stays within `lim` (the caller's budget, the
