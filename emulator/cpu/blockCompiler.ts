@@ -19,14 +19,13 @@
 import type { DecodedInsn } from '../decoder/decoder';
 import { Flag, Seg } from './state';
 import { TLB_SIZE } from './paging';
-import { STATUS } from './flags';
+import { MASK, SIGN, STATUS } from './flags';
+import { immHi, immLo } from './ops/integer';
 import type { Block } from './blocks';
 
 const CF = Flag.CF, PF = Flag.PF, AF = Flag.AF, ZF = Flag.ZF, SF = Flag.SF, OF = Flag.OF;
 const CANON = 140737488355328; // 2^47
 const TWO32 = 4294967296;
-const MASK = [0, 0xff, 0xffff, 0, 0xffffffff, 0, 0, 0, 0xffffffff];
-const SIGN = [0, 0x80, 0x8000, 0, 0x80000000, 0, 0, 0, 0x80000000];
 
 /** Flags each condition code tttn reads (SDM Appendix B.1.4.7), by cc >> 1. */
 const COND_READS = [OF, CF, ZF, CF | ZF, SF, PF, SF | OF, ZF | SF | OF];
@@ -60,9 +59,6 @@ function setReg(size: number, r: number, rex: number, lo: string, hi: string): s
   return `R[${k}] = (R[${k}] & 0xffffff00) | (${lo} & 0xff);`;
 }
 
-/** Immediate at the operand size: low half, high half (sign-extended for size 8). */
-const immLo = (i: DecodedInsn, size: number) => size === 1 ? i.imm & 0xff : size === 2 ? i.imm & 0xffff : i.imm >>> 0;
-const immHi = (i: DecodedInsn, size: number) => size === 8 && i.imm < 0 ? 0xffffffff : 0;
 
 // ---------------------------------------------------------------- flag results
 
@@ -239,6 +235,11 @@ function linearSource(i: DecodedInsn, next: number): string {
   return `${guard}const l = ${terms.join(' + ')}, lin = ${check} ? l : NaN;`;
 }
 
+/** `attempt` (which sets `ok` when the TLB hit it needs was there), else the instruction's handler, then `after`. */
+function orHandler(site: Site, attempt: string, after = ''): string {
+  return `{ let ok = false; { ${attempt} } if (!ok) { ${site.handler}${after} } }`;
+}
+
 /** The TLB slot test of an access of `size` bytes at `lin` (a hit lies within one page). */
 function hit(tags: string, size: number): string {
   return `const o = lin & 0xfff, x = (lin >>> 12) & ${TLB_SIZE - 1}; if (o <= ${4096 - size} && ${tags}[x] === lin - o + K)`;
@@ -249,13 +250,13 @@ const readValue = ['', 'M[p]', 'V.getUint16(p, true)', '', 'V.getUint32(p, true)
 /** Load `size` bytes from the memory operand into vL (vH: the high half for size 8), then `body`. */
 function load(i: DecodedInsn, size: number, site: Site, body: string): string {
   const vH = size === 8 ? 'V.getUint32(p + 4, true)' : '0';
-  return `{ let ok = false; { ${linearSource(i, site.next)} ${hit('TR', size)} { const p = PR[x] + o, vL = ${readValue[size]}, vH = ${vH}; ${body} ok = true; } } if (!ok) { ${site.handler} } }`;
+  return orHandler(site, `${linearSource(i, site.next)} ${hit('TR', size)} { const p = PR[x] + o, vL = ${readValue[size]}, vH = ${vH}; ${body} ok = true; }`);
 }
 
 /** Load the memory operand into vL/vH, run `body` (which stores through writeValue at p), when both TLBs hit. */
 function update(i: DecodedInsn, size: number, site: Site, body: string): string {
   const vH = size === 8 ? 'V.getUint32(p + 4, true)' : '0';
-  return `{ let ok = false; { ${linearSource(i, site.next)} ${hit('TW', size)} { if (TR[x] === lin - o + K) { const p = PW[x] + o, vL = ${readValue[size]}, vH = ${vH}; ${body} ok = true; } } } if (!ok) { ${site.handler} } }`;
+  return orHandler(site, `${linearSource(i, site.next)} ${hit('TW', size)} { if (TR[x] === lin - o + K) { const p = PW[x] + o, vL = ${readValue[size]}, vH = ${vH}; ${body} ok = true; } }`);
 }
 
 /** Store `size` bytes of (lo, hi) at linear `lin` on a write-TLB hit (code pages never hit: writes to them go the slow way). */
@@ -267,7 +268,7 @@ function writeValue(size: number, lo: string, hi: string): string {
 }
 
 function storeTo(i: DecodedInsn, size: number, site: Site, lo: string, hi: string): string {
-  return `{ let ok = false; { ${linearSource(i, site.next)} ${hit('TW', size)} { const p = PW[x] + o; ${writeValue(size, lo, hi)} ok = true; } } if (!ok) { ${site.handler} } }`;
+  return orHandler(site, `${linearSource(i, site.next)} ${hit('TW', size)} { const p = PW[x] + o; ${writeValue(size, lo, hi)} ok = true; }`);
 }
 
 /** RSP (or RBP: `base` 10) moved by `delta` with the 64-bit wrap, into locals sl/sh. */
@@ -282,7 +283,7 @@ const stackLinear = (lo: string, hi: string) => `const l = (${hi} | 0) * ${TWO32
 function pushEmitter(r: number): Emitter {
   return {
     reads: 0, writes: 0, stores: true,
-    code: (_n, site) => `{ let ok = false; { ${stackSource(-8)} ${stackLinear('sl', 'sh')} ${hit('TW', 8)} { const p = PW[x] + o; ${writeValue(8, `R[${r << 1}]`, `R[${(r << 1) + 1}]`)} R[8] = sl; R[9] = sh; ok = true; } } if (!ok) { ${site.handler} } }`,
+    code: (_n, site) => orHandler(site, `${stackSource(-8)} ${stackLinear('sl', 'sh')} ${hit('TW', 8)} { const p = PW[x] + o; ${writeValue(8, `R[${r << 1}]`, `R[${(r << 1) + 1}]`)} R[8] = sl; R[9] = sh; ok = true; }`),
   };
 }
 
@@ -290,7 +291,7 @@ function pushEmitter(r: number): Emitter {
 function popEmitter(r: number): Emitter {
   return {
     reads: 0, writes: 0,
-    code: (_n, site) => `{ let ok = false; { ${stackLinear('R[8]', 'R[9]')} ${hit('TR', 8)} { const p = PR[x] + o, vL = V.getUint32(p, true), vH = V.getUint32(p + 4, true); ${stackSource(8)} R[8] = sl; R[9] = sh; R[${r << 1}] = vL; R[${(r << 1) + 1}] = vH; ok = true; } } if (!ok) { ${site.handler} } }`,
+    code: (_n, site) => orHandler(site, `${stackLinear('R[8]', 'R[9]')} ${hit('TR', 8)} { const p = PR[x] + o, vL = V.getUint32(p, true), vH = V.getUint32(p + 4, true); ${stackSource(8)} R[8] = sl; R[9] = sh; R[${r << 1}] = vL; R[${(r << 1) + 1}] = vH; ok = true; }`),
   };
 }
 
@@ -298,7 +299,7 @@ function popEmitter(r: number): Emitter {
 function leaveEmitter(): Emitter {
   return {
     reads: 0, writes: 0,
-    code: (_n, site) => `{ let ok = false; { ${stackLinear('R[10]', 'R[11]')} ${hit('TR', 8)} { const p = PR[x] + o, vL = V.getUint32(p, true), vH = V.getUint32(p + 4, true); ${stackSource(8, 10)} R[8] = sl; R[9] = sh; R[10] = vL; R[11] = vH; ok = true; } } if (!ok) { ${site.handler} } }`,
+    code: (_n, site) => orHandler(site, `${stackLinear('R[10]', 'R[11]')} ${hit('TR', 8)} { const p = PR[x] + o, vL = V.getUint32(p, true), vH = V.getUint32(p + 4, true); ${stackSource(8, 10)} R[8] = sl; R[9] = sh; R[10] = vL; R[11] = vH; ok = true; }`),
   };
 }
 
@@ -306,7 +307,7 @@ function leaveEmitter(): Emitter {
 function callEmitter(i: DecodedInsn): Emitter {
   return {
     reads: 0, writes: 0, ends: true, stores: true,
-    code: (_n, site) => `let nx = r + ${site.next + i.imm}; { let ok = false; if (nx >= -${CANON} && nx < ${CANON}) { ${stackSource(-8)} ${stackLinear('sl', 'sh')} ${hit('TW', 8)} { const ret = r + ${site.next}, p = PW[x] + o; ${writeValue(8, `((ret % ${TWO32}) + ${TWO32}) % ${TWO32}`, `Math.floor(ret / ${TWO32}) >>> 0`)} R[8] = sl; R[9] = sh; ok = true; } } if (!ok) { ${site.handler} nx = c.nextRip; } }`,
+    code: (_n, site) => `let nx = r + ${site.next + i.imm}; ` + orHandler(site, `if (nx >= -${CANON} && nx < ${CANON}) { ${stackSource(-8)} ${stackLinear('sl', 'sh')} ${hit('TW', 8)} { const ret = r + ${site.next}, p = PW[x] + o; ${writeValue(8, `((ret % ${TWO32}) + ${TWO32}) % ${TWO32}`, `Math.floor(ret / ${TWO32}) >>> 0`)} R[8] = sl; R[9] = sh; ok = true; } }`, ' nx = c.nextRip;'),
   };
 }
 
@@ -314,7 +315,7 @@ function callEmitter(i: DecodedInsn): Emitter {
 function retEmitter(): Emitter {
   return {
     reads: 0, writes: 0, ends: true,
-    code: (_n, site) => `let nx = 0; { let ok = false; { ${stackLinear('R[8]', 'R[9]')} ${hit('TR', 8)} { const p = PR[x] + o, t = (V.getUint32(p + 4, true) | 0) * ${TWO32} + V.getUint32(p, true); if (t >= -${CANON} && t < ${CANON}) { ${stackSource(8)} R[8] = sl; R[9] = sh; nx = t; ok = true; } } } if (!ok) { ${site.handler} nx = c.nextRip; } }`,
+    code: (_n, site) => 'let nx = 0; ' + orHandler(site, `${stackLinear('R[8]', 'R[9]')} ${hit('TR', 8)} { const p = PR[x] + o, t = (V.getUint32(p + 4, true) | 0) * ${TWO32} + V.getUint32(p, true); if (t >= -${CANON} && t < ${CANON}) { ${stackSource(8)} R[8] = sl; R[9] = sh; nx = t; ok = true; } }`, ' nx = c.nextRip;'),
   };
 }
 
@@ -486,10 +487,12 @@ export function compiledSource(b: Block): string {
   for (let k = 0; k < n; k++) {
     const i = insns[k], d = b.deltas[k], len = i.length;
     const e = emitters[k];
+    const protocol = `c.insn = I[${k}]; c.insnLength = ${len}; c.rip = r + ${d}; c.nextRip = r + ${d + len};`;
+    const handler = `${protocol} ${i.hasModrm && i.mod !== 3 ? `c.computeEa(I[${k}]); ` : ''}H[${k}](c, I[${k}]); F = st.getRflags();`;
     if (k === n - 1 && branchEnd) {
       const target = d + len + i.imm;
       // The target must be canonical (SDM Jcc/JMP: #GP(0)); the handler raises it.
-      const check = `if (t < -${CANON} || t >= ${CANON}) { ${sync()}st.icount = ic + ${k}; st.setRipNum(r + ${d}); c.insn = I[${k}]; c.insnLength = ${len}; c.rip = r + ${d}; c.nextRip = r + ${d + len}; H[${k}](c, I[${k}]); }`;
+      const check = `if (t < -${CANON} || t >= ${CANON}) { ${sync()}st.icount = ic + ${k}; st.setRipNum(r + ${d}); ${handler} }`;
       const taken = loops
         ? `{ if (ic + ${2 * n} <= lim) { ic += ${n}; continue; } ${leave(n, 'r')} }`
         : `{ const t = r + ${target}; ${check} ${leave(n, 't')} }`;
@@ -499,8 +502,6 @@ export function compiledSource(b: Block): string {
     }
     // Before what can fault or exit: RIP, the retired count and RFLAGS as step() would show them.
     if (b.committed[k]) { out.push(`${sync()}st.icount = ic + ${k}; st.setRipNum(r + ${d});`); dirty = false; }
-    const protocol = `c.insn = I[${k}]; c.insnLength = ${len}; c.rip = r + ${d}; c.nextRip = r + ${d + len};`;
-    const handler = `${protocol} ${i.hasModrm && i.mod !== 3 ? `c.computeEa(I[${k}]); ` : ''}H[${k}](c, I[${k}]); F = st.getRflags();`;
     if (e !== undefined) {
       out.push(e.code(liveAfter[k], { next: d + len, handler }));
       if (e.writes & liveAfter[k]) dirty = true;

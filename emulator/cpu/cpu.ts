@@ -702,21 +702,19 @@ export class Cpu {
     const st = this.state, cr0 = st.cr0, efer = st.efer;
     const bits = ((st.cr4 & PAGING_CR4) << 5) | (cr0 & Cr0.PG ? 16 : 0) | (cr0 & Cr0.WP ? 8 : 0) | (efer & Efer.NXE ? 4 : 0)
       | (efer & Efer.LMA ? 2 : 0) | ((st.cr4 & Cr4.SMAP) !== 0 && (st.getRflags() & Flag.AC) !== 0 ? 1 : 0);
-    const writes = this.phys.pagingWrites;
-    for (const e of this.spaces) {
-      if (e.space === space && e.cr3 === st.cr3 && e.bits === bits) {
-        if (e.writes !== writes) break;
-        this.tlbEpoch = e.epoch;
-        this.tagKey = this.tlbEpoch + this.privClass;
-        this.fetchTag = NaN;
-        return;
-      }
+    const writes = this.phys.pagingWrites, spaces = this.spaces;
+    let i = spaces.length - 1;
+    while (i >= 0 && !(spaces[i].space === space && spaces[i].cr3 === st.cr3 && spaces[i].bits === bits)) i--;
+    if (i >= 0 && spaces[i].writes === writes) {
+      this.tlbEpoch = spaces[i].epoch;
+      this.tagKey = this.tlbEpoch + this.privClass;
+      this.fetchTag = NaN;
+      return;
     }
-    this.flushTlb();
-    const i = this.spaces.findIndex((e) => e.space === space && e.cr3 === st.cr3 && e.bits === bits);
-    if (i >= 0) this.spaces.splice(i, 1);
-    else if (this.spaces.length === MAX_SPACES) this.spaces.shift();
-    this.spaces.push({ space, cr3: st.cr3, bits, epoch: this.tlbEpoch, writes });
+    if (i >= 0) spaces.splice(i, 1);
+    else if (spaces.length === MAX_SPACES) spaces.shift();
+    this.flushTlb(); // may empty `spaces` (the epochs ran out)
+    spaces.push({ space, cr3: st.cr3, bits, epoch: this.tlbEpoch, writes });
   }
 
   /** Forget the epochs of address spaces left at VM transitions (memory or state changed behind the CPU's back, a watch hook set). */

@@ -14,10 +14,10 @@ import type { Handler } from '../handlers';
 const TWO32 = 4294967296;
 
 /** Immediate truncated/sign-extended to the operand size: low half. */
-function immLo(i: DecodedInsn, size: number): number {
+export function immLo(i: DecodedInsn, size: number): number {
   return size === 1 ? i.imm & 0xff : size === 2 ? i.imm & 0xffff : i.imm >>> 0;
 }
-function immHi(i: DecodedInsn, size: number): number {
+export function immHi(i: DecodedInsn, size: number): number {
   return size === 8 && i.imm < 0 ? 0xffffffff : 0;
 }
 

@@ -6,6 +6,7 @@ import { Seg } from '../state';
 import { CpuFault, Vector } from '../signals';
 import type { Cpu } from '../cpu';
 import type { Handler } from '../handlers';
+import { exited } from './intercept';
 
 /**
  * #GP(0) unless CPL <= IOPL or the TSS bitmap clears every bit of the port range; then the VMX
@@ -28,10 +29,7 @@ export function ioExited(c: Cpu, port: number, size: 1 | 2 | 4, isIn: boolean, s
       if ((bits >> (port & 7)) & ((1 << size) - 1)) throw new CpuFault(Vector.GP, 0);
     } finally { c.priv = saved; }
   }
-  const vmx = c.vmx;
-  if (vmx === undefined || !vmx.nonRoot || !vmx.interceptReturning({ kind: 'io', port, size, in: isIn, string, rep, immediate })) return false;
-  c.ripCommitted = true;
-  return true;
+  return exited(c, { kind: 'io', port, size, in: isIn, string, rep, immediate });
 }
 
 const inOut: Handler = (c, i) => {

@@ -9,30 +9,19 @@ import { CpuFault, Vector } from '../signals';
 import type { Cpu } from '../cpu';
 import type { DecodedInsn } from '../../decoder/decoder';
 import type { Handler } from '../handlers';
-import type { InterceptedInstruction } from '../vmxUnit';
 import { cpuid as cpuidLeaf } from '../cpuid';
 import { readMsr, writeMsr, stored, Msr } from '../msr';
 import { readTsc } from '../../devices/tsc';
 import { MAX_PHYS_BITS } from '../paging';
 import { Ar, descriptorAddress, readDescriptor, loadNull } from '../segments';
 import { memoryInfo } from './vmxOps';
+import { exited, intercept } from './intercept';
 
 const TWO32 = 4294967296;
 const CANON = 140737488355328;
 const gp0 = () => new CpuFault(Vector.GP, 0);
 
 function requireCpl0(c: Cpu): void { if (c.state.cpl !== 0) throw gp0(); }
-function intercept(c: Cpu, what: InterceptedInstruction): void {
-  const vmx = c.vmx;
-  if (vmx !== undefined && vmx.nonRoot) vmx.intercept(what);
-}
-/** For the handlers of frequent exits, which end the instruction themselves: true after the VM exit (RIP committed). */
-function exited(c: Cpu, what: InterceptedInstruction): boolean {
-  const vmx = c.vmx;
-  if (vmx === undefined || !vmx.nonRoot || !vmx.interceptReturning(what)) return false;
-  c.ripCommitted = true;
-  return true;
-}
 const nonRoot = (c: Cpu) => c.vmx !== undefined && c.vmx.nonRoot;
 
 const hlt: Handler = (c) => {
