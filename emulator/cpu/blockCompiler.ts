@@ -242,7 +242,7 @@ function orHandler(site: Site, attempt: string, after = ''): string {
 
 /** The TLB slot test of an access of `size` bytes at `lin` (a hit lies within one page). */
 function hit(tags: string, size: number): string {
-  return `const o = lin & 0xfff, x = (lin >>> 12) & ${TLB_SIZE - 1}; if (o <= ${4096 - size} && ${tags}[x] === lin - o + K)`;
+  return `const o = lin & 0xfff, x = ((lin >>> 12) ^ S) & ${TLB_SIZE - 1}; if (o <= ${4096 - size} && ${tags}[x] === lin - o + K)`;
 }
 
 const readValue = ['', 'M[p]', 'V.getUint16(p, true)', '', 'V.getUint32(p, true)', '', '', '', 'V.getUint32(p, true)'];
@@ -477,7 +477,7 @@ export function compiledSource(b: Block): string {
   const out: string[] = [];
   out.push('return function block(c, st, r, ic, gens, g, lim) {');
   out.push('const H = this.handlers, I = this.insns, pg = this.phys >>> 12;');
-  out.push('const R = c.r32, M = c.mem, V = c.view, TR = c.tagR, PR = c.physR, TW = c.tagW, PW = c.physW, K = c.tagKey, ic0 = ic;');
+  out.push('const R = c.r32, M = c.mem, V = c.view, TR = c.tagR, PR = c.physR, TW = c.tagW, PW = c.physW, K = c.tagKey, S = c.tlbSalt, ic0 = ic;');
   out.push('let F = st.getRflags();');
   if (loops) out.push('for (;;) {');
   let dirty = loops; // a second round starts with F ahead of CpuState

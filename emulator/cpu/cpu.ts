@@ -11,14 +11,14 @@ import type { IoBus, VmxUnit } from './vmxUnit';
 import type { PhysicalMemory } from '../memory/physical';
 import { DecodedInsn, DecodeError, decode } from '../decoder/decoder';
 import { OPCODES } from '../decoder/opcodeTable';
-import { Access, TLB_SIZE, walk, WalkResult, type PagingBus } from './paging';
+import { Access, TLB_BITS, TLB_SIZE, walk, WalkResult, type PagingBus } from './paging';
 import { HANDLERS, type Handler } from './handlers';
 import { deliverFault, deliverEvent, EventKind, singleStepTrap } from './interrupts';
 import { readMsr, writeMsr } from './msr';
 import { Block, blockRole, compileBlock, finishBlock, MAX_BLOCK } from './blocks';
 
 const DECODE_CACHE = 8192;
-const BLOCK_SLOTS = 4096;
+const BLOCK_SLOT_BITS = 14, BLOCK_SLOTS = 1 << BLOCK_SLOT_BITS, BLOCK_WAYS = 4;
 /** Visits of a block start before it is built, and runs of a built block before it is compiled. */
 const BUILD_AFTER = 2, COMPILE_AFTER = 100_000;
 const TWO32 = 4294967296;
@@ -76,6 +76,12 @@ export class Cpu {
   private nextEpoch = 4;
   /** tlbEpoch + priv: what a hit's tag must equal, less the linear page. Compiled blocks (blockCompiler.ts) read it and the arrays below for their TLB hits. */
   tagKey: number = Priv.Supervisor;
+  /**
+   * XORed into the linear page number to index the TLB: it differs between epochs, so the host
+   * and a guest using the same linear addresses (both linked at 1 MiB, say) do not evict each
+   * other's entries at every VM transition.
+   */
+  tlbSalt = 0;
   /** Set when the processor shut down: the event that could not be delivered (triple fault). */
   shutdownCause: { vector: number; errorCode?: number; rip: bigint; firstVector?: number } | undefined = undefined;
 
@@ -173,16 +179,32 @@ export class Cpu {
     if ((st.efer & Efer.LMA) === 0 || (csAttrs & (1 << 13)) === 0) return 0;
     const priv = (csAttrs & 0x60) === 0x60 ? Priv.User : Priv.Supervisor;
     const off = rip & 0xfff;
-    if (rip - off + this.tlbEpoch + priv !== this.fetchTag || off > 4096 - 15) return 0;
+    if (off > 4096 - 15) return 0;
+    const tag = rip - off + this.tlbEpoch + priv;
+    if (tag !== this.fetchTag) {
+      // A control transfer to another page: its execute-TLB entry, as the fetch would use it.
+      const idx = ((rip >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
+      if (this.tagX[idx] !== tag) return 0;
+      this.fetchTag = tag;
+      this.fetchPage = this.physX[idx];
+    }
     if (st.getRflags() & (Flag.RF | Flag.TF)) return 0;
     const phys = this.fetchPage + off;
-    const slot = Math.imul(phys, 0x9e3779b1) >>> 20; // Fibonacci hashing onto BLOCK_SLOTS (2^12)
+    // Fibonacci hashing onto sets of BLOCK_WAYS slots: hot blocks whose hashes collide keep their own slots.
+    const set = (Math.imul(phys, 0x9e3779b1) >>> (32 - BLOCK_SLOT_BITS)) & -BLOCK_WAYS;
+    let slot = set;
+    while (slot < set + BLOCK_WAYS - 1 && this.blkPhys[slot] !== phys) slot++;
     let b = this.blkTab[slot];
     const gen = this.codeGen[phys >>> 12];
     if (this.blkPhys[slot] !== phys || b === undefined || (b.gen !== gen && !b.revalidate(this.mem, gen))) {
-      if (++this.blkSeen[slot] < this.buildAfter) return 0;
-      this.blkSeen[slot] = 0;
+      if (++this.blkSeen[set] < this.buildAfter) return 0;
+      this.blkSeen[set] = 0;
       b = this.buildBlock(phys);
+      if (this.blkPhys[slot] !== phys) { // a new block goes first in its set, the last one drops out
+        slot = set;
+        this.blkPhys.copyWithin(set + 1, set, set + BLOCK_WAYS - 1);
+        this.blkTab.copyWithin(set + 1, set, set + BLOCK_WAYS - 1);
+      }
       this.blkPhys[slot] = phys;
       this.blkTab[slot] = b;
     }
@@ -387,7 +409,7 @@ export class Cpu {
   private fetchPhys(lin: number): number {
     const off = lin & 0xfff;
     const tag = lin - off + this.tagKey;
-    const idx = (lin >>> 12) & (TLB_SIZE - 1);
+    const idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
     if (this.tagX[idx] === tag) {
       this.fetchTag = tag;
       this.fetchPage = this.physX[idx];
@@ -522,23 +544,23 @@ export class Cpu {
   }
 
   read8(lin: number): number {
-    const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
+    const off = lin & 0xfff, idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
     if (this.tagR[idx] === lin - off + this.tagKey) return this.mem[this.physR[idx] + off];
     return this.readSlow(lin, 1);
   }
   read16(lin: number): number {
-    const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
+    const off = lin & 0xfff, idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
     if (off <= 4094 && this.tagR[idx] === lin - off + this.tagKey) return this.view.getUint16(this.physR[idx] + off, true);
     return this.readSlow(lin, 2);
   }
   read32(lin: number): number {
-    const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
+    const off = lin & 0xfff, idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
     if (off <= 4092 && this.tagR[idx] === lin - off + this.tagKey) return this.view.getUint32(this.physR[idx] + off, true);
     return this.readSlow(lin, 4);
   }
   /** 64-bit read: returns the low half, high half in this.hi. */
   read64(lin: number): number {
-    const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
+    const off = lin & 0xfff, idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
     if (off <= 4088 && this.tagR[idx] === lin - off + this.tagKey) {
       const p = this.physR[idx] + off;
       this.hi = this.view.getUint32(p + 4, true);
@@ -547,22 +569,22 @@ export class Cpu {
     return this.readSlow(lin, 8);
   }
   write8(lin: number, v: number): void {
-    const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
+    const off = lin & 0xfff, idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
     if (this.tagW[idx] === lin - off + this.tagKey) { this.mem[this.physW[idx] + off] = v; return; }
     this.writeSlow(lin, 1, v, 0);
   }
   write16(lin: number, v: number): void {
-    const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
+    const off = lin & 0xfff, idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
     if (off <= 4094 && this.tagW[idx] === lin - off + this.tagKey) { this.view.setUint16(this.physW[idx] + off, v, true); return; }
     this.writeSlow(lin, 2, v, 0);
   }
   write32(lin: number, v: number): void {
-    const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
+    const off = lin & 0xfff, idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
     if (off <= 4092 && this.tagW[idx] === lin - off + this.tagKey) { this.view.setUint32(this.physW[idx] + off, v >>> 0, true); return; }
     this.writeSlow(lin, 4, v, 0);
   }
   write64(lin: number, lo: number, hi: number): void {
-    const off = lin & 0xfff, idx = (lin >>> 12) & (TLB_SIZE - 1);
+    const off = lin & 0xfff, idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
     if (off <= 4088 && this.tagW[idx] === lin - off + this.tagKey) {
       const p = this.physW[idx] + off;
       this.view.setUint32(p, lo >>> 0, true);
@@ -654,7 +676,7 @@ export class Cpu {
     const off = lin & 0xfff;
     const page = p - off;
     if (page >= 0 && page + 4096 <= this.phys.size && this.watchHook === undefined) {
-      const idx = (lin >>> 12) & (TLB_SIZE - 1);
+      const idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
       const tag = lin - off + this.tlbEpoch + priv;
       if (access === Access.Read) { this.tagR[idx] = tag; this.physR[idx] = page; }
       else if (access === Access.Write) {
@@ -676,17 +698,23 @@ export class Cpu {
   /** Drop every cached translation (CR0/CR3/CR4/EFER writes, INVLPG, INVEPT/INVVPID, SMAP-relevant AC changes). */
   flushTlb(): void {
     // A fresh epoch, never one an address space kept (switchAddressSpace goes back to old ones).
-    this.tlbEpoch = this.nextEpoch;
+    let epoch = this.nextEpoch;
     this.nextEpoch += 4;
-    if (this.tlbEpoch === 4096) {
-      this.tlbEpoch = 0;
+    if (epoch === 4096) {
+      epoch = 0;
       this.nextEpoch = 4;
       this.tagR.fill(NaN);
       this.tagW.fill(NaN);
       this.tagX.fill(NaN);
       this.spaces.length = 0; // their epochs come round again
     }
-    this.tagKey = this.tlbEpoch + this.privClass;
+    this.useEpoch(epoch);
+  }
+
+  private useEpoch(epoch: number): void {
+    this.tlbEpoch = epoch;
+    this.tagKey = epoch + this.privClass;
+    this.tlbSalt = Math.imul(epoch >>> 2, 0x9e3779b1) >>> (32 - TLB_BITS); // Fibonacci hashing onto the TLB's slots
     this.fetchTag = NaN;
   }
 
@@ -706,9 +734,7 @@ export class Cpu {
     let i = spaces.length - 1;
     while (i >= 0 && !(spaces[i].space === space && spaces[i].cr3 === st.cr3 && spaces[i].bits === bits)) i--;
     if (i >= 0 && spaces[i].writes === writes) {
-      this.tlbEpoch = spaces[i].epoch;
-      this.tagKey = this.tlbEpoch + this.privClass;
-      this.fetchTag = NaN;
+      this.useEpoch(spaces[i].epoch);
       return;
     }
     if (i >= 0) spaces.splice(i, 1);

@@ -15,8 +15,8 @@ export const enum PfErr { P = 1, W = 2, U = 4, RSVD = 8, ID = 16 }
 /** MAXPHYADDR reported by CPUID 0x80000008 and enforced on paging entries and CR3. */
 export const MAX_PHYS_BITS = 39;
 
-/** Entries of the CPU's TLB per access kind (direct-mapped by linear page). */
-export const TLB_SIZE = 1024;
+/** Entries of the CPU's TLB per access kind (direct-mapped by linear page, XOR a salt per epoch: Cpu.tlbSalt). */
+export const TLB_BITS = 10, TLB_SIZE = 1 << TLB_BITS;
 const PHYS_HI_MASK = (1 << (MAX_PHYS_BITS - 32)) - 1; // address bits 38:32 of an entry
 const TWO32 = 4294967296;
 

@@ -186,6 +186,26 @@ describe('compiled memory operands', () => {
   });
 });
 
+describe('where a block runs', () => {
+  it('at once after a jump to another page whose execute-TLB entry is there', () => {
+    // Page 0: inc eax; jmp to page 1. Page 1: inc eax; inc eax; jmp back to page 0.
+    const m = new FlatMachine();
+    m.map(CODE_LINEAR);
+    m.map(CODE_LINEAR + 0x1000);
+    m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, 0xc0, 0xe9, 0xf9, 0x0f, 0x00, 0x00]));
+    m.writeLinear(CODE_LINEAR + 0x1000, new Uint8Array([0xff, 0xc0, 0xff, 0xc0, 0xe9, 0xf7, 0xef, 0xff, 0xff]));
+    m.cpu.buildAfter = 1;
+    m.state.rip = BigInt(CODE_LINEAR);
+    for (let k = 0; k < 5; k++) m.cpu.step(); // one round stepped: both pages are in the execute TLB
+    expect(m.state.ripNum).toBe(CODE_LINEAR);
+    expect(m.cpu.runBlock(64)).toBe(2);
+    expect(m.state.ripNum).toBe(CODE_LINEAR + 0x1000);
+    expect(m.cpu.runBlock(64)).toBe(3); // no step needed to make page 1 the fetch page
+    expect(m.state.ripNum).toBe(CODE_LINEAR);
+    expect(m.state.gpr[0]).toBe(6n);
+  });
+});
+
 describe('where a block must not run', () => {
 
   it('runs none that holds a breakpoint past its first instruction, or is longer than the budget', () => {
