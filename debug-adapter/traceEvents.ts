@@ -28,12 +28,11 @@ export type JsonTraceRecord = {
 
 const json = (v: bigint | number | string): number | string => (typeof v === 'bigint' ? `0x${v.toString(16)}` : v);
 
-export function traceRecordToJson(record: TraceRecord): JsonTraceRecord {
+export function traceRecordToJson(r: TraceRecord): JsonTraceRecord {
   return {
-    ...record,
-    tsc: json(record.tsc) as string,
-    rip: json(record.rip) as string,
-    fields: Object.fromEntries(Object.entries(record.fields).map(([k, v]) => [k, json(v)])),
+    seq: r.seq, tsc: json(r.tsc) as string, timestamp: r.timestamp, cpu: r.cpu, task: r.task, pid: r.pid, flags: r.flags,
+    event: r.event, fields: Object.fromEntries(Object.entries(r.fields).map(([k, v]) => [k, json(v)])),
+    rip: json(r.rip) as string, side: r.side, text: r.text,
   };
 }
 

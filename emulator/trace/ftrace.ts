@@ -54,11 +54,32 @@ export function eventFlags(event: TraceEventName): string {
   return event === 'kvm_entry' ? 'd..1.' : '.....';
 }
 
-/** Build a complete TraceRecord (its `text` included) for one event. */
+/**
+ * One event's record. Its line (`text`) and `timestamp` are made when first read, not when the
+ * host emits the event: a loop of hypercalls emits three records per round trip, and most are
+ * never shown.
+ */
+class FtraceRecord implements TraceRecord {
+  readonly cpu = TRACE_CPU;
+  readonly task = TRACE_TASK;
+  readonly pid = TRACE_PID;
+  readonly flags: string;
+  private line: string | undefined;
+  constructor(
+    readonly seq: number, readonly tsc: bigint, readonly event: TraceEventName, readonly fields: TraceFields,
+    readonly rip: bigint, readonly side: 'host' | 'guest',
+  ) {
+    this.flags = eventFlags(event);
+  }
+  get timestamp(): number { return timestampSeconds(this.tsc); }
+  get text(): string {
+    return this.line ??= formatContext(TRACE_TASK, TRACE_PID, TRACE_CPU, this.flags, this.tsc) + formatEvent(this.event, this.fields);
+  }
+}
+
+/** Build a TraceRecord for one event. */
 export function makeTraceRecord(seq: number, tsc: bigint, event: TraceEventName, fields: TraceFields, rip: bigint, side: 'host' | 'guest'): TraceRecord {
-  const flags = eventFlags(event);
-  const text = formatContext(TRACE_TASK, TRACE_PID, TRACE_CPU, flags, tsc) + formatEvent(event, fields);
-  return { seq, tsc, timestamp: timestampSeconds(tsc), cpu: TRACE_CPU, task: TRACE_TASK, pid: TRACE_PID, flags, event, fields, rip, side, text };
+  return new FtraceRecord(seq, tsc, event, fields, rip, side);
 }
 
 /**

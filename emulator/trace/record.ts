@@ -8,8 +8,8 @@ export interface TraceRecord {
   /** 0-based position in the trace buffer. */
   seq: number;
   /** TSC when the host emitted it, and the same as seconds (the TIMESTAMP column). */
-  tsc: bigint;
-  timestamp: number;
+  readonly tsc: bigint;
+  readonly timestamp: number;
   cpu: number;
   task: string;
   pid: number;
@@ -22,5 +22,5 @@ export interface TraceRecord {
   rip: bigint;
   side: 'host' | 'guest';
   /** The line exactly as /sys/kernel/tracing/trace would print it (no trailing newline). */
-  text: string;
+  readonly text: string;
 }
