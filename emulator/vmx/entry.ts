@@ -21,16 +21,19 @@ const SEG_ORDER = [Seg.ES, Seg.CS, Seg.SS, Seg.DS, Seg.FS, Seg.GS, Seg.LDTR, Seg
 /** CR0 bits VM entry never modifies (27.3.2.1): ET, reserved 15:6, 17 and 28:19, NW and CD. */
 const CR0_ENTRY_PRESERVED = (Cr0.ET | 0xffc0 | 0x20000 | 0x1ff80000 | Cr0.NW | Cr0.CD) >>> 0;
 
-const enum Group { Control = 0, Host = 3 }
+const enum Group { Control = 0, Guest = 2, Host = 3 }
 
 /**
  * The control checks (27.2.1) read only control fields, the host-state checks (27.2.2-27.2.4)
  * only host and control fields and IA32_EFER.LMA: both passed for this VMCS at these change
  * counts (Vmcs.changes) and are skipped while the counts stand. The decoded controls
- * (activeControls) are kept with them. Guest-state checks (27.3.1) always run: every VM exit
- * rewrites guest fields.
+ * (activeControls) are kept with them. Of the guest-state checks (27.3.1), those of RIP,
+ * RFLAGS and non-register state and the VMCS link pointer (which reads memory) run at every
+ * entry; the rest read only control fields and guest fields that VM exits save unchanged
+ * (control registers, segments, descriptor tables, MSRs), and are skipped while `guest` and
+ * `control` stand since they last passed.
  */
-export interface PassedEntryChecks { vmcs: Vmcs; control: number; host: number; ia32e: boolean; controls: ActiveControls }
+export interface PassedEntryChecks { vmcs: Vmcs; control: number; host: number; ia32e: boolean; controls: ActiveControls; guest: number }
 
 /** Enter the guest from the current VMCS. VMfailValid results are returned; guest-state failures exit (throw). */
 export function vmentry(vmx: Vmx, launch: boolean): EntryResult {
@@ -43,11 +46,13 @@ export function vmentry(vmx: Vmx, launch: boolean): EntryResult {
     if (controls) return { entered: false, error: VmInstructionError.ENTRY_INVALID_CONTROLS, message: controls };
     const host = checkHostState(vmcs, ia32e);
     if (host) return { entered: false, error: VmInstructionError.ENTRY_INVALID_HOST_STATE, message: host };
-    passed = { vmcs, control: vmcs.changes[Group.Control], host: vmcs.changes[Group.Host], ia32e, controls: activeControls(vmcs) };
+    passed = { vmcs, control: vmcs.changes[Group.Control], host: vmcs.changes[Group.Host], ia32e, controls: activeControls(vmcs), guest: -1 };
     vmx.passedEntryChecks = passed;
   }
-  const guest = checkGuestState(vmcs, vmx.cpu.phys);
+  const guestChanges = vmcs.changes[Group.Guest];
+  const guest = checkGuestState(vmcs, vmx.cpu.phys, passed.guest === guestChanges);
   if (guest) vmentryFailure(vmx, ExitReason.INVALID_STATE, BigInt(guest.qualification), guest.message);
+  passed.guest = guestChanges;
 
   loadGuestState(vmx, vmcs);
   vmx.nonRoot = true;
@@ -89,7 +94,8 @@ function loadGuestState(vmx: Vmx, vmcs: Vmcs): void {
     const bits = (s.cr0 & Cr0.PG) !== 0 ? Efer.LMA | Efer.LME : Efer.LMA;
     s.efer = ia32e ? s.efer | bits : s.efer & ~bits;
   }
-  SEG_ORDER.forEach((seg, i) => {
+  for (let i = 0; i < SEG_ORDER.length; i++) {
+    const seg = SEG_ORDER[i];
     const r: Segment = s.seg[seg];
     r.selector = vmcs.get32(Field.GUEST_ES_SELECTOR + 2 * i);
     r.limit = vmcs.get32(Field.GUEST_ES_LIMIT + 2 * i);
@@ -98,7 +104,7 @@ function loadGuestState(vmx: Vmx, vmcs: Vmcs): void {
     const base = vmcs.get(Field.GUEST_ES_BASE + 2 * i);
     const clearHigh = (r.attrs & SEG_ATTR_UNUSABLE) !== 0 && (seg === Seg.SS || seg === Seg.DS || seg === Seg.ES);
     r.base = clearHigh ? base & 0xffffffffn : base;
-  });
+  }
   s.gdtr.base = vmcs.get(Field.GUEST_GDTR_BASE);
   s.gdtr.limit = vmcs.get32(Field.GUEST_GDTR_LIMIT);
   s.idtr.base = vmcs.get(Field.GUEST_IDTR_BASE);

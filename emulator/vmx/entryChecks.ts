@@ -188,15 +188,20 @@ export interface GuestStateError { message: string; qualification: number }
 const SEG_NAMES = ['ES', 'CS', 'SS', 'DS', 'FS', 'GS', 'LDTR', 'TR'];
 const AR_UNUSABLE = 1 << 16;
 
-/** 27.3.1: guest-state area. Failures are VM-entry failures with qualification 0 except the VMCS link pointer (4). */
-export function checkGuestState(vmcs: Vmcs, phys: PhysicalMemory): GuestStateError | undefined {
-  const message = guestRegisterError(vmcs) ?? guestSegmentError(vmcs) ?? guestNonRegisterError(vmcs);
+/**
+ * 27.3.1: guest-state area. Failures are VM-entry failures with qualification 0 except the VMCS
+ * link pointer (4). `stablePassed`: the checks of everything but RIP, RFLAGS, non-register state
+ * and the link pointer passed on these same field values (entry.ts), and are not run again.
+ */
+export function checkGuestState(vmcs: Vmcs, phys: PhysicalMemory, stablePassed = false): GuestStateError | undefined {
+  const message = stablePassed ? guestRipRflagsError(vmcs) ?? guestNonRegisterError(vmcs)
+    : guestRegisterError(vmcs) ?? guestRipRflagsError(vmcs) ?? guestSegmentError(vmcs) ?? guestNonRegisterError(vmcs);
   if (message) return { message, qualification: 0 };
   const link = linkPointerError(vmcs, phys);
   return link ? { message: link, qualification: 4 } : undefined;
 }
 
-/** 27.3.1.1 control registers, debug registers, MSRs; 27.3.1.3 descriptor tables; 27.3.1.4 RIP and RFLAGS. */
+/** 27.3.1.1 control registers, debug registers, MSRs; 27.3.1.3 descriptor tables. */
 function guestRegisterError(vmcs: Vmcs): string | undefined {
   const entry = vmcs.get32(Field.VM_ENTRY_CONTROLS);
   const ia32e = (entry & EntryCtl.IA32E_MODE_GUEST) !== 0;
@@ -225,7 +230,12 @@ function guestRegisterError(vmcs: Vmcs): string | undefined {
   if (!canonical(vmcs, Field.GUEST_IDTR_BASE)) return 'guest IDTR base is not canonical';
   if ((vmcs.get32(Field.GUEST_GDTR_LIMIT) >>> 16) !== 0) return 'guest GDTR limit bits 31:16 are set';
   if ((vmcs.get32(Field.GUEST_IDTR_LIMIT) >>> 16) !== 0) return 'guest IDTR limit bits 31:16 are set';
-  // 27.3.1.4
+  return undefined;
+}
+
+/** 27.3.1.4 RIP and RFLAGS. */
+function guestRipRflagsError(vmcs: Vmcs): string | undefined {
+  const ia32e = (vmcs.get32(Field.VM_ENTRY_CONTROLS) & EntryCtl.IA32E_MODE_GUEST) !== 0;
   const rip = vmcs.get(Field.GUEST_RIP);
   const csL = (vmcs.get32(Field.GUEST_CS_AR) & (1 << 13)) !== 0;
   if (!(ia32e && csL) && (rip >> 32n) !== 0n) return 'guest RIP bits 63:32 are set outside 64-bit mode';
@@ -233,7 +243,7 @@ function guestRegisterError(vmcs: Vmcs): string | undefined {
   const rflags = vmcs.get(Field.GUEST_RFLAGS);
   if ((rflags & ~0x3f7fd7n) !== 0n) return 'guest RFLAGS sets reserved bits (63:22, 15, 5 or 3)';
   if ((rflags & 2n) === 0n) return 'guest RFLAGS bit 1 is 0';
-  if ((ia32e || (cr0 & BigInt(Cr0.PE)) === 0n) && (rflags & BigInt(Flag.VM)) !== 0n) return 'guest RFLAGS.VM is 1 in IA-32e mode or with CR0.PE = 0';
+  if ((ia32e || (vmcs.get32(Field.GUEST_CR0) & Cr0.PE) === 0) && (rflags & BigInt(Flag.VM)) !== 0n) return 'guest RFLAGS.VM is 1 in IA-32e mode or with CR0.PE = 0';
   const intr = vmcs.get32(Field.VM_ENTRY_INTR_INFO);
   if ((intr & IntrInfo.VALID) !== 0 && ((intr >> 8) & 7) === EventType.EXTERNAL_INTERRUPT && (rflags & BigInt(Flag.IF)) === 0n) {
     return 'injecting an external interrupt with guest RFLAGS.IF = 0';

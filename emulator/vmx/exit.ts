@@ -29,6 +29,11 @@ const SEG_FIELDS = [Seg.ES, Seg.CS, Seg.SS, Seg.DS, Seg.FS, Seg.GS, Seg.LDTR, Se
 const CR0_EXIT_PRESERVED = (Cr0.ET | Cr0.CD | Cr0.NW | 0x1ff80000 | 0x20000 | 0xffc0) >>> 0;
 /** Segment attributes a VM exit loads (28.5.2), in the VMCS access-rights layout. */
 const AR_CODE64 = 0xa09b, AR_CODE32 = 0xc09b, AR_DATA = 0xc093, AR_TSS64_BUSY = 0x008b;
+/** SS, DS, ES (base 0) and FS, GS (base from the VMCS) as a VM exit loads them (28.5.2). */
+const HOST_DATA_SEGS: ReadonlyArray<readonly [Seg, Field, Field | undefined]> = [
+  [Seg.SS, Field.HOST_SS_SELECTOR, undefined], [Seg.DS, Field.HOST_DS_SELECTOR, undefined], [Seg.ES, Field.HOST_ES_SELECTOR, undefined],
+  [Seg.FS, Field.HOST_FS_SELECTOR, Field.HOST_FS_BASE], [Seg.GS, Field.HOST_GS_SELECTOR, Field.HOST_GS_BASE],
+];
 
 // Guest GPR copies for VmExitInfo are views into shared 32 KiB buffers: a BigUint64Array of
 // its own (slice) costs a backing-store allocation per exit, several times the rest of the copy.
@@ -126,13 +131,13 @@ function saveGuestState(vmx: Vmx, vmcs: Vmcs, reason: number): void {
   // IA32_VMX_MISC[5]: the "IA-32e mode guest" entry control follows EFER.LMA.
   const entry = vmcs.get32(Field.VM_ENTRY_CONTROLS);
   vmcs.set32(Field.VM_ENTRY_CONTROLS, (s.longMode ? entry | EntryCtl.IA32E_MODE_GUEST : entry & ~EntryCtl.IA32E_MODE_GUEST) >>> 0);
-  SEG_FIELDS.forEach((seg, i) => {
-    const r = s.seg[seg];
+  for (let i = 0; i < SEG_FIELDS.length; i++) {
+    const r = s.seg[SEG_FIELDS[i]];
     vmcs.set32(Field.GUEST_ES_SELECTOR + 2 * i, r.selector);
     vmcs.set(Field.GUEST_ES_BASE + 2 * i, r.base);
     vmcs.set32(Field.GUEST_ES_LIMIT + 2 * i, r.limit >>> 0);
     vmcs.set32(Field.GUEST_ES_AR + 2 * i, r.attrs & 0x1f0ff);
-  });
+  }
   vmcs.set(Field.GUEST_GDTR_BASE, s.gdtr.base);
   vmcs.set32(Field.GUEST_GDTR_LIMIT, s.gdtr.limit);
   vmcs.set(Field.GUEST_IDTR_BASE, s.idtr.base);
@@ -173,25 +178,19 @@ function leaveNonRoot(vmx: Vmx, vmcs: Vmcs): void {
   s.dr[7] = 0x400n;
   s.msr.set(Msr.IA32_DEBUGCTL, 0n);
   s.msr.set(Msr.IA32_SYSENTER_CS, vmcs.get(Field.HOST_SYSENTER_CS));
-  const narrow = (v: bigint): bigint => (hass ? v : v & 0xffffffffn);
-  s.msr.set(Msr.IA32_SYSENTER_ESP, narrow(vmcs.get(Field.HOST_SYSENTER_ESP)));
-  s.msr.set(Msr.IA32_SYSENTER_EIP, narrow(vmcs.get(Field.HOST_SYSENTER_EIP)));
+  s.msr.set(Msr.IA32_SYSENTER_ESP, narrow(vmcs.get(Field.HOST_SYSENTER_ESP), hass));
+  s.msr.set(Msr.IA32_SYSENTER_EIP, narrow(vmcs.get(Field.HOST_SYSENTER_EIP), hass));
   if ((exitCtl & ExitCtl.LOAD_PAT) !== 0) s.msr.set(Msr.IA32_PAT, vmcs.get(Field.HOST_IA32_PAT));
   if ((exitCtl & ExitCtl.LOAD_EFER) !== 0) s.efer = Number(vmcs.get(Field.HOST_IA32_EFER));
   else s.efer = hass ? s.efer | Efer.LMA | Efer.LME : s.efer & ~(Efer.LMA | Efer.LME);
 
   // 28.5.2 segment registers and descriptor tables
-  const sel = (f: Field): number => vmcs.get32(f);
-  loadSeg(s.seg[Seg.CS], sel(Field.HOST_CS_SELECTOR), 0n, 0xffffffff, hass ? AR_CODE64 : AR_CODE32);
-  for (const [seg, f] of [[Seg.SS, Field.HOST_SS_SELECTOR], [Seg.DS, Field.HOST_DS_SELECTOR], [Seg.ES, Field.HOST_ES_SELECTOR]] as const) {
-    const v = sel(f);
-    loadSeg(s.seg[seg], v, 0n, 0xffffffff, v === 0 ? SEG_ATTR_UNUSABLE : AR_DATA);
+  loadSeg(s.seg[Seg.CS], vmcs.get32(Field.HOST_CS_SELECTOR), 0n, 0xffffffff, hass ? AR_CODE64 : AR_CODE32);
+  for (const [seg, f, b] of HOST_DATA_SEGS) {
+    const v = vmcs.get32(f);
+    loadSeg(s.seg[seg], v, b === undefined ? 0n : vmcs.get(b), 0xffffffff, v === 0 ? SEG_ATTR_UNUSABLE : AR_DATA);
   }
-  for (const [seg, f, b] of [[Seg.FS, Field.HOST_FS_SELECTOR, Field.HOST_FS_BASE], [Seg.GS, Field.HOST_GS_SELECTOR, Field.HOST_GS_BASE]] as const) {
-    const v = sel(f);
-    loadSeg(s.seg[seg], v, vmcs.get(b), 0xffffffff, v === 0 ? SEG_ATTR_UNUSABLE : AR_DATA);
-  }
-  loadSeg(s.seg[Seg.TR], sel(Field.HOST_TR_SELECTOR), vmcs.get(Field.HOST_TR_BASE), 0x67, AR_TSS64_BUSY);
+  loadSeg(s.seg[Seg.TR], vmcs.get32(Field.HOST_TR_SELECTOR), vmcs.get(Field.HOST_TR_BASE), 0x67, AR_TSS64_BUSY);
   loadSeg(s.seg[Seg.LDTR], 0, 0n, 0, SEG_ATTR_UNUSABLE);
   s.gdtr.base = vmcs.get(Field.HOST_GDTR_BASE);
   s.gdtr.limit = 0xffff;
@@ -199,7 +198,7 @@ function leaveNonRoot(vmx: Vmx, vmcs: Vmcs): void {
   s.idtr.limit = 0xffff;
 
   // 28.5.3 RIP, RSP, RFLAGS; no blocking and the active state
-  s.rip = narrow(vmcs.get(Field.HOST_RIP));
+  s.rip = narrow(vmcs.get(Field.HOST_RIP), hass);
   s.gpr[4] = vmcs.get(Field.HOST_RSP);
   s.setRflags(Flag.FIXED1);
   s.interruptShadow = 0;
@@ -211,6 +210,9 @@ function leaveNonRoot(vmx: Vmx, vmcs: Vmcs): void {
   vmx.cpu.switchAddressSpace(ROOT_SPACE);
   if (!loadMsrList(vmx, vmcs.get(Field.VM_EXIT_MSR_LOAD_ADDR), vmcs.get32(Field.VM_EXIT_MSR_LOAD_COUNT)).ok) vmxAbort(vmx, 4);
 }
+
+/** 28.5.1: with "host address-space size" 0, bits 63:32 of the SYSENTER MSRs and RIP are cleared. */
+function narrow(v: bigint, hass: boolean): bigint { return hass ? v : v & 0xffffffffn; }
 
 function loadSeg(r: Segment, selector: number, base: bigint, limit: number, attrs: number): void {
   r.selector = selector;

@@ -4,7 +4,7 @@
 // VMWRITE access fields by encoding with the width rules of 25.11.2. Each field is held as two
 // 32-bit halves so the 16- and 32-bit fields that VM entry and exit touch most need no BigInt.
 
-import { FIELD_SLOT, VMCS_FIELDS, fieldGroup, fieldWidth, type Field } from './fields';
+import { FIELD_SLOT, VMCS_FIELDS, Field, fieldGroup, fieldWidth } from './fields';
 
 export type LaunchState = 'clear' | 'launched';
 
@@ -12,24 +12,49 @@ export type VmwriteResult = 'ok' | 'unsupported' | 'read-only';
 
 const MASK32 = 0xffffffffn;
 
+/** Vmcs.changes index of the guest fields the checks at every VM entry read (entry.ts): see ENTRY_CHECKED. */
+export const ENTRY_CHECKED_GUEST = 4;
+/**
+ * Guest fields that most VM exits save with new values and that only the guest-state checks
+ * VM entry always runs (RIP and RFLAGS 27.3.1.4, non-register state 27.3.1.5) read: their
+ * changes are counted apart, so the other guest-state checks can be skipped while the rest of
+ * the guest-state area stands.
+ */
+const ENTRY_CHECKED = new Set<number>([
+  Field.GUEST_RIP, Field.GUEST_RSP, Field.GUEST_RFLAGS, Field.GUEST_INTERRUPTIBILITY, Field.GUEST_ACTIVITY_STATE,
+  Field.GUEST_PENDING_DBG_EXCEPTIONS, Field.VMX_PREEMPTION_TIMER_VALUE,
+]);
+/** Per slot: which Vmcs.changes counter a change of the field counts in, and its width. */
+const CHANGE_GROUP = Uint8Array.from(VMCS_FIELDS, (f) => (ENTRY_CHECKED.has(f.encoding) ? ENTRY_CHECKED_GUEST : (f.encoding >> 10) & 3));
+const WIDTH = VMCS_FIELDS.map((f) => f.width);
+// A bigint's two 32-bit halves (modulo 2^64, as VMWRITE truncates) without BigInt arithmetic.
+const SCRATCH = new BigUint64Array(1), SCRATCH_HALVES = new Uint32Array(SCRATCH.buffer);
+
 export class Vmcs {
   readonly lo = new Uint32Array(VMCS_FIELDS.length);
   readonly hi = new Uint32Array(VMCS_FIELDS.length);
+  /** Each field's value as the bigint last read or made, until the field changes: VM entry and exit read the same ones again and again. */
+  private readonly big: (bigint | undefined)[] = new Array<bigint | undefined>(VMCS_FIELDS.length).fill(undefined);
   launchState: LaunchState = 'clear';
   /**
    * Changes of value per field group, indexed by encoding bits 11:10 (control, exit information,
-   * guest, host; SDM 25.11.2): VM entry skips the checks of a group that did not change since
-   * they last passed on this VMCS (entry.ts).
+   * guest, host; SDM 25.11.2) and ENTRY_CHECKED_GUEST: VM entry skips the checks of a group that
+   * did not change since they last passed on this VMCS (entry.ts).
    */
-  readonly changes = new Uint32Array(4);
+  readonly changes = new Uint32Array(5);
 
   constructor(readonly address: bigint) {}
 
   /** Full-width value of an implemented field. */
   get(field: Field): bigint {
     const slot = FIELD_SLOT[field >> 1];
-    const hi = this.hi[slot];
-    return hi === 0 ? BigInt(this.lo[slot]) : (BigInt(hi) << 32n) | BigInt(this.lo[slot]);
+    let v = this.big[slot];
+    if (v === undefined) {
+      const hi = this.hi[slot];
+      v = hi === 0 ? BigInt(this.lo[slot]) : (BigInt(hi) << 32n) | BigInt(this.lo[slot]);
+      this.big[slot] = v;
+    }
+    return v;
   }
   /** Bits 63:32 of an implemented field. */
   high(field: Field): number { return this.hi[FIELD_SLOT[field >> 1]]; }
@@ -38,26 +63,21 @@ export class Vmcs {
   /** Store into an implemented field, truncated to its width. */
   set(field: Field, value: bigint): void {
     const slot = FIELD_SLOT[field >> 1];
-    const width = fieldWidth(field);
-    const lo = this.lo[slot], hi = this.hi[slot];
-    if (value >= 0n && value <= MASK32) {
-      this.lo[slot] = Number(value);
-      this.hi[slot] = 0;
-    } else {
-      this.lo[slot] = Number(value & MASK32);
-      this.hi[slot] = width === 16 || width === 32 ? 0 : Number((value >> 32n) & MASK32);
-    }
-    if (width === 16) this.lo[slot] &= 0xffff;
-    if (this.lo[slot] !== lo || this.hi[slot] !== hi) this.changes[(field >> 10) & 3]++;
+    if (this.big[slot] === value) return;
+    SCRATCH[0] = value;
+    this.store(slot, SCRATCH_HALVES[0], SCRATCH_HALVES[1]);
   }
   /** Store a value below 2^32 (truncated to 16 bits for 16-bit fields). */
-  set32(field: Field, value: number): void {
-    const slot = FIELD_SLOT[field >> 1];
-    const lo = fieldWidth(field) === 16 ? value & 0xffff : value >>> 0;
-    if (this.lo[slot] === lo && this.hi[slot] === 0) return;
+  set32(field: Field, value: number): void { this.store(FIELD_SLOT[field >> 1], value >>> 0, 0); }
+
+  private store(slot: number, lo: number, hi: number): void {
+    const width = WIDTH[slot];
+    if (width === 16) { lo &= 0xffff; hi = 0; } else if (width === 32) hi = 0;
+    if (this.lo[slot] === lo && this.hi[slot] === hi) return;
     this.lo[slot] = lo;
-    this.hi[slot] = 0;
-    this.changes[(field >> 10) & 3]++;
+    this.hi[slot] = hi;
+    this.big[slot] = undefined;
+    this.changes[CHANGE_GROUP[slot]]++;
   }
 
   /** VMREAD semantics (31 VMREAD): the value as the destination receives it, or undefined if no such component. */
@@ -74,10 +94,8 @@ export class Vmcs {
     if (slot === undefined) return 'unsupported';
     const enc = Number(encoding);
     if (!allowReadOnly && fieldGroup(enc) === 'exit-info') return 'read-only';
-    if ((enc & 1) !== 0) {
-      const hi = Number(value & MASK32);
-      if (this.hi[slot] !== hi) { this.hi[slot] = hi; this.changes[(enc >> 10) & 3]++; }
-    } else this.set(enc, value);
+    if ((enc & 1) !== 0) this.store(slot, this.lo[slot], Number(value & MASK32));
+    else this.set(enc, value);
     return 'ok';
   }
 
