@@ -11,6 +11,8 @@
 // every point anything can see it is the state step() leaves. Memory accesses are written out
 // as the TLB's hit path only; a miss, a page-crossing or non-canonical address or a bad branch
 // target runs the instruction's handler instead, so faults and VM exits are the interpreter's.
+// A hit can neither fault nor write a page holding code (the write TLB keeps no such page), so
+// the retired count, RIP and the code-write check are committed on the handler's path only.
 //
 // A block whose last instruction jumps back to its own first one (a loop) runs again inside
 // the function while the next round stays within `lim` (the caller's budget, the
@@ -501,15 +503,18 @@ export function compiledSource(b: Block): string {
       continue;
     }
     // Before what can fault or exit: RIP, the retired count and RFLAGS as step() would show them.
-    if (b.committed[k]) { out.push(`${sync()}st.icount = ic + ${k}; st.setRipNum(r + ${d});`); dirty = false; }
+    const commit = `${sync()}st.icount = ic + ${k}; st.setRipNum(r + ${d});`;
     if (e !== undefined) {
-      out.push(e.code(liveAfter[k], { next: d + len, handler }));
+      // Only the handler can fault or write a code page (the TLB hits written out neither fault
+      // nor reach pages holding code), so the commit and the code-write check go with it.
+      const codeCheck = e.stores && !e.ends && k < n - 1 ? ` if (gens[pg] !== g) { ${leave(k + 1, `r + ${d + len}`)} }` : '';
+      out.push(e.code(liveAfter[k], { next: d + len, handler: b.committed[k] ? `${commit} ${handler}${codeCheck}` : handler }));
       if (e.writes & liveAfter[k]) dirty = true;
       if (e.ends) out.push(leave(n, 'nx'));
       else if (k === n - 1) out.push(leave(n, `r + ${d + len}`));
-      else if (e.stores) out.push(`if (gens[pg] !== g) { ${leave(k + 1, `r + ${d + len}`)} }`);
       continue;
     }
+    if (b.committed[k]) { out.push(commit); dirty = false; }
     // Run by its handler, with RFLAGS in CpuState.
     if (dirty) { out.push(sync()); dirty = false; }
     out.push(handler);
