@@ -212,8 +212,8 @@ export interface MachineApi {
   vmcsAtLastExit(encoding: number): bigint | undefined;
   readonly currentVmcs: bigint | undefined;
 
-  /** A copy of the whole machine; pages unchanged since `base` are shared with it, not copied. */
-  snapshot(base?: MachineSnapshot): MachineSnapshot;
+  /** A copy of the whole machine; pages unchanged since the snapshot last taken or restored are shared with it, not copied. */
+  snapshot(): MachineSnapshot;
   /** Back (or forward) to a snapshot; listeners' view of device output is truncated to it. */
   restore(snapshot: MachineSnapshot): void;
   /** Starts recording history (idempotent): writes to registers, memory or the VMCS in the past discard the future. */

@@ -18,7 +18,7 @@ import { DEFAULT_RAM, MiB } from './loader/memoryMap';
 import { PhysicalMemory } from './memory/physical';
 import type { TraceRecord } from './trace/record';
 import { TraceBuffer } from './trace/traceBuffer';
-import { capturePages, restorePages, type Pages } from './history/pages';
+import { capturePages, captureWrittenPages, restorePages, type Pages } from './history/pages';
 import { History } from './history/history';
 import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field, FIELD_SLOT, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES } from './vmx/fields';
 import { Vmx, type VmxSnapshot } from './vmx/vmx';
@@ -109,6 +109,8 @@ export class Machine implements MachineApi {
    * exit cost 7 % of a minimal round trip. `undefined` before the first exit with a VMCS.
    */
   private vmcsAtExit: VmcsHalves | undefined;
+  /** What RAM held when its record of written pages began (the snapshot last taken or restored): the next snapshot compares only those pages. */
+  private cleanPages: Pages | undefined;
   private readonly vmcsAtExitHalves: VmcsHalves = { lo: new Uint32Array(VMCS_FIELDS.length), hi: new Uint32Array(VMCS_FIELDS.length) };
 
   /** Linear breakpoints by RIP as a signed number (CpuState.ripNum), to the address as given. */
@@ -553,6 +555,7 @@ export class Machine implements MachineApi {
       const pa = this.translate(address + BigInt(i), space);
       if (pa === undefined) { this.interpreter.invalidateCode(); this.forgetRipPage(); return i; }
       this.memory.bytes[Number(pa)] = data[i];
+      this.memory.markWritten(Number(pa) >>> 12);
     }
     this.interpreter.invalidateCode(); // the write went behind the CPU's back
     this.forgetRipPage();
@@ -601,8 +604,11 @@ export class Machine implements MachineApi {
 
   // ---- snapshot / restore -------------------------------------------------------------------
 
-  snapshot(base?: MachineSnapshot): MachineSnapshot {
-    const { pages, copied } = capturePages(this.memory, (base?.data as SnapshotData | undefined)?.pages);
+  snapshot(): MachineSnapshot {
+    const written = this.memory.takeWritten();
+    this.interpreter.forgetWriteMappings();
+    const { pages, copied } = this.cleanPages ? captureWrittenPages(this.memory, this.cleanPages, written) : capturePages(this.memory);
+    this.cleanPages = pages;
     const data: SnapshotData = {
       pages, copied,
       steps: this.steps,
@@ -622,6 +628,8 @@ export class Machine implements MachineApi {
   restore(snapshot: MachineSnapshot): void {
     const data = snapshot.data as SnapshotData;
     restorePages(this.memory, data.pages);
+    this.memory.takeWritten();
+    this.cleanPages = data.pages;
     this.steps = data.steps;
     this.consoleProduced = { ...data.consoleProduced };
     this.vmcsAtExit = data.vmcsAtExit && this.keepVmcsAtExit(data.vmcsAtExit);

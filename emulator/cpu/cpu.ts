@@ -681,7 +681,11 @@ export class Cpu {
       if (access === Access.Read) { this.tagR[idx] = tag; this.physR[idx] = page; }
       else if (access === Access.Write) {
         // Writes to code and paging-structure pages go the slow way, which notices them.
-        if (!this.codePage[page >>> 12] && !this.phys.pagingPage[page >>> 12]) { this.tagW[idx] = tag; this.physW[idx] = page; }
+        if (!this.codePage[page >>> 12] && !this.phys.pagingPage[page >>> 12]) {
+          this.tagW[idx] = tag;
+          this.physW[idx] = page;
+          this.phys.markWritten(page >>> 12); // stores through this entry bypass PhysicalMemory
+        }
         this.tagR[idx] = tag; this.physR[idx] = page;
       }
       else { this.tagX[idx] = tag; this.physX[idx] = page; }
@@ -694,6 +698,9 @@ export class Cpu {
     if (vmx === undefined || !vmx.nonRoot) return gpa;
     return vmx.translateGuestPhysical(BigInt(gpa), access === Access.Read ? 'read' : access === Access.Write ? 'write' : 'execute', this.big(linear), pagingStructure);
   }
+
+  /** Forget the write TLB's entries, so that the next store to each page maps it (and marks it written, PhysicalMemory.takeWritten) again. */
+  forgetWriteMappings(): void { this.tagW.fill(NaN); }
 
   /** Drop every cached translation (CR0/CR3/CR4/EFER writes, INVLPG, INVEPT/INVVPID, SMAP-relevant AC changes). */
   flushTlb(): void {

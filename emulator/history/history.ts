@@ -100,7 +100,7 @@ export class History implements HistoryApi {
   private last(): MachineSnapshot { return this.snapshots[this.snapshots.length - 1]; }
 
   private capture(): void {
-    const snapshot = this.machine.snapshot(this.snapshots.length > 0 ? this.last() : undefined);
+    const snapshot = this.machine.snapshot();
     this.snapshots.push(snapshot);
     this.pageBytes += snapshot.copiedBytes;
     while (this.memoryBytes > this.memoryLimit && this.snapshots.length > 2) this.thin();
@@ -161,7 +161,7 @@ export class History implements HistoryApi {
     const waypoint = target - Math.floor(this.interval / WAYPOINT_FRACTION);
     if (waypoint > m.steps + this.interval / WAYPOINT_FRACTION) {
       m.advance(waypoint);
-      this.waypoints.push(m.snapshot(from));
+      this.waypoints.push(m.snapshot());
       if (this.waypoints.length > WAYPOINTS) this.waypoints.shift();
     }
     m.advance(target);

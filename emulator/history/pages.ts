@@ -1,7 +1,8 @@
 // RAM in snapshots, copy-on-write between them: a snapshot keeps a page only if it is not all
 // zero, and shares the previous snapshot's copy of every page that did not change since, so
 // a snapshot costs the pages written in its interval. Comparisons run as memcmp (Node's
-// Buffer) where available: most of RAM is zero, and a 64 KiB zero check is one call.
+// Buffer) where available: most of RAM is zero, and a 64 KiB zero check is one call. Once a
+// snapshot exists, the next compares only the pages written since (captureWrittenPages).
 
 import type { PhysicalMemory } from '../memory/physical';
 
@@ -31,25 +32,38 @@ function equal(a: Uint8Array, b: Uint8Array): boolean {
 
 const isZero = (bytes: Uint8Array): boolean => equal(bytes, ZERO.subarray(0, bytes.length));
 
-/**
- * The pages of `memory` now. Pages equal to `base`'s are shared with it, so the result only
- * holds new copies of pages written since `base` was captured; `copied` counts those bytes.
- */
-export function capturePages(memory: PhysicalMemory, base: Pages | undefined): { pages: Map<number, Uint8Array>; copied: number } {
+/** The pages of `memory` now, each copied: the first snapshot. `copied` counts their bytes. */
+export function capturePages(memory: PhysicalMemory): { pages: Map<number, Uint8Array>; copied: number } {
   const bytes = ramView(memory);
   const pages = new Map<number, Uint8Array>();
   let copied = 0;
   for (let chunk = 0; chunk < memory.size; chunk += CHUNK) {
     const first = chunk / PAGE, count = Math.min(CHUNK, memory.size - chunk) / PAGE;
-    let baseHas = false;
-    if (base) for (let p = first; p < first + count && !baseHas; p++) baseHas = base.has(p);
-    if (!baseHas && isZero(bytes.subarray(chunk, chunk + count * PAGE))) continue;
+    if (isZero(bytes.subarray(chunk, chunk + count * PAGE))) continue;
     for (let p = first; p < first + count; p++) {
       const now = bytes.subarray(p * PAGE, (p + 1) * PAGE);
-      const old = base?.get(p);
-      if (old && equal(old, now)) pages.set(p, old);
-      else if (old || !isZero(now)) { pages.set(p, Uint8Array.from(now)); copied += PAGE; }
+      if (!isZero(now)) { pages.set(p, Uint8Array.from(now)); copied += PAGE; }
     }
+  }
+  return { pages, copied };
+}
+
+/**
+ * The pages of `memory` now, when it held exactly `clean` at the start of a record of written
+ * pages (PhysicalMemory.takeWritten) and `written` is that record: only those pages are
+ * compared, the others shared with `clean`; `copied` counts the bytes of new copies.
+ */
+export function captureWrittenPages(memory: PhysicalMemory, clean: Pages, written: readonly number[]): { pages: Map<number, Uint8Array>; copied: number } {
+  const bytes = ramView(memory);
+  const pages = new Map(clean);
+  let copied = 0;
+  for (const p of written) {
+    if ((p + 1) * PAGE > memory.size) continue;
+    const now = bytes.subarray(p * PAGE, (p + 1) * PAGE);
+    const old = clean.get(p);
+    if (old && equal(old, now)) continue;
+    if (isZero(now)) pages.delete(p);
+    else { pages.set(p, Uint8Array.from(now)); copied += PAGE; }
   }
   return { pages, copied };
 }

@@ -11,11 +11,19 @@ export class PhysicalMemory {
    */
   readonly pagingPage: Uint8Array;
   pagingWrites = 0;
+  /**
+   * Pages written since takeWritten(): by the write methods below, by markWritten (the CPU marks
+   * a page when its write TLB maps it, before any store through `bytes`; the debugger marks what
+   * it writes). A snapshot copies only these (history/pages.ts).
+   */
+  private readonly writtenPage: Uint8Array;
+  private writtenList: number[] = [];
 
   constructor(readonly size: number) {
     this.bytes = new Uint8Array(size);
     this.view = new DataView(this.bytes.buffer);
     this.pagingPage = new Uint8Array((size >>> 12) + 1);
+    this.writtenPage = new Uint8Array((size >>> 12) + 1);
   }
 
   contains(addr: number, length: number): boolean {
@@ -32,6 +40,21 @@ export class PhysicalMemory {
   write64(a: number, v: bigint): void { if (a + 8 <= this.size) { this.view.setBigUint64(a, BigInt.asUintN(64, v), true); this.written(a, 8); } }
 
   private written(a: number, size: number): void {
-    if (this.pagingPage[a >>> 12] || this.pagingPage[(a + size - 1) >>> 12]) this.pagingWrites++;
+    const first = a >>> 12, last = (a + size - 1) >>> 12;
+    if (this.pagingPage[first] || this.pagingPage[last]) this.pagingWrites++;
+    this.markWritten(first);
+    if (last !== first) this.markWritten(last);
+  }
+
+  markWritten(page: number): void {
+    if (this.writtenPage[page] === 0) { this.writtenPage[page] = 1; this.writtenList.push(page); }
+  }
+
+  /** The pages written since the last call, which starts a new record. */
+  takeWritten(): number[] {
+    const pages = this.writtenList;
+    for (const p of pages) this.writtenPage[p] = 0;
+    this.writtenList = [];
+    return pages;
   }
 }

@@ -6,6 +6,8 @@ import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
+import type { MachineSnapshot } from '../../emulator/api';
+import { capturePages } from '../../emulator/history/pages';
 import { Machine } from '../../emulator/machine';
 import { VMCS_FIELDS } from '../../emulator/vmx/fields';
 import { Rng } from '../differential/rng';
@@ -100,14 +102,33 @@ describe('history', () => {
 
   it('shares unchanged pages between snapshots and stays within its memory limit', () => {
     const m = boot();
+    expect(m.snapshot().copiedBytes).toBeGreaterThan(0); // the first copies every non-zero page
+    expect(m.snapshot().copiedBytes).toBe(0); // nothing ran since
     const history = m.enableHistory({ interval: 50_000, memoryLimit: 4 * 1024 * 1024 });
-    const first = m.snapshot();
-    const second = m.snapshot(first);
-    expect(second.copiedBytes).toBe(0); // nothing ran between them
     for (let stop = m.run(1_000_000); stop.kind === 'budget' && m.steps < 3_000_000; stop = m.run(1_000_000));
     expect(history.snapshotCount).toBeGreaterThan(2);
     expect(history.memoryBytes).toBeLessThanOrEqual(4 * 1024 * 1024);
-    expect(first.copiedBytes).toBeGreaterThan(0);
+  });
+
+  it('a snapshot holds every page written since the one before: by compiled blocks, the interpreter, VMX, the debugger', () => {
+    // Snapshots after the first compare only the pages written since (PhysicalMemory.takeWritten):
+    // each must equal a full copy of RAM.
+    const m = boot();
+    m.interpreter.compileAfter = 1;
+    const pagesOf = (s: MachineSnapshot) => (s.data as { pages: Map<number, Uint8Array> }).pages;
+    m.snapshot();
+    let compared = 0;
+    for (let round = 0; round < 30 && m.exitStatus === undefined; round++) {
+      m.run(20_000);
+      if (round === 5) m.writeMemory(0x1000000n + 0x7000n, new Uint8Array([1, 2, 3]), 'physical');
+      if (round === 6) m.restore(m.snapshot()); // a record of written pages starts at a restore too
+      const pages = pagesOf(m.snapshot()), full = capturePages(m.memory).pages;
+      expect([...pages.keys()].sort((a, b) => a - b)).toEqual([...full.keys()].sort((a, b) => a - b));
+      for (const [p, bytes] of full) expect(Buffer.compare(pages.get(p)!, bytes)).toBe(0);
+      compared++;
+    }
+    expect(compared).toBeGreaterThan(10);
+    expect(m.interpreter.compiledBlocks).toBeGreaterThan(0);
   });
 
   it('truncates console output and trace on going back and regenerates them going forward', () => {
