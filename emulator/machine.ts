@@ -18,7 +18,7 @@ import { DEFAULT_RAM, MiB } from './loader/memoryMap';
 import { PhysicalMemory } from './memory/physical';
 import type { TraceRecord } from './trace/record';
 import { TraceBuffer } from './trace/traceBuffer';
-import { capturePages, captureWrittenPages, restorePages, type Pages } from './history/pages';
+import { capturePages, restorePages, type Pages } from './history/pages';
 import { History } from './history/history';
 import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field, FIELD_SLOT, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES } from './vmx/fields';
 import { Vmx, type VmxSnapshot } from './vmx/vmx';
@@ -109,8 +109,8 @@ export class Machine implements MachineApi {
    * exit cost 7 % of a minimal round trip. `undefined` before the first exit with a VMCS.
    */
   private vmcsAtExit: VmcsHalves | undefined;
-  /** What RAM held when its record of written pages began (the snapshot last taken or restored): the next snapshot compares only those pages. */
-  private cleanPages: Pages | undefined;
+  /** What RAM held when its record of written pages began: all zero, then the snapshot last taken or restored (history/pages.ts). */
+  private cleanPages: Pages = new Map();
   private readonly vmcsAtExitHalves: VmcsHalves = { lo: new Uint32Array(VMCS_FIELDS.length), hi: new Uint32Array(VMCS_FIELDS.length) };
 
   /** Linear breakpoints by RIP as a signed number (CpuState.ripNum), to the address as given. */
@@ -605,9 +605,8 @@ export class Machine implements MachineApi {
   // ---- snapshot / restore -------------------------------------------------------------------
 
   snapshot(): MachineSnapshot {
-    const written = this.memory.takeWritten();
     this.interpreter.forgetWriteMappings();
-    const { pages, copied } = this.cleanPages ? captureWrittenPages(this.memory, this.cleanPages, written) : capturePages(this.memory);
+    const { pages, copied } = capturePages(this.memory, this.cleanPages, this.memory.takeWritten());
     this.cleanPages = pages;
     const data: SnapshotData = {
       pages, copied,
@@ -627,8 +626,7 @@ export class Machine implements MachineApi {
 
   restore(snapshot: MachineSnapshot): void {
     const data = snapshot.data as SnapshotData;
-    restorePages(this.memory, data.pages);
-    this.memory.takeWritten();
+    restorePages(this.memory, this.cleanPages, this.memory.takeWritten(), data.pages);
     this.cleanPages = data.pages;
     this.steps = data.steps;
     this.consoleProduced = { ...data.consoleProduced };

@@ -117,8 +117,8 @@ function loadSegments(memory: PhysicalMemory, elf: ElfFile, bias: number): [bigi
   let lo = BigInt(Number.MAX_SAFE_INTEGER), hi = 0n;
   for (const seg of elf.loadSegments) {
     const at = bias + Number(seg.paddr);
-    memory.bytes.set(elf.segmentData(seg), at);
-    memory.bytes.fill(0, at + seg.filesz, at + seg.memsz);
+    memory.load(at, elf.segmentData(seg));
+    memory.zero(at + seg.filesz, at + seg.memsz);
     if (seg.paddr < lo) lo = seg.paddr;
     if (seg.paddr + BigInt(seg.memsz) > hi) hi = seg.paddr + BigInt(seg.memsz);
   }

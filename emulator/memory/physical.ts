@@ -12,9 +12,10 @@ export class PhysicalMemory {
   readonly pagingPage: Uint8Array;
   pagingWrites = 0;
   /**
-   * Pages written since takeWritten(): by the write methods below, by markWritten (the CPU marks
-   * a page when its write TLB maps it, before any store through `bytes`; the debugger marks what
-   * it writes). A snapshot copies only these (history/pages.ts).
+   * Pages written since takeWritten() (since the start: RAM is created all zero): by the write
+   * methods below, or marked by markWritten (the CPU marks a page when its write TLB maps it,
+   * before any store through `bytes`; the debugger marks what it writes). Snapshots compare and
+   * restore only these (history/pages.ts).
    */
   private readonly writtenPage: Uint8Array;
   private writtenList: number[] = [];
@@ -44,6 +45,20 @@ export class PhysicalMemory {
     if (this.pagingPage[first] || this.pagingPage[last]) this.pagingWrites++;
     this.markWritten(first);
     if (last !== first) this.markWritten(last);
+  }
+
+  /** Copy `data` in at `a`, as the loader does (no bounds but RAM's). */
+  load(a: number, data: Uint8Array): void {
+    this.bytes.set(data, a);
+    this.markRange(a, data.length);
+  }
+  /** Zero [a, end). */
+  zero(a: number, end: number): void {
+    this.bytes.fill(0, a, end);
+    this.markRange(a, end - a);
+  }
+  private markRange(a: number, length: number): void {
+    for (let p = a >>> 12; length > 0 && p <= (a + length - 1) >>> 12; p++) this.markWritten(p);
   }
 
   markWritten(page: number): void {
