@@ -107,9 +107,16 @@ export class ExecutionEngine {
     try {
       return await this.guard(goal, async () => {
         let outcome = this.interpret(this.debuggee.machine.step());
+        // Slices that end early (at each VM exit, which the filters look at) run on without
+        // yielding until SLICE_MS has passed: a loop of hypercalls would otherwise go through
+        // the event loop once per round trip.
+        let yielded = -Infinity;
         while (!outcome) {
-          await yieldToEventLoop();
-          if (this.pauseRequested) return { kind: 'stop', reason: 'pause' } as Outcome;
+          if (performance.now() - yielded >= SLICE_MS) {
+            await yieldToEventLoop();
+            if (this.pauseRequested) return { kind: 'stop', reason: 'pause' } as Outcome;
+            yielded = performance.now();
+          }
           outcome = this.slice();
         }
         return outcome;
