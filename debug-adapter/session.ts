@@ -26,7 +26,7 @@ import { formatReference, parseReference } from './memoryReferences';
 import type { Side } from './programSymbols';
 import { StackBuilder, topSide } from './stackBuilder';
 import { SteppingEngine, type Granularity } from './stepping';
-import { GO_TO_STEP, MOMENT_EVENT, REVERSE_STEP_OUT, traceEvent, type MomentEventBody } from './traceEvents';
+import { GO_TO_STEP, MOMENT_EVENT, REVERSE_STEP_OUT, TraceBatch, type MomentEventBody } from './traceEvents';
 import { VariableStore } from './variables';
 
 export interface SessionOptions {
@@ -71,11 +71,26 @@ export class HypercallDebugSession extends DebugSession {
   private readonly client: ClientBreakpoints = { source: new Map() };
   private lastException: { description: string; text: string; id: string } | undefined;
   private ended = false;
+  private readonly trace = new TraceBatch(() => this.sendTrace());
 
   constructor(private readonly options: SessionOptions = {}) {
     super();
     this.setDebuggerLinesStartAt1(true);
     this.setDebuggerColumnsStartAt1(true);
+  }
+
+  // Trace records go out batched (TraceBatch), ahead of every other message.
+  override sendEvent(event: DebugProtocol.Event): void {
+    this.sendTrace();
+    super.sendEvent(event);
+  }
+  override sendResponse(response: DebugProtocol.Response): void {
+    this.sendTrace();
+    super.sendResponse(response);
+  }
+  private sendTrace(): void {
+    const batch = this.trace.take();
+    if (batch) super.sendEvent(batch);
   }
 
   // ---- set-up ------------------------------------------------------------------------------
@@ -169,7 +184,7 @@ export class HypercallDebugSession extends DebugSession {
     }, { neverEnteredLimit: this.options.neverEnteredLimit ?? 50_000_000 });
     printConsole(machine, (text, port) => this.sendEvent(new OutputEvent(text, port === 'guest' ? 'stdout' : 'console')),
       (line) => this.sendEvent(new OutputEvent(`${line}\n`, 'console')));
-    if (config.trace) machine.onTrace((record, step) => this.sendEvent(traceEvent(record, step)));
+    if (config.trace) machine.onTrace((record, step) => this.trace.add(record, step));
     return {
       debuggee, breakpoints, filters, engine, stack,
       stepping: new SteppingEngine(debuggee, engine, config.hostStepInTarget),

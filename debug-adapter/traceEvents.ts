@@ -1,7 +1,7 @@
-// Trace records to the client as the custom DAP event `hypercall/trace` { record, line, step }:
-// the TraceRecord with every bigint as a "0x..." string (JSON has no bigint), its ftrace line
-// and the moment of history right after the instruction that emitted it, which the custom
-// request `hypercall/goToStep` { step } takes the session to.
+// Trace records to the client as the custom DAP event `hypercall/trace` { entries }, each entry
+// { record, line, step }: the TraceRecord with every bigint as a "0x..." string (JSON has no
+// bigint), its ftrace line and the moment of history right after the instruction that emitted
+// it, which the custom request `hypercall/goToStep` { step } takes the session to.
 
 import { Event } from '@vscode/debugadapter';
 import type { TraceRecord } from '../emulator/api';
@@ -36,10 +36,36 @@ export function traceRecordToJson(r: TraceRecord): JsonTraceRecord {
   };
 }
 
-/** The body of a `hypercall/trace` event: what the Trace panel reads. */
-export interface TraceEventBody { record: JsonTraceRecord; line: string; step: number }
+/** One trace record as the client gets it. */
+export interface TraceEntry { record: JsonTraceRecord; line: string; step: number }
+/** The body of a `hypercall/trace` event, what the Trace panel reads: the records since the last one, in order. */
+export interface TraceEventBody { entries: TraceEntry[] }
 
-export function traceEvent(record: TraceRecord, step: number): Event {
-  const body: TraceEventBody = { record: traceRecordToJson(record), line: record.text, step };
-  return new Event(TRACE_EVENT, body);
+/** Records per event at most. */
+const BATCH = 1000;
+
+/**
+ * Trace records waiting to go out as one `hypercall/trace` event: a loop of hypercalls writes
+ * three records per round trip, and an event each cost as much as the guest's run. The session
+ * sends the batch before any other message (so a stop or response still follows the trace it
+ * caused), when it holds BATCH records, and once the run in progress yields (a microtask).
+ */
+export class TraceBatch {
+  private entries: TraceEntry[] = [];
+
+  constructor(private readonly flush: () => void) {}
+
+  add(record: TraceRecord, step: number): void {
+    if (this.entries.length === 0) queueMicrotask(this.flush);
+    this.entries.push({ record: traceRecordToJson(record), line: record.text, step });
+    if (this.entries.length >= BATCH) this.flush();
+  }
+
+  /** The event for the records waiting, if any; the batch is empty afterwards. */
+  take(): Event | undefined {
+    if (this.entries.length === 0) return undefined;
+    const body: TraceEventBody = { entries: this.entries };
+    this.entries = [];
+    return new Event(TRACE_EVENT, body);
+  }
 }

@@ -6,6 +6,7 @@
 import * as vscode from 'vscode';
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import { DEBUG_TYPE } from './configurationProvider';
+import type { TraceEventBody } from '../debug-adapter/traceEvents';
 
 export const STOPPED_ON_VMCALL = 'hypercall.walkthrough.stoppedOnVmcall';
 export const STEPPED_INTO_HOST = 'hypercall.walkthrough.steppedIntoHost';
@@ -28,9 +29,13 @@ export function milestonesOf(message: Message, customTraceTexts: ReadonlySet<str
   if (message.type === 'event' && message.event === 'hypercall/trace') {
     // A trace_printk line names the host function that printed: kvm_pv_hello_hypercall for the
     // sample's Hello World, kvm_pv_<name> for a hypercall the scaffold added.
-    const text = /^\s*\S+\s+\[\d+\]\s+\S+\s+[\d.]+: \w+: (.*)$/.exec((message.body as { line: string }).line)?.[1];
-    if (text === 'Hello World') return [TRACED_HELLO_WORLD];
-    if (text !== undefined && customTraceTexts.has(text)) return [TRACED_CUSTOM_HYPERCALL];
+    const reached = new Set<string>();
+    for (const { line } of (message.body as TraceEventBody).entries ?? []) {
+      const text = /^\s*\S+\s+\[\d+\]\s+\S+\s+[\d.]+: \w+: (.*)$/.exec(line)?.[1];
+      if (text === 'Hello World') reached.add(TRACED_HELLO_WORLD);
+      if (text !== undefined && customTraceTexts.has(text)) reached.add(TRACED_CUSTOM_HYPERCALL);
+    }
+    return [...reached];
   }
   return [];
 }

@@ -10,7 +10,7 @@
 import * as vscode from 'vscode';
 import { HypercallConfigurationProvider } from '../configurationProvider';
 import { workspaceFileAccess } from '../workspaceFileAccess';
-import { GO_TO_STEP, MOMENT_EVENT, TRACE_EVENT, type MomentEventBody, type TraceEventBody } from '../../debug-adapter/traceEvents';
+import { GO_TO_STEP, MOMENT_EVENT, TRACE_EVENT, type MomentEventBody, type TraceEntry, type TraceEventBody } from '../../debug-adapter/traceEvents';
 import type { FromWebview, ToWebview } from './messages';
 import { OfflineSources, type ProgramPaths, type SourceLine } from './offlineSources';
 import { panelHtml } from './panelHtml';
@@ -36,7 +36,7 @@ function makeNonce(): string {
   return Array.from(bytes, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
-function tscOf(body: TraceEventBody): bigint | undefined {
+function tscOf(body: TraceEntry): bigint | undefined {
   try {
     return typeof body.record?.tsc === 'string' ? BigInt(body.record.tsc) : undefined;
   } catch {
@@ -50,7 +50,7 @@ function programPaths(config: vscode.DebugConfiguration | undefined): ProgramPat
   return { guest: config.guest, host: config.host, cwd: typeof config.cwd === 'string' ? config.cwd : workspaceFileAccess.cwd() };
 }
 
-function originOf(body: TraceEventBody): TraceOrigin | undefined {
+function originOf(body: TraceEntry): TraceOrigin | undefined {
   const rip = body.record?.rip;
   const side = body.record?.side;
   if (typeof rip !== 'string' || (side !== 'host' && side !== 'guest')) return undefined;
@@ -157,9 +157,12 @@ export class TracePanel implements vscode.WebviewViewProvider, vscode.Disposable
       return;
     }
     if (e.event !== TRACE_EVENT) return;
-    const body = e.body as TraceEventBody | undefined;
-    if (typeof body?.line !== 'string') return;
-    this.model.append(body.line, originOf(body), tscOf(body), typeof body.step === 'number' ? body.step : undefined);
+    const entries = (e.body as TraceEventBody | undefined)?.entries;
+    if (!Array.isArray(entries)) return;
+    for (const entry of entries) {
+      if (typeof entry?.line !== 'string') continue;
+      this.model.append(entry.line, originOf(entry), tscOf(entry), typeof entry.step === 'number' ? entry.step : undefined);
+    }
     if (this.revealPending && e.session === this.session) {
       // At the first event, not at the start: VS Code opens the Debug Console in the same
       // panel area as the session starts, and would cover the trace again.

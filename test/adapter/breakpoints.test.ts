@@ -3,7 +3,7 @@
 // conditions, logpoints, the vmexit filter with a condition, and data breakpoints.
 
 import { readFileSync } from 'node:fs';
-import { frameNames, launchAndConfigure, stack, stopAfter, useDebugClient } from './helpers';
+import { frameNames, launchAndConfigure, stack, stopAfter, traceEntries, useDebugClient } from './helpers';
 import { GUEST_ELF, HOST_ELF, MARKERS, source } from './sample';
 
 const dc = useDebugClient();
@@ -95,7 +95,7 @@ describe('breakpoints', () => {
       expect(r.body.breakpoints[0].verified).toBe(true);
     });
     expect((await first).body.reason).toBe('function breakpoint');
-    const hypercalls = dc().events.filter((e) => e.event === 'hypercall/trace' && e.body.record.event === 'kvm_hypercall');
+    const hypercalls = traceEntries(dc().events).filter((t) => t.record.event === 'kvm_hypercall');
     // The second call stops before its own trace_kvm_hypercall: only the first one was traced.
     expect(hypercalls.length).toBe(1);
     const logs = dc().events.filter((e) => e.event === 'output' && e.body.category === 'console' && e.body.output.startsWith('handle_vmcall for nr'));

@@ -2,7 +2,7 @@
 // the host's kvm_emulate_hypercall, read the hypercall, step back out to the guest, run to
 // the end and see "Hello World" in the trace and the guest's console output.
 
-import { frameNames, launchAndConfigure, scopeVariables, stack, stopAfter, useDebugClient } from './helpers';
+import { frameNames, launchAndConfigure, scopeVariables, stack, stopAfter, traceEntries, useDebugClient } from './helpers';
 import { GUEST_ELF, HOST_ELF, MARKERS, source } from './sample';
 
 const dc = useDebugClient();
@@ -59,13 +59,18 @@ describe('break on vmcall, step into the host and back', () => {
     const terminated = dc().waitForEvent('terminated');
     await dc().continueRequest({ threadId: 1 });
     await terminated;
-    const trace = dc().events.filter((e) => e.event === 'hypercall/trace');
-    const hello = trace.find((e) => e.body.record.event === 'trace_printk');
-    expect(hello?.body.line).toMatch(/kvm_pv_hello_hypercall: Hello World$/);
-    expect(hello?.body.record.side).toBe('host');
-    expect(hello?.body.record.rip).toMatch(/^0x[0-9a-f]+$/);
-    const hypercallRecord = trace.find((e) => e.body.record.event === 'kvm_hypercall');
-    expect(hypercallRecord?.body.record.fields.nr).toBe('0x100');
+    const trace = traceEntries(dc().events);
+    const hello = trace.find((t) => t.record.event === 'trace_printk');
+    expect(hello?.line).toMatch(/kvm_pv_hello_hypercall: Hello World$/);
+    expect(hello?.record.side).toBe('host');
+    expect(hello?.record.rip).toMatch(/^0x[0-9a-f]+$/);
+    const hypercallRecord = trace.find((t) => t.record.event === 'kvm_hypercall');
+    expect(hypercallRecord?.record.fields.nr).toBe('0x100');
+    // Records come batched, every one once and in order, and all of them before the end.
+    expect(trace.map((t) => t.record.seq)).toEqual(trace.map((_, i) => i));
+    const batches = dc().events.filter((e) => e.event === 'hypercall/trace');
+    expect(batches.length).toBeLessThan(trace.length);
+    expect(dc().events.findIndex((e) => e.event === 'terminated')).toBeGreaterThan(dc().events.lastIndexOf(batches[batches.length - 1]));
     const stdout = dc().events.filter((e) => e.event === 'output' && e.body.category === 'stdout').map((e) => e.body.output).join('');
     expect(stdout).toContain('user: hello_hypercall() returned 0');
     const exited = dc().events.find((e) => e.event === 'exited');
@@ -80,14 +85,14 @@ describe('break on vmcall, step into the host and back', () => {
     expect((await first).body.reason).toBe('breakpoint');
     let frames = await stack(dc());
     expect(frames[0].line).toBe(line);
-    const traceBefore = dc().events.filter((e) => e.event === 'hypercall/trace').length;
+    const traceBefore = traceEntries(dc().events).length;
     await stopAfter(dc(), () => dc().nextRequest({ threadId: 1 }));
     frames = await stack(dc());
     expect(frames[0].name).toBe('kvm_hypercall0 [guest]');
     expect(frames[0].line).toBeGreaterThan(line);
     // The host handled the hypercall meanwhile: its trace records arrived.
-    const during = dc().events.filter((e) => e.event === 'hypercall/trace').slice(traceBefore);
-    expect(during.map((e) => e.body.record.event)).toContain('kvm_hypercall');
+    const during = traceEntries(dc().events).slice(traceBefore);
+    expect(during.map((t) => t.record.event)).toContain('kvm_hypercall');
   });
 
   it('stepIn with hostStepInTarget "vmexit" stops at the host\'s first instruction after the exit', async () => {
@@ -128,7 +133,7 @@ describe('line stepping in the guest', () => {
     }
     expect(seen.every((n) => n === 'syscall3 [guest]' || n === 'user_main [guest]')).toBe(true);
     expect(frames[0]).toMatchObject({ name: 'user_main [guest]', line: line + 1 });
-    const trace = dc().events.filter((e) => e.event === 'hypercall/trace').map((e) => e.body.line as string);
+    const trace = traceEntries(dc().events).map((t) => t.line);
     expect(trace.some((l) => l.endsWith('kvm_pv_hello_hypercall: Hello World'))).toBe(true);
   });
 });

@@ -2,6 +2,7 @@
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
 import type { SessionOptions } from '../../debug-adapter/session';
+import type { TraceEntry, TraceEventBody } from '../../debug-adapter/traceEvents';
 import { InProcessDebugClient } from './inProcessClient';
 
 /**
@@ -53,6 +54,11 @@ export async function scopeVariables(dc: InProcessDebugClient, frameId: number, 
   const s = scopes.find((x) => x.name === scope);
   if (!s) throw new Error(`no scope ${scope}; scopes are ${scopes.map((x) => x.name).join(', ')}`);
   return (await dc.variablesRequest({ variablesReference: s.variablesReference })).body.variables;
+}
+
+/** The trace records of these events' `hypercall/trace` batches, in order. */
+export function traceEntries(events: readonly DebugProtocol.Event[]): TraceEntry[] {
+  return events.filter((e) => e.event === 'hypercall/trace').flatMap((e) => (e.body as TraceEventBody).entries);
 }
 
 export const frameNames = (frames: DebugProtocol.StackFrame[]): string[] => frames.map((f) => f.name);

@@ -4,7 +4,7 @@
 // stack, registers, VMCS, console output, trace lines) equals the first pass's.
 
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { launchAndConfigure, stack, stopAfter, useDebugClient } from './helpers';
+import { launchAndConfigure, stack, stopAfter, traceEntries, useDebugClient } from './helpers';
 import type { InProcessDebugClient } from './inProcessClient';
 import { GUEST_ELF, HOST_ELF, MARKERS, SAMPLE, source } from './sample';
 
@@ -19,7 +19,7 @@ function followOutput(client: InProcessDebugClient): () => { guest: string; trac
   let printed = '', guest = 0, step = -1;
   let trace: string[] = [];
   client.on('output', (e: DebugProtocol.OutputEvent) => { if (e.body.category === 'stdout') printed += e.body.output; });
-  client.on('hypercall/trace', (e: DebugProtocol.Event) => { trace.push(e.body.line); });
+  client.on('hypercall/trace', (e: DebugProtocol.Event) => { for (const entry of traceEntries([e])) trace.push(entry.line); });
   client.on('hypercall/moment', (e: DebugProtocol.Event) => {
     guest = e.body.output.guest;
     trace = trace.slice(0, e.body.output.trace);
@@ -160,7 +160,7 @@ describe('time travel across the VM boundary', () => {
   it('steps back from the guest instruction after VMRESUME onto the host\'s vmresume, and goes to a trace event', async () => {
     const output = followOutput(dc());
     const entries: number[] = [];
-    dc().on('hypercall/trace', (e: DebugProtocol.Event) => { if (e.body.record.event === 'kvm_entry') entries.push(e.body.step); });
+    dc().on('hypercall/trace', (e: DebugProtocol.Event) => { for (const t of traceEntries([e])) if (t.record.event === 'kvm_entry') entries.push(t.step); });
     const first = dc().waitForEvent('stopped');
     await launchAndConfigure(dc(), { guest: GUEST_ELF, host: HOST_ELF, trace: true }, () => dc().setExceptionBreakpointsRequest({ filters: ['vmcall'] }));
     await first;

@@ -2,7 +2,7 @@
 // runs the sample in process, and every event and stackTrace response it sends goes through
 // milestonesOf, as the DebugAdapterTracker passes them in VS Code.
 import type { DebugProtocol } from '@vscode/debugprotocol';
-import { launchAndConfigure, stopAfter, useDebugClient } from '../adapter/helpers';
+import { launchAndConfigure, stopAfter, traceEntries, useDebugClient } from '../adapter/helpers';
 import { GUEST_ELF, HOST_ELF } from '../adapter/sample';
 
 vi.mock('vscode', () => ({}));
@@ -37,13 +37,13 @@ describe('walkthrough milestones from DAP messages', () => {
     await dc().continueRequest({ threadId: 1 });
     await terminated;
     const rest = dc().events.slice(before);
-    expect(rest.filter((e) => e.event === 'hypercall/trace').length).toBeGreaterThan(10);
+    expect(traceEntries(rest).length).toBeGreaterThan(10);
     expect(reached(rest)).toEqual([TRACED_HELLO_WORLD]);
     expect(reached(rest)).not.toContain(TRACED_CUSTOM_HYPERCALL);
   }, 120_000);
 
   it('reaches the custom-hypercall milestone on the trace_printk line of a hypercall the user added', () => {
-    const line = (text: string) => ({ seq: 1, type: 'event', event: 'hypercall/trace', body: { line: `         hc-host-1       [000] .....     0.002000: kvm_emulate_hypercall: ${text}` } });
+    const line = (text: string) => ({ seq: 1, type: 'event', event: 'hypercall/trace', body: { entries: [{ line: `         hc-host-1       [000] .....     0.002000: kvm_emulate_hypercall: ${text}` }] } });
     expect(milestonesOf(line('my_ping'), new Set(['my_ping']))).toEqual([TRACED_CUSTOM_HYPERCALL]);
     expect(milestonesOf(line('my_ping'), new Set(['ping']))).toEqual([]);
   });

@@ -94,9 +94,9 @@ describe('web entry (dist/web.js)', () => {
     await vi.waitFor(() => expect(received.some((m) => m.event === 'terminated')).toBe(true), { timeout: 60_000 }).catch((e) => {
       throw new Error(`${(e as Error).message}; adapter sent: ${received.map((m) => m.event ?? m.command).join(', ')}; output: ${received.filter((m) => m.event === 'output').map((m) => m.body.output).join('').slice(-500)}`);
     });
-    const lines = received.filter((m) => m.event === 'hypercall/trace').map((m) => m.body.line as string);
-    expect(lines.some((l) => l.endsWith(': kvm_pv_hello_hypercall: Hello World'))).toBe(true);
-    const hello = received.find((m) => m.event === 'hypercall/trace' && m.body.line.endsWith('Hello World'))!;
-    expect(hello.body.record).toMatchObject({ event: 'trace_printk', side: 'host', rip: expect.stringMatching(/^0x[0-9a-f]+$/) });
+    const entries = received.filter((m) => m.event === 'hypercall/trace').flatMap((m) => m.body.entries as Array<{ line: string; record: unknown }>);
+    expect(entries.some((t) => t.line.endsWith(': kvm_pv_hello_hypercall: Hello World'))).toBe(true);
+    const hello = entries.find((t) => t.line.endsWith('Hello World'))!;
+    expect(hello.record).toMatchObject({ event: 'trace_printk', side: 'host', rip: expect.stringMatching(/^0x[0-9a-f]+$/) });
   }, 120_000);
 });
