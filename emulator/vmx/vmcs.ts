@@ -4,6 +4,7 @@
 // VMWRITE access fields by encoding with the width rules of 25.11.2. Each field is held as two
 // 32-bit halves so the 16- and 32-bit fields that VM entry and exit touch most need no BigInt.
 
+import { HALVES, split } from '../cpu/halves';
 import { FIELD_SLOT, VMCS_FIELDS, Field, fieldGroup, fieldWidth } from './fields';
 
 export type LaunchState = 'clear' | 'launched';
@@ -27,8 +28,6 @@ const ENTRY_CHECKED = new Set<number>([
 /** Per slot: which Vmcs.changes counter a change of the field counts in, and its width. */
 const CHANGE_GROUP = Uint8Array.from(VMCS_FIELDS, (f) => (ENTRY_CHECKED.has(f.encoding) ? ENTRY_CHECKED_GUEST : (f.encoding >> 10) & 3));
 const WIDTH = VMCS_FIELDS.map((f) => f.width);
-// A bigint's two 32-bit halves (modulo 2^64, as VMWRITE truncates) without BigInt arithmetic.
-const SCRATCH = new BigUint64Array(1), SCRATCH_HALVES = new Uint32Array(SCRATCH.buffer);
 
 export class Vmcs {
   readonly lo = new Uint32Array(VMCS_FIELDS.length);
@@ -64,8 +63,8 @@ export class Vmcs {
   set(field: Field, value: bigint): void {
     const slot = FIELD_SLOT[field >> 1];
     if (this.big[slot] === value) return;
-    SCRATCH[0] = value;
-    this.store(slot, SCRATCH_HALVES[0], SCRATCH_HALVES[1]);
+    split(value);
+    this.store(slot, HALVES[0], HALVES[1]);
   }
   /** Store a value below 2^32 (truncated to 16 bits for 16-bit fields). */
   set32(field: Field, value: number): void { this.store(FIELD_SLOT[field >> 1], value >>> 0, 0); }

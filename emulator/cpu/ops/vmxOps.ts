@@ -3,6 +3,7 @@
 // cpu.vmx with the VM-exit instruction-information field (SDM 27.2.5) and the displacement
 // (the exit qualification for instructions with a memory operand, SDM 27.2.1).
 
+import { HALVES, split } from '../halves';
 import { Cr0, Cr4 } from '../state';
 import { CpuFault, Vector } from '../signals';
 import type { Cpu } from '../cpu';
@@ -55,26 +56,28 @@ const vmxoff: Handler = (c) => vmxCommon(c).vmxoff();
 const vmclear: Handler = (c, i) => vmxCommon(c).vmclear(operand(c), memoryInfo(i), displacement(i));
 const vmptrld: Handler = (c, i) => vmxCommon(c).vmptrld(operand(c), memoryInfo(i), displacement(i));
 const vmptrst: Handler = (c, i) => vmxCommon(c).vmptrst(operand(c), memoryInfo(i), displacement(i));
+/** VMREAD/VMWRITE's field encoding, from the register operand of size `s`. */
+function fieldOperand(c: Cpu, i: DecodedInsn, s: number): bigint {
+  const lo = c.getReg(s, i.reg);
+  return s === 8 && c.hi !== 0 ? (BigInt(c.hi) << 32n) | BigInt(lo) : BigInt(lo);
+}
 const vmread: Handler = (c, i) => {
   const vmx = vmxCommon(c);
   const s = c.mode64 ? 8 : 4;
-  const lo = c.getReg(s, i.reg);
-  const field = s === 8 ? (BigInt(c.hi) << 32n) | BigInt(lo) : BigInt(lo);
-  const v = vmx.vmread(field, readWriteInfo(i), i.mod === 3 ? 0n : displacement(i));
+  const v = vmx.vmread(fieldOperand(c, i, s), readWriteInfo(i), i.mod === 3 ? 0n : displacement(i));
   if (v === undefined) return;
-  const vl = Number(v & 0xffffffffn), vh = Number((v >> 32n) & 0xffffffffn);
-  if (i.mod === 3) c.setReg(s, i.rm, vl, vh);
-  else c.write(s, c.ea, vl, vh);
+  split(v);
+  if (i.mod === 3) c.setReg(s, i.rm, HALVES[0], HALVES[1]);
+  else c.write(s, c.ea, HALVES[0], HALVES[1]);
 };
 const vmwrite: Handler = (c, i) => {
   const vmx = vmxCommon(c);
   const s = c.mode64 ? 8 : 4;
-  const lo = c.getReg(s, i.reg);
-  const field = s === 8 ? (BigInt(c.hi) << 32n) | BigInt(lo) : BigInt(lo);
+  const field = fieldOperand(c, i, s);
   const info = readWriteInfo(i), qual = i.mod === 3 ? 0n : displacement(i);
   if (vmx.nonRoot) { vmx.vmwrite(field, 0n, info, qual); return; } // exits before the operand is read (or VMCS shadowing reads it)
   const vl = c.readE(i, s), vh = s === 8 ? c.hi : 0;
-  vmx.vmwrite(field, (BigInt(vh) << 32n) | BigInt(vl), info, qual);
+  vmx.vmwrite(field, vh === 0 ? BigInt(vl) : (BigInt(vh) << 32n) | BigInt(vl), info, qual);
 };
 const vmlaunch: Handler = (c) => { if (vmxCommon(c).vmlaunch()) c.ripCommitted = true; };
 const vmresume: Handler = (c) => { if (vmxCommon(c).vmresume()) c.ripCommitted = true; };
