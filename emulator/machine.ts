@@ -628,6 +628,7 @@ export class Machine implements MachineApi {
     const data = snapshot.data as SnapshotData;
     restorePages(this.memory, this.cleanPages, this.memory.takeWritten(), data.pages);
     this.cleanPages = data.pages;
+    this.interpreter.forgetWriteMappings(); // a new record of written pages starts here
     this.steps = data.steps;
     this.consoleProduced = { ...data.consoleProduced };
     this.vmcsAtExit = data.vmcsAtExit && this.keepVmcsAtExit(data.vmcsAtExit);

@@ -14,7 +14,7 @@ export type VmwriteResult = 'ok' | 'unsupported' | 'read-only';
 const MASK32 = 0xffffffffn;
 
 /** Vmcs.changes index of the guest fields the checks at every VM entry read (entry.ts): see ENTRY_CHECKED. */
-export const ENTRY_CHECKED_GUEST = 4;
+const ENTRY_CHECKED_GUEST = 4;
 /**
  * Guest fields that most VM exits save with new values and that only the guest-state checks
  * VM entry always runs (RIP and RFLAGS 27.3.1.4, non-register state 27.3.1.5) read: their
