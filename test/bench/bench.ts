@@ -1,13 +1,15 @@
 // `npm run bench`: million instructions per second on a compute-bound guest, hypercall round
-// trips per second (guest vmcall -> sample host exit handler -> VMRESUME -> guest; also deep in a long loop), the same
-// compute code under qemu-x86_64 (Debian qemu-user) for a ratio, the fast engine against the
-// interpreter alone on three guests (warm-up and steady state; it fails if their instruction
-// counts differ), the cost of a VM exit + entry with a minimal host, and the wall time of one
-// `hcdbg compare` of the sample on real KVM (the lab), cold and warm, beside `hcdbg run` of the
-// same guest (--skip-real-kvm leaves it out). Prints a table, or one JSON object { mips,
-// hypercallsPerSecond, longLoopHypercallsPerSecond, qemuMips, pauseLatencyMs, interpreterMips,
-// transitionInstructionEquivalents, compareColdS, compareWarmS, runS, history } with --json;
-// the time-travel figures (reverse step, reverse continue, snapshot memory) at two depths.
+// trips per second (guest vmcall -> sample host exit handler -> VMRESUME -> guest), 5,000 per
+// machine and deep in a long loop, the same compute code under qemu-x86_64 (Debian qemu-user)
+// for a ratio, the fast engine against the interpreter alone on three guests (warm-up and
+// steady state; it fails if their instruction counts differ), the cost of a VM exit + entry
+// with a minimal host, the debug adapter's pause, launch and step latency, and the wall time
+// of one `hcdbg compare` of the sample on real KVM (the lab), cold and warm, beside `hcdbg run`
+// of the same guest (--skip-real-kvm leaves it out). Prints a table, or one JSON object { mips,
+// hypercallsPerSecond, longLoopHypercallsPerSecond, qemuMips, pauseLatencyMs, launchMs,
+// nextStackTraceMs, interpreterMips, transitionInstructionEquivalents, compareColdS,
+// compareWarmS, runS, history } with --json; the time-travel figures (reverse step, reverse
+// continue, snapshot memory) at two depths.
 // A benchmark, not a test.
 // Times are CPU seconds (user + system) of the emulator or of qemu, so other load on the
 // machine does not distort them; the real-KVM figures are wall seconds (qemu, downloads).
@@ -19,6 +21,7 @@ import { join, resolve } from 'node:path';
 import { Machine } from '../../emulator/machine';
 import type { StopReason } from '../../emulator/api';
 import { measureHistory, type HistoryFigures } from './historyBench';
+import { measureLaunchLatency } from './launchLatency';
 import { measurePauseLatency } from './pauseLatency';
 
 const root = resolve(__dirname, '..');            // dist/.. when bundled
@@ -323,6 +326,8 @@ async function main(): Promise<void> {
   // The debug adapter's answer to pause while the compute guest spins.
   log('pause latency ...');
   const pause = await measurePauseLatency(hostPath, gcc('compute-spin', GUEST_COMPUTE(1_000_000_000), true));
+  log('launch and step latency ...');
+  const launch = await measureLaunchLatency(hostPath, join(root, 'samples/hello-hypercall/build/guest.elf'));
 
   const engine = measureEngine(join(work, 'compute-large'), log);
   const interpreterMips = engine[0].interpreter.mips;
@@ -342,7 +347,8 @@ async function main(): Promise<void> {
   const travelGuest = gcc('compute-hypercalls', GUEST_COMPUTE_WITH_HYPERCALLS(20_000), true);
   const travel = [1e6, 1e8].map((depth) => measureHistory(hostPath, travelGuest, depth));
 
-  const result = { mips, hypercallsPerSecond, longLoopHypercallsPerSecond: longLoop.perSecond, qemuMips, pauseLatencyMs: pause.medianMs, interpreterMips, transitionInstructionEquivalents,
+  const result = { mips, hypercallsPerSecond, longLoopHypercallsPerSecond: longLoop.perSecond, qemuMips, pauseLatencyMs: pause.medianMs,
+    launchMs: launch.launchMs, nextStackTraceMs: launch.nextStackTraceMs, interpreterMips, transitionInstructionEquivalents,
     compareColdS: compare?.coldS ?? null, compareWarmS: compare?.warmS ?? null, runS: compare?.runS ?? null, history: travel };
   if (json) { process.stdout.write(JSON.stringify(result) + '\n'); return; }
   const rows: [string, string][] = [
@@ -358,6 +364,8 @@ async function main(): Promise<void> {
     ['VM exit + entry, sample host', `${transitionInstructionEquivalents.toFixed(0)} instruction-equivalents (round trip minus its instructions, at the compute guest's MIPS)`],
     ['VM exit + entry, minimal host', `${minimalEquivalents.toFixed(0)} instruction-equivalents (${Math.round(minimal.roundTripsPerSecond).toLocaleString('en-US')} round trips/s of ${minimal.instructionsPerTrip} instructions)`],
     ['pause latency (DAP)', `median ${pause.medianMs.toFixed(0)} ms, max ${pause.maxMs.toFixed(0)} ms over ${pause.samples} pauses`],
+    ['launch to first stop (DAP)', `median ${launch.launchMs.toFixed(0)} ms over ${launch.sessions} sessions (stopOnEntry, the sample)`],
+    ['next + stackTrace (DAP)', `median ${launch.nextStackTraceMs.toFixed(1)} ms`],
     ['hcdbg compare (lab), wall', !compare ? 'skipped (--skip-real-kvm)' : compare.coldS === null ? `n/a (${compare.note ?? 'the lab failed'})`
       : `cold ${compare.coldS.toFixed(1)} s (download, module build, boot), warm ${compare.warmS?.toFixed(1) ?? 'n/a'} s; hcdbg run of the same guest ${compare.runS.toFixed(1)} s`],
     ...historyRows(travel),
