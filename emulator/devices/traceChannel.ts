@@ -5,7 +5,7 @@
 import type { CpuState } from '../cpu/state';
 import type { PhysicalMemory } from '../memory/physical';
 import { cString } from '../loader/elf';
-import { makeTraceRecord, type TraceFields } from '../trace/ftrace';
+import { FtraceLine, type TraceFields } from '../trace/ftrace';
 import type { TraceEventName } from '../trace/record';
 import type { TraceBuffer } from '../trace/traceBuffer';
 import { kvmExitReasonText } from '../trace/kvmExitReasons';
@@ -15,6 +15,52 @@ import { readTsc } from './tsc';
 export const HC_TRACE_RECORD_SIZE = 80;
 const EVENTS: Record<number, TraceEventName> = { 1: 'kvm_entry', 2: 'kvm_exit', 3: 'kvm_hypercall', 4: 'trace_printk' };
 const MAX_STRING = 1024;
+
+// The host's records are copied, as 32-bit words, into shared 64 KiB chunks: the trace keeps
+// every record (the ring, history), and one typed array or fields object each costs several
+// times the record's 80 bytes. The fields are decoded from the copy when first read.
+const WORDS = HC_TRACE_RECORD_SIZE / 4, CHUNK_RECORDS = 819;
+let chunk = new Uint32Array(WORDS * CHUNK_RECORDS), used = 0;
+
+/** A kvm_entry, kvm_exit or kvm_hypercall record, read from its copy of the host's struct. */
+class ChannelRecord extends FtraceLine {
+  private decoded: TraceFields | undefined;
+  constructor(seq: number, tsc: bigint, event: TraceEventName, private readonly words: Uint32Array, private readonly at: number) {
+    super(seq, tsc, event);
+  }
+  private u64(word: number): bigint {
+    const lo = this.words[this.at + word], hi = this.words[this.at + word + 1];
+    return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
+  }
+  /** args[i] of the struct (it starts at byte 32). */
+  private arg(i: number): bigint { return this.u64(8 + 2 * i); }
+  private low(i: number): number { return this.words[this.at + 8 + 2 * i]; }
+  get side(): 'host' | 'guest' { return this.event === 'kvm_hypercall' ? 'host' : 'guest'; }
+  get rip(): bigint { return this.event === 'kvm_entry' ? this.arg(0) : this.event === 'kvm_exit' ? this.arg(1) : this.u64(2); }
+  get fields(): TraceFields {
+    if (this.decoded) return this.decoded;
+    const vcpu = this.words[this.at + 1];
+    switch (this.event) {
+      case 'kvm_entry': this.decoded = { vcpu, rip: this.arg(0) }; break;
+      case 'kvm_exit': {
+        const exitReason = this.low(0);
+        this.decoded = {
+          vcpu, exit_reason: exitReason, reason: kvmExitReasonText(exitReason), rip: this.arg(1), info1: this.arg(2), info2: this.arg(3),
+          intr_info: this.low(4), error_code: this.low(5),
+        };
+        break;
+      }
+      default: this.decoded = { nr: this.arg(0), a0: this.arg(1), a1: this.arg(2), a2: this.arg(3), a3: this.arg(4) };
+    }
+    return this.decoded;
+  }
+}
+
+/** A trace_printk record: its strings are read from host memory when it is emitted. */
+class PrintkRecord extends FtraceLine {
+  readonly side = 'host';
+  constructor(seq: number, tsc: bigint, readonly fields: TraceFields, readonly rip: bigint) { super(seq, tsc, 'trace_printk'); }
+}
 
 export class TraceChannel implements PortDevice {
   /**
@@ -36,37 +82,18 @@ export class TraceChannel implements PortDevice {
     const m = this.memory;
     const event = EVENTS[m.read32(at)];
     if (!event) return;
-    const vcpu = m.read32(at + 4);
-    const ip = m.read64(at + 8);
-    const arg = (i: number) => m.read64(at + 32 + i * 8);
-    let fields: TraceFields;
-    let rip = ip;
-    let side: 'host' | 'guest' = 'host';
-    switch (event) {
-      case 'kvm_entry':
-        fields = { vcpu, rip: arg(0) };
-        rip = arg(0); side = 'guest';
-        break;
-      case 'kvm_exit': {
-        const exitReason = Number(arg(0) & 0xffffffffn);
-        fields = {
-          vcpu, exit_reason: exitReason, reason: kvmExitReasonText(exitReason), rip: arg(1), info1: arg(2), info2: arg(3),
-          intr_info: Number(arg(4) & 0xffffffffn), error_code: Number(arg(5) & 0xffffffffn),
-        };
-        rip = arg(1); side = 'guest';
-        break;
-      }
-      case 'kvm_hypercall':
-        fields = { nr: arg(0), a0: arg(1), a1: arg(2), a2: arg(3), a3: arg(4) };
-        break;
-      case 'trace_printk': {
-        const funcAddr = m.read64(at + 16);
-        const func = funcAddr ? this.readString(funcAddr) : (this.symbolize(ip) ?? `0x${ip.toString(16)}`);
-        fields = { func, msg: this.readString(m.read64(at + 24)).replace(/\n$/, '') };
-        break;
-      }
+    const seq = this.buffer.written, tsc = readTsc(this.state);
+    if (event === 'trace_printk') {
+      const ip = m.read64(at + 8), funcAddr = m.read64(at + 16);
+      const func = funcAddr ? this.readString(funcAddr) : (this.symbolize(ip) ?? `0x${ip.toString(16)}`);
+      this.buffer.push(new PrintkRecord(seq, tsc, { func, msg: this.readString(m.read64(at + 24)).replace(/\n$/, '') }, ip));
+      return;
     }
-    this.buffer.push(makeTraceRecord(this.buffer.written, readTsc(this.state), event, fields, rip, side));
+    if (used === CHUNK_RECORDS) { chunk = new Uint32Array(WORDS * CHUNK_RECORDS); used = 0; }
+    const words = chunk, offset = used * WORDS;
+    used++;
+    for (let k = 0; k < WORDS; k++) words[offset + k] = m.read32(at + 4 * k);
+    this.buffer.push(new ChannelRecord(seq, tsc, event, words, offset));
   }
 
   /** The host is identity-mapped, so its addresses are physical ones. */

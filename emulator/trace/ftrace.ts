@@ -57,27 +57,31 @@ export function eventFlags(event: TraceEventName): string {
 /**
  * One event's record. Its line (`text`) and `timestamp` are made when first read, not when the
  * host emits the event: a loop of hypercalls emits three records per round trip, and most are
- * never shown.
+ * never shown. Subclasses say where the fields come from.
  */
-class FtraceRecord implements TraceRecord {
-  readonly cpu = TRACE_CPU;
-  readonly task = TRACE_TASK;
-  readonly pid = TRACE_PID;
-  readonly flags: string;
+export abstract class FtraceLine implements TraceRecord {
   private line: string | undefined;
-  constructor(
-    readonly seq: number, readonly tsc: bigint, readonly event: TraceEventName, readonly fields: TraceFields,
-    readonly rip: bigint, readonly side: 'host' | 'guest',
-  ) {
-    this.flags = eventFlags(event);
-  }
+  constructor(readonly seq: number, readonly tsc: bigint, readonly event: TraceEventName) {}
+  abstract readonly fields: TraceFields;
+  abstract readonly rip: bigint;
+  abstract readonly side: 'host' | 'guest';
+  get cpu(): number { return TRACE_CPU; }
+  get task(): string { return TRACE_TASK; }
+  get pid(): number { return TRACE_PID; }
+  get flags(): string { return eventFlags(this.event); }
   get timestamp(): number { return timestampSeconds(this.tsc); }
   get text(): string {
     return this.line ??= formatContext(TRACE_TASK, TRACE_PID, TRACE_CPU, this.flags, this.tsc) + formatEvent(this.event, this.fields);
   }
 }
 
-/** Build a TraceRecord for one event. */
+class FtraceRecord extends FtraceLine {
+  constructor(seq: number, tsc: bigint, event: TraceEventName, readonly fields: TraceFields, readonly rip: bigint, readonly side: 'host' | 'guest') {
+    super(seq, tsc, event);
+  }
+}
+
+/** Build a TraceRecord for one event from its fields. */
 export function makeTraceRecord(seq: number, tsc: bigint, event: TraceEventName, fields: TraceFields, rip: bigint, side: 'host' | 'guest'): TraceRecord {
   return new FtraceRecord(seq, tsc, event, fields, rip, side);
 }

@@ -6,21 +6,21 @@ export type TraceEventName = typeof TRACE_EVENT_NAMES[number];
 
 export interface TraceRecord {
   /** 0-based position in the trace buffer. */
-  seq: number;
+  readonly seq: number;
   /** TSC when the host emitted it, and the same as seconds (the TIMESTAMP column). */
   readonly tsc: bigint;
   readonly timestamp: number;
-  cpu: number;
-  task: string;
-  pid: number;
+  readonly cpu: number;
+  readonly task: string;
+  readonly pid: number;
   /** The five ftrace flag characters, e.g. 'd..1.' or '.....'. */
-  flags: string;
-  event: TraceEventName;
+  readonly flags: string;
+  readonly event: TraceEventName;
   /** Event fields by their ftrace names (vcpu, reason, rip, info1, nr, a0, ... ; trace_printk: func, msg). */
-  fields: Record<string, bigint | number | string>;
+  readonly fields: Record<string, bigint | number | string>;
   /** Where the event belongs: the guest RIP for kvm_entry/kvm_exit, the host caller for the others. */
-  rip: bigint;
-  side: 'host' | 'guest';
+  readonly rip: bigint;
+  readonly side: 'host' | 'guest';
   /** The line exactly as /sys/kernel/tracing/trace would print it (no trailing newline). */
   readonly text: string;
 }
