@@ -183,7 +183,7 @@ export class Cpu {
     const tag = rip - off + this.tlbEpoch + priv;
     if (tag !== this.fetchTag) {
       // A control transfer to another page: its execute-TLB entry, as the fetch would use it.
-      const idx = ((rip >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
+      const idx = this.tlbSlot(rip);
       if (this.tagX[idx] !== tag) return 0;
       this.fetchTag = tag;
       this.fetchPage = this.physX[idx];
@@ -245,7 +245,7 @@ export class Cpu {
   /** Decode the block starting at physical address `phys` (a block of length < 2 is never run). */
   private buildBlock(phys: number): Block {
     const page = phys >>> 12;
-    if (!this.codePage[page]) { this.codePage[page] = 1; this.tagW.fill(NaN); } // writes to the page must bump codeGen
+    if (!this.codePage[page]) { this.codePage[page] = 1; this.forgetWriteMappings(); } // writes to the page must bump codeGen
     const insns: DecodedInsn[] = [], names: string[] = [], handlers: Handler[] = [];
     let p = phys;
     while (insns.length < MAX_BLOCK && (p & 0xfff) <= 4096 - 15 && p + 15 <= this.physSize) {
@@ -354,7 +354,7 @@ export class Cpu {
       if (i.error === DecodeError.None) {
         this.dcTag[slot] = key;
         this.dcGen[slot] = this.codeGen[page];
-        if (!this.codePage[page]) { this.codePage[page] = 1; this.tagW.fill(NaN); }
+        if (!this.codePage[page]) { this.codePage[page] = 1; this.forgetWriteMappings(); }
       } else this.dcTag[slot] = NaN;
     } else {
       // Crossing a page (or the end of RAM): gather bytes; fault on the next page only if they are needed.
@@ -409,7 +409,7 @@ export class Cpu {
   private fetchPhys(lin: number): number {
     const off = lin & 0xfff;
     const tag = lin - off + this.tagKey;
-    const idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
+    const idx = this.tlbSlot(lin);
     if (this.tagX[idx] === tag) {
       this.fetchTag = tag;
       this.fetchPage = this.physX[idx];
@@ -544,23 +544,23 @@ export class Cpu {
   }
 
   read8(lin: number): number {
-    const off = lin & 0xfff, idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
+    const off = lin & 0xfff, idx = this.tlbSlot(lin);
     if (this.tagR[idx] === lin - off + this.tagKey) return this.mem[this.physR[idx] + off];
     return this.readSlow(lin, 1);
   }
   read16(lin: number): number {
-    const off = lin & 0xfff, idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
+    const off = lin & 0xfff, idx = this.tlbSlot(lin);
     if (off <= 4094 && this.tagR[idx] === lin - off + this.tagKey) return this.view.getUint16(this.physR[idx] + off, true);
     return this.readSlow(lin, 2);
   }
   read32(lin: number): number {
-    const off = lin & 0xfff, idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
+    const off = lin & 0xfff, idx = this.tlbSlot(lin);
     if (off <= 4092 && this.tagR[idx] === lin - off + this.tagKey) return this.view.getUint32(this.physR[idx] + off, true);
     return this.readSlow(lin, 4);
   }
   /** 64-bit read: returns the low half, high half in this.hi. */
   read64(lin: number): number {
-    const off = lin & 0xfff, idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
+    const off = lin & 0xfff, idx = this.tlbSlot(lin);
     if (off <= 4088 && this.tagR[idx] === lin - off + this.tagKey) {
       const p = this.physR[idx] + off;
       this.hi = this.view.getUint32(p + 4, true);
@@ -569,22 +569,22 @@ export class Cpu {
     return this.readSlow(lin, 8);
   }
   write8(lin: number, v: number): void {
-    const off = lin & 0xfff, idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
+    const off = lin & 0xfff, idx = this.tlbSlot(lin);
     if (this.tagW[idx] === lin - off + this.tagKey) { this.mem[this.physW[idx] + off] = v; return; }
     this.writeSlow(lin, 1, v, 0);
   }
   write16(lin: number, v: number): void {
-    const off = lin & 0xfff, idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
+    const off = lin & 0xfff, idx = this.tlbSlot(lin);
     if (off <= 4094 && this.tagW[idx] === lin - off + this.tagKey) { this.view.setUint16(this.physW[idx] + off, v, true); return; }
     this.writeSlow(lin, 2, v, 0);
   }
   write32(lin: number, v: number): void {
-    const off = lin & 0xfff, idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
+    const off = lin & 0xfff, idx = this.tlbSlot(lin);
     if (off <= 4092 && this.tagW[idx] === lin - off + this.tagKey) { this.view.setUint32(this.physW[idx] + off, v >>> 0, true); return; }
     this.writeSlow(lin, 4, v, 0);
   }
   write64(lin: number, lo: number, hi: number): void {
-    const off = lin & 0xfff, idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
+    const off = lin & 0xfff, idx = this.tlbSlot(lin);
     if (off <= 4088 && this.tagW[idx] === lin - off + this.tagKey) {
       const p = this.physW[idx] + off;
       this.view.setUint32(p, lo >>> 0, true);
@@ -676,7 +676,7 @@ export class Cpu {
     const off = lin & 0xfff;
     const page = p - off;
     if (page >= 0 && page + 4096 <= this.phys.size && this.watchHook === undefined) {
-      const idx = ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1);
+      const idx = this.tlbSlot(lin);
       const tag = lin - off + this.tlbEpoch + priv;
       if (access === Access.Read) { this.tagR[idx] = tag; this.physR[idx] = page; }
       else if (access === Access.Write) {
@@ -699,7 +699,14 @@ export class Cpu {
     return vmx.translateGuestPhysical(BigInt(gpa), access === Access.Read ? 'read' : access === Access.Write ? 'write' : 'execute', this.big(linear), pagingStructure);
   }
 
-  /** Forget the write TLB's entries, so that the next store to each page maps it (and marks it written, PhysicalMemory.takeWritten) again. */
+  /** The TLB slot of linear address `lin`: its page number XOR the epoch's salt (tlbSalt). Compiled blocks write the same out. */
+  private tlbSlot(lin: number): number { return ((lin >>> 12) ^ this.tlbSalt) & (TLB_SIZE - 1); }
+
+  /**
+   * Forget the write TLB's entries, so that the next store to each page maps it again: after a
+   * page became one whose writes must be seen (code, paging structures), and at a snapshot (a
+   * page the write TLB maps is marked written, PhysicalMemory.takeWritten).
+   */
   forgetWriteMappings(): void { this.tagW.fill(NaN); }
 
   /** Drop every cached translation (CR0/CR3/CR4/EFER writes, INVLPG, INVEPT/INVVPID, SMAP-relevant AC changes). */
@@ -757,7 +764,7 @@ export class Cpu {
   markPagingStructure(addr: number): void {
     const page = addr >>> 12;
     const marks = this.phys.pagingPage;
-    if (page < marks.length && !marks[page]) { marks[page] = 1; this.tagW.fill(NaN); }
+    if (page < marks.length && !marks[page]) { marks[page] = 1; this.forgetWriteMappings(); }
   }
 
   /** Signed-number linear address -> unsigned 64-bit bigint. */
