@@ -5,7 +5,7 @@
 import type { CpuState } from '../cpu/state';
 import type { PhysicalMemory } from '../memory/physical';
 import { cString } from '../loader/elf';
-import { FtraceLine, type TraceFields } from '../trace/ftrace';
+import { FtraceLine, makeTraceRecord, type TraceFields } from '../trace/ftrace';
 import type { TraceEventName } from '../trace/record';
 import type { TraceBuffer } from '../trace/traceBuffer';
 import { kvmExitReasonText } from '../trace/kvmExitReasons';
@@ -56,12 +56,6 @@ class ChannelRecord extends FtraceLine {
   }
 }
 
-/** A trace_printk record: its strings are read from host memory when it is emitted. */
-class PrintkRecord extends FtraceLine {
-  readonly side = 'host';
-  constructor(seq: number, tsc: bigint, readonly fields: TraceFields, readonly rip: bigint) { super(seq, tsc, 'trace_printk'); }
-}
-
 export class TraceChannel implements PortDevice {
   /**
    * `symbolize` names a host address for trace_printk records that carry no __func__
@@ -83,10 +77,10 @@ export class TraceChannel implements PortDevice {
     const event = EVENTS[m.read32(at)];
     if (!event) return;
     const seq = this.buffer.written, tsc = readTsc(this.state);
-    if (event === 'trace_printk') {
+    if (event === 'trace_printk') { // its strings are read from host memory now, while they hold them
       const ip = m.read64(at + 8), funcAddr = m.read64(at + 16);
       const func = funcAddr ? this.readString(funcAddr) : (this.symbolize(ip) ?? `0x${ip.toString(16)}`);
-      this.buffer.push(new PrintkRecord(seq, tsc, { func, msg: this.readString(m.read64(at + 24)).replace(/\n$/, '') }, ip));
+      this.buffer.push(makeTraceRecord(seq, tsc, event, { func, msg: this.readString(m.read64(at + 24)).replace(/\n$/, '') }, ip, 'host'));
       return;
     }
     if (used === CHUNK_RECORDS) { chunk = new Uint32Array(WORDS * CHUNK_RECORDS); used = 0; }
