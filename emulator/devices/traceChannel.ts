@@ -2,6 +2,7 @@
 // struct hc_trace_record (docs/platform.md "Trace channel") turns it into a TraceRecord,
 // stamped with the TSC at the OUT, and appends it to the trace buffer.
 
+import { join } from '../cpu/halves';
 import type { CpuState } from '../cpu/state';
 import type { PhysicalMemory } from '../memory/physical';
 import { cString } from '../loader/elf';
@@ -28,10 +29,7 @@ class ChannelRecord extends FtraceLine {
   constructor(seq: number, tsc: bigint, event: TraceEventName, private readonly words: Uint32Array, private readonly at: number) {
     super(seq, tsc, event);
   }
-  private u64(word: number): bigint {
-    const lo = this.words[this.at + word], hi = this.words[this.at + word + 1];
-    return hi === 0 ? BigInt(lo) : (BigInt(hi) << 32n) | BigInt(lo);
-  }
+  private u64(word: number): bigint { return join(this.words[this.at + word], this.words[this.at + word + 1]); }
   /** args[i] of the struct (it starts at byte 32). */
   private arg(i: number): bigint { return this.u64(8 + 2 * i); }
   private low(i: number): number { return this.words[this.at + 8 + 2 * i]; }

@@ -4,7 +4,7 @@
 // VMWRITE access fields by encoding with the width rules of 25.11.2. Each field is held as two
 // 32-bit halves so the 16- and 32-bit fields that VM entry and exit touch most need no BigInt.
 
-import { HALVES, split } from '../cpu/halves';
+import { HALVES, join, split } from '../cpu/halves';
 import { FIELD_SLOT, VMCS_FIELDS, Field, fieldGroup, fieldWidth } from './fields';
 
 export type LaunchState = 'clear' | 'launched';
@@ -49,8 +49,7 @@ export class Vmcs {
     const slot = FIELD_SLOT[field >> 1];
     let v = this.big[slot];
     if (v === undefined) {
-      const hi = this.hi[slot];
-      v = hi === 0 ? BigInt(this.lo[slot]) : (BigInt(hi) << 32n) | BigInt(this.lo[slot]);
+      v = join(this.lo[slot], this.hi[slot]);
       this.big[slot] = v;
     }
     return v;

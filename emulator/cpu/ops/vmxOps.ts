@@ -3,7 +3,7 @@
 // cpu.vmx with the VM-exit instruction-information field (SDM 27.2.5) and the displacement
 // (the exit qualification for instructions with a memory operand, SDM 27.2.1).
 
-import { HALVES, split } from '../halves';
+import { HALVES, join, split } from '../halves';
 import { Cr0, Cr4 } from '../state';
 import { CpuFault, Vector } from '../signals';
 import type { Cpu } from '../cpu';
@@ -59,7 +59,7 @@ const vmptrst: Handler = (c, i) => vmxCommon(c).vmptrst(operand(c), memoryInfo(i
 /** VMREAD/VMWRITE's field encoding, from the register operand of size `s`. */
 function fieldOperand(c: Cpu, i: DecodedInsn, s: number): bigint {
   const lo = c.getReg(s, i.reg);
-  return s === 8 && c.hi !== 0 ? (BigInt(c.hi) << 32n) | BigInt(lo) : BigInt(lo);
+  return join(lo, s === 8 ? c.hi : 0);
 }
 const vmread: Handler = (c, i) => {
   const vmx = vmxCommon(c);
@@ -77,7 +77,7 @@ const vmwrite: Handler = (c, i) => {
   const info = readWriteInfo(i), qual = i.mod === 3 ? 0n : displacement(i);
   if (vmx.nonRoot) { vmx.vmwrite(field, 0n, info, qual); return; } // exits before the operand is read (or VMCS shadowing reads it)
   const vl = c.readE(i, s), vh = s === 8 ? c.hi : 0;
-  vmx.vmwrite(field, vh === 0 ? BigInt(vl) : (BigInt(vh) << 32n) | BigInt(vl), info, qual);
+  vmx.vmwrite(field, join(vl, vh), info, qual);
 };
 const vmlaunch: Handler = (c) => { if (vmxCommon(c).vmlaunch()) c.ripCommitted = true; };
 const vmresume: Handler = (c) => { if (vmxCommon(c).vmresume()) c.ripCommitted = true; };
@@ -93,7 +93,7 @@ const vmcall: Handler = (c) => {
 };
 function invType(c: Cpu, i: DecodedInsn): bigint {
   const lo = c.getReg(8, i.reg);
-  return (BigInt(c.hi) << 32n) | BigInt(lo);
+  return join(lo, c.hi);
 }
 const invept: Handler = (c, i) => { const vmx = vmxCommon(c); vmx.invept(invType(c, i), operand(c), memoryInfo(i, i.reg), displacement(i)); };
 const invvpid: Handler = (c, i) => { const vmx = vmxCommon(c); vmx.invvpid(invType(c, i), operand(c), memoryInfo(i, i.reg), displacement(i)); };
