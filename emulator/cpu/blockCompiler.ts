@@ -114,7 +114,8 @@ interface Site {
 
 /**
  * One instruction written out: flags it reads and writes, and its source given the flags
- * needed after it. `ends`: a near CALL/RET, whose source sets the local `nx` to the next RIP.
+ * needed after it. `ends`: a near CALL/RET, whose source sets the local `nx` to the next RIP
+ * (the block's end, or the next instruction's RIP where the block goes through it).
  * `stores`: it may write memory (a write to the block's own page ends the block after it).
  */
 interface Emitter { reads: number; writes: number; ends?: boolean; stores?: boolean; code(needed: number, site: Site): string }
@@ -446,6 +447,9 @@ function emitterFor(name: string, i: DecodedInsn, next: number): Emitter | undef
   }
 }
 
+/** A direct JMP inside a block (blocks.ts followInBlock). */
+const THROUGH: Emitter = { reads: 0, writes: 0, code: () => '' };
+
 /** Jcc/JMP rel: the end of a block written out (the target is canonical-checked as branch() does). */
 function isDirectBranch(name: string): boolean { return name === 'jcc' || name === 'jmpNear'; }
 
@@ -458,7 +462,11 @@ function isDirectBranch(name: string): boolean { return name === 'jcc' || name =
 export function compiledSource(b: Block): string {
   const n = b.length;
   const insns = b.insns, names = b.names;
-  const emitters = insns.map((i, k) => (isDirectBranch(names[k]) ? undefined : emitterFor(names[k], i, b.deltas[k] + i.length)));
+  // A JMP the block goes through needs no code: the next instruction written out is its target.
+  const emitters = insns.map((i, k) => (k === n - 1 && isDirectBranch(names[k]) ? undefined
+    : k < n - 1 && names[k] === 'jmpNear' ? THROUGH : emitterFor(names[k], i, b.deltas[k] + i.length)));
+  /** A Jcc taken, or a CALL or RET whose next RIP is not the next instruction's (a RET elsewhere), leaves the block inside it. */
+  const sideExit = (k: number) => k < n - 1 && (names[k] === 'jcc' || emitters[k]?.ends === true);
   const last = insns[n - 1];
   const branchEnd = isDirectBranch(names[n - 1]);
   const endLen = b.deltas[n - 1] + last.length;
@@ -468,6 +476,7 @@ export function compiledSource(b: Block): string {
   const liveAfter: number[] = new Array<number>(n);
   let live = STATUS;
   for (let k = n - 1; k >= 0; k--) {
+    if (sideExit(k)) live = STATUS;
     liveAfter[k] = live;
     const e = emitters[k];
     if (k === n - 1 && branchEnd) {
@@ -478,23 +487,28 @@ export function compiledSource(b: Block): string {
 
   const out: string[] = [];
   out.push('return function block(c, st, r, ic, gens, g, lim) {');
-  out.push('const H = this.handlers, I = this.insns, pg = this.phys >>> 12;');
+  out.push('const pg = this.phys >>> 12;');
   out.push('const R = c.r32, M = c.mem, V = c.view, TR = c.tagR, PR = c.physR, TW = c.tagW, PW = c.physW, K = c.tagKey, S = c.tlbSalt, ic0 = ic;');
   out.push('let F = st.getRflags();');
   if (loops) out.push('for (;;) {');
   let dirty = loops; // a second round starts with F ahead of CpuState
   const sync = () => (dirty ? 'st.setRflags(F); ' : '');
-  /** Leave after `retired` instructions with RIP `rip` (an expression). */
-  const leave = (retired: number, rip: string) => `${sync()}st.icount = ic + ${retired}; st.setRipNum(${rip}); return ic + ${retired} - ic0;`;
+  /** Leave after `retired` instructions with RIP `rip` (an expression); `synced`: right after a handler, RFLAGS is CpuState's. */
+  const leave = (retired: number, rip: string, synced = false) => `${synced ? '' : sync()}st.icount = ic + ${retired}; st.setRipNum(${rip}); return ic + ${retired} - ic0;`;
   for (let k = 0; k < n; k++) {
     const i = insns[k], d = b.deltas[k], len = i.length;
     const e = emitters[k];
-    const protocol = `c.insn = I[${k}]; c.insnLength = ${len}; c.rip = r + ${d}; c.nextRip = r + ${d + len};`;
-    const handler = `${protocol} ${i.hasModrm && i.mod !== 3 ? `c.computeEa(I[${k}]); ` : ''}H[${k}](c, I[${k}]); F = st.getRflags();`;
+    // Run by its handler (X: handlerAt, which commits RIP, the retired count and RFLAGS first, as
+    // step() would show them to a fault or VM exit), out of line.
+    const handler = `F = X(this, c, st, ${k}, r, ic, F);`;
+    const target = d + len + i.imm;
+    // A branch target must be canonical (SDM Jcc/JMP: #GP(0)); the handler raises it.
+    const check = `if (t < -${CANON} || t >= ${CANON}) { ${handler} }`;
+    if (k < n - 1 && names[k] === 'jcc') {
+      out.push(`if ${condExpr(i.opcode & 15)} { const t = r + ${target}; ${check} ${leave(k + 1, 't')} }`);
+      continue;
+    }
     if (k === n - 1 && branchEnd) {
-      const target = d + len + i.imm;
-      // The target must be canonical (SDM Jcc/JMP: #GP(0)); the handler raises it.
-      const check = `if (t < -${CANON} || t >= ${CANON}) { ${sync()}st.icount = ic + ${k}; st.setRipNum(r + ${d}); ${handler} }`;
       const taken = loops
         ? `{ if (ic + ${2 * n} <= lim) { ic += ${n}; continue; } ${leave(n, 'r')} }`
         : `{ const t = r + ${target}; ${check} ${leave(n, 't')} }`;
@@ -502,24 +516,22 @@ export function compiledSource(b: Block): string {
       else out.push(taken);
       continue;
     }
-    // Before what can fault or exit: RIP, the retired count and RFLAGS as step() would show them.
-    const commit = `${sync()}st.icount = ic + ${k}; st.setRipNum(r + ${d});`;
     if (e !== undefined) {
       // Only the handler can fault or write a code page (the TLB hits written out neither fault
-      // nor reach pages holding code), so the commit and the code-write check go with it.
-      const codeCheck = e.stores && !e.ends && k < n - 1 ? ` if (gens[pg] !== g) { ${leave(k + 1, `r + ${d + len}`)} }` : '';
-      out.push(e.code(liveAfter[k], { next: d + len, handler: b.committed[k] ? `${commit} ${handler}${codeCheck}` : handler }));
+      // nor reach pages holding code), so the code-write check goes with it.
+      const codeCheck = e.stores && k < n - 1 ? ` if (gens[pg] !== g) { ${leave(k + 1, 'c.nextRip', true)} }` : '';
+      const code = e.code(liveAfter[k], { next: d + len, handler: `${handler}${codeCheck}` });
       if (e.writes & liveAfter[k]) dirty = true;
-      if (e.ends) out.push(leave(n, 'nx'));
+      if (sideExit(k)) out.push(`{ ${code} if (nx !== r + ${b.deltas[k + 1]}) { ${leave(k + 1, 'nx')} } }`);
+      else out.push(code);
+      if (e.ends && k === n - 1) out.push(leave(n, 'nx'));
       else if (k === n - 1) out.push(leave(n, `r + ${d + len}`));
       continue;
     }
-    if (b.committed[k]) { out.push(commit); dirty = false; }
-    // Run by its handler, with RFLAGS in CpuState.
-    if (dirty) { out.push(sync()); dirty = false; }
     out.push(handler);
-    if (k === n - 1) out.push(leave(n, 'c.nextRip'));
-    else if (b.committed[k]) out.push(`if (gens[pg] !== g) { ${leave(k + 1, 'c.nextRip')} }`);
+    dirty = false;
+    if (k === n - 1) out.push(leave(n, 'c.nextRip', true));
+    else if (b.committed[k]) out.push(`if (gens[pg] !== g) { ${leave(k + 1, 'c.nextRip', true)} }`);
   }
   if (loops) out.push('}');
   out.push('};');

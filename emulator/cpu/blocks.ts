@@ -1,11 +1,15 @@
 // Basic blocks: a straight-line run of 64-bit code on one physical page, decoded once and run
-// as a unit. A block ends after its first control transfer, before any instruction outside
-// BLOCK_SAFE (those need the per-instruction loop: I/O, system, VMX, flag/segment/shadow
-// changers) and before the page end. Cold blocks run threaded by the interpreter's handlers
-// (runThreaded, also the fallback where code generation is refused); hot ones are compiled to
-// a JavaScript function (blockCompiler.ts) that writes the common instructions out and calls
-// the handlers of the rest. Both keep the architectural state exactly as step() leaves it
-// wherever it can be seen:
+// as a unit. A block goes on past a Jcc (not taken), through a direct JMP or CALL whose target
+// is on its page, and through a RET to the instruction after a CALL it went through (a
+// superblock: a -O0 function of a few instructions is no longer a block of its own); it ends
+// after any other control transfer, before any instruction outside BLOCK_SAFE (those need the
+// per-instruction loop: I/O, system, VMX, flag/segment/shadow changers) and before the page
+// end. A Jcc taken, or a RET whose address on the stack is not the one its CALL pushed, leaves
+// the block there (a side exit). Cold blocks
+// run threaded by the interpreter's handlers (runThreaded, also the fallback where code
+// generation is refused); hot ones are compiled to a JavaScript function (blockCompiler.ts)
+// that writes the common instructions out and calls the handlers of the rest. Both keep the
+// architectural state exactly as step() leaves it wherever it can be seen:
 //  - before an instruction that can fault or exit, RIP and the retired count are committed
 //    (a fault or VM exit inside it sees what step() would have shown);
 //  - after an instruction that can write memory, a write to the block's own page (codeGen
@@ -24,13 +28,17 @@ import { PARITY } from './flags';
 /** Longest block, in instructions. */
 export const MAX_BLOCK = 32;
 
-/** Handlers that a block may run: no I/O, no system/VMX state, no RFLAGS.TF/IF/AC or shadow changes, no TLB flush. */
+/**
+ * Handlers that a block may run: no I/O, no system state, no RFLAGS.TF/IF/AC or shadow changes,
+ * no TLB flush. VMREAD and VMWRITE touch only the current VMCS (in VMX non-root operation they
+ * exit, which unwinds out of the block as a fault does), so a -O0 vmcs_read() wrapper joins its caller's block.
+ */
 const BLOCK_SAFE = new Set([
   'aluEG', 'aluGE', 'aluAI', 'aluEI', 'testEG', 'testAI', 'testEI', 'movEG', 'movGE', 'movEI', 'movZI', 'movAO', 'movOA',
   'lea', 'movsxd', 'movzx', 'movsx', 'cbw', 'cwd', 'xchgEG', 'xchgZA', 'nop90', 'nopE', 'incZ', 'decZ', 'incDecE', 'notE',
   'negE', 'mulDiv', 'imul2', 'imul3', 'shift', 'shxd', 'btG', 'btI', 'bsf', 'bsr', 'tzcnt', 'lzcnt', 'popcnt', 'setcc',
   'cmov', 'bswap', 'movbe', 'cmpxchg', 'xadd', 'lahf', 'sahf', 'xlat', 'pushZ', 'popZ', 'pushI', 'pushE', 'popE', 'leave',
-  'jcc', 'jmpNear', 'callNear', 'jmpE', 'callE', 'retNear', 'loop', 'jrcxz',
+  'jcc', 'jmpNear', 'callNear', 'jmpE', 'callE', 'retNear', 'loop', 'jrcxz', 'vmread', 'vmwrite',
 ]);
 /** Control transfers: a block ends after one. */
 const ENDS_BLOCK = new Set(['jcc', 'jmpNear', 'callNear', 'jmpE', 'callE', 'retNear', 'loop', 'jrcxz']);
@@ -51,23 +59,26 @@ export class Block {
   /** Instructions run since the block was built (hotness for the compiler). */
   runs = 0;
   run: BlockRun = runThreaded;
-  /** Offset of each instruction from the block's first byte. */
+  /** Offset of each instruction from the block's first byte (negative for code before it that a jump reached). */
   readonly deltas: number[] = [];
   readonly handlers: Handler[] = [];
   /** The handlers' names (the opcode table's), which the compiler writes out. */
   readonly names: string[] = [];
   /** The instruction can fault, exit or write memory: commit before it, check for code writes after it. */
   readonly committed: boolean[] = [];
-  /** The code bytes the block was decoded from. */
+  /** The code bytes the block was decoded from: from `from` bytes past its start to its last instruction's end. */
   bytes: Uint8Array = new Uint8Array(0);
+  from = 0;
   /** `gen` is the write generation of the block's page at which its bytes were last seen unchanged. */
-  constructor(readonly phys: number, public gen: number, readonly insns: DecodedInsn[]) {}
-  get length(): number { return this.insns.length; }
+  /** Instructions in the block (a field: runBlock reads it without touching `insns`). */
+  readonly length: number;
+  constructor(readonly phys: number, public gen: number, readonly insns: DecodedInsn[]) { this.length = insns.length; }
 
   /** After a write to its page: true (and current again) if the block's own bytes did not change. */
   revalidate(mem: Uint8Array, gen: number): boolean {
     const b = this.bytes;
-    for (let k = 0; k < b.length; k++) if (mem[this.phys + k] !== b[k]) return false;
+    const start = this.phys + this.from;
+    for (let k = 0; k < b.length; k++) if (mem[start + k] !== b[k]) return false;
     this.gen = gen;
     return true;
   }
@@ -79,18 +90,42 @@ export function blockRole(handlerName: string): 'stop' | 'end' | 'continue' {
   return ENDS_BLOCK.has(handlerName) ? 'end' : 'continue';
 }
 
-/** Fill the block's per-instruction tables once its instructions are decoded. */
-export function finishBlock(b: Block, handlerNames: string[], handlers: Handler[], mem: Uint8Array): void {
-  let delta = 0;
+/**
+ * Where a block goes on after its control transfer `i` (handler `name`) at physical `p`: the
+ * next instruction after a Jcc, the target of a direct JMP, or of a 64-bit direct CALL (whose return address joins `returns`),
+ * or the return address of the innermost CALL the block went through for a RET; undefined
+ * (the block ends) for any other transfer, a target off the block's page or one already in the
+ * block (`at`: its instructions' addresses; a jump back to the first one is a loop).
+ */
+export function followInBlock(name: string, i: DecodedInsn, p: number, at: readonly number[], returns: number[]): number | undefined {
+  let to: number | undefined;
+  if (name === 'jcc') {
+    // Not taken, it goes on; taken, it leaves the block there (a side exit). A jump back into
+    // the block is a loop's: the block ends at it (a jump to its first instruction runs rounds).
+    if (at.includes(p + i.length + i.imm)) return undefined;
+    to = p + i.length;
+  } else if (name === 'jmpNear') to = p + i.length + i.imm;
+  else if (name === 'callNear' && i.opsize === 8) { to = p + i.length + i.imm; returns.push(p + i.length); }
+  else if (name === 'retNear' && i.opcode === 0xc3 && i.opsize === 8) to = returns.pop();
+  if (to === undefined || to >>> 12 !== at[0] >>> 12 || at.includes(to)) return undefined;
+  return to;
+}
+
+/** Fill the block's per-instruction tables once its instructions (at physical addresses `at`) are decoded. */
+export function finishBlock(b: Block, at: readonly number[], handlerNames: string[], handlers: Handler[], mem: Uint8Array): void {
+  let from = 0, to = 0;
   b.insns.forEach((i, k) => {
+    const delta = at[k] - b.phys;
     b.deltas.push(delta);
-    delta += i.length;
+    from = Math.min(from, delta);
+    to = Math.max(to, delta + i.length);
     b.handlers.push(handlers[k]);
     b.names.push(handlerNames[k]);
     const memory = i.hasModrm && i.mod !== 3;
     b.committed.push(memory || !REGISTER_PURE.has(handlerNames[k]));
   });
-  b.bytes = mem.slice(b.phys, b.phys + delta);
+  b.from = from;
+  b.bytes = mem.slice(b.phys + from, b.phys + to);
 }
 
 /** The reference way to run a block (cold blocks, and everywhere when code generation is refused): one round. */
@@ -107,13 +142,34 @@ function runThreaded(this: Block, c: Cpu, st: CpuState, rip: number, icount: num
     if (committed) { st.icount = icount + k; st.setRipNum(r); }
     if (i.hasModrm && i.mod !== 3) c.computeEa(i);
     this.handlers[k](c, i);
-    if (k === n - 1 || (committed && codeGen[page] !== gen)) {
+    // The end, a RET elsewhere than the block's path, or a write to the block's page.
+    if (k === n - 1 || c.nextRip !== rip + this.deltas[k + 1] || (committed && codeGen[page] !== gen)) {
       st.icount = icount + k + 1;
       st.setRipNum(c.nextRip);
       return k + 1;
     }
   }
   return n;
+}
+
+/**
+ * A compiled block's instruction `k` run by its handler (one without an emitter, or the
+ * handler's path of one written out), with the block's RFLAGS `flags` and the retired count
+ * and RIP committed first as runThreaded does; returns RFLAGS after it. One function for every
+ * block keeps the rarely taken paths out of the generated code.
+ */
+export function handlerAt(b: Block, c: Cpu, st: CpuState, k: number, rip: number, icount: number, flags: number): number {
+  const i = b.insns[k], r = rip + b.deltas[k];
+  st.setRflags(flags);
+  st.icount = icount + k;
+  st.setRipNum(r);
+  c.insn = i;
+  c.insnLength = i.length;
+  c.rip = r;
+  c.nextRip = r + i.length;
+  if (i.hasModrm && i.mod !== 3) c.computeEa(i);
+  b.handlers[k](c, i);
+  return st.getRflags();
 }
 
 let allowed: boolean | undefined;
@@ -137,7 +193,7 @@ export function compileBlock(b: Block): boolean {
   let run = compiled.get(source);
   if (run === undefined) {
     if (compiled.size >= COMPILED_MAX) compiled.clear();
-    run = (new Function('P', source) as (p: Uint8Array) => BlockRun)(PARITY);
+    run = (new Function('P', 'X', source) as (p: Uint8Array, x: typeof handlerAt) => BlockRun)(PARITY, handlerAt);
     compiled.set(source, run);
   }
   b.run = run;

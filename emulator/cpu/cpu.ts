@@ -15,10 +15,10 @@ import { Access, TLB_BITS, TLB_SIZE, walk, WalkResult, type PagingBus } from './
 import { HANDLERS, type Handler } from './handlers';
 import { deliverFault, deliverEvent, EventKind, singleStepTrap } from './interrupts';
 import { readMsr, writeMsr } from './msr';
-import { Block, blockRole, compileBlock, finishBlock, MAX_BLOCK } from './blocks';
+import { Block, blockRole, compileBlock, finishBlock, followInBlock, MAX_BLOCK } from './blocks';
 
 const DECODE_CACHE = 8192;
-const BLOCK_SLOT_BITS = 14, BLOCK_SLOTS = 1 << BLOCK_SLOT_BITS, BLOCK_WAYS = 4;
+const BLOCK_SLOT_BITS = 12, BLOCK_SLOTS = 1 << BLOCK_SLOT_BITS, BLOCK_WAYS = 4;
 /** Visits of a block start before it is built, and runs of a built block before it is compiled. */
 const BUILD_AFTER = 2, COMPILE_AFTER = 100_000;
 const TWO32 = 4294967296;
@@ -115,7 +115,6 @@ export class Cpu {
   compileAfter = COMPILE_AFTER;
   /** Blocks compiled to JavaScript so far (stays 0 where code generation is refused). */
   compiledBlocks = 0;
-  private readonly blkPhys = new Float64Array(BLOCK_SLOTS).fill(NaN);
   private readonly blkTab: (Block | undefined)[] = new Array<Block | undefined>(BLOCK_SLOTS).fill(undefined);
   private readonly blkSeen = new Uint8Array(BLOCK_SLOTS);
   /** Address spaces left at VM transitions (at most MAX_SPACES, oldest first): their TLB epoch and the paging-structure write count when it began. */
@@ -191,21 +190,20 @@ export class Cpu {
     if (st.getRflags() & (Flag.RF | Flag.TF)) return 0;
     const phys = this.fetchPage + off;
     // Fibonacci hashing onto sets of BLOCK_WAYS slots: hot blocks whose hashes collide keep their own slots.
+    // The table holds the blocks alone (their phys is the tag): a lookup touches one table slot and one Block.
     const set = (Math.imul(phys, 0x9e3779b1) >>> (32 - BLOCK_SLOT_BITS)) & -BLOCK_WAYS;
-    let slot = set;
-    while (slot < set + BLOCK_WAYS - 1 && this.blkPhys[slot] !== phys) slot++;
-    let b = this.blkTab[slot];
+    let slot = set, b = this.blkTab[set];
+    while (slot < set + BLOCK_WAYS - 1 && (b === undefined || b.phys !== phys)) b = this.blkTab[++slot];
     const gen = this.codeGen[phys >>> 12];
-    if (this.blkPhys[slot] !== phys || b === undefined || (b.gen !== gen && !b.revalidate(this.mem, gen))) {
+    const found = b !== undefined && b.phys === phys;
+    if (!found || b === undefined || (b.gen !== gen && !b.revalidate(this.mem, gen))) {
       if (++this.blkSeen[set] < this.buildAfter) return 0;
       this.blkSeen[set] = 0;
       b = this.buildBlock(phys);
-      if (this.blkPhys[slot] !== phys) { // a new block goes first in its set, the last one drops out
+      if (!found) { // a new block goes first in its set, the last one drops out
         slot = set;
-        this.blkPhys.copyWithin(set + 1, set, set + BLOCK_WAYS - 1);
         this.blkTab.copyWithin(set + 1, set, set + BLOCK_WAYS - 1);
       }
-      this.blkPhys[slot] = phys;
       this.blkTab[slot] = b;
     }
     const n = b.length;
@@ -246,21 +244,21 @@ export class Cpu {
   private buildBlock(phys: number): Block {
     const page = phys >>> 12;
     if (!this.codePage[page]) { this.codePage[page] = 1; this.forgetWriteMappings(); } // writes to the page must bump codeGen
-    const insns: DecodedInsn[] = [], names: string[] = [], handlers: Handler[] = [];
-    let p = phys;
-    while (insns.length < MAX_BLOCK && (p & 0xfff) <= 4096 - 15 && p + 15 <= this.physSize) {
+    const insns: DecodedInsn[] = [], names: string[] = [], handlers: Handler[] = [], at: number[] = [];
+    const returns: number[] = [];
+    let p: number | undefined = phys;
+    while (p !== undefined && insns.length < MAX_BLOCK && (p & 0xfff) <= 4096 - 15 && p + 15 <= this.physSize) {
       const i = new DecodedInsn();
       decode(i, this.mem, p, 15, true, 4);
       if (i.error !== DecodeError.None) break;
       const name = OPCODES[i.id].handler;
       const role = blockRole(name);
       if (role === 'stop') break;
-      insns.push(i); names.push(name); handlers.push(this.handlers[i.id]);
-      p += i.length;
-      if (role === 'end') break;
+      insns.push(i); names.push(name); handlers.push(this.handlers[i.id]); at.push(p);
+      p = role === 'end' ? followInBlock(name, i, p, at, returns) : p + i.length;
     }
     const b = new Block(phys, this.codeGen[page], insns);
-    finishBlock(b, names, handlers, this.mem);
+    finishBlock(b, at, names, handlers, this.mem);
     return b;
   }
 
@@ -402,7 +400,7 @@ export class Cpu {
   invalidateCode(): void {
     this.forgetAddressSpaces();
     this.dcTag.fill(NaN);
-    this.blkPhys.fill(NaN);
+    this.blkTab.fill(undefined);
     this.codePage.fill(0); // pages are marked again when code is fetched from them
   }
 

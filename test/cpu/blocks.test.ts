@@ -42,14 +42,29 @@ function sameMemory(a: FlatMachine, b: FlatMachine): boolean {
 
 interface Lockstep { blocks: number; blockInstructions: number; steps: number }
 
+/**
+ * Random bytes with, when `calls`, a CALL rel32 to somewhere on the same page every 32 bytes
+ * and a RET every 16: code that superblocks go through and back out of (blocks.ts).
+ */
+function randomPage(rng: Rng, calls: boolean): Uint8Array {
+  const code = rng.bytes(0x1000);
+  if (!calls) return code;
+  for (let at = rng.int(32); at + 5 <= 0x1000; at += 32) {
+    const rel = rng.int(0x1000) - (at + 5);
+    code.set([0xe8, rel & 0xff, (rel >> 8) & 0xff, (rel >> 16) & 0xff, (rel >> 24) & 0xff], at);
+  }
+  for (let at = rng.int(16); at < 0x1000; at += 16) if (code[at - 1] !== 0xe8) code[at] = 0xc3;
+  return code;
+}
+
 /** Random code run by blocks where possible (`fast`) and by step() alone (`ref`), compared after each block. */
-function lockstep(seed: number, steps: number, compiled: boolean): Lockstep {
+function lockstep(seed: number, steps: number, compiled: boolean, calls = false): Lockstep {
   const rng = new Rng(seed);
   const fast = new FlatMachine(8 << 20), ref = new FlatMachine(8 << 20);
   fast.cpu.buildAfter = 1;
   fast.cpu.compileAfter = compiled ? 1 : Infinity;
   for (let i = 0; i < CODE_PAGES; i++) {
-    const code = rng.bytes(0x1000);
+    const code = randomPage(rng, calls);
     for (const m of [fast, ref]) { m.map(CODE_LINEAR + i * 0x1000); m.writeLinear(CODE_LINEAR + i * 0x1000, code); }
   }
   for (let i = 0; i < DATA_PAGES; i++) for (const m of [fast, ref]) m.map(DATA_LINEAR + i * 0x1000);
@@ -90,6 +105,14 @@ describe('block engine in lockstep with the interpreter', () => {
     it(`random code, seed ${seed}, ${compiled ? 'compiled' : 'threaded'} blocks: same state after every block`, () => {
       const r = lockstep(seed, STEPS, compiled);
       // The comparison must have been about blocks, not single steps only.
+      expect(r.blocks).toBeGreaterThan(STEPS / 100);
+      expect(r.blockInstructions).toBeGreaterThan(r.steps / 10);
+    });
+  }
+
+  for (const [seed, compiled] of [[505, false], [606, true]] as const) {
+    it(`random code with CALLs and RETs on the page, seed ${seed}, ${compiled ? 'compiled' : 'threaded'} blocks: same state after every block`, () => {
+      const r = lockstep(seed, STEPS, compiled, true);
       expect(r.blocks).toBeGreaterThan(STEPS / 100);
       expect(r.blockInstructions).toBeGreaterThan(r.steps / 10);
     });
@@ -204,6 +227,93 @@ describe('where a block runs', () => {
     expect(m.state.ripNum).toBe(CODE_LINEAR);
     expect(m.state.gpr[0]).toBe(6n);
   });
+});
+
+/**
+ * A superblock's code at CODE_LINEAR, stack on DATA_LINEAR; `patch` changes it. By default:
+ *   0x00 inc eax; call 0x40; inc eax; cmp eax, 100; jae 0x10; jmp 0x12; 0x10 dec eax; 0x12 inc eax; int3
+ *   0x40 add eax, 10; ret       0x50 add qword [rsp], 2; ret (a function returning elsewhere)
+ * Both machines (blocks, and the interpreter alone) have stepped once at CODE_LINEAR and start there again.
+ */
+function superblockMachines(compiled: boolean, eax = 0n, patch?: (code: Uint8Array) => void): { fast: FlatMachine; ref: FlatMachine } {
+  const code = new Uint8Array(0x60).fill(0xcc);
+  code.set([0xff, 0xc0, 0xe8, 0x39, 0x00, 0x00, 0x00, 0xff, 0xc0, 0x83, 0xf8, 0x64, 0x73, 0x02, 0xeb, 0x02, 0xff, 0xc8, 0xff, 0xc0], 0);
+  code.set([0x83, 0xc0, 0x0a, 0xc3], 0x40);
+  code.set([0x48, 0x83, 0x04, 0x24, 0x02, 0xc3], 0x50);
+  patch?.(code);
+  const [fast, ref] = [new FlatMachine(), new FlatMachine()];
+  for (const m of [fast, ref]) {
+    m.map(CODE_LINEAR);
+    m.map(DATA_LINEAR);
+    m.writeLinear(CODE_LINEAR, code);
+    m.state.rip = BigInt(CODE_LINEAR);
+    m.cpu.step(); // the code page becomes the fetch page
+    m.state.rip = BigInt(CODE_LINEAR);
+    m.state.gpr[0] = eax;
+    m.state.gpr[4] = BigInt(DATA_LINEAR + 0x800);
+  }
+  fast.cpu.buildAfter = 1;
+  fast.cpu.compileAfter = compiled ? 1 : Infinity;
+  return { fast, ref };
+}
+
+/** One runBlock of `fast`, the same number of steps of `ref`: the same state after them. */
+function runAlike(fast: FlatMachine, ref: FlatMachine, breakpoints?: Map<number, unknown>): number {
+  const ran = fast.cpu.runBlock(64, breakpoints);
+  for (let k = 0; k < ran; k++) ref.cpu.step();
+  expect(describeState(fast)).toBe(describeState(ref));
+  expect(sameMemory(fast, ref)).toBe(true);
+  return ran;
+}
+
+describe('a superblock (through CALL, RET and JMP, past a Jcc not taken)', () => {
+  for (const compiled of [false, true]) {
+    const how = compiled ? 'compiled' : 'threaded';
+
+    it(`${how}: runs a call into a function on its page, its return and the code after it as one block`, () => {
+      const { fast, ref } = superblockMachines(compiled);
+      expect(runAlike(fast, ref)).toBe(9); // inc, call, add, ret, inc, cmp, jae, jmp, inc
+      expect(fast.state.ripNum).toBe(CODE_LINEAR + 0x14);
+      expect(fast.state.gpr[0]).toBe(13n);
+      expect(fast.state.gpr[4]).toBe(BigInt(DATA_LINEAR + 0x800));
+    });
+
+    it(`${how}: a Jcc taken leaves the block at its target`, () => {
+      const { fast, ref } = superblockMachines(compiled, 200n);
+      expect(runAlike(fast, ref)).toBe(7); // inc, call, add, ret, inc, cmp, jae taken
+      expect(fast.state.ripNum).toBe(CODE_LINEAR + 0x10);
+      expect(fast.state.gpr[0]).toBe(212n);
+    });
+
+    it(`${how}: a RET to another address than its CALL pushed leaves the block there`, () => {
+      const { fast, ref } = superblockMachines(compiled, 0n, (code) => { code[3] = 0x49; }); // call 0x50
+      expect(runAlike(fast, ref)).toBe(4); // inc, call, add [rsp], ret to 0x09
+      expect(fast.state.ripNum).toBe(CODE_LINEAR + 0x09);
+      expect(fast.state.gpr[0]).toBe(1n);
+    });
+
+    it(`${how}: none runs with a breakpoint in the function it calls`, () => {
+      const { fast } = superblockMachines(compiled);
+      expect(fast.cpu.runBlock(64, new Map([[CODE_LINEAR + 0x43, 0]]))).toBe(0); // the ret
+      expect(fast.state.icount).toBe(1);
+    });
+
+    it(`${how}: an instruction that rewrites the function it then calls runs it as rewritten`, () => {
+      // 0x00 mov byte [rip+0x3b], 20 (the immediate of add eax, 10 at 0x42); call 0x40; int3
+      const { fast, ref } = superblockMachines(compiled, 0n, (code) => {
+        code.fill(0xcc, 0, 0x40);
+        code.set([0xc6, 0x05, 0x3b, 0x00, 0x00, 0x00, 0x14, 0xe8, 0x34, 0x00, 0x00, 0x00], 0);
+      });
+      let steps = 0;
+      while (fast.state.ripNum !== CODE_LINEAR + 0x0c && steps < 10) {
+        const ran = runAlike(fast, ref);
+        if (ran === 0) { fast.cpu.step(); ref.cpu.step(); }
+        steps += Math.max(ran, 1);
+      }
+      expect(steps).toBe(4); // mov, call, add, ret
+      expect(fast.state.gpr[0]).toBe(20n);
+    });
+  }
 });
 
 describe('where a block must not run', () => {
