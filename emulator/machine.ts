@@ -22,6 +22,7 @@ import { capturePages, restorePages, type Pages } from './history/pages';
 import { History } from './history/history';
 import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field, FIELD_SLOT, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES } from './vmx/fields';
 import { Vmx, type VmxSnapshot } from './vmx/vmx';
+import { join } from './cpu/halves';
 
 export interface MachineOptions {
   hostElf: Uint8Array;
@@ -599,7 +600,7 @@ export class Machine implements MachineApi {
     const slot = FIELD_SLOT[(encoding >> 1) & 0x3fff];
     if (!this.vmcsAtExit || slot === undefined || slot < 0 || VMCS_FIELDS[slot].encoding !== (encoding & ~1)) return undefined;
     const { lo, hi } = this.vmcsAtExit;
-    return (encoding & 1) !== 0 ? BigInt(hi[slot]) : (BigInt(hi[slot]) << 32n) | BigInt(lo[slot]);
+    return (encoding & 1) !== 0 ? BigInt(hi[slot]) : join(lo[slot], hi[slot]);
   }
 
   // ---- snapshot / restore -------------------------------------------------------------------

@@ -6,6 +6,7 @@
 import { Flag } from './state';
 import type { Cpu } from './cpu';
 import { MASK, PARITY, SIGN, STATUS, szp } from './flags';
+import { join } from './halves';
 
 export const enum AluOp { ADD = 0, OR = 1, ADC = 2, SBB = 3, AND = 4, SUB = 5, XOR = 6, CMP = 7 }
 
@@ -202,7 +203,7 @@ export function shift64(cpu: Cpu, op: number, lo: number, hi: number, c: number)
 function rotate64(cpu: Cpu, op: number, lo: number, hi: number, c: number): number {
   const st = cpu.state;
   const f0 = st.getRflags();
-  const v = (BigInt(hi) << 32n) | BigInt(lo);
+  const v = join(lo, hi);
   let r: bigint, cf: number, of: number;
   const M = (1n << 64n) - 1n;
   if (op === 0) { r = ((v << BigInt(c)) | (v >> BigInt(64 - c))) & M; cf = Number(r & 1n); of = Number(r >> 63n) ^ cf; }

@@ -16,6 +16,7 @@ import { HANDLERS, type Handler } from './handlers';
 import { deliverFault, deliverEvent, EventKind, singleStepTrap } from './interrupts';
 import { readMsr, writeMsr } from './msr';
 import { Block, blockRole, compileBlock, finishBlock, followInBlock, MAX_BLOCK } from './blocks';
+import { join } from './halves';
 
 const DECODE_CACHE = 8192;
 const BLOCK_SLOT_BITS = 12, BLOCK_SLOTS = 1 << BLOCK_SLOT_BITS, BLOCK_WAYS = 4;
@@ -781,7 +782,7 @@ export class Cpu {
   readLinear64(linear: bigint): bigint {
     this.ncVector = Vector.GP;
     const lo = this.read64(this.num(linear));
-    return (BigInt(this.hi) << 32n) | BigInt(lo);
+    return join(lo, this.hi);
   }
   writeLinear8(linear: bigint, v: number): void { this.ncVector = Vector.GP; this.write8(this.num(linear), v); }
   writeLinear16(linear: bigint, v: number): void { this.ncVector = Vector.GP; this.write16(this.num(linear), v); }

@@ -6,6 +6,7 @@
 import { Seg, SEG_ATTR_UNUSABLE, type Segment } from './state';
 import { CpuFault, Vector } from './signals';
 import type { Cpu } from './cpu';
+import { join } from './halves';
 
 /** Access-rights bits (VMCS layout). */
 export const enum Ar { Type = 0xf, S = 1 << 4, P = 1 << 7, L = 1 << 13, DB = 1 << 14, G = 1 << 15 }
@@ -151,6 +152,6 @@ export function readTss64(cpu: Cpu, offset: number): bigint {
   try {
     const lin = Number(BigInt.asIntN(64, tr.base + BigInt(offset)));
     const lo = cpu.read64(lin);
-    return (BigInt(cpu.hi) << 32n) | BigInt(lo);
+    return join(lo, cpu.hi);
   } finally { cpu.priv = saved; }
 }

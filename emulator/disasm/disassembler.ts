@@ -7,6 +7,7 @@
 import { decode, DecodedInsn, DecodeError, Prefix } from '../decoder/decoder';
 import { OpMap, type OpcodeEntry } from '../decoder/opcodeTable';
 import { gprName, SEGMENT_NAMES } from './registers';
+import { join } from '../cpu/halves';
 
 export interface DisasmOptions {
   /** 64-bit mode (default); otherwise 32-bit compatibility/protected mode with `defaultSize`. */
@@ -308,7 +309,7 @@ class LineFormatter {
   }
 
   private moffs(width: number): string {
-    const raw = (BigInt(insn.immHi) << 32n) | BigInt(insn.imm >>> 0);
+    const raw = join(insn.imm >>> 0, insn.immHi);
     const target = BigInt.asUintN(insn.addrsize * 8, raw);
     return this.sized(width, `${this.segmentText()}[${this.withSymbol(target, formatNumber(target))}]`);
   }
@@ -327,7 +328,7 @@ class LineFormatter {
         return formatNumber(insn.imm & 0xff);
       case 'Iw': return formatNumber(insn.imm & 0xffff);
       case 'Iz': return formatNumber(BigInt.asUintN(size * 8, BigInt(insn.imm)));
-      case 'Iv': return formatNumber(size === 8 ? (BigInt(insn.immHi) << 32n) | BigInt(insn.imm >>> 0) : BigInt.asUintN(size * 8, BigInt(insn.imm)));
+      case 'Iv': return formatNumber(size === 8 ? join(insn.imm >>> 0, insn.immHi) : BigInt.asUintN(size * 8, BigInt(insn.imm)));
     }
     throw new Error(`disassembler: immediate '${code}' is not supported`);
   }

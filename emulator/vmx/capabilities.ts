@@ -5,6 +5,7 @@
 import { Cr0, Cr4, Efer } from '../cpu/state';
 import { EntryCtl, ExitCtl, Pin, Proc, Proc2 } from './controls';
 import { HIGHEST_FIELD_INDEX } from './fields';
+import { join } from '../cpu/halves';
 
 export const enum Msr {
   IA32_FEATURE_CONTROL = 0x3a, IA32_SYSENTER_CS = 0x174, IA32_SYSENTER_ESP = 0x175, IA32_SYSENTER_EIP = 0x176,
@@ -32,7 +33,7 @@ export const VMCS_REVISION_ID = 1;
 export interface ControlCaps { mustBe1: number; mayBe1: number }
 
 function ctl(mustBe1: number, mayBe1: number): ControlCaps { return { mustBe1: mustBe1 >>> 0, mayBe1: (mayBe1 | mustBe1) >>> 0 }; }
-function msrValue(c: ControlCaps): bigint { return (BigInt(c.mayBe1) << 32n) | BigInt(c.mustBe1); }
+function msrValue(c: ControlCaps): bigint { return join(c.mustBe1, c.mayBe1); }
 
 const PIN_DEFAULT1 = 0x00000016;
 const PROC_DEFAULT1 = 0x0401e172;
@@ -116,7 +117,7 @@ const CAPABILITY_MSRS = new Map<number, bigint>([
   [Msr.IA32_VMX_CR4_FIXED1, BigInt(CR4_FIXED1)],
   [Msr.IA32_VMX_VMCS_ENUM, BigInt(HIGHEST_FIELD_INDEX << 1)],
   [Msr.IA32_VMX_PROCBASED_CTLS2, msrValue(PROCBASED2)],
-  [Msr.IA32_VMX_EPT_VPID_CAP, (BigInt(VPID_CAP) << 32n) | BigInt(EPT_CAP)],
+  [Msr.IA32_VMX_EPT_VPID_CAP, join(EPT_CAP, VPID_CAP)],
   [Msr.IA32_VMX_TRUE_PINBASED_CTLS, msrValue(PINBASED)],
   [Msr.IA32_VMX_TRUE_PROCBASED_CTLS, msrValue(PROCBASED)],
   [Msr.IA32_VMX_TRUE_EXIT_CTLS, msrValue(EXIT_CTLS)],

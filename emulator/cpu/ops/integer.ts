@@ -10,6 +10,7 @@ import { alu, add, sub, AluOp, incDec, shift, shift64 } from '../alu';
 import { MASK, PARITY, STATUS, szp } from '../flags';
 import { loadDataSegment } from '../segments';
 import type { Handler } from '../handlers';
+import { join } from '../halves';
 
 const TWO32 = 4294967296;
 
@@ -220,8 +221,7 @@ function setDivFlags(c: Cpu): void {
   st.setRflags((st.getRflags() & ~(Flag.SF | Flag.ZF | Flag.PF)) | Flag.AF);
 }
 
-const toBig = (lo: number, hi: number) => (BigInt(hi) << 32n) | BigInt(lo);
-const sBig = (lo: number, hi: number) => BigInt.asIntN(64, toBig(lo, hi));
+const sBig = (lo: number, hi: number) => BigInt.asIntN(64, join(lo, hi));
 const sNum = (v: number, size: number) => size === 1 ? (v << 24) >> 24 : size === 2 ? (v << 16) >> 16 : v | 0;
 
 const mulDiv: Handler = (c, i) => {
@@ -280,9 +280,9 @@ const mulDiv: Handler = (c, i) => {
         return;
       }
     }
-    const divisor = signed ? sBig(src, srcHi) : toBig(src, srcHi);
+    const divisor = signed ? sBig(src, srcHi) : join(src, srcHi);
     if (divisor === 0n) throw new CpuFault(Vector.DE);
-    const dividendU = (toBig(r[4], r[5]) << 64n) | toBig(r[0], r[1]);
+    const dividendU = (join(r[4], r[5]) << 64n) | join(r[0], r[1]);
     const dividend = signed ? BigInt.asIntN(128, dividendU) : dividendU;
     const q = dividend / divisor, rem = dividend % divisor;
     if (signed ? q !== BigInt.asIntN(64, q) : q >> 64n !== 0n) throw new CpuFault(Vector.DE);
@@ -299,13 +299,13 @@ const mulDiv: Handler = (c, i) => {
       const hiD = r[4], loD = r[0];
       if (hiD === 0) { q = Math.floor(loD / src); rem = loD - q * src; }
       else {
-        const d = (BigInt(hiD) << 32n) | BigInt(loD), b = BigInt(src);
+        const d = join(loD, hiD), b = BigInt(src);
         const bq = d / b;
         if (bq > 0xffffffffn) throw new CpuFault(Vector.DE);
         q = Number(bq); rem = Number(d % b);
       }
     } else {
-      const d = BigInt.asIntN(64, (BigInt(r[4]) << 32n) | BigInt(r[0])), b = BigInt(src | 0);
+      const d = BigInt.asIntN(64, join(r[0], r[4])), b = BigInt(src | 0);
       const bq = d / b;
       if (bq !== BigInt.asIntN(32, bq)) throw new CpuFault(Vector.DE);
       q = Number(bq) >>> 0; rem = Number(d % b) >>> 0;
@@ -417,7 +417,7 @@ const shxd: Handler = (c, i) => {
   const sL = c.getReg(s, i.reg), sH = s === 8 ? c.hi : 0;
   if (count === 0) { c.writeE(i, dL, dH); return; }
   const mask = (1n << bits) - 1n;
-  const d = toBig(dL, dH), src = toBig(sL, sH), n = BigInt(count);
+  const d = join(dL, dH), src = join(sL, sH), n = BigInt(count);
   let r: bigint, cf: bigint;
   if (s === 2 && count > 16) {
     // Undefined in the SDM; this machine's processor rotates the source: (d:s:s) window, CF = 0.

@@ -16,6 +16,7 @@ import { MAX_PHYS_BITS } from '../paging';
 import { Ar, descriptorAddress, readDescriptor, loadNull } from '../segments';
 import { memoryInfo } from './vmxOps';
 import { exited, intercept } from './intercept';
+import { join } from '../halves';
 
 const TWO32 = 4294967296;
 const CANON = 140737488355328;
@@ -71,7 +72,7 @@ const wrmsr: Handler = (c) => {
   requireCpl0(c);
   const r = c.r32, msr = r[2];
   intercept(c, { kind: 'wrmsr', msr });
-  writeMsr(c, msr, (BigInt(r[4]) << 32n) | BigInt(r[0]));
+  writeMsr(c, msr, join(r[0], r[4]));
 };
 
 // ---- control and debug registers (SDM MOV—Move to/from Control Registers, 2.5) ----
@@ -164,7 +165,7 @@ const movToCr: Handler = (c, i) => {
   requireCpl0(c);
   const cr = crRegister(i);
   let v: bigint;
-  if (c.mode64) { const lo = c.getReg(8, i.rm); v = (BigInt(c.hi) << 32n) | BigInt(lo); }
+  if (c.mode64) { const lo = c.getReg(8, i.rm); v = join(lo, c.hi); }
   else v = BigInt(c.getReg(4, i.rm));
   if (cr !== 2 && nonRoot(c)) v = c.vmx!.movToCr(cr, i.rm, v);
   writeCr(c, cr, v);
@@ -194,7 +195,7 @@ const movToDr: Handler = (c, i) => {
   intercept(c, { kind: 'mov-dr', dr: i.reg, toDr: true, gpr: i.rm });
   const lo = c.getReg(c.mode64 ? 8 : 4, i.rm), hi = c.mode64 ? c.hi : 0;
   if ((dr === 6 || dr === 7) && hi !== 0) throw gp0();
-  c.state.dr[dr] = (BigInt(hi) << 32n) | BigInt(lo);
+  c.state.dr[dr] = join(lo, hi);
 };
 
 // ---- descriptor tables ----
@@ -227,7 +228,7 @@ const descTable: Handler = (c, i) => {
     let base: bigint;
     if (c.mode64) {
       const lo = c.read64(ea + 2);
-      const b = (BigInt(c.hi) << 32n) | BigInt(lo);
+      const b = join(lo, c.hi);
       if (BigInt.asIntN(48, b) !== BigInt.asIntN(64, b)) throw gp0();
       base = b;
     } else {
@@ -306,7 +307,7 @@ const clts: Handler = (c) => {
 };
 const invlpg: Handler = (c) => {
   requireCpl0(c);
-  intercept(c, { kind: 'invlpg', linear: BigInt.asUintN(64, (BigInt(c.eaHi) << 32n) | BigInt(c.eaLo)) });
+  intercept(c, { kind: 'invlpg', linear: BigInt.asUintN(64, join(c.eaLo, c.eaHi)) });
   c.flushTlb();
 };
 const invd: Handler = (c) => { requireCpl0(c); intercept(c, { kind: 'invd' }); };

@@ -34,7 +34,7 @@ function readWriteInfo(i: DecodedInsn): number {
 
 /** Memory operand address as the unsigned 64-bit value (non-canonical values are passed through for VMX to fault on). */
 function operand(c: Cpu): bigint {
-  return c.ea === c.ea ? c.big(c.ea) : (BigInt(c.eaHi) << 32n) | BigInt(c.eaLo);
+  return c.ea === c.ea ? c.big(c.ea) : join(c.eaLo, c.eaHi);
 }
 const displacement = (i: DecodedInsn) => BigInt.asUintN(64, BigInt(i.disp));
 
