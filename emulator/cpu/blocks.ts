@@ -56,7 +56,7 @@ const REGISTER_PURE = new Set([
 export type BlockRun = (this: Block, c: Cpu, st: CpuState, rip: number, icount: number, codeGen: Uint32Array, gen: number, limit: number) => number;
 
 export class Block {
-  /** Instructions run since the block was built (hotness for the compiler). */
+  /** Runs since the block was built (hotness for the compiler). */
   runs = 0;
   run: BlockRun = runThreaded;
   /** Offset of each instruction from the block's first byte (negative for code before it that a jump reached). */
