@@ -109,7 +109,7 @@ function loadGuestState(vmx: Vmx, vmcs: Vmcs): void {
   s.gdtr.limit = vmcs.get32(Field.GUEST_GDTR_LIMIT);
   s.idtr.base = vmcs.get(Field.GUEST_IDTR_BASE);
   s.idtr.limit = vmcs.get32(Field.GUEST_IDTR_LIMIT);
-  s.rip = vmcs.get(Field.GUEST_RIP);
+  s.setRipNum(vmcs.signed(Field.GUEST_RIP)); // canonical, or below 2^32 outside 64-bit mode (27.3.1.4)
   s.gpr[4] = vmcs.get(Field.GUEST_RSP);
   s.setRflags(Number(vmcs.get(Field.GUEST_RFLAGS)));
   const intr = vmcs.get32(Field.GUEST_INTERRUPTIBILITY);

@@ -236,16 +236,16 @@ function guestRegisterError(vmcs: Vmcs): string | undefined {
 /** 27.3.1.4 RIP and RFLAGS. */
 function guestRipRflagsError(vmcs: Vmcs): string | undefined {
   const ia32e = (vmcs.get32(Field.VM_ENTRY_CONTROLS) & EntryCtl.IA32E_MODE_GUEST) !== 0;
-  const rip = vmcs.get(Field.GUEST_RIP);
+  // On 32-bit halves: these run at every VM entry.
   const csL = (vmcs.get32(Field.GUEST_CS_AR) & (1 << 13)) !== 0;
-  if (!(ia32e && csL) && (rip >> 32n) !== 0n) return 'guest RIP bits 63:32 are set outside 64-bit mode';
-  if (ia32e && csL && !isCanonical(rip)) return 'guest RIP is not canonical';
-  const rflags = vmcs.get(Field.GUEST_RFLAGS);
-  if ((rflags & ~0x3f7fd7n) !== 0n) return 'guest RFLAGS sets reserved bits (63:22, 15, 5 or 3)';
-  if ((rflags & 2n) === 0n) return 'guest RFLAGS bit 1 is 0';
-  if ((ia32e || (vmcs.get32(Field.GUEST_CR0) & Cr0.PE) === 0) && (rflags & BigInt(Flag.VM)) !== 0n) return 'guest RFLAGS.VM is 1 in IA-32e mode or with CR0.PE = 0';
+  if (!(ia32e && csL) && vmcs.high(Field.GUEST_RIP) !== 0) return 'guest RIP bits 63:32 are set outside 64-bit mode';
+  if (ia32e && csL && !canonical(vmcs, Field.GUEST_RIP)) return 'guest RIP is not canonical';
+  const rflags = vmcs.get32(Field.GUEST_RFLAGS);
+  if (vmcs.high(Field.GUEST_RFLAGS) !== 0 || (rflags & ~0x3f7fd7) !== 0) return 'guest RFLAGS sets reserved bits (63:22, 15, 5 or 3)';
+  if ((rflags & 2) === 0) return 'guest RFLAGS bit 1 is 0';
+  if ((ia32e || (vmcs.get32(Field.GUEST_CR0) & Cr0.PE) === 0) && (rflags & Flag.VM) !== 0) return 'guest RFLAGS.VM is 1 in IA-32e mode or with CR0.PE = 0';
   const intr = vmcs.get32(Field.VM_ENTRY_INTR_INFO);
-  if ((intr & IntrInfo.VALID) !== 0 && ((intr >> 8) & 7) === EventType.EXTERNAL_INTERRUPT && (rflags & BigInt(Flag.IF)) === 0n) {
+  if ((intr & IntrInfo.VALID) !== 0 && ((intr >> 8) & 7) === EventType.EXTERNAL_INTERRUPT && (rflags & Flag.IF) === 0) {
     return 'injecting an external interrupt with guest RFLAGS.IF = 0';
   }
   return undefined;

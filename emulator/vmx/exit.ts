@@ -198,7 +198,7 @@ function leaveNonRoot(vmx: Vmx, vmcs: Vmcs): void {
   s.idtr.limit = 0xffff;
 
   // 28.5.3 RIP, RSP, RFLAGS; no blocking and the active state
-  s.rip = narrow(vmcs.get(Field.HOST_RIP), hass);
+  s.setRipNum(hass ? vmcs.signed(Field.HOST_RIP) : vmcs.get32(Field.HOST_RIP)); // canonical (27.2.3)
   s.gpr[4] = vmcs.get(Field.HOST_RSP);
   s.setRflags(Flag.FIXED1);
   s.interruptShadow = 0;
@@ -211,7 +211,7 @@ function leaveNonRoot(vmx: Vmx, vmcs: Vmcs): void {
   if (!loadMsrList(vmx, vmcs.get(Field.VM_EXIT_MSR_LOAD_ADDR), vmcs.get32(Field.VM_EXIT_MSR_LOAD_COUNT)).ok) vmxAbort(vmx, 4);
 }
 
-/** 28.5.1: with "host address-space size" 0, bits 63:32 of the SYSENTER MSRs and RIP are cleared. */
+/** 28.5.1: with "host address-space size" 0, bits 63:32 of the SYSENTER MSRs (and of RIP, cleared on its halves above) are cleared. */
 function narrow(v: bigint, hass: boolean): bigint { return hass ? v : v & 0xffffffffn; }
 
 function loadSeg(r: Segment, selector: number, base: bigint, limit: number, attrs: number): void {

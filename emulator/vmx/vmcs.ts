@@ -56,6 +56,8 @@ export class Vmcs {
   }
   /** Bits 63:32 of an implemented field. */
   high(field: Field): number { return this.hi[FIELD_SLOT[field >> 1]]; }
+  /** The field as a signed number: exact for a canonical address or a value below 2^32 (RIP after the entry checks). */
+  signed(field: Field): number { const slot = FIELD_SLOT[field >> 1]; return (this.hi[slot] | 0) * 4294967296 + this.lo[slot]; }
   /** Bits 31:0 of an implemented field. */
   get32(field: Field): number { return this.lo[FIELD_SLOT[field >> 1]]; }
   /** Store into an implemented field, truncated to its width. */
