@@ -341,7 +341,7 @@ function guestSegmentError(vmcs: Vmcs): string | undefined {
 function guestNonRegisterError(vmcs: Vmcs): string | undefined {
   const activity = vmcs.get32(Field.GUEST_ACTIVITY_STATE);
   const intr = vmcs.get32(Field.GUEST_INTERRUPTIBILITY);
-  const rflags = vmcs.get(Field.GUEST_RFLAGS);
+  const rflags = vmcs.get32(Field.GUEST_RFLAGS); // bits 63:22 were checked to be 0 (guestRipRflagsError)
   const inject = vmcs.get32(Field.VM_ENTRY_INTR_INFO);
   const injecting = (inject & IntrInfo.VALID) !== 0;
   const injType = (inject >> 8) & 7;
@@ -358,17 +358,17 @@ function guestNonRegisterError(vmcs: Vmcs): string | undefined {
   }
   if ((intr >>> 5) !== 0) return 'guest interruptibility state sets reserved bits 31:5';
   if ((intr & 3) === 3) return 'guest interruptibility state has both blocking by STI and by MOV SS';
-  if ((rflags & BigInt(Flag.IF)) === 0n && (intr & Interruptibility.STI) !== 0) return 'guest blocking by STI with RFLAGS.IF = 0';
+  if ((rflags & Flag.IF) === 0 && (intr & Interruptibility.STI) !== 0) return 'guest blocking by STI with RFLAGS.IF = 0';
   if (injecting && (injType === EventType.EXTERNAL_INTERRUPT || injType === EventType.NMI) && (intr & 3) !== 0) {
     return 'injecting an external interrupt or NMI with blocking by STI or MOV SS';
   }
   if ((intr & Interruptibility.SMI) !== 0) return 'guest blocking by SMI outside SMM';
   if ((intr & Interruptibility.ENCLAVE) !== 0) return 'guest enclave interruption bit is set';
-  const pde = vmcs.get(Field.GUEST_PENDING_DBG_EXCEPTIONS);
-  if ((pde & ~0x1500fn) !== 0n) return 'guest pending debug exceptions set reserved bits';
-  const bs = (pde & 0x4000n) !== 0n;
+  const pde = vmcs.get32(Field.GUEST_PENDING_DBG_EXCEPTIONS);
+  if (vmcs.high(Field.GUEST_PENDING_DBG_EXCEPTIONS) !== 0 || (pde & ~0x1500f) !== 0) return 'guest pending debug exceptions set reserved bits';
+  const bs = (pde & 0x4000) !== 0;
   if ((intr & 3) !== 0 || activity === Activity.HLT) {
-    const tf = (rflags & BigInt(Flag.TF)) !== 0n;
+    const tf = (rflags & Flag.TF) !== 0;
     const btf = (vmcs.get(Field.GUEST_IA32_DEBUGCTL) & 2n) !== 0n;
     if (tf && !btf && !bs) return 'guest pending debug exception BS must be 1 with RFLAGS.TF = 1 and blocking or HLT';
     if ((!tf || btf) && bs) return 'guest pending debug exception BS must be 0 without single-stepping';

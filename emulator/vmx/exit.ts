@@ -186,7 +186,8 @@ function leaveNonRoot(vmx: Vmx, vmcs: Vmcs): void {
 
   // 28.5.2 segment registers and descriptor tables
   loadSeg(s.seg[Seg.CS], vmcs.get32(Field.HOST_CS_SELECTOR), 0n, 0xffffffff, hass ? AR_CODE64 : AR_CODE32);
-  for (const [seg, f, b] of HOST_DATA_SEGS) {
+  for (let i = 0; i < HOST_DATA_SEGS.length; i++) {
+    const [seg, f, b] = HOST_DATA_SEGS[i];
     const v = vmcs.get32(f);
     loadSeg(s.seg[seg], v, b === undefined ? 0n : vmcs.get(b), 0xffffffff, v === 0 ? SEG_ATTR_UNUSABLE : AR_DATA);
   }
