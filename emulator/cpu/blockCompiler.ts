@@ -467,10 +467,8 @@ export function compiledSource(b: Block): string {
     : k < n - 1 && names[k] === 'jmpNear' ? THROUGH : emitterFor(names[k], i, b.deltas[k] + i.length)));
   /** A Jcc taken, or a CALL or RET whose next RIP is not the next instruction's (a RET elsewhere), leaves the block inside it. */
   const sideExit = (k: number) => k < n - 1 && (names[k] === 'jcc' || emitters[k]?.ends === true);
-  const last = insns[n - 1];
   const branchEnd = isDirectBranch(names[n - 1]);
-  const endLen = b.deltas[n - 1] + last.length;
-  const loops = branchEnd && endLen + last.imm === 0;
+  const loops = b.loops;
 
   // Flags live after each instruction, backwards from the exit (where all are live).
   const liveAfter: number[] = new Array<number>(n);

@@ -66,6 +66,8 @@ export class Block {
   readonly names: string[] = [];
   /** The instruction can fault, exit or write memory: commit before it, check for code writes after it. */
   readonly committed: boolean[] = [];
+  /** Its last instruction jumps back to its first: compiled, it runs whole rounds in one call. */
+  loops = false;
   /** The code bytes the block was decoded from: from `from` bytes past its start to its last instruction's end. */
   bytes: Uint8Array = new Uint8Array(0);
   from = 0;
@@ -126,6 +128,8 @@ export function finishBlock(b: Block, at: readonly number[], handlerNames: strin
   });
   b.from = from;
   b.bytes = mem.slice(b.phys + from, b.phys + to);
+  const last = b.insns[b.length - 1], name = handlerNames[b.length - 1];
+  b.loops = (name === 'jcc' || name === 'jmpNear') && b.deltas[b.length - 1] + last.length + last.imm === 0;
 }
 
 /** The reference way to run a block (cold blocks, and everywhere when code generation is refused): one round. */
