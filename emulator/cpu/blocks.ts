@@ -5,11 +5,11 @@
 // after any other control transfer, before any instruction outside BLOCK_SAFE (those need the
 // per-instruction loop: I/O, system, VMX, flag/segment/shadow changers) and before the page
 // end. A Jcc taken, or a RET whose address on the stack is not the one its CALL pushed, leaves
-// the block there (a side exit). Cold blocks
-// run threaded by the interpreter's handlers (runThreaded, also the fallback where code
-// generation is refused); hot ones are compiled to a JavaScript function (blockCompiler.ts)
-// that writes the common instructions out and calls the handlers of the rest. Both keep the
-// architectural state exactly as step() leaves it wherever it can be seen:
+// the block there (a side exit). Cold blocks run threaded by the interpreter's handlers
+// (runThreaded, also the fallback where code generation is refused); hot ones are compiled to
+// a JavaScript function (blockCompiler.ts) that writes the common instructions out and calls
+// the handlers of the rest. Both keep the architectural state exactly as step() leaves it
+// wherever it can be seen:
 //  - before an instruction that can fault or exit, RIP and the retired count are committed
 //    (a fault or VM exit inside it sees what step() would have shown);
 //  - after an instruction that can write memory, a write to the block's own page (codeGen
@@ -40,7 +40,7 @@ const BLOCK_SAFE = new Set([
   'cmov', 'bswap', 'movbe', 'cmpxchg', 'xadd', 'lahf', 'sahf', 'xlat', 'pushZ', 'popZ', 'pushI', 'pushE', 'popE', 'leave',
   'jcc', 'jmpNear', 'callNear', 'jmpE', 'callE', 'retNear', 'loop', 'jrcxz', 'vmread', 'vmwrite',
 ]);
-/** Control transfers: a block ends after one. */
+/** Control transfers: a block ends after one unless followInBlock goes on past it. */
 const ENDS_BLOCK = new Set(['jcc', 'jmpNear', 'callNear', 'jmpE', 'callE', 'retNear', 'loop', 'jrcxz']);
 /** Handlers whose register-only forms neither fault nor touch memory (no commit, no code-write check needed). */
 const REGISTER_PURE = new Set([
@@ -71,9 +71,9 @@ export class Block {
   /** The code bytes the block was decoded from: from `from` bytes past its start to its last instruction's end. */
   bytes: Uint8Array = new Uint8Array(0);
   from = 0;
-  /** `gen` is the write generation of the block's page at which its bytes were last seen unchanged. */
   /** Instructions in the block (a field: runBlock reads it without touching `insns`). */
   readonly length: number;
+  /** `gen` is the write generation of the block's page at which its bytes were last seen unchanged. */
   constructor(readonly phys: number, public gen: number, readonly insns: DecodedInsn[]) { this.length = insns.length; }
 
   /** After a write to its page: true (and current again) if the block's own bytes did not change. */
@@ -146,7 +146,7 @@ function runThreaded(this: Block, c: Cpu, st: CpuState, rip: number, icount: num
     if (committed) { st.icount = icount + k; st.setRipNum(r); }
     if (i.hasModrm && i.mod !== 3) c.computeEa(i);
     this.handlers[k](c, i);
-    // The end, a RET elsewhere than the block's path, or a write to the block's page.
+    // The end, a side exit (a Jcc taken, a RET elsewhere than the block's path), or a write to the block's page.
     if (k === n - 1 || c.nextRip !== rip + this.deltas[k + 1] || (committed && codeGen[page] !== gen)) {
       st.icount = icount + k + 1;
       st.setRipNum(c.nextRip);
