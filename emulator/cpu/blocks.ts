@@ -132,20 +132,25 @@ export function finishBlock(b: Block, at: readonly number[], handlerNames: strin
   b.loops = (name === 'jcc' || name === 'jmpNear') && b.deltas[b.length - 1] + last.length + last.imm === 0;
 }
 
+/** Instruction `k` of block `b`, at linear `r`, run by its handler with the interpreter's per-instruction protocol. */
+function runHandler(b: Block, c: Cpu, k: number, r: number): void {
+  const i = b.insns[k];
+  c.insn = i;
+  c.insnLength = i.length;
+  c.rip = r;
+  c.nextRip = r + i.length;
+  if (i.hasModrm && i.mod !== 3) c.computeEa(i);
+  b.handlers[k](c, i);
+}
+
 /** The reference way to run a block (cold blocks, and everywhere when code generation is refused): one round. */
 function runThreaded(this: Block, c: Cpu, st: CpuState, rip: number, icount: number, codeGen: Uint32Array, gen: number): number {
-  const n = this.insns.length, page = this.phys >>> 12;
+  const n = this.length, page = this.phys >>> 12;
   for (let k = 0; k < n; k++) {
-    const i = this.insns[k];
     const r = rip + this.deltas[k];
-    c.insn = i;
-    c.insnLength = i.length;
-    c.rip = r;
-    c.nextRip = r + i.length;
     const committed = this.committed[k];
     if (committed) { st.icount = icount + k; st.setRipNum(r); }
-    if (i.hasModrm && i.mod !== 3) c.computeEa(i);
-    this.handlers[k](c, i);
+    runHandler(this, c, k, r);
     // The end, a side exit (a Jcc taken, a RET elsewhere than the block's path), or a write to the block's page.
     if (k === n - 1 || c.nextRip !== rip + this.deltas[k + 1] || (committed && codeGen[page] !== gen)) {
       st.icount = icount + k + 1;
@@ -163,16 +168,11 @@ function runThreaded(this: Block, c: Cpu, st: CpuState, rip: number, icount: num
  * block keeps the rarely taken paths out of the generated code.
  */
 export function handlerAt(b: Block, c: Cpu, st: CpuState, k: number, rip: number, icount: number, flags: number): number {
-  const i = b.insns[k], r = rip + b.deltas[k];
+  const r = rip + b.deltas[k];
   st.setRflags(flags);
   st.icount = icount + k;
   st.setRipNum(r);
-  c.insn = i;
-  c.insnLength = i.length;
-  c.rip = r;
-  c.nextRip = r + i.length;
-  if (i.hasModrm && i.mod !== 3) c.computeEa(i);
-  b.handlers[k](c, i);
+  runHandler(b, c, k, r);
   return st.getRflags();
 }
 
