@@ -217,25 +217,20 @@ function leaSource(i: DecodedInsn, next: number): string {
 const NO_SITE: Site = { next: 0, handler: '' };
 
 /**
- * `lin`: the memory operand's linear address in 64-bit mode (DS/ES/SS: no base), NaN if not
- * canonical (which then misses the TLB: the handler raises the fault).
+ * `lin`: the memory operand's linear address in 64-bit mode (DS/ES/SS: no base); NaN where an
+ * index could make the sum inexact. A non-canonical address needs no test of its own: a TLB
+ * tag is a whole canonical page, so it misses and the handler raises the fault.
  */
 function linearSource(i: DecodedInsn, next: number): string {
-  if (i.ripRelative) return `const l = r + ${next + i.disp}, lin = l >= -${CANON} && l < ${CANON} ? l : NaN;`;
+  if (i.ripRelative) return `const lin = r + ${next + i.disp};`;
   // Registers as signed numbers: exact while below 2^53. Base + displacement is exact or far
   // from canonical; with an index, both terms must be below 2^52 or the handler computes it.
   const signed = (r: number) => `((R[${(r << 1) + 1}] | 0) * ${TWO32} + R[${r << 1}])`;
-  const terms: string[] = [String(i.disp)];
-  let guard = '';
-  if (i.base >= 0) terms.push(i.index >= 0 ? 'bs' : signed(i.base));
-  if (i.index >= 0) {
-    terms.push('xs');
-    const bs = i.base >= 0 ? `const bs = ${signed(i.base)}; ` : '';
-    const bsOk = i.base >= 0 ? ` && bs > -${2 ** 52} && bs < ${2 ** 52}` : '';
-    guard = `${bs}const xs = ${signed(i.index)} * ${1 << i.scale}; const exact = xs > -${2 ** 52} && xs < ${2 ** 52}${bsOk}; `;
-  }
-  const check = `l >= -${CANON} && l < ${CANON}${guard ? ' && exact' : ''}`;
-  return `${guard}const l = ${terms.join(' + ')}, lin = ${check} ? l : NaN;`;
+  if (i.index < 0) return `const lin = ${i.disp}${i.base >= 0 ? ` + ${signed(i.base)}` : ''};`;
+  const bs = i.base >= 0 ? `const bs = ${signed(i.base)}; ` : '';
+  const bsOk = i.base >= 0 ? ` && bs > -${2 ** 52} && bs < ${2 ** 52}` : '';
+  const terms = [String(i.disp), ...(i.base >= 0 ? ['bs'] : []), 'xs'];
+  return `${bs}const xs = ${signed(i.index)} * ${1 << i.scale}; const lin = xs > -${2 ** 52} && xs < ${2 ** 52}${bsOk} ? ${terms.join(' + ')} : NaN;`;
 }
 
 /** `attempt` (which sets `ok` when the TLB hit it needs was there), else the instruction's handler, then `after`. */
@@ -279,8 +274,8 @@ function stackSource(delta: number, base = 8): string {
   const move = delta < 0 ? `if (sl < 0) { sl += ${TWO32}; sh = (sh - 1) >>> 0; }` : `if (sl >= ${TWO32}) { sl -= ${TWO32}; sh = (sh + 1) >>> 0; }`;
   return `let sl = R[${base}] + ${delta}, sh = R[${base + 1}]; ${move}`;
 }
-/** `lin`: the stack slot at the address with halves lo/hi, NaN when not canonical (the handler raises #SS). */
-const stackLinear = (lo: string, hi: string) => `const l = (${hi} | 0) * ${TWO32} + ${lo}, lin = l >= -${CANON} && l < ${CANON} ? l : NaN;`;
+/** `lin`: the stack slot at the address with halves lo/hi (not canonical, it misses the TLB: the handler raises #SS). */
+const stackLinear = (lo: string, hi: string) => `const lin = (${hi} | 0) * ${TWO32} + ${lo};`;
 
 /** PUSH r64 (SDM PUSH: the value before RSP moves, so PUSH RSP pushes the old RSP). */
 function pushEmitter(r: number): Emitter {

@@ -98,9 +98,10 @@ export class Cpu {
   readonly tagR = new Float64Array(TLB_SIZE).fill(NaN);
   readonly tagW = new Float64Array(TLB_SIZE).fill(NaN);
   private readonly tagX = new Float64Array(TLB_SIZE).fill(NaN);
-  readonly physR = new Float64Array(TLB_SIZE);
-  readonly physW = new Float64Array(TLB_SIZE);
-  private readonly physX = new Float64Array(TLB_SIZE);
+  // Physical pages of RAM (below 2^32): small integers, which V8 keeps as such in a Block's `phys` and in fetchPage (a double would be a boxed number to load).
+  readonly physR = new Uint32Array(TLB_SIZE);
+  readonly physW = new Uint32Array(TLB_SIZE);
+  private readonly physX = new Uint32Array(TLB_SIZE);
   /** The execute-TLB hit of the last fetchPhys (tag, physical page); cleared by a miss and by flushTlb(). */
   private fetchTag = NaN;
   private fetchPage = 0;

@@ -9,7 +9,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { build } from 'esbuild';
-import { FlatMachine } from '../differential/flatMachine';
+import { FlatMachine, HANDLER_BASE } from '../differential/flatMachine';
 import { EmulatorRunner } from '../differential/emulatorRunner';
 import { generateCases } from '../differential/generator';
 import { Rng } from '../differential/rng';
@@ -207,6 +207,38 @@ describe('compiled memory operands', () => {
     expect(m.cpu.compiledBlocks).toBe(1);
     expect(m.state.gpr[0] & 0xffn).toBe(0x22n);
   });
+
+  // The TLB slot is indexed by the low 32 bits of the page number, so DATA_LINEAR + 2^47 (not
+  // canonical) finds DATA_LINEAR's entry: the tag, a whole 64-bit page, must still tell them apart.
+  const NOT_CANONICAL = 2n ** 47n;
+  const faults: [string, number[], (m: FlatMachine) => void, number][] = [
+    ['a load through a non-canonical base raises #GP', [0x8a, 0x03], (m) => { m.state.gpr[3] += NOT_CANONICAL; }, 13], // mov al, [rbx]
+    ['a push onto a non-canonical stack raises #SS', [0x50], (m) => { m.state.gpr[4] += NOT_CANONICAL; }, 12], // push rax
+  ];
+  for (const [title, insn, spoil, vector] of faults) {
+    it(`${title}, compiled as the interpreter does it`, () => {
+      const [fast, ref] = [new FlatMachine(), new FlatMachine()];
+      for (const m of [fast, ref]) {
+        m.map(CODE_LINEAR);
+        m.map(DATA_LINEAR);
+        m.writeLinear(CODE_LINEAR, new Uint8Array([...insn, 0xff, 0xc2, 0xcc])); // ...; inc edx; int3
+        m.state.gpr[3] = BigInt(DATA_LINEAR + 0x10);
+        m.state.gpr[4] = BigInt(DATA_LINEAR + 0x800);
+        m.state.rip = BigInt(CODE_LINEAR);
+        m.cpu.step(); // the code page and the data page in the TLBs
+        m.state.rip = BigInt(CODE_LINEAR);
+        m.state.gpr[4] = BigInt(DATA_LINEAR + 0x800);
+        spoil(m);
+      }
+      fast.cpu.buildAfter = 1;
+      fast.cpu.compileAfter = 1;
+      expect(fast.cpu.runBlock(64)).toBe(1);
+      expect(fast.cpu.compiledBlocks).toBe(1);
+      ref.cpu.step();
+      expect(ref.state.ripNum).toBe(HANDLER_BASE + 16 * vector);
+      expect(describeState(fast)).toBe(describeState(ref));
+    });
+  }
 });
 
 describe('where a block runs', () => {
