@@ -123,6 +123,8 @@ export class Cpu {
   compileAfter = COMPILE_AFTER;
   /** Blocks compiled to JavaScript so far (stays 0 where code generation is refused). */
   compiledBlocks = 0;
+  /** runBlock goes on from block to block; tests turn it off to see where one block ends. */
+  chainBlocks = true;
   private readonly blkTab: (Block | undefined)[] = new Array<Block | undefined>(BLOCK_SLOTS).fill(undefined);
   private readonly blkSeen = new Uint8Array(BLOCK_SLOTS);
   /** Address spaces left at VM transitions (at most MAX_SPACES, oldest first): their TLB epoch and the paging-structure write count when it began. */
@@ -170,33 +172,84 @@ export class Cpu {
   }
 
   /**
-   * Run one basic block (blocks.ts) at RIP when that is exactly what `limit` (>= its length)
-   * step() calls would do, and return the steps it took; 0 when there is none to run, and the
-   * caller steps instead. A block runs only in 64-bit code on the page of the last fetch (the
-   * execute TLB's answer), with no RF/TF, no interrupt shadow, no watch hook, no breakpoint
-   * (`breakpoints`, linear RIPs) at any of its instructions but the first, and no
+   * Run basic blocks (blocks.ts) from RIP, one after another, while that is exactly what
+   * `limit` step() calls would do, and return the steps they took; 0 when there is none to
+   * run, and the caller steps instead. A block runs only in 64-bit code on the page of the last
+   * fetch (the execute TLB's answer), with no RF/TF, no interrupt shadow, no watch hook, no
+   * breakpoint (`breakpoints`, linear RIPs) at any of its instructions but the first (the
+   * chain stops before a block that starts at one: the caller checks it), and no
    * VMX-preemption timer expiring inside it; VMX's per-instruction checks run before its first
-   * instruction as step() runs them, and nothing in a block can change their outcome later.
+   * instruction as step() runs them, and nothing in a block can change their outcome later. A
+   * fault or VM exit ends the chain, so the caller sees its listeners' requests at once.
    */
   runBlock(limit: number, breakpoints?: ReadonlyMap<number, unknown>): number {
     const st = this.state;
     if (!this.blocks || st.halted || st.shutdown || st.interruptShadow !== 0 || this.watchHook !== undefined) return 0;
-    const rip = st.ripNum;
     const csAttrs = st.seg[Seg.CS].attrs;
     if ((st.efer & Efer.LMA) === 0 || (csAttrs & (1 << 13)) === 0) return 0;
+    // None of this can change inside a block (blocks.ts BLOCK_SAFE): it holds for the whole chain.
     const priv = (csAttrs & 0x60) === 0x60 ? Priv.User : Priv.Supervisor;
-    const off = rip & 0xfff;
-    if (off > 4096 - 15) return 0;
-    const tag = rip - off + this.tlbEpoch + priv;
-    if (tag !== this.fetchTag) {
-      // A control transfer to another page: its execute-TLB entry, as the fetch would use it.
-      const idx = this.tlbSlot(rip);
-      if (this.tagX[idx] !== tag) return 0;
-      this.fetchTag = tag;
-      this.fetchPage = this.physX[idx];
-    }
-    if (st.getRflags() & (Flag.RF | Flag.TF)) return 0;
-    const phys = this.fetchPage + off;
+    const vmx = this.vmx;
+    const nonRoot = vmx !== undefined && vmx.nonRoot;
+    let total = 0;
+    do {
+      const rip = st.ripNum;
+      const off = rip & 0xfff;
+      if (off > 4096 - 15) break;
+      const tag = rip - off + this.tlbEpoch + priv;
+      if (tag !== this.fetchTag) {
+        // A control transfer to another page: its execute-TLB entry, as the fetch would use it.
+        const idx = this.tlbSlot(rip);
+        if (this.tagX[idx] !== tag) break;
+        this.fetchTag = tag;
+        this.fetchPage = this.physX[idx];
+      }
+      if (st.getRflags() & (Flag.RF | Flag.TF)) break;
+      const b = this.blockAt(this.fetchPage + off);
+      if (b === undefined) break;
+      const n = b.length, left = limit - total;
+      if (n < 2 || n > left) break;
+      const icount = st.icount;
+      // The icount a compiled loop's rounds may reach: the budget, the preemption deadline, one
+      // round when a breakpoint sits at the start (the caller checks it before the chain).
+      let end = icount + left;
+      if (breakpoints !== undefined) {
+        let k = 1;
+        while (k < n && !breakpoints.has(rip + b.deltas[k])) k++;
+        if (k < n) break;
+        if (breakpoints.has(rip)) {
+          if (total > 0) break;
+          end = icount + n;
+        }
+      }
+      if (nonRoot) {
+        const deadline = vmx.preemptionTimerDeadline;
+        if (deadline !== undefined) {
+          if (icount + n > deadline) break;
+          if (deadline < end) end = deadline;
+        }
+      }
+      // A loop's function runs whole rounds in one call, where V8 optimizes it at once (on-stack
+      // replacement): it is compiled ten times sooner.
+      if (++b.runs === (b.loops ? Math.ceil(this.compileAfter / 10) : this.compileAfter) && compileBlock(b)) this.compiledBlocks++;
+      try {
+        if (nonRoot) vmx.beforeInstruction();
+        this.mode64 = true;
+        this.priv = priv;
+        this.ripCommitted = false;
+        this.shadowSet = false;
+        total += b.run(this, st, rip, icount, this.codeGen, b.gen, end);
+      } catch (e) {
+        const retired = st.icount - icount;
+        this.recover(e);
+        return total + retired + 1;
+      }
+    } while (total < limit && this.chainBlocks);
+    return total;
+  }
+
+  /** The current block at physical `phys`: found, revalidated after a write to its page, or built once it was asked for often enough; undefined if not (yet). */
+  private blockAt(phys: number): Block | undefined {
     // Fibonacci hashing onto sets of BLOCK_WAYS slots: hot blocks whose hashes collide keep their own slots.
     // The table holds the blocks alone (their phys is the tag): a lookup touches one table slot and one Block.
     const set = (Math.imul(phys, 0x9e3779b1) >>> (32 - BLOCK_SLOT_BITS)) & -BLOCK_WAYS;
@@ -204,50 +257,16 @@ export class Cpu {
     while (slot < set + BLOCK_WAYS - 1 && (b === undefined || b.phys !== phys)) b = this.blkTab[++slot];
     const gen = this.codeGen[phys >>> 12];
     const found = b !== undefined && b.phys === phys;
-    if (!found || b === undefined || (b.gen !== gen && !b.revalidate(this.mem, gen))) {
-      if (++this.blkSeen[set] < this.buildAfter) return 0;
-      this.blkSeen[set] = 0;
-      b = this.buildBlock(phys);
-      if (!found) { // a new block goes first in its set, the last one drops out
-        slot = set;
-        this.blkTab.copyWithin(set + 1, set, set + BLOCK_WAYS - 1);
-      }
-      this.blkTab[slot] = b;
+    if (found && b !== undefined && (b.gen === gen || b.revalidate(this.mem, gen))) return b;
+    if (++this.blkSeen[set] < this.buildAfter) return undefined;
+    this.blkSeen[set] = 0;
+    const built = this.buildBlock(phys);
+    if (!found) { // a new block goes first in its set, the last one drops out
+      slot = set;
+      this.blkTab.copyWithin(set + 1, set, set + BLOCK_WAYS - 1);
     }
-    const n = b.length;
-    if (n < 2 || n > limit) return 0;
-    const icount = st.icount;
-    // The icount a compiled loop's rounds may reach: the budget, the preemption deadline, one
-    // round when a breakpoint sits at the start (the caller checks it before each block).
-    let end = icount + limit;
-    if (breakpoints !== undefined) {
-      for (let k = 1; k < n; k++) if (breakpoints.has(rip + b.deltas[k])) return 0;
-      if (breakpoints.has(rip)) end = icount + n;
-    }
-    const vmx = this.vmx;
-    const nonRoot = vmx !== undefined && vmx.nonRoot;
-    if (nonRoot) {
-      const deadline = vmx.preemptionTimerDeadline;
-      if (deadline !== undefined) {
-        if (icount + n > deadline) return 0;
-        if (deadline < end) end = deadline;
-      }
-    }
-    // A loop's function runs whole rounds in one call, where V8 optimizes it at once (on-stack
-    // replacement): it is compiled ten times sooner.
-    if (++b.runs === (b.loops ? Math.ceil(this.compileAfter / 10) : this.compileAfter) && compileBlock(b)) this.compiledBlocks++;
-    try {
-      if (nonRoot) vmx.beforeInstruction();
-      this.mode64 = true;
-      this.priv = priv;
-      this.ripCommitted = false;
-      this.shadowSet = false;
-      return b.run(this, st, rip, icount, this.codeGen, gen, end);
-    } catch (e) {
-      const retired = st.icount - icount;
-      this.recover(e);
-      return retired + 1;
-    }
+    this.blkTab[slot] = built;
+    return built;
   }
 
   /** Decode the block starting at physical address `phys` (a block of length < 2 is never run). */

@@ -162,6 +162,7 @@ describe('block engine in lockstep with the interpreter', () => {
     const frame = m.map(CODE_LINEAR);
     m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, 0xc0, 0xff, 0xc0, 0xff, 0xc0, 0xeb, 0xf8]));
     m.cpu.buildAfter = 1;
+    m.cpu.chainBlocks = false;
     m.state.rip = BigInt(CODE_LINEAR);
     for (let k = 0; k < 2; k++) { m.cpu.step(); m.state.rip = BigInt(CODE_LINEAR); } // a miss fills the execute TLB, a hit makes its page the fetch page
     expect(m.cpu.runBlock(64)).toBe(4);
@@ -241,23 +242,53 @@ describe('compiled memory operands', () => {
   }
 });
 
+/** Page 0: inc eax; jmp to page 1. Page 1: inc eax; inc eax; jmp back to page 0. One round stepped: both pages are in the execute TLB. */
+function twoPageMachine(): FlatMachine {
+  const m = new FlatMachine();
+  m.map(CODE_LINEAR);
+  m.map(CODE_LINEAR + 0x1000);
+  m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, 0xc0, 0xe9, 0xf9, 0x0f, 0x00, 0x00]));
+  m.writeLinear(CODE_LINEAR + 0x1000, new Uint8Array([0xff, 0xc0, 0xff, 0xc0, 0xe9, 0xf7, 0xef, 0xff, 0xff]));
+  m.cpu.buildAfter = 1;
+  m.state.rip = BigInt(CODE_LINEAR);
+  for (let k = 0; k < 5; k++) m.cpu.step();
+  return m;
+}
+
 describe('where a block runs', () => {
   it('at once after a jump to another page whose execute-TLB entry is there', () => {
-    // Page 0: inc eax; jmp to page 1. Page 1: inc eax; inc eax; jmp back to page 0.
-    const m = new FlatMachine();
-    m.map(CODE_LINEAR);
-    m.map(CODE_LINEAR + 0x1000);
-    m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, 0xc0, 0xe9, 0xf9, 0x0f, 0x00, 0x00]));
-    m.writeLinear(CODE_LINEAR + 0x1000, new Uint8Array([0xff, 0xc0, 0xff, 0xc0, 0xe9, 0xf7, 0xef, 0xff, 0xff]));
-    m.cpu.buildAfter = 1;
-    m.state.rip = BigInt(CODE_LINEAR);
-    for (let k = 0; k < 5; k++) m.cpu.step(); // one round stepped: both pages are in the execute TLB
+    const m = twoPageMachine();
+    m.cpu.chainBlocks = false;
     expect(m.state.ripNum).toBe(CODE_LINEAR);
     expect(m.cpu.runBlock(64)).toBe(2);
     expect(m.state.ripNum).toBe(CODE_LINEAR + 0x1000);
     expect(m.cpu.runBlock(64)).toBe(3); // no step needed to make page 1 the fetch page
     expect(m.state.ripNum).toBe(CODE_LINEAR);
     expect(m.state.gpr[0]).toBe(6n);
+  });
+
+  it('one after another within the budget, stopping before a block that starts at a breakpoint', () => {
+    const m = twoPageMachine();
+    expect(m.cpu.runBlock(7)).toBe(7); // 2 + 3 + 2: a next block of 3 would pass the budget
+    expect(m.state.ripNum).toBe(CODE_LINEAR + 0x1000);
+    expect(m.state.gpr[0]).toBe(7n); // three from the stepped round, four from the blocks
+    expect(m.cpu.runBlock(64, new Map([[CODE_LINEAR + 0x1000, 0]]))).toBe(5); // this block's breakpoint is the caller's, the next one's stops the chain
+    expect(m.state.ripNum).toBe(CODE_LINEAR + 0x1000);
+    expect(m.state.icount).toBe(17);
+  });
+
+  it('one after another until a fault, which ends the chain where step() would deliver it', () => {
+    // Page 0 as in twoPageMachine; page 1: inc eax; mov al, [rbx] with RBX not canonical (#GP).
+    const [fast, ref] = [twoPageMachine(), twoPageMachine()];
+    for (const m of [fast, ref]) {
+      m.writeLinear(CODE_LINEAR + 0x1000, new Uint8Array([0xff, 0xc0, 0x8a, 0x03, 0xff, 0xc2, 0xcc]));
+      m.cpu.invalidateDecoded(m.physOf(CODE_LINEAR + 0x1000) >>> 12);
+      m.state.gpr[3] = 2n ** 63n;
+    }
+    expect(fast.cpu.runBlock(64)).toBe(4); // 2, then inc eax retired and the faulting mov
+    for (let k = 0; k < 4; k++) ref.cpu.step();
+    expect(ref.state.ripNum).toBe(HANDLER_BASE + 16 * 13);
+    expect(describeState(fast)).toBe(describeState(ref));
   });
 });
 
@@ -286,6 +317,7 @@ function superblockMachines(compiled: boolean, eax = 0n, patch?: (code: Uint8Arr
   }
   fast.cpu.buildAfter = 1;
   fast.cpu.compileAfter = compiled ? 1 : Infinity;
+  fast.cpu.chainBlocks = false;
   return { fast, ref };
 }
 
@@ -362,6 +394,7 @@ describe('where a block must not run', () => {
 
   it('runs none under TF, in an interrupt shadow or with a watch hook', () => {
     const m = loopMachine();
+    m.cpu.chainBlocks = false;
     m.state.setRflags(m.state.getRflags() | 0x100);
     expect(m.cpu.runBlock(64)).toBe(0);
     m.state.setRflags(m.state.getRflags() & ~0x100);
