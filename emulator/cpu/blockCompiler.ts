@@ -110,6 +110,8 @@ interface Site {
   next: number;
   /** Run the instruction by its handler instead (a TLB miss, a page-crossing or non-canonical access, a bad target): the reference decides, faults included. */
   handler: string;
+  /** The memory operand's base register as a signed number, computed once for the instructions that use it unchanged (compiledSource). */
+  base?: string;
 }
 
 /**
@@ -216,17 +218,20 @@ function leaSource(i: DecodedInsn, next: number): string {
 /** For emitters whose source is nested in another's (no handler of their own). */
 const NO_SITE: Site = { next: 0, handler: '' };
 
+/** GPR `r` as a signed number (exact below 2^53). */
+const signedReg = (r: number) => `((R[${(r << 1) + 1}] | 0) * ${TWO32} + R[${r << 1}])`;
+
 /**
  * `lin`: the memory operand's linear address in 64-bit mode (DS/ES/SS: no base); NaN where an
  * index could make the sum inexact. A non-canonical address needs no test of its own: a TLB
  * tag is a whole canonical page, so it misses and the handler raises the fault.
  */
-function linearSource(i: DecodedInsn, next: number): string {
-  if (i.ripRelative) return `const lin = r + ${next + i.disp};`;
+function linearSource(i: DecodedInsn, site: Site): string {
+  if (i.ripRelative) return `const lin = r + ${site.next + i.disp};`;
   // Registers as signed numbers: exact while below 2^53. Base + displacement is exact or far
   // from canonical; with an index, both terms must be below 2^52 or the handler computes it.
-  const signed = (r: number) => `((R[${(r << 1) + 1}] | 0) * ${TWO32} + R[${r << 1}])`;
-  if (i.index < 0) return `const lin = ${i.disp}${i.base >= 0 ? ` + ${signed(i.base)}` : ''};`;
+  if (i.index < 0) return `const lin = ${i.disp}${i.base >= 0 ? ` + ${site.base ?? signedReg(i.base)}` : ''};`;
+  const signed = signedReg;
   const bs = i.base >= 0 ? `const bs = ${signed(i.base)}; ` : '';
   const bsOk = i.base >= 0 ? ` && bs > -${2 ** 52} && bs < ${2 ** 52}` : '';
   const terms = [String(i.disp), ...(i.base >= 0 ? ['bs'] : []), 'xs'];
@@ -248,13 +253,13 @@ const readValue = ['', 'M[p]', 'V.getUint16(p, true)', '', 'V.getUint32(p, true)
 /** Load `size` bytes from the memory operand into vL (vH: the high half for size 8), then `body`. */
 function load(i: DecodedInsn, size: number, site: Site, body: string): string {
   const vH = size === 8 ? 'V.getUint32(p + 4, true)' : '0';
-  return orHandler(site, `${linearSource(i, site.next)} ${hit('TR', size)} { const p = PR[x] + o, vL = ${readValue[size]}, vH = ${vH}; ${body} ok = true; }`);
+  return orHandler(site, `${linearSource(i, site)} ${hit('TR', size)} { const p = PR[x] + o, vL = ${readValue[size]}, vH = ${vH}; ${body} ok = true; }`);
 }
 
 /** Load the memory operand into vL/vH, run `body` (which stores through writeValue at p), when both TLBs hit. */
 function update(i: DecodedInsn, size: number, site: Site, body: string): string {
   const vH = size === 8 ? 'V.getUint32(p + 4, true)' : '0';
-  return orHandler(site, `${linearSource(i, site.next)} ${hit('TW', size)} { if (TR[x] === lin - o + K) { const p = PW[x] + o, vL = ${readValue[size]}, vH = ${vH}; ${body} ok = true; } }`);
+  return orHandler(site, `${linearSource(i, site)} ${hit('TW', size)} { if (TR[x] === lin - o + K) { const p = PW[x] + o, vL = ${readValue[size]}, vH = ${vH}; ${body} ok = true; } }`);
 }
 
 /** Store `size` bytes of (lo, hi) at linear `lin` on a write-TLB hit (code pages never hit: writes to them go the slow way). */
@@ -266,7 +271,7 @@ function writeValue(size: number, lo: string, hi: string): string {
 }
 
 function storeTo(i: DecodedInsn, size: number, site: Site, lo: string, hi: string): string {
-  return orHandler(site, `${linearSource(i, site.next)} ${hit('TW', size)} { const p = PW[x] + o; ${writeValue(size, lo, hi)} ok = true; }`);
+  return orHandler(site, `${linearSource(i, site)} ${hit('TW', size)} { const p = PW[x] + o; ${writeValue(size, lo, hi)} ok = true; }`);
 }
 
 /** RSP (or RBP: `base` 10) moved by `delta` with the 64-bit wrap, into locals sl/sh. */
@@ -479,7 +484,7 @@ export function compiledSource(b: Block): string {
   }
 
   const out: string[] = [];
-  out.push('return function block(c, st, r, ic, gens, g, lim) {');
+  out.push("'use strict'; return function block(c, st, r, ic, gens, g, lim) {");
   out.push('const pg = this.phys >>> 12;');
   out.push('const R = c.r32, M = c.mem, V = c.view, TR = c.tagR, PR = c.physR, TW = c.tagW, PW = c.physW, K = c.tagKey, S = c.tlbSalt, ic0 = ic;');
   out.push('let F = st.getRflags();');
@@ -488,9 +493,25 @@ export function compiledSource(b: Block): string {
   const sync = () => (dirty ? 'st.setRflags(F); ' : '');
   /** Leave after `retired` instructions with RIP `rip` (an expression); `synced`: right after a handler, RFLAGS is CpuState's. */
   const leave = (retired: number, rip: string, synced = false) => `${synced ? '' : sync()}st.icount = ic + ${retired}; st.setRipNum(${rip}); return ic + ${retired} - ic0;`;
+  // A memory operand's base register (RBP in -O0 code), as a signed number, computed once and
+  // used by the following instructions until one writes the register (its code assigns R[...]),
+  // or any instruction runs by its handler.
+  const bases = new Map<number, string>();
+  const forgetWritten = (code: string) => {
+    for (const m of code.matchAll(/R\[(\d+)\] = /g)) bases.delete(Number(m[1]) >> 1);
+  };
   for (let k = 0; k < n; k++) {
     const i = insns[k], d = b.deltas[k], len = i.length;
     const e = emitters[k];
+    let base: string | undefined;
+    if (e !== undefined && i.hasModrm && i.mod !== 3 && !i.ripRelative && i.base >= 0 && i.index < 0) {
+      base = bases.get(i.base);
+      if (base === undefined) {
+        base = `B${k}`;
+        out.push(`const ${base} = ${signedReg(i.base)};`);
+        bases.set(i.base, base);
+      }
+    }
     // Run by its handler (X: handlerAt, which commits RIP, the retired count and RFLAGS first, as
     // step() would show them to a fault or VM exit), out of line.
     const handler = `F = X(this, c, st, ${k}, r, ic, F);`;
@@ -513,7 +534,8 @@ export function compiledSource(b: Block): string {
       // Only the handler can fault or write a code page (the TLB hits written out neither fault
       // nor reach pages holding code), so the code-write check goes with it.
       const codeCheck = e.stores && k < n - 1 ? ` if (gens[pg] !== g) { ${leave(k + 1, 'c.nextRip', true)} }` : '';
-      const code = e.code(liveAfter[k], { next: d + len, handler: `${handler}${codeCheck}` });
+      const code = e.code(liveAfter[k], { next: d + len, handler: `${handler}${codeCheck}`, base });
+      forgetWritten(code);
       if (e.writes & liveAfter[k]) dirty = true;
       if (sideExit(k)) out.push(`{ ${code} if (nx !== r + ${b.deltas[k + 1]}) { ${leave(k + 1, 'nx')} } }`);
       else out.push(code);
@@ -522,6 +544,7 @@ export function compiledSource(b: Block): string {
       continue;
     }
     out.push(handler);
+    bases.clear();
     dirty = false;
     if (k === n - 1) out.push(leave(n, 'c.nextRip', true));
     else if (b.committed[k]) out.push(`if (gens[pg] !== g) { ${leave(k + 1, 'c.nextRip', true)} }`);
