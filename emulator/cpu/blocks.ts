@@ -190,12 +190,16 @@ export function codeGenerationAllowed(): boolean {
 const compiled = new Map<string, BlockRun>();
 const COMPILED_MAX = 4096;
 
-/** Compile a hot block; false (the threaded runner stays) if code generation is refused. */
-export function compileBlock(b: Block): boolean {
-  if (!codeGenerationAllowed()) return false;
+/**
+ * Compile a hot block (`known`: only if a function for its code exists already); false (the
+ * threaded runner stays) if it is compiled already, there is none yet, or code generation is refused.
+ */
+export function compileBlock(b: Block, known: boolean): boolean {
+  if (b.run !== runThreaded || !codeGenerationAllowed()) return false;
   const source = compiledSource(b);
   let run = compiled.get(source);
   if (run === undefined) {
+    if (known) return false;
     if (compiled.size >= COMPILED_MAX) compiled.clear();
     run = (new Function('P', 'X', source) as (p: Uint8Array, x: typeof handlerAt) => BlockRun)(PARITY, handlerAt);
     compiled.set(source, run);

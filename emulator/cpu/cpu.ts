@@ -230,8 +230,12 @@ export class Cpu {
         }
       }
       // A loop's function runs whole rounds in one call, where V8 optimizes it at once (on-stack
-      // replacement): it is compiled ten times sooner.
-      if (++b.runs === (b.loops ? Math.ceil(this.compileAfter / 10) : this.compileAfter) && compileBlock(b)) this.compiledBlocks++;
+      // replacement): it is compiled ten times sooner. Code compiled before in this process (a
+      // restarted session, a history replay's fresh table) has a function V8 has optimized
+      // already: a block takes it a hundred times sooner.
+      const runs = ++b.runs, after = this.compileAfter;
+      if ((runs === Math.ceil(after / 100) && compileBlock(b, true))
+        || (runs === (b.loops ? Math.ceil(after / 10) : after) && compileBlock(b, false))) this.compiledBlocks++;
       try {
         if (nonRoot) vmx.beforeInstruction();
         this.mode64 = true;

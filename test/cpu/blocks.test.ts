@@ -242,13 +242,16 @@ describe('compiled memory operands', () => {
   }
 });
 
-/** Page 0: inc eax; jmp to page 1. Page 1: inc eax; inc eax; jmp back to page 0. One round stepped: both pages are in the execute TLB. */
-function twoPageMachine(): FlatMachine {
+/**
+ * Page 0: inc eax; jmp to page 1. Page 1: inc eax; inc eax; jmp back to page 0 (`modrm` 0xc1
+ * or 0xc2: ECX or EDX instead). One round stepped: both pages are in the execute TLB.
+ */
+function twoPageMachine(modrm = 0xc0): FlatMachine {
   const m = new FlatMachine();
   m.map(CODE_LINEAR);
   m.map(CODE_LINEAR + 0x1000);
-  m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, 0xc0, 0xe9, 0xf9, 0x0f, 0x00, 0x00]));
-  m.writeLinear(CODE_LINEAR + 0x1000, new Uint8Array([0xff, 0xc0, 0xff, 0xc0, 0xe9, 0xf7, 0xef, 0xff, 0xff]));
+  m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, modrm, 0xe9, 0xf9, 0x0f, 0x00, 0x00]));
+  m.writeLinear(CODE_LINEAR + 0x1000, new Uint8Array([0xff, modrm, 0xff, modrm, 0xe9, 0xf7, 0xef, 0xff, 0xff]));
   m.cpu.buildAfter = 1;
   m.state.rip = BigInt(CODE_LINEAR);
   for (let k = 0; k < 5; k++) m.cpu.step();
@@ -329,6 +332,26 @@ function runAlike(fast: FlatMachine, ref: FlatMachine, breakpoints?: Map<number,
   expect(sameMemory(fast, ref)).toBe(true);
   return ran;
 }
+
+describe('when a block is compiled', () => {
+  it('after compileAfter runs, or a hundred times sooner when its code was compiled before in this process', () => {
+    const first = twoPageMachine(0xc1); // inc ecx: code no other test compiles
+    first.cpu.compileAfter = 1;
+    first.cpu.runBlock(5);
+    expect(first.cpu.compiledBlocks).toBe(2);
+    // A new machine (a restarted session) with the same code, and one with code never compiled.
+    const [again, other] = [twoPageMachine(0xc1), twoPageMachine(0xc2)];
+    for (const m of [again, other]) {
+      m.cpu.compileAfter = 10_000;
+      expect(m.cpu.runBlock(99 * 5)).toBe(99 * 5); // each block 99 times
+      expect(m.cpu.compiledBlocks).toBe(0);
+      m.cpu.runBlock(5);
+    }
+    expect(again.cpu.compiledBlocks).toBe(2);
+    expect(other.cpu.compiledBlocks).toBe(0);
+    expect(again.state.gpr[1]).toBe(3n + 100n * 3n); // the stepped round, then the blocks' rounds
+  });
+});
 
 describe('a superblock (through CALL, RET and JMP, past a Jcc not taken)', () => {
   for (const compiled of [false, true]) {
