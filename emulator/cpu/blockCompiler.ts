@@ -231,11 +231,10 @@ function linearSource(i: DecodedInsn, site: Site): string {
   // Registers as signed numbers: exact while below 2^53. Base + displacement is exact or far
   // from canonical; with an index, both terms must be below 2^52 or the handler computes it.
   if (i.index < 0) return `const lin = ${i.disp}${i.base >= 0 ? ` + ${site.base ?? signedReg(i.base)}` : ''};`;
-  const signed = signedReg;
-  const bs = i.base >= 0 ? `const bs = ${signed(i.base)}; ` : '';
+  const bs = i.base >= 0 ? `const bs = ${signedReg(i.base)}; ` : '';
   const bsOk = i.base >= 0 ? ` && bs > -${2 ** 52} && bs < ${2 ** 52}` : '';
   const terms = [String(i.disp), ...(i.base >= 0 ? ['bs'] : []), 'xs'];
-  return `${bs}const xs = ${signed(i.index)} * ${1 << i.scale}; const lin = xs > -${2 ** 52} && xs < ${2 ** 52}${bsOk} ? ${terms.join(' + ')} : NaN;`;
+  return `${bs}const xs = ${signedReg(i.index)} * ${1 << i.scale}; const lin = xs > -${2 ** 52} && xs < ${2 ** 52}${bsOk} ? ${terms.join(' + ')} : NaN;`;
 }
 
 /** `attempt` (which sets `ok` when the TLB hit it needs was there), else the instruction's handler, then `after`. */
