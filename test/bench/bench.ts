@@ -7,7 +7,7 @@
 // of one `hcdbg compare` of the sample on real KVM (the lab), cold and warm, beside `hcdbg run`
 // of the same guest (--skip-real-kvm leaves it out). Prints a table, or one JSON object { mips,
 // hypercallsPerSecond, longLoopHypercallsPerSecond, qemuMips, pauseLatencyMs, launchMs,
-// nextStackTraceMs, interpreterMips, transitionInstructionEquivalents, compareColdS,
+// nextStackTraceMs, interpreterMips, transitionInstructionEquivalents, minimalRoundTripUs, compareColdS,
 // compareWarmS, runS, history } with --json; the time-travel figures (reverse step, reverse
 // continue, snapshot memory) at two depths.
 // A benchmark, not a test.
@@ -349,6 +349,7 @@ async function main(): Promise<void> {
 
   const result = { mips, hypercallsPerSecond, longLoopHypercallsPerSecond: longLoop.perSecond, qemuMips, pauseLatencyMs: pause.medianMs,
     launchMs: launch.launchMs, nextStackTraceMs: launch.nextStackTraceMs, interpreterMips, transitionInstructionEquivalents,
+    minimalRoundTripUs: 1e6 / minimal.roundTripsPerSecond,
     compareColdS: compare?.coldS ?? null, compareWarmS: compare?.warmS ?? null, runS: compare?.runS ?? null, history: travel };
   if (json) { process.stdout.write(JSON.stringify(result) + '\n'); return; }
   const rows: [string, string][] = [
@@ -362,7 +363,7 @@ async function main(): Promise<void> {
     ['hypercall round trips/s, interpreter alone', Math.round(interpreterHypercalls).toLocaleString('en-US')],
     ['hypercall round trips/s, long loop', `${Math.round(longLoop.perSecond).toLocaleString('en-US')} (trips ${longLoop.from.toLocaleString('en-US')}-${longLoop.to.toLocaleString('en-US')} of one machine, its hot blocks compiled)`],
     ['VM exit + entry, sample host', `${transitionInstructionEquivalents.toFixed(0)} instruction-equivalents (round trip minus its instructions, at the compute guest's MIPS)`],
-    ['VM exit + entry, minimal host', `${minimalEquivalents.toFixed(0)} instruction-equivalents (${Math.round(minimal.roundTripsPerSecond).toLocaleString('en-US')} round trips/s of ${minimal.instructionsPerTrip} instructions)`],
+    ['VM exit + entry, minimal host', `${minimalEquivalents.toFixed(0)} instruction-equivalents (${Math.round(minimal.roundTripsPerSecond).toLocaleString('en-US')} round trips/s of ${minimal.instructionsPerTrip} instructions, ${(1e6 / minimal.roundTripsPerSecond).toFixed(2)} µs each)`],
     ['pause latency (DAP)', `median ${pause.medianMs.toFixed(0)} ms, max ${pause.maxMs.toFixed(0)} ms over ${pause.samples} pauses`],
     ['launch to first stop (DAP)', `median ${launch.launchMs.toFixed(0)} ms over ${launch.sessions} sessions (stopOnEntry, the sample)`],
     ['next + stackTrace (DAP)', `median ${launch.nextStackTraceMs.toFixed(1)} ms`],
