@@ -492,6 +492,8 @@ export function compiledSource(b: Block): string {
   const sync = () => (dirty ? 'st.setRflags(F); ' : '');
   /** Leave after `retired` instructions with RIP `rip` (an expression); `synced`: right after a handler, RFLAGS is CpuState's. */
   const leave = (retired: number, rip: string, synced = false) => `${synced ? '' : sync()}st.icount = ic + ${retired}; st.setRipNum(${rip}); return ic + ${retired} - ic0;`;
+  /** After instruction `k` ran by its handler: a write to the block's page ends the block there. */
+  const codeWritten = (k: number) => `if (gens[pg] !== g) { ${leave(k + 1, 'c.nextRip', true)} }`;
   // A memory operand's base register (RBP in -O0 code), as a signed number, computed once and
   // used by the following instructions until one writes the register (its code assigns R[...]),
   // or any instruction runs by its handler.
@@ -532,7 +534,7 @@ export function compiledSource(b: Block): string {
     if (e !== undefined) {
       // Only the handler can fault or write a code page (the TLB hits written out neither fault
       // nor reach pages holding code), so the code-write check goes with it.
-      const codeCheck = e.stores && k < n - 1 ? ` if (gens[pg] !== g) { ${leave(k + 1, 'c.nextRip', true)} }` : '';
+      const codeCheck = e.stores && k < n - 1 ? ` ${codeWritten(k)}` : '';
       const code = e.code(liveAfter[k], { next: d + len, handler: `${handler}${codeCheck}`, base });
       forgetWritten(code);
       if (e.writes & liveAfter[k]) dirty = true;
@@ -546,7 +548,7 @@ export function compiledSource(b: Block): string {
     bases.clear();
     dirty = false;
     if (k === n - 1) out.push(leave(n, 'c.nextRip', true));
-    else if (b.committed[k]) out.push(`if (gens[pg] !== g) { ${leave(k + 1, 'c.nextRip', true)} }`);
+    else if (b.committed[k]) out.push(codeWritten(k));
   }
   if (loops) out.push('}');
   out.push('};');

@@ -191,6 +191,11 @@ export class Cpu {
     const priv = (csAttrs & 0x60) === 0x60 ? Priv.User : Priv.Supervisor;
     const vmx = this.vmx;
     const nonRoot = vmx !== undefined && vmx.nonRoot;
+    // The per-instruction state the handlers read, as step() sets it (it sets it again itself).
+    this.mode64 = true;
+    this.priv = priv;
+    this.ripCommitted = false;
+    this.shadowSet = false;
     let total = 0;
     do {
       const rip = st.ripNum;
@@ -238,10 +243,6 @@ export class Cpu {
         || (runs === (b.loops ? Math.ceil(after / 10) : after) && compileBlock(b, false))) this.compiledBlocks++;
       try {
         if (nonRoot) vmx.beforeInstruction();
-        this.mode64 = true;
-        this.priv = priv;
-        this.ripCommitted = false;
-        this.shadowSet = false;
         total += b.run(this, st, rip, icount, this.codeGen, b.gen, end);
       } catch (e) {
         const retired = st.icount - icount;
@@ -276,7 +277,7 @@ export class Cpu {
   /** Decode the block starting at physical address `phys` (a block of length < 2 is never run). */
   private buildBlock(phys: number): Block {
     const page = phys >>> 12;
-    if (!this.codePage[page]) { this.codePage[page] = 1; this.forgetWriteMappings(); } // writes to the page must bump codeGen
+    this.markCodePage(page);
     const insns: DecodedInsn[] = [], names: string[] = [], handlers: Handler[] = [], at: number[] = [];
     const returns: number[] = [];
     let p: number | undefined = phys;
@@ -293,6 +294,11 @@ export class Cpu {
     const b = new Block(phys, this.codeGen[page], insns);
     finishBlock(b, at, names, handlers, this.mem);
     return b;
+  }
+
+  /** Code is decoded from `page`: writes to it must bump its generation (codeGen), so none may go through the write TLB. */
+  private markCodePage(page: number): void {
+    if (!this.codePage[page]) { this.codePage[page] = 1; this.forgetWriteMappings(); }
   }
 
   private recover(e: unknown): void {
@@ -385,7 +391,7 @@ export class Cpu {
       if (i.error === DecodeError.None) {
         this.dcTag[slot] = key;
         this.dcGen[slot] = this.codeGen[page];
-        if (!this.codePage[page]) { this.codePage[page] = 1; this.forgetWriteMappings(); }
+        this.markCodePage(page);
       } else this.dcTag[slot] = NaN;
     } else {
       // Crossing a page (or the end of RAM): gather bytes; fault on the next page only if they are needed.
