@@ -4,7 +4,7 @@
 
 import type { VmExitInfo } from '../api';
 import { VmExitTaken } from '../cpu/signals';
-import { Cr0, Cr4, Efer, Flag, Seg, SEG_ATTR_UNUSABLE, type Segment } from '../cpu/state';
+import { Cr0, Cr4, Efer, Flag, Seg, SEG_ATTR_UNUSABLE, type CpuState, type Segment } from '../cpu/state';
 import { readTsc } from '../devices/tsc';
 import { Msr, PREEMPTION_TIMER_RATE } from './capabilities';
 import { Activity, EntryCtl, ExitCtl, Interruptibility, IntrInfo } from './controls';
@@ -116,18 +116,38 @@ function writeExitInformation(vmcs: Vmcs, reason: number, qualification: bigint,
 function saveGuestState(vmx: Vmx, vmcs: Vmcs, reason: number): void {
   const s = vmx.cpu.state;
   const c = vmx.controls!;
+  if (!vmx.savedGuestState.unchanged(vmcs, s, c.exit)) {
+    saveGuestSystemState(s, vmcs, c.exit);
+    vmx.savedGuestState.record(vmcs, s, c.exit);
+  }
+  vmcs.set(Field.GUEST_RIP, s.rip);
+  vmcs.set(Field.GUEST_RSP, s.gpr[4]);
+  vmcs.set32(Field.GUEST_RFLAGS, s.getRflags());
+  vmcs.set32(Field.GUEST_PENDING_DBG_EXCEPTIONS, 0);
+  // Blocking by STI needs IF = 1 (27.3.1.5); with IF = 0 the only possible shadow is MOV SS.
+  const shadow = s.interruptShadow > 0 ? ((s.getRflags() & Flag.IF) !== 0 ? Interruptibility.STI : Interruptibility.MOV_SS) : 0;
+  const nmiBlocked = vmcs.get32(Field.GUEST_INTERRUPTIBILITY) & Interruptibility.NMI;
+  vmcs.set32(Field.GUEST_INTERRUPTIBILITY, shadow | nmiBlocked);
+  vmcs.set32(Field.GUEST_ACTIVITY_STATE, s.halted ? Activity.HLT : Activity.ACTIVE);
+  if ((c.exit & ExitCtl.SAVE_PREEMPTION_TIMER) !== 0) {
+    vmcs.set(Field.VMX_PREEMPTION_TIMER_VALUE, reason === 52 ? 0n : remainingTimer(vmx, vmcs));
+  }
+}
+
+/** 28.3.1-28.3.2: control registers, debug controls, MSRs, segment registers and descriptor tables. */
+function saveGuestSystemState(s: CpuState, vmcs: Vmcs, exitControls: number): void {
   vmcs.set32(Field.GUEST_CR0, s.cr0 >>> 0);
   vmcs.set(Field.GUEST_CR3, s.cr3);
   vmcs.set32(Field.GUEST_CR4, s.cr4 >>> 0);
-  if ((c.exit & ExitCtl.SAVE_DEBUG_CONTROLS) !== 0) {
+  if ((exitControls & ExitCtl.SAVE_DEBUG_CONTROLS) !== 0) {
     vmcs.set(Field.GUEST_DR7, s.dr[7]);
     vmcs.set(Field.GUEST_IA32_DEBUGCTL, s.msr.get(Msr.IA32_DEBUGCTL) ?? 0n);
   }
   vmcs.set(Field.GUEST_SYSENTER_CS, s.msr.get(Msr.IA32_SYSENTER_CS) ?? 0n);
   vmcs.set(Field.GUEST_SYSENTER_ESP, s.msr.get(Msr.IA32_SYSENTER_ESP) ?? 0n);
   vmcs.set(Field.GUEST_SYSENTER_EIP, s.msr.get(Msr.IA32_SYSENTER_EIP) ?? 0n);
-  if ((c.exit & ExitCtl.SAVE_PAT) !== 0) vmcs.set(Field.GUEST_IA32_PAT, s.msr.get(Msr.IA32_PAT) ?? 0x0007040600070406n);
-  if ((c.exit & ExitCtl.SAVE_EFER) !== 0) vmcs.set32(Field.GUEST_IA32_EFER, s.efer);
+  if ((exitControls & ExitCtl.SAVE_PAT) !== 0) vmcs.set(Field.GUEST_IA32_PAT, s.msr.get(Msr.IA32_PAT) ?? 0x0007040600070406n);
+  if ((exitControls & ExitCtl.SAVE_EFER) !== 0) vmcs.set32(Field.GUEST_IA32_EFER, s.efer);
   // IA32_VMX_MISC[5]: the "IA-32e mode guest" entry control follows EFER.LMA.
   const entry = vmcs.get32(Field.VM_ENTRY_CONTROLS);
   vmcs.set32(Field.VM_ENTRY_CONTROLS, (s.longMode ? entry | EntryCtl.IA32E_MODE_GUEST : entry & ~EntryCtl.IA32E_MODE_GUEST) >>> 0);
@@ -142,18 +162,6 @@ function saveGuestState(vmx: Vmx, vmcs: Vmcs, reason: number): void {
   vmcs.set32(Field.GUEST_GDTR_LIMIT, s.gdtr.limit);
   vmcs.set(Field.GUEST_IDTR_BASE, s.idtr.base);
   vmcs.set32(Field.GUEST_IDTR_LIMIT, s.idtr.limit);
-  vmcs.set(Field.GUEST_RIP, s.rip);
-  vmcs.set(Field.GUEST_RSP, s.gpr[4]);
-  vmcs.set32(Field.GUEST_RFLAGS, s.getRflags());
-  vmcs.set32(Field.GUEST_PENDING_DBG_EXCEPTIONS, 0);
-  // Blocking by STI needs IF = 1 (27.3.1.5); with IF = 0 the only possible shadow is MOV SS.
-  const shadow = s.interruptShadow > 0 ? ((s.getRflags() & Flag.IF) !== 0 ? Interruptibility.STI : Interruptibility.MOV_SS) : 0;
-  const nmiBlocked = vmcs.get32(Field.GUEST_INTERRUPTIBILITY) & Interruptibility.NMI;
-  vmcs.set32(Field.GUEST_INTERRUPTIBILITY, shadow | nmiBlocked);
-  vmcs.set32(Field.GUEST_ACTIVITY_STATE, s.halted ? Activity.HLT : Activity.ACTIVE);
-  if ((c.exit & ExitCtl.SAVE_PREEMPTION_TIMER) !== 0) {
-    vmcs.set(Field.VMX_PREEMPTION_TIMER_VALUE, reason === 52 ? 0n : remainingTimer(vmx, vmcs));
-  }
 }
 
 function remainingTimer(vmx: Vmx, vmcs: Vmcs): bigint {

@@ -17,6 +17,7 @@ import * as insn from './instructions';
 import * as exits from './exits';
 import type { PassedEntryChecks } from './entry';
 import { Field } from './fields';
+import { SavedGuestState } from './savedGuestState';
 import { Vmcs, type LaunchState } from './vmcs';
 import type { VmxCpu } from './vmxCpu';
 
@@ -45,6 +46,8 @@ export class Vmx implements VmxUnit {
   controls: ActiveControls | undefined;
   /** The VM-entry checks that passed last and what they depend on (entry.ts). */
   passedEntryChecks: PassedEntryChecks | undefined;
+  /** The guest's system registers as the last VM exit saved them (exit.ts skips an unchanged save). */
+  readonly savedGuestState = new SavedGuestState();
   /** Set by the interpreter during IDT event delivery; reported as IDT-vectoring information by a VM exit. */
   eventDelivery: { vector: number; type: number; errorCode: number | undefined } | undefined;
   /** VMX-preemption timer: TSC at VM entry and the icount at which it reaches zero. */

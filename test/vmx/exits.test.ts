@@ -84,6 +84,29 @@ describe('an exit saves guest state and loads host state (28.3, 28.5)', () => {
     expect(cpu.state.efer).toBe(0x501);
   });
 
+  it('each exit saves the guest registers as they are then, after round trips that changed nothing (28.3)', () => {
+    const { vmx, cpu } = guest(PROC, undefined, 3);
+    const s = cpu.state;
+    const roundTrip = (inGuest: () => void): void => {
+      expect(vmx.vmresume()).toBe(true);
+      inGuest();
+      expect(vmcallExit(vmx)).toBe(18);
+    };
+    vmcallExit(vmx);
+    roundTrip(() => {});
+    const esLimit = s.seg[Seg.ES].limit;
+    // What the guest changed: a segment base (WRMSR GS_BASE), a descriptor table, an MSR.
+    roundTrip(() => { s.seg[Seg.GS].base = 0x7777n; });
+    expect(read(vmx, Field.GUEST_GS_BASE)).toBe(0x7777n);
+    roundTrip(() => { s.idtr.limit = 0x1ff; });
+    expect(read(vmx, Field.GUEST_IDTR_LIMIT)).toBe(0x1ffn);
+    roundTrip(() => { s.msr.set(0x176 /* IA32_SYSENTER_EIP */, 0xabcdn); });
+    expect(read(vmx, Field.GUEST_SYSENTER_EIP)).toBe(0xabcdn);
+    // A field the debugger wrote while the guest ran is overwritten by the processor's value.
+    roundTrip(() => { vmx.vmcsWrite(Field.GUEST_ES_LIMIT, 0x1234n); });
+    expect(read(vmx, Field.GUEST_ES_LIMIT)).toBe(BigInt(esLimit));
+  });
+
   it('saves IA32_PAT and the exit MSR-store list, loads host PAT and the exit MSR-load list', () => {
     const { vmx, cpu } = guest(PROC, w => {
       w(Field.VM_EXIT_CONTROLS, 0x00036dfb | (1 << 9) | (1 << 18) | (1 << 19) | (1 << 21));

@@ -1,0 +1,68 @@
+// What the last VM exit saved into a VMCS's guest-state area from the processor's control
+// registers, debug controls, MSRs, segment registers and descriptor tables (SDM 28.3.1-28.3.2).
+// Those registers rarely change while a guest runs, and the save is a function of them and of
+// the VM-exit controls alone. So when a VM exit finds them as the last save left them, and no
+// VMWRITE (or debugger write) touched the guest-state or control fields since, writing them
+// again would change nothing and the save is skipped: the VMCS holds the same values either way.
+
+import { Msr } from './capabilities';
+import type { CpuState, Segment } from '../cpu/state';
+import type { Vmcs } from './vmcs';
+
+/** Vmcs.changes indexes (encoding bits 11:10, SDM 25.11.2). */
+const CONTROL = 0, GUEST = 2;
+
+export class SavedGuestState {
+  private vmcs: Vmcs | undefined;
+  private exitControls = 0;
+  private controlChanges = 0;
+  private guestChanges = 0;
+  private cr0 = 0;
+  private cr3 = 0n;
+  private cr4 = 0;
+  private efer = 0;
+  private dr7 = 0n;
+  private debugctl: bigint | undefined;
+  private sysenterCs: bigint | undefined;
+  private sysenterEsp: bigint | undefined;
+  private sysenterEip: bigint | undefined;
+  private pat: bigint | undefined;
+  private readonly seg: Segment[] = Array.from({ length: 8 }, () => ({ selector: 0, base: 0n, limit: 0, attrs: 0 }));
+  private gdtrBase = 0n;
+  private gdtrLimit = 0;
+  private idtrBase = 0n;
+  private idtrLimit = 0;
+
+  /** True if saving `s` into `vmcs` under `exitControls` would write what the VMCS already holds. */
+  unchanged(vmcs: Vmcs, s: CpuState, exitControls: number): boolean {
+    if (this.vmcs !== vmcs || this.exitControls !== exitControls
+      || this.controlChanges !== vmcs.changes[CONTROL] || this.guestChanges !== vmcs.changes[GUEST]) return false;
+    if (this.cr0 !== s.cr0 || this.cr3 !== s.cr3 || this.cr4 !== s.cr4 || this.efer !== s.efer || this.dr7 !== s.dr[7]) return false;
+    for (let i = 0; i < 8; i++) {
+      const a = this.seg[i], b = s.seg[i];
+      if (a.selector !== b.selector || a.base !== b.base || a.limit !== b.limit || a.attrs !== b.attrs) return false;
+    }
+    if (this.gdtrBase !== s.gdtr.base || this.gdtrLimit !== s.gdtr.limit || this.idtrBase !== s.idtr.base || this.idtrLimit !== s.idtr.limit) return false;
+    const m = s.msr;
+    return this.sysenterCs === m.get(Msr.IA32_SYSENTER_CS) && this.sysenterEsp === m.get(Msr.IA32_SYSENTER_ESP)
+      && this.sysenterEip === m.get(Msr.IA32_SYSENTER_EIP) && this.debugctl === m.get(Msr.IA32_DEBUGCTL) && this.pat === m.get(Msr.IA32_PAT);
+  }
+
+  /** Remember `s` as just saved into `vmcs` (after the save, so its own changes are counted). */
+  record(vmcs: Vmcs, s: CpuState, exitControls: number): void {
+    this.vmcs = vmcs;
+    this.exitControls = exitControls;
+    this.controlChanges = vmcs.changes[CONTROL];
+    this.guestChanges = vmcs.changes[GUEST];
+    this.cr0 = s.cr0; this.cr3 = s.cr3; this.cr4 = s.cr4; this.efer = s.efer; this.dr7 = s.dr[7];
+    for (let i = 0; i < 8; i++) {
+      const a = this.seg[i], b = s.seg[i];
+      a.selector = b.selector; a.base = b.base; a.limit = b.limit; a.attrs = b.attrs;
+    }
+    this.gdtrBase = s.gdtr.base; this.gdtrLimit = s.gdtr.limit;
+    this.idtrBase = s.idtr.base; this.idtrLimit = s.idtr.limit;
+    const m = s.msr;
+    this.sysenterCs = m.get(Msr.IA32_SYSENTER_CS); this.sysenterEsp = m.get(Msr.IA32_SYSENTER_ESP);
+    this.sysenterEip = m.get(Msr.IA32_SYSENTER_EIP); this.debugctl = m.get(Msr.IA32_DEBUGCTL); this.pat = m.get(Msr.IA32_PAT);
+  }
+}
