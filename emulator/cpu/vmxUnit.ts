@@ -43,9 +43,12 @@ export interface VmxUnit {
   vmclear(operand: bigint, info: number, qualification: bigint): void;
   vmptrld(operand: bigint, info: number, qualification: bigint): void;
   vmptrst(operand: bigint, info: number, qualification: bigint): void;
-  /** Returns the field value to store, or undefined when the instruction VMfailed (nothing is stored). */
-  vmread(field: bigint, info: number, qualification: bigint): bigint | undefined;
-  vmwrite(field: bigint, value: bigint, info: number, qualification: bigint): void;
+  /**
+   * The field encoding and values as 32-bit halves (no bigint on the hot path). VMREAD returns
+   * true with the value to store in HALVES (cpu/halves.ts), false when it VMfailed (nothing is stored).
+   */
+  vmread(fieldLo: number, fieldHi: number, info: number, qualification: bigint): boolean;
+  vmwrite(fieldLo: number, fieldHi: number, lo: number, hi: number, info: number, qualification: bigint): void;
   /** Returns true when VM entry succeeded: the CPU is now in the guest and RIP is the guest's. */
   vmlaunch(): boolean;
   /** VMCALL (SDM vol. 2): #UD outside VMX operation, VMfail in root operation, VM exit in non-root (returns true: RIP is the host's). */

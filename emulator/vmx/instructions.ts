@@ -142,27 +142,26 @@ export function vmptrst(vmx: Vmx, operand: bigint, info: number, qualification: 
   vmSucceed(vmx);
 }
 
-/** 31 VMREAD: the value for the destination, or undefined after VMfail. */
-export function vmread(vmx: Vmx, field: bigint, info: number, qualification: bigint): bigint | undefined {
+/** 31 VMREAD of the field encoded by `fieldLo`/`fieldHi`: true with the value for the destination in HALVES, false after VMfail. */
+export function vmread(vmx: Vmx, fieldLo: number, fieldHi: number, info: number, qualification: bigint): boolean {
   rootOnly(vmx, ExitReason.VMREAD, info, qualification);
   if (!vmx.current) {
     vmFailInvalid(vmx);
-    return undefined;
+    return false;
   }
-  const value = vmx.current.read(field);
-  if (value === undefined) {
+  if (!vmx.current.readHalves(fieldLo, fieldHi)) {
     vmFailValid(vmx, VmInstructionError.UNSUPPORTED_VMCS_COMPONENT);
-    return undefined;
+    return false;
   }
   vmSucceed(vmx);
-  return value;
+  return true;
 }
 
-/** 31 VMWRITE (IA32_VMX_MISC[29] = 0: exit-information fields are read-only). */
-export function vmwrite(vmx: Vmx, field: bigint, value: bigint, info: number, qualification: bigint): void {
+/** 31 VMWRITE (IA32_VMX_MISC[29] = 0: exit-information fields are read-only); field and value as 32-bit halves. */
+export function vmwrite(vmx: Vmx, fieldLo: number, fieldHi: number, lo: number, hi: number, info: number, qualification: bigint): void {
   rootOnly(vmx, ExitReason.VMWRITE, info, qualification);
   if (!vmx.current) return vmFailInvalid(vmx);
-  const result = vmx.current.write(field, value, false);
+  const result = vmx.current.writeHalves(fieldLo, fieldHi, lo, hi, false);
   if (result === 'unsupported') return vmFailValid(vmx, VmInstructionError.UNSUPPORTED_VMCS_COMPONENT);
   if (result === 'read-only') return vmFailValid(vmx, VmInstructionError.VMWRITE_READ_ONLY);
   vmSucceed(vmx);

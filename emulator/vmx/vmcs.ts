@@ -80,23 +80,37 @@ export class Vmcs {
     this.changes[CHANGE_GROUP[slot]]++;
   }
 
-  /** VMREAD semantics (31 VMREAD): the value as the destination receives it, or undefined if no such component. */
+  /**
+   * VMREAD semantics (31 VMREAD) for an encoding given as its 32-bit halves, as the instruction
+   * reads it from a register: the value the destination receives into HALVES; false if there is
+   * no such component. No bigint is made.
+   */
+  readHalves(encLo: number, encHi: number): boolean {
+    const slot = slotOf(encLo, encHi);
+    if (slot < 0) return false;
+    if ((encLo & 1) !== 0) { HALVES[0] = this.hi[slot]; HALVES[1] = 0; } else { HALVES[0] = this.lo[slot]; HALVES[1] = this.hi[slot]; }
+    return true;
+  }
+  /** readHalves for the debugger: the value, or undefined if no such component. */
   read(encoding: bigint): bigint | undefined {
-    const slot = slotOf(encoding);
-    if (slot === undefined) return undefined;
-    const full = VMCS_FIELDS[slot].encoding;
-    return (Number(encoding) & 1) !== 0 ? BigInt(this.hi[slot]) : this.get(full);
+    if (encoding < 0n || encoding > MASK32) return undefined;
+    return this.readHalves(Number(encoding), 0) ? join(HALVES[0], HALVES[1]) : undefined;
   }
 
-  /** VMWRITE semantics (31 VMWRITE); `allowReadOnly` for debugger writes (and IA32_VMX_MISC[29] processors). */
-  write(encoding: bigint, value: bigint, allowReadOnly: boolean): VmwriteResult {
-    const slot = slotOf(encoding);
-    if (slot === undefined) return 'unsupported';
-    const enc = Number(encoding);
-    if (!allowReadOnly && fieldGroup(enc) === 'exit-info') return 'read-only';
-    if ((enc & 1) !== 0) this.store(slot, this.lo[slot], Number(value & MASK32));
-    else this.set(enc, value);
+  /** VMWRITE semantics (31 VMWRITE) on halves; `allowReadOnly` for debugger writes (and IA32_VMX_MISC[29] processors). */
+  writeHalves(encLo: number, encHi: number, lo: number, hi: number, allowReadOnly: boolean): VmwriteResult {
+    const slot = slotOf(encLo, encHi);
+    if (slot < 0) return 'unsupported';
+    if (!allowReadOnly && fieldGroup(encLo) === 'exit-info') return 'read-only';
+    if ((encLo & 1) !== 0) this.store(slot, this.lo[slot], lo);
+    else this.store(slot, lo, hi);
     return 'ok';
+  }
+  /** writeHalves for the debugger. */
+  write(encoding: bigint, value: bigint, allowReadOnly: boolean): VmwriteResult {
+    if (encoding < 0n || encoding > MASK32) return 'unsupported';
+    split(value);
+    return this.writeHalves(Number(encoding), 0, HALVES[0], HALVES[1], allowReadOnly);
   }
 
   /** Every field's value, in VMCS_FIELDS order (snapshots). */
@@ -104,12 +118,9 @@ export class Vmcs {
   restoreValues(values: readonly bigint[]): void { VMCS_FIELDS.forEach((f, i) => this.set(f.encoding, values[i])); }
 }
 
-/** Storage slot for a VMREAD/VMWRITE encoding: bits 63:32 zero, a known field, high access only for 64-bit fields. */
-function slotOf(encoding: bigint): number | undefined {
-  if (encoding < 0n || encoding > MASK32) return undefined;
-  const enc = Number(encoding);
-  if ((enc & ~0x6fff) !== 0) return undefined; // bit 12 and bits 31:15 reserved
-  if ((enc & 1) !== 0 && fieldWidth(enc) !== 64) return undefined;
-  const slot = FIELD_SLOT[enc >> 1];
-  return slot < 0 ? undefined : slot;
+/** Storage slot for a VMREAD/VMWRITE encoding (halves): bits 63:32 zero, a known field, high access only for 64-bit fields; -1 if none. */
+function slotOf(lo: number, hi: number): number {
+  if (hi !== 0 || (lo & ~0x6fff) !== 0) return -1; // bit 12 and bits 63:15 reserved
+  if ((lo & 1) !== 0 && fieldWidth(lo) !== 64) return -1;
+  return FIELD_SLOT[lo >> 1];
 }

@@ -66,8 +66,10 @@ export class Vmx implements VmxUnit {
   vmclear(operand: bigint, info: number, qualification: bigint): void { insn.vmclear(this, operand, info, qualification); }
   vmptrld(operand: bigint, info: number, qualification: bigint): void { insn.vmptrld(this, operand, info, qualification); }
   vmptrst(operand: bigint, info: number, qualification: bigint): void { insn.vmptrst(this, operand, info, qualification); }
-  vmread(field: bigint, info: number, qualification: bigint): bigint | undefined { return insn.vmread(this, field, info, qualification); }
-  vmwrite(field: bigint, value: bigint, info: number, qualification: bigint): void { insn.vmwrite(this, field, value, info, qualification); }
+  vmread(fieldLo: number, fieldHi: number, info: number, qualification: bigint): boolean { return insn.vmread(this, fieldLo, fieldHi, info, qualification); }
+  vmwrite(fieldLo: number, fieldHi: number, lo: number, hi: number, info: number, qualification: bigint): void {
+    insn.vmwrite(this, fieldLo, fieldHi, lo, hi, info, qualification);
+  }
   vmlaunch(): boolean { return insn.vmlaunchOrResume(this, true); }
   vmresume(): boolean { return insn.vmlaunchOrResume(this, false); }
   invept(type: bigint, descriptor: bigint, info: number, qualification: bigint): void { insn.invept(this, type, descriptor, info, qualification); }

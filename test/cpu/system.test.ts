@@ -2,6 +2,7 @@
 // triple fault), SYSCALL/SYSRET, IRETQ to CPL 3, single-step, system instructions and
 // VMX instruction forwarding. Expectations from Intel SDM vol. 3A ch. 4 and 6, vol. 2.
 import { assembler, makeMachine, runTo, setGate, CODE, HANDLERS, RSP0, IST1, type TestMachine } from './harness';
+import { HALVES } from '../../emulator/cpu/halves';
 import { Seg } from '../../emulator/cpu/state';
 import type { VmxUnit } from '../../emulator/cpu/vmxUnit';
 
@@ -274,7 +275,7 @@ class FakeVmx implements VmxUnit {
   vmclear(...a: unknown[]) { this.calls.push(['vmclear', ...a]); }
   vmptrld(...a: unknown[]) { this.calls.push(['vmptrld', ...a]); }
   vmptrst(...a: unknown[]) { this.calls.push(['vmptrst', ...a]); }
-  vmread(...a: unknown[]) { this.calls.push(['vmread', ...a]); return 0x1234n; }
+  vmread(...a: unknown[]) { this.calls.push(['vmread', ...a]); HALVES[0] = 0x1234; HALVES[1] = 0; return true; }
   vmwrite(...a: unknown[]) { this.calls.push(['vmwrite', ...a]); }
   vmlaunch() { this.calls.push(['vmlaunch']); return false; }
   vmresume() { return false; }
@@ -306,13 +307,13 @@ describe('VMX instruction forwarding (SDM 27.2.5 instruction information)', () =
     const vmx = new FakeVmx();
     const m = exec('mov eax, 0x20000\nmov ebx, 2\nmov ecx, 0x4400\nvmread qword ptr [rax+rbx*4+0x10], rcx\nhlt', (m) => { m.cpu.vmx = vmx; });
     const info = 2 | (2 << 7) | (3 << 15) | (3 << 18) | (0 << 23) | (1 << 28);
-    expect(vmx.calls[0]).toEqual(['vmread', 0x4400n, info, 0x10n]);
+    expect(vmx.calls[0]).toEqual(['vmread', 0x4400, 0, info, 0x10n]);
     expect(m.mem.read64(0x20018)).toBe(0x1234n);
   });
   test('vmwrite from a register: bit 10 set, Reg1 = r/m', () => {
     const vmx = new FakeVmx();
     exec('mov edx, 0x681e\nmov r9, 0x55\nvmwrite rdx, r9\nhlt', (m) => { m.cpu.vmx = vmx; });
-    expect(vmx.calls[0]).toEqual(['vmwrite', 0x681en, 0x55n, ((9 << 3) | (2 << 7) | (1 << 10) | (2 << 28)) >>> 0, 0n]);
+    expect(vmx.calls[0]).toEqual(['vmwrite', 0x681e, 0, 0x55, 0, ((9 << 3) | (2 << 7) | (1 << 10) | (2 << 28)) >>> 0, 0n]);
   });
   test('vmptrld passes the operand address; RIP-relative forms have no base or index', () => {
     const vmx = new FakeVmx();

@@ -2,6 +2,7 @@
 // (identity-mapped linear memory), a 64-bit host in VMX root operation, and a VMCS that
 // describes a valid 64-bit guest the way a KVM-style host programs it.
 
+import { HALVES, join, split } from '../../emulator/cpu/halves';
 import { VmExitTaken } from '../../emulator/cpu/signals';
 import { CpuState, Seg } from '../../emulator/cpu/state';
 import { PhysicalMemory } from '../../emulator/memory/physical';
@@ -93,8 +94,21 @@ export function vmptrld(vmx: Vmx, cpu: FakeCpu, region: bigint): void {
 }
 
 /** VMWRITE that must succeed. */
+/** VMREAD as the instruction does it, with the encoding as a 64-bit register holds it: the value, or undefined after VMfail. */
+export function vmreadInsn(vmx: Vmx, encoding: bigint): bigint | undefined {
+  split(encoding);
+  return vmx.vmread(HALVES[0], HALVES[1], 0, 0n) ? join(HALVES[0], HALVES[1]) : undefined;
+}
+/** VMWRITE as the instruction does it, from 64-bit register values. */
+export function vmwriteInsn(vmx: Vmx, encoding: bigint, value: bigint): void {
+  split(encoding);
+  const encLo = HALVES[0], encHi = HALVES[1];
+  split(value);
+  vmx.vmwrite(encLo, encHi, HALVES[0], HALVES[1], 0, 0n);
+}
+
 export function write(vmx: Vmx, cpu: FakeCpu, field: number, value: bigint | number): void {
-  vmx.vmwrite(BigInt(field), BigInt(value), 0, 0n);
+  vmwriteInsn(vmx, BigInt(field), BigInt(value));
   const f = flags(cpu);
   if (f.cf || f.zf) throw new Error(`VMWRITE 0x${field.toString(16)} failed`);
 }

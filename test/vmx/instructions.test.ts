@@ -7,7 +7,7 @@ import { Msr } from '../../emulator/vmx/capabilities';
 import { Field } from '../../emulator/vmx/fields';
 import { Vmx } from '../../emulator/vmx/vmx';
 import {
-  OPERAND, OTHER_VMCS, VMCS_REGION, VMXON_REGION, flags, hostCpu, launched, read, readyToLaunch, vmclear, vmptrld, vmxon,
+  OPERAND, OTHER_VMCS, VMCS_REGION, VMXON_REGION, flags, hostCpu, launched, read, readyToLaunch, vmclear, vmptrld, vmreadInsn, vmwriteInsn, vmxon,
 } from './harness';
 
 function fault(action: () => unknown): { vector: number; errorCode?: number } {
@@ -142,9 +142,9 @@ describe('VMCLEAR, VMPTRLD, VMPTRST', () => {
 describe('VMREAD and VMWRITE', () => {
   it('VMfailInvalid without a current VMCS', () => {
     const { vmx, cpu } = inRoot();
-    expect(vmx.vmread(BigInt(Field.GUEST_RIP), 0, 0n)).toBeUndefined();
+    expect(vmreadInsn(vmx, BigInt(Field.GUEST_RIP))).toBeUndefined();
     expect(flags(cpu)).toEqual({ cf: true, zf: false });
-    vmx.vmwrite(BigInt(Field.GUEST_RIP), 1n, 0, 0n);
+    vmwriteInsn(vmx, BigInt(Field.GUEST_RIP), 1n);
     expect(flags(cpu)).toEqual({ cf: true, zf: false });
   });
 
@@ -152,9 +152,9 @@ describe('VMREAD and VMWRITE', () => {
     const { vmx, cpu } = inRoot();
     vmptrld(vmx, cpu, VMCS_REGION);
     for (const enc of [0x6830n, 0x1000n | BigInt(Field.GUEST_RIP), (1n << 32n) | BigInt(Field.GUEST_RIP), BigInt(Field.GUEST_RIP | 1), 0x8000n]) {
-      expect(vmx.vmread(enc, 0, 0n)).toBeUndefined();
+      expect(vmreadInsn(vmx, enc)).toBeUndefined();
       expect(error(vmx)).toBe(12);
-      vmx.vmwrite(enc, 0n, 0, 0n);
+      vmwriteInsn(vmx, enc, 0n);
       expect(flags(cpu).zf).toBe(true);
     }
   });
@@ -162,7 +162,7 @@ describe('VMREAD and VMWRITE', () => {
   it('error 13 for VMWRITE to a read-only exit-information field (IA32_VMX_MISC[29] = 0)', () => {
     const { vmx, cpu } = inRoot();
     vmptrld(vmx, cpu, VMCS_REGION);
-    vmx.vmwrite(BigInt(Field.VM_EXIT_REASON), 1n, 0, 0n);
+    vmwriteInsn(vmx, BigInt(Field.VM_EXIT_REASON), 1n);
     expect(flags(cpu)).toEqual({ cf: false, zf: true });
     expect(error(vmx)).toBe(13);
   });
@@ -170,27 +170,27 @@ describe('VMREAD and VMWRITE', () => {
   it('truncates to the field width and gives 64-bit fields a high half', () => {
     const { vmx, cpu } = inRoot();
     vmptrld(vmx, cpu, VMCS_REGION);
-    vmx.vmwrite(BigInt(Field.GUEST_CS_SELECTOR), 0x12345678n, 0, 0n);
-    expect(vmx.vmread(BigInt(Field.GUEST_CS_SELECTOR), 0, 0n)).toBe(0x5678n);
+    vmwriteInsn(vmx, BigInt(Field.GUEST_CS_SELECTOR), 0x12345678n);
+    expect(vmreadInsn(vmx, BigInt(Field.GUEST_CS_SELECTOR))).toBe(0x5678n);
     expect(flags(cpu)).toEqual({ cf: false, zf: false });
-    vmx.vmwrite(BigInt(Field.GUEST_CS_LIMIT), 0x1_2345_6789n, 0, 0n);
-    expect(vmx.vmread(BigInt(Field.GUEST_CS_LIMIT), 0, 0n)).toBe(0x2345_6789n);
-    vmx.vmwrite(BigInt(Field.TSC_OFFSET), 0x1111_2222_3333_4444n, 0, 0n);
-    expect(vmx.vmread(BigInt(Field.TSC_OFFSET | 1), 0, 0n)).toBe(0x1111_2222n);
-    vmx.vmwrite(BigInt(Field.TSC_OFFSET | 1), 0xaaaa_bbbbn, 0, 0n);
-    expect(vmx.vmread(BigInt(Field.TSC_OFFSET), 0, 0n)).toBe(0xaaaa_bbbb_3333_4444n);
-    vmx.vmwrite(BigInt(Field.GUEST_RIP), 0xffff_8000_0000_1234n, 0, 0n);
-    expect(vmx.vmread(BigInt(Field.GUEST_RIP), 0, 0n)).toBe(0xffff_8000_0000_1234n);
+    vmwriteInsn(vmx, BigInt(Field.GUEST_CS_LIMIT), 0x1_2345_6789n);
+    expect(vmreadInsn(vmx, BigInt(Field.GUEST_CS_LIMIT))).toBe(0x2345_6789n);
+    vmwriteInsn(vmx, BigInt(Field.TSC_OFFSET), 0x1111_2222_3333_4444n);
+    expect(vmreadInsn(vmx, BigInt(Field.TSC_OFFSET | 1))).toBe(0x1111_2222n);
+    vmwriteInsn(vmx, BigInt(Field.TSC_OFFSET | 1), 0xaaaa_bbbbn);
+    expect(vmreadInsn(vmx, BigInt(Field.TSC_OFFSET))).toBe(0xaaaa_bbbb_3333_4444n);
+    vmwriteInsn(vmx, BigInt(Field.GUEST_RIP), 0xffff_8000_0000_1234n);
+    expect(vmreadInsn(vmx, BigInt(Field.GUEST_RIP))).toBe(0xffff_8000_0000_1234n);
   });
 
   it('each VMCS keeps its own data', () => {
     const { vmx, cpu } = inRoot();
     vmptrld(vmx, cpu, VMCS_REGION);
-    vmx.vmwrite(BigInt(Field.GUEST_RIP), 0x1000n, 0, 0n);
+    vmwriteInsn(vmx, BigInt(Field.GUEST_RIP), 0x1000n);
     vmptrld(vmx, cpu, OTHER_VMCS);
-    vmx.vmwrite(BigInt(Field.GUEST_RIP), 0x2000n, 0, 0n);
+    vmwriteInsn(vmx, BigInt(Field.GUEST_RIP), 0x2000n);
     vmptrld(vmx, cpu, VMCS_REGION);
-    expect(vmx.vmread(BigInt(Field.GUEST_RIP), 0, 0n)).toBe(0x1000n);
+    expect(vmreadInsn(vmx, BigInt(Field.GUEST_RIP))).toBe(0x1000n);
   });
 });
 

@@ -3,7 +3,7 @@
 // cpu.vmx with the VM-exit instruction-information field (SDM 27.2.5) and the displacement
 // (the exit qualification for instructions with a memory operand, SDM 27.2.1).
 
-import { HALVES, join, split } from '../halves';
+import { HALVES, join } from '../halves';
 import { Cr0, Cr4 } from '../state';
 import { CpuFault, Vector } from '../signals';
 import type { Cpu } from '../cpu';
@@ -56,28 +56,24 @@ const vmxoff: Handler = (c) => vmxCommon(c).vmxoff();
 const vmclear: Handler = (c, i) => vmxCommon(c).vmclear(operand(c), memoryInfo(i), displacement(i));
 const vmptrld: Handler = (c, i) => vmxCommon(c).vmptrld(operand(c), memoryInfo(i), displacement(i));
 const vmptrst: Handler = (c, i) => vmxCommon(c).vmptrst(operand(c), memoryInfo(i), displacement(i));
-/** VMREAD/VMWRITE's field encoding, from the register operand of size `s`. */
-function fieldOperand(c: Cpu, i: DecodedInsn, s: number): bigint {
-  const lo = c.getReg(s, i.reg);
-  return join(lo, s === 8 ? c.hi : 0);
-}
+// VMREAD/VMWRITE's field encoding is the register operand of size `s` (its high half 0 outside 64-bit mode).
 const vmread: Handler = (c, i) => {
   const vmx = vmxCommon(c);
   const s = c.mode64 ? 8 : 4;
-  const v = vmx.vmread(fieldOperand(c, i, s), readWriteInfo(i), i.mod === 3 ? 0n : displacement(i));
-  if (v === undefined) return;
-  split(v);
-  if (i.mod === 3) c.setReg(s, i.rm, HALVES[0], HALVES[1]);
-  else c.write(s, c.ea, HALVES[0], HALVES[1]);
+  const fieldLo = c.getReg(s, i.reg), fieldHi = s === 8 ? c.hi : 0;
+  if (!vmx.vmread(fieldLo, fieldHi, readWriteInfo(i), i.mod === 3 ? 0n : displacement(i))) return;
+  const lo = HALVES[0], hi = HALVES[1];
+  if (i.mod === 3) c.setReg(s, i.rm, lo, hi);
+  else c.write(s, c.ea, lo, hi);
 };
 const vmwrite: Handler = (c, i) => {
   const vmx = vmxCommon(c);
   const s = c.mode64 ? 8 : 4;
-  const field = fieldOperand(c, i, s);
+  const fieldLo = c.getReg(s, i.reg), fieldHi = s === 8 ? c.hi : 0;
   const info = readWriteInfo(i), qual = i.mod === 3 ? 0n : displacement(i);
-  if (vmx.nonRoot) { vmx.vmwrite(field, 0n, info, qual); return; } // exits before the operand is read (or VMCS shadowing reads it)
-  const vl = c.readE(i, s), vh = s === 8 ? c.hi : 0;
-  vmx.vmwrite(field, join(vl, vh), info, qual);
+  if (vmx.nonRoot) { vmx.vmwrite(fieldLo, fieldHi, 0, 0, info, qual); return; } // exits before the operand is read (or VMCS shadowing reads it)
+  const lo = c.readE(i, s), hi = s === 8 ? c.hi : 0;
+  vmx.vmwrite(fieldLo, fieldHi, lo, hi, info, qual);
 };
 const vmlaunch: Handler = (c) => { if (vmxCommon(c).vmlaunch()) c.ripCommitted = true; };
 const vmresume: Handler = (c) => { if (vmxCommon(c).vmresume()) c.ripCommitted = true; };
