@@ -242,9 +242,21 @@ function orHandler(site: Site, attempt: string, after = ''): string {
   return `{ let ok = false; { ${attempt} } if (!ok) { ${site.handler}${after} } }`;
 }
 
-/** The TLB slot test of an access of `size` bytes at `lin` (a hit lies within one page). */
-function hit(tags: string, size: number): string {
-  return `const o = lin & 0xfff, x = ((lin >>> 12) ^ S) & ${TLB_SIZE - 1}; if (o <= ${4096 - size} && ${tags}[x] === lin - o + K)`;
+/**
+ * The TLB test of an access of `size` bytes at `lin` (a hit lies within one page), which sets
+ * `p`, the physical address, on a hit. The page the block's last read (CR, CRP) or write (CW,
+ * CWP) hit is tried before the TLB slot: -O0 code goes to the same stack page again and again.
+ * Only a handler changes the TLB, so every handler call forgets them (compiledSource), and
+ * they hold exactly what the TLB would give. `rw`: a read-modify-write, which needs both hits.
+ */
+function hit(access: 'r' | 'w' | 'rw', size: number): string {
+  const fill = {
+    r: ['pl === CR', 'TR[x] === pl + K', 'CR = pl; CRP = PR[x]; p = CRP + o;'],
+    w: ['pl === CW', 'TW[x] === pl + K', 'CW = pl; CWP = PW[x]; p = CWP + o;'],
+    rw: ['pl === CW && pl === CR', 'TW[x] === pl + K && TR[x] === pl + K', 'CR = pl; CRP = PR[x]; CW = pl; CWP = PW[x]; p = CWP + o;'],
+  }[access];
+  return `const o = lin & 0xfff, pl = lin - o; let p = -1; if (o <= ${4096 - size}) { if (${fill[0]}) p = ${access === 'r' ? 'CRP' : 'CWP'} + o; `
+    + `else { const x = ((lin >>> 12) ^ S) & ${TLB_SIZE - 1}; if (${fill[1]}) { ${fill[2]} } } } if (p >= 0)`;
 }
 
 const readValue = ['', 'M[p]', 'V.getUint16(p, true)', '', 'V.getUint32(p, true)', '', '', '', 'V.getUint32(p, true)'];
@@ -252,13 +264,13 @@ const readValue = ['', 'M[p]', 'V.getUint16(p, true)', '', 'V.getUint32(p, true)
 /** Load `size` bytes from the memory operand into vL (vH: the high half for size 8), then `body`. */
 function load(i: DecodedInsn, size: number, site: Site, body: string): string {
   const vH = size === 8 ? 'V.getUint32(p + 4, true)' : '0';
-  return orHandler(site, `${linearSource(i, site)} ${hit('TR', size)} { const p = PR[x] + o, vL = ${readValue[size]}, vH = ${vH}; ${body} ok = true; }`);
+  return orHandler(site, `${linearSource(i, site)} ${hit('r', size)} { const vL = ${readValue[size]}, vH = ${vH}; ${body} ok = true; }`);
 }
 
 /** Load the memory operand into vL/vH, run `body` (which stores through writeValue at p), when both TLBs hit. */
 function update(i: DecodedInsn, size: number, site: Site, body: string): string {
   const vH = size === 8 ? 'V.getUint32(p + 4, true)' : '0';
-  return orHandler(site, `${linearSource(i, site)} ${hit('TW', size)} { if (TR[x] === lin - o + K) { const p = PW[x] + o, vL = ${readValue[size]}, vH = ${vH}; ${body} ok = true; } }`);
+  return orHandler(site, `${linearSource(i, site)} ${hit('rw', size)} { const vL = ${readValue[size]}, vH = ${vH}; ${body} ok = true; }`);
 }
 
 /** Store `size` bytes of (lo, hi) at linear `lin` on a write-TLB hit (code pages never hit: writes to them go the slow way). */
@@ -270,7 +282,7 @@ function writeValue(size: number, lo: string, hi: string): string {
 }
 
 function storeTo(i: DecodedInsn, size: number, site: Site, lo: string, hi: string): string {
-  return orHandler(site, `${linearSource(i, site)} ${hit('TW', size)} { const p = PW[x] + o; ${writeValue(size, lo, hi)} ok = true; }`);
+  return orHandler(site, `${linearSource(i, site)} ${hit('w', size)} { ${writeValue(size, lo, hi)} ok = true; }`);
 }
 
 /** RSP (or RBP: `base` 10) moved by `delta` with the 64-bit wrap, into locals sl/sh. */
@@ -285,7 +297,7 @@ const stackLinear = (lo: string, hi: string) => `const lin = (${hi} | 0) * ${TWO
 function pushEmitter(r: number): Emitter {
   return {
     reads: 0, writes: 0, stores: true,
-    code: (_n, site) => orHandler(site, `${stackSource(-8)} ${stackLinear('sl', 'sh')} ${hit('TW', 8)} { const p = PW[x] + o; ${writeValue(8, `R[${r << 1}]`, `R[${(r << 1) + 1}]`)} R[8] = sl; R[9] = sh; ok = true; }`),
+    code: (_n, site) => orHandler(site, `${stackSource(-8)} ${stackLinear('sl', 'sh')} ${hit('w', 8)} { ${writeValue(8, `R[${r << 1}]`, `R[${(r << 1) + 1}]`)} R[8] = sl; R[9] = sh; ok = true; }`),
   };
 }
 
@@ -293,7 +305,7 @@ function pushEmitter(r: number): Emitter {
 function popEmitter(r: number): Emitter {
   return {
     reads: 0, writes: 0,
-    code: (_n, site) => orHandler(site, `${stackLinear('R[8]', 'R[9]')} ${hit('TR', 8)} { const p = PR[x] + o, vL = V.getUint32(p, true), vH = V.getUint32(p + 4, true); ${stackSource(8)} R[8] = sl; R[9] = sh; R[${r << 1}] = vL; R[${(r << 1) + 1}] = vH; ok = true; }`),
+    code: (_n, site) => orHandler(site, `${stackLinear('R[8]', 'R[9]')} ${hit('r', 8)} { const vL = V.getUint32(p, true), vH = V.getUint32(p + 4, true); ${stackSource(8)} R[8] = sl; R[9] = sh; R[${r << 1}] = vL; R[${(r << 1) + 1}] = vH; ok = true; }`),
   };
 }
 
@@ -301,7 +313,7 @@ function popEmitter(r: number): Emitter {
 function leaveEmitter(): Emitter {
   return {
     reads: 0, writes: 0,
-    code: (_n, site) => orHandler(site, `${stackLinear('R[10]', 'R[11]')} ${hit('TR', 8)} { const p = PR[x] + o, vL = V.getUint32(p, true), vH = V.getUint32(p + 4, true); ${stackSource(8, 10)} R[8] = sl; R[9] = sh; R[10] = vL; R[11] = vH; ok = true; }`),
+    code: (_n, site) => orHandler(site, `${stackLinear('R[10]', 'R[11]')} ${hit('r', 8)} { const vL = V.getUint32(p, true), vH = V.getUint32(p + 4, true); ${stackSource(8, 10)} R[8] = sl; R[9] = sh; R[10] = vL; R[11] = vH; ok = true; }`),
   };
 }
 
@@ -309,7 +321,7 @@ function leaveEmitter(): Emitter {
 function callEmitter(i: DecodedInsn): Emitter {
   return {
     reads: 0, writes: 0, ends: true, stores: true,
-    code: (_n, site) => `let nx = r + ${site.next + i.imm}; ` + orHandler(site, `if (nx >= -${CANON} && nx < ${CANON}) { ${stackSource(-8)} ${stackLinear('sl', 'sh')} ${hit('TW', 8)} { const ret = r + ${site.next}, p = PW[x] + o; ${writeValue(8, `((ret % ${TWO32}) + ${TWO32}) % ${TWO32}`, `Math.floor(ret / ${TWO32}) >>> 0`)} R[8] = sl; R[9] = sh; ok = true; } }`, ' nx = c.nextRip;'),
+    code: (_n, site) => `let nx = r + ${site.next + i.imm}; ` + orHandler(site, `if (nx >= -${CANON} && nx < ${CANON}) { ${stackSource(-8)} ${stackLinear('sl', 'sh')} ${hit('w', 8)} { const ret = r + ${site.next}; ${writeValue(8, `((ret % ${TWO32}) + ${TWO32}) % ${TWO32}`, `Math.floor(ret / ${TWO32}) >>> 0`)} R[8] = sl; R[9] = sh; ok = true; } }`, ' nx = c.nextRip;'),
   };
 }
 
@@ -317,7 +329,7 @@ function callEmitter(i: DecodedInsn): Emitter {
 function retEmitter(): Emitter {
   return {
     reads: 0, writes: 0, ends: true,
-    code: (_n, site) => 'let nx = 0; ' + orHandler(site, `${stackLinear('R[8]', 'R[9]')} ${hit('TR', 8)} { const p = PR[x] + o, t = (V.getUint32(p + 4, true) | 0) * ${TWO32} + V.getUint32(p, true); if (t >= -${CANON} && t < ${CANON}) { ${stackSource(8)} R[8] = sl; R[9] = sh; nx = t; ok = true; } }`, ' nx = c.nextRip;'),
+    code: (_n, site) => 'let nx = 0; ' + orHandler(site, `${stackLinear('R[8]', 'R[9]')} ${hit('r', 8)} { const t = (V.getUint32(p + 4, true) | 0) * ${TWO32} + V.getUint32(p, true); if (t >= -${CANON} && t < ${CANON}) { ${stackSource(8)} R[8] = sl; R[9] = sh; nx = t; ok = true; } }`, ' nx = c.nextRip;'),
   };
 }
 
@@ -487,6 +499,7 @@ export function compiledSource(b: Block): string {
   out.push('const pg = this.phys >>> 12;');
   out.push('const R = c.r32, M = c.mem, V = c.view, TR = c.tagR, PR = c.physR, TW = c.tagW, PW = c.physW, K = c.tagKey, S = c.tlbSalt, ic0 = ic;');
   out.push('let F = st.getRflags();');
+  out.push('let CR = NaN, CRP = 0, CW = NaN, CWP = 0;');
   if (loops) out.push('for (;;) {');
   let dirty = loops; // a second round starts with F ahead of CpuState
   const sync = () => (dirty ? 'st.setRflags(F); ' : '');
@@ -515,7 +528,7 @@ export function compiledSource(b: Block): string {
     }
     // Run by its handler (X: handlerAt, which commits RIP, the retired count and RFLAGS first, as
     // step() would show them to a fault or VM exit), out of line.
-    const handler = `F = X(this, c, st, ${k}, r, ic, F);`;
+    const handler = `F = X(this, c, st, ${k}, r, ic, F); CR = NaN; CW = NaN;`;
     const target = d + len + i.imm;
     // A branch target must be canonical (SDM Jcc/JMP: #GP(0)); the handler raises it.
     const check = `if (t < -${CANON} || t >= ${CANON}) { ${handler} }`;

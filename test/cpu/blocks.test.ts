@@ -209,6 +209,49 @@ describe('compiled memory operands', () => {
     expect(m.state.gpr[0] & 0xffn).toBe(0x22n);
   });
 
+  it('a page remapped and then evicted from the TLB inside a block is read through its new mapping', () => {
+    // mov rax, [rbx]; mov [rsi], rdx; mov rcx, [rdi]; mov r8, [rbx]; inc edx; int3. RBX is page A,
+    // RSI A's page-table entry (the page table is mapped at PT_LINEAR), RDX the entry for another
+    // frame, RDI page B, which takes A's TLB slot when it misses: the second read of A walks the
+    // new entry, in the interpreter as in the compiled block.
+    const A = DATA_LINEAR, B = DATA_LINEAR + 0x40_0000, PT_LINEAR = DATA_LINEAR + 0x2000, WARM = CODE_LINEAR + 0x100;
+    const [fast, ref] = [new FlatMachine(), new FlatMachine()];
+    for (const m of [fast, ref]) {
+      m.map(CODE_LINEAR);
+      m.map(A);
+      m.map(B);
+      const other = m.map(DATA_LINEAR + 0x1000);
+      m.map(PT_LINEAR);
+      const entry = (linear: number) => {
+        let table = Number(m.state.cr3);
+        for (const shift of [39, 30, 21]) table = Number(m.phys.read64(table + 8 * ((linear / 2 ** shift) & 511)) & 0xffff_f000n);
+        return table + 8 * ((linear >>> 12) & 511);
+      };
+      const pt = entry(A) & ~0xfff;
+      m.phys.write64(entry(PT_LINEAR), BigInt(pt | 7));
+      m.writeLinear(A, new Uint8Array([0x11]));
+      m.writeLinear(DATA_LINEAR + 0x1000, new Uint8Array([0x22]));
+      m.writeLinear(CODE_LINEAR, new Uint8Array([0x48, 0x8b, 0x03, 0x48, 0x89, 0x16, 0x48, 0x8b, 0x0f, 0x4c, 0x8b, 0x03, 0xff, 0xc2, 0xcc]));
+      m.writeLinear(WARM, new Uint8Array([0x48, 0x8b, 0x03, 0x4c, 0x8b, 0x0e, 0x4c, 0x89, 0x0e])); // mov rax, [rbx]; mov r9, [rsi]; mov [rsi], r9
+      m.state.gpr[3] = BigInt(A);
+      m.state.gpr[6] = BigInt(PT_LINEAR + (entry(A) & 0xfff));
+      m.state.gpr[2] = BigInt(other | 7);
+      m.state.gpr[7] = BigInt(B);
+      m.state.rip = BigInt(WARM);
+      for (let k = 0; k < 3; k++) m.cpu.step(); // A in the read TLB, the page table in both
+      m.state.rip = BigInt(CODE_LINEAR);
+      m.cpu.step(); // the fetch page
+      m.state.rip = BigInt(CODE_LINEAR);
+    }
+    fast.cpu.buildAfter = 1;
+    fast.cpu.compileAfter = 1;
+    expect(fast.cpu.runBlock(64)).toBe(5);
+    expect(fast.cpu.compiledBlocks).toBe(1);
+    for (let k = 0; k < 5; k++) ref.cpu.step();
+    expect(ref.state.gpr[8]).toBe(0x22n);
+    expect(describeState(fast)).toBe(describeState(ref));
+  });
+
   // The TLB slot is indexed by the low 32 bits of the page number, so DATA_LINEAR + 2^47 (not
   // canonical) finds DATA_LINEAR's entry: the tag, a whole 64-bit page, must still tell them apart.
   const NOT_CANONICAL = 2n ** 47n;
