@@ -221,6 +221,13 @@ describe('system instructions', () => {
     expect(inHandler(exec('mov ecx, 0xc0000082\nmov edx, 0x00010000\nwrmsr'), 13)).toBe(true);
     expect(inHandler(exec('mov ecx, 0x12345\nrdmsr'), 13)).toBe(true);
   });
+  test('rdmsr/wrmsr: the SYSENTER MSRs round trip; ESP and EIP must be canonical, CS need not', () => {
+    const m = exec('mov ecx, 0x174\nmov eax, 0x10\nmov edx, 0x12345\nwrmsr\nmov ecx, 0x175\nmov eax, 0x2000\nmov edx, 0xffff8000\nwrmsr\n'
+      + 'mov ecx, 0x176\nmov eax, 0x3000\nxor edx, edx\nwrmsr\n'
+      + 'mov ecx, 0x174\nrdmsr\nmov r8, rax\nmov r9, rdx\nmov ecx, 0x175\nrdmsr\nmov r10, rdx\nmov ecx, 0x176\nrdmsr\nhlt');
+    expect([m.state.gpr[8], m.state.gpr[9], m.state.gpr[10], m.state.gpr[RAX]]).toEqual([0x10n, 0x12345n, 0xffff8000n, 0x3000n]);
+    expect(inHandler(exec('mov ecx, 0x176\nmov edx, 0x00010000\nwrmsr'), 13)).toBe(true);
+  });
   test('IA32_FEATURE_CONTROL cannot be written once locked', () => {
     const m = exec('mov ecx, 0x3a\nmov eax, 5\nxor edx, edx\nwrmsr\nrdmsr\nmov ebx, eax\nwrmsr');
     expect(m.state.gpr[RBX]).toBe(5n);
