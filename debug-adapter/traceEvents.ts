@@ -57,7 +57,8 @@ export class TraceBatch {
 
   add(record: TraceRecord, step: number): void {
     if (this.entries.length === 0) queueMicrotask(this.flush);
-    this.entries.push({ record: traceRecordToJson(record), line: record.text, step });
+    const json = traceRecordToJson(record);
+    this.entries.push({ record: json, line: json.text, step });
     if (this.entries.length >= BATCH) this.flush();
   }
 

@@ -25,7 +25,6 @@ let chunk = new Uint32Array(WORDS * CHUNK_RECORDS), used = 0;
 
 /** A kvm_entry, kvm_exit or kvm_hypercall record, read from its copy of the host's struct. */
 class ChannelRecord extends FtraceLine {
-  private decoded: TraceFields | undefined;
   constructor(seq: number, tsc: bigint, event: TraceEventName, private readonly words: Uint32Array, private readonly at: number) {
     super(seq, tsc, event);
   }
@@ -35,22 +34,20 @@ class ChannelRecord extends FtraceLine {
   private low(i: number): number { return this.words[this.at + 8 + 2 * i]; }
   get side(): 'host' | 'guest' { return this.event === 'kvm_hypercall' ? 'host' : 'guest'; }
   get rip(): bigint { return this.event === 'kvm_entry' ? this.arg(0) : this.event === 'kvm_exit' ? this.arg(1) : this.u64(2); }
+  /** Decoded from the record's words at each read (FtraceLine says why nothing derived is kept). */
   get fields(): TraceFields {
-    if (this.decoded) return this.decoded;
     const vcpu = this.words[this.at + 1];
     switch (this.event) {
-      case 'kvm_entry': this.decoded = { vcpu, rip: this.arg(0) }; break;
+      case 'kvm_entry': return { vcpu, rip: this.arg(0) };
       case 'kvm_exit': {
         const exitReason = this.low(0);
-        this.decoded = {
+        return {
           vcpu, exit_reason: exitReason, reason: kvmExitReasonText(exitReason), rip: this.arg(1), info1: this.arg(2), info2: this.arg(3),
           intr_info: this.low(4), error_code: this.low(5),
         };
-        break;
       }
-      default: this.decoded = { nr: this.arg(0), a0: this.arg(1), a1: this.arg(2), a2: this.arg(3), a3: this.arg(4) };
+      default: return { nr: this.arg(0), a0: this.arg(1), a1: this.arg(2), a2: this.arg(3), a3: this.arg(4) };
     }
-    return this.decoded;
   }
 }
 
