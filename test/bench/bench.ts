@@ -19,11 +19,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
-import { traceRecordToJson } from '../../debug-adapter/traceEvents';
 import { Machine } from '../../emulator/machine';
 import type { StopReason } from '../../emulator/api';
+import { keptBytesPerRoundTrip } from '../trace/keptPerRoundTrip';
 import { measureHistory, type HistoryFigures } from './historyBench';
 import { measureLaunchLatency } from './launchLatency';
 import { measurePauseLatency } from './pauseLatency';
@@ -138,26 +136,6 @@ function measureLongHypercallLoop(instructionsPerTrip: number): { perSecond: num
   const t0 = process.cpuUsage();
   runTrips(to - from);
   return { perSecond: (to - from) / cpuSeconds(t0), from, to };
-}
-
-/**
- * Memory a debug session keeps per round trip in a long hypercall loop: the trace records the
- * timeline holds for history, with a listener that turns each into its DAP form as the adapter
- * does (traceEvents.ts). Heap after a full GC, before and after 100,000 trips.
- */
-function measureKeptPerRoundTrip(instructionsPerTrip: number): number {
-  setFlagsFromString('--expose-gc');
-  const gc = runInNewContext('gc') as () => void;
-  const m = bootGuest(gcc('hypercalls-kept', GUEST_HYPERCALLS(200_000), true));
-  m.onTrace((record) => { traceRecordToJson(record); });
-  const trips = 100_000;
-  m.run(Math.round(20_000 * instructionsPerTrip));
-  gc();
-  const before = process.memoryUsage().heapUsed;
-  const stop = m.run(Math.round(trips * instructionsPerTrip));
-  if (stop.kind !== 'budget') throw new Error(`The kept-memory hypercall loop stopped early (${stop.kind}).`);
-  gc();
-  return (process.memoryUsage().heapUsed - before) / trips;
 }
 
 /** A memory-heavy loop as gcc -O0 builds it: every variable on the stack, calls with frames. */
@@ -336,7 +314,8 @@ async function main(): Promise<void> {
   const hypercallsPerSecond = fastTrips.perSecond;
   const instructionsPerHypercall = fastTrips.instructions;
   const longLoop = measureLongHypercallLoop(instructionsPerHypercall);
-  const keptBytesPerRoundTrip = measureKeptPerRoundTrip(instructionsPerHypercall);
+  // What a debug session keeps per round trip of a long loop: trips 20,000-120,000 of one machine.
+  const kept = keptBytesPerRoundTrip(bootGuest(gcc('hypercalls-kept', GUEST_HYPERCALLS(200_000), true)), 20_000, 100_000);
 
   // qemu-user on the same compute function, long enough to dwarf its start-up.
   log('qemu-x86_64 ...');
@@ -374,7 +353,7 @@ async function main(): Promise<void> {
 
   const result = { mips, hypercallsPerSecond, longLoopHypercallsPerSecond: longLoop.perSecond, qemuMips, pauseLatencyMs: pause.medianMs,
     launchMs: launch.launchMs, nextStackTraceMs: launch.nextStackTraceMs, interpreterMips, transitionInstructionEquivalents,
-    minimalRoundTripUs: 1e6 / minimal.roundTripsPerSecond, keptBytesPerRoundTrip,
+    minimalRoundTripUs: 1e6 / minimal.roundTripsPerSecond, keptBytesPerRoundTrip: kept,
     compareColdS: compare?.coldS ?? null, compareWarmS: compare?.warmS ?? null, runS: compare?.runS ?? null, history: travel };
   if (json) { process.stdout.write(JSON.stringify(result) + '\n'); return; }
   const rows: [string, string][] = [
@@ -387,7 +366,7 @@ async function main(): Promise<void> {
     ...engineRows(engine),
     ['hypercall round trips/s, interpreter alone', Math.round(interpreterHypercalls).toLocaleString('en-US')],
     ['hypercall round trips/s, long loop', `${Math.round(longLoop.perSecond).toLocaleString('en-US')} (trips ${longLoop.from.toLocaleString('en-US')}-${longLoop.to.toLocaleString('en-US')} of one machine, its hot blocks compiled)`],
-    ['memory kept per round trip', `${keptBytesPerRoundTrip.toFixed(0)} bytes (long loop, the adapter's trace listener, heap after GC over 100,000 trips)`],
+    ['memory kept per round trip', `${kept.toFixed(0)} bytes (long loop, the adapter's trace listener, heap after GC over 100,000 trips)`],
     ['VM exit + entry, sample host', `${transitionInstructionEquivalents.toFixed(0)} instruction-equivalents (round trip minus its instructions, at the compute guest's MIPS)`],
     ['VM exit + entry, minimal host', `${minimalEquivalents.toFixed(0)} instruction-equivalents (${Math.round(minimal.roundTripsPerSecond).toLocaleString('en-US')} round trips/s of ${minimal.instructionsPerTrip} instructions, ${(1e6 / minimal.roundTripsPerSecond).toFixed(2)} µs each)`],
     ['pause latency (DAP)', `median ${pause.medianMs.toFixed(0)} ms, max ${pause.maxMs.toFixed(0)} ms over ${pause.samples} pauses`],

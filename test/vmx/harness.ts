@@ -93,7 +93,6 @@ export function vmptrld(vmx: Vmx, cpu: FakeCpu, region: bigint): void {
   vmx.vmptrld(OPERAND, 0, 0n);
 }
 
-/** VMWRITE that must succeed. */
 /** VMREAD as the instruction does it, with the encoding as a 64-bit register holds it: the value, or undefined after VMfail. */
 export function vmreadInsn(vmx: Vmx, encoding: bigint): bigint | undefined {
   split(encoding);
@@ -107,6 +106,7 @@ export function vmwriteInsn(vmx: Vmx, encoding: bigint, value: bigint): void {
   vmx.vmwrite(encLo, encHi, HALVES[0], HALVES[1], 0, 0n);
 }
 
+/** VMWRITE that must succeed. */
 export function write(vmx: Vmx, cpu: FakeCpu, field: number, value: bigint | number): void {
   vmwriteInsn(vmx, BigInt(field), BigInt(value));
   const f = flags(cpu);

@@ -1,0 +1,32 @@
+// What a long hypercall loop keeps per round trip while a debug session listens to its trace
+// (the machine's timeline holds every record for history): the test that bounds it
+// (traceMemory.test.ts) and the bench that reports it measure it the same way.
+
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import { traceRecordToJson } from '../../debug-adapter/traceEvents';
+import type { Machine } from '../../emulator/machine';
+
+/**
+ * Bytes of V8 heap kept per round trip of `m`'s hypercall loop over `trips` round trips, after
+ * `warmTrips` (the host's blocks compiled, the heap settled), heap taken after a full GC, with
+ * a listener that turns each trace record into its DAP form as the adapter does (traceEvents.ts).
+ */
+export function keptBytesPerRoundTrip(m: Machine, warmTrips: number, trips: number): number {
+  setFlagsFromString('--expose-gc');
+  const gc = runInNewContext('gc') as () => void;
+  let done = 0;
+  m.onTrace((record) => { if (traceRecordToJson(record).event === 'kvm_hypercall') done++; });
+  const runTo = (target: number) => {
+    while (done < target) {
+      const stop = m.run(1_000_000);
+      if (stop.kind !== 'budget') throw new Error(`The hypercall loop stopped after ${done} round trips (${stop.kind}).`);
+    }
+  };
+  runTo(warmTrips);
+  gc();
+  const heap = process.memoryUsage().heapUsed, from = done;
+  runTo(from + trips);
+  gc();
+  return (process.memoryUsage().heapUsed - heap) / (done - from);
+}
