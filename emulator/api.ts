@@ -222,6 +222,4 @@ export interface MachineApi {
   readonly history: HistoryApi | undefined;
   /** How much device output this timeline produced up to now: trace records and console characters per port (clients truncate to it after going back). */
   outputPosition(): { trace: number; host: number; guest: number };
-  /** The moment right after the instruction that emitted trace record `seq`, if it is in this timeline (up to the history frontier). */
-  traceStep(seq: number): number | undefined;
 }

@@ -18,6 +18,7 @@ import { DEFAULT_RAM, MiB } from './loader/memoryMap';
 import { PhysicalMemory } from './memory/physical';
 import type { TraceRecord } from './trace/record';
 import { TraceBuffer } from './trace/traceBuffer';
+import { TraceTimeline } from './trace/traceTimeline';
 import { capturePages, restorePages, type Pages } from './history/pages';
 import { History } from './history/history';
 import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field, FIELD_SLOT, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES } from './vmx/fields';
@@ -95,9 +96,7 @@ export class Machine implements MachineApi {
   // Device output is part of history: what was produced in this timeline (machine state) and
   // how much of it listeners have seen. Output is muted while history re-executes the past.
   private readonly traceListeners: ((record: TraceRecord, step: number) => void)[] = [];
-  /** Every trace record of this timeline (up to the history frontier) by seq, and the step right after the instruction that emitted it. */
-  private readonly timelineTrace: TraceRecord[] = [];
-  private readonly traceSteps: number[] = [];
+  private readonly timeline: TraceTimeline;
   private consoleProduced = { host: 0, guest: 0 };
   private readonly consoleEmitted = { host: 0, guest: 0 };
   private traceEmitted = 0;
@@ -132,6 +131,7 @@ export class Machine implements MachineApi {
     this.cpu = new CpuState();
     this.memory = new PhysicalMemory(size);
     this.trace = new TraceBuffer(options.traceCapacity);
+    this.timeline = new TraceTimeline(this.trace.capacity);
     const loaded = boot(this.cpu, this.memory, {
       hostElf: options.hostElf, guestElf: options.guestElf,
       hostPath: options.hostPath ?? 'host.elf', guestPath: options.guestPath ?? 'guest.elf',
@@ -493,14 +493,8 @@ export class Machine implements MachineApi {
     return { trace: this.trace.written, ...this.consoleProduced };
   }
 
-  /** The step right after the instruction that emitted trace record `seq`, while it is in this timeline. */
-  traceStep(seq: number): number | undefined { return this.traceSteps[seq]; }
-
   /** History discarded what lay after this moment: so do the trace records of that future. */
-  forgetFuture(): void {
-    this.timelineTrace.length = Math.min(this.timelineTrace.length, this.trace.written);
-    this.traceSteps.length = this.timelineTrace.length;
-  }
+  forgetFuture(): void { this.timeline.truncate(this.trace.written); }
 
   /** Output the listeners have not seen yet in this timeline goes to them (after a step back, regenerated output does). */
   private emitConsole(port: 'host' | 'guest', text: string): void {
@@ -524,11 +518,7 @@ export class Machine implements MachineApi {
   }
 
   private traced(record: TraceRecord): void {
-    if (record.seq >= this.timelineTrace.length) {
-      this.timelineTrace[record.seq] = record;
-      this.traceSteps[record.seq] = this.stepAfterCurrent();
-    }
-    const step = this.traceSteps[record.seq];
+    const step = this.timeline.add(record, this.stepAfterCurrent());
     if (this.muted || record.seq < this.traceEmitted) return;
     this.traceEmitted = record.seq + 1;
     for (const l of this.traceListeners) l(record, step);
@@ -642,9 +632,10 @@ export class Machine implements MachineApi {
     this.consoleEmitted.host = this.consoleProduced.host;
     this.consoleEmitted.guest = this.consoleProduced.guest;
     this.traceEmitted = data.traceWritten;
-    // A later snapshot of this timeline (history going forward) gets its records back.
+    // A later snapshot of this timeline (history going forward) gets back the records the timeline still keeps.
     this.trace.rewind(data.traceWritten);
-    for (let seq = this.trace.written; seq < data.traceWritten; seq++) this.trace.push(this.timelineTrace[seq]);
+    this.trace.skipTo(Math.min(data.traceWritten, this.timeline.start));
+    for (let seq = this.trace.written; seq < data.traceWritten; seq++) this.trace.push(this.timeline.record(seq)!);
     this.lastExit = data.lastExit;
     this.entered = data.entered;
     this.pending = undefined;

@@ -41,4 +41,15 @@ export class TraceBuffer {
     if (keep >= 0) this.records.length = keep;
     this.writtenCount = written;
   }
+
+  /**
+   * Go forward to the moment `written` records had been written when the ones after those kept
+   * here are no longer at hand (a restore later in history than the machine keeps records for):
+   * they count as written and, like anything older, are no longer in the buffer.
+   */
+  skipTo(written: number): void {
+    if (written <= this.writtenCount) return;
+    this.records = [];
+    this.writtenCount = written;
+  }
 }

@@ -156,6 +156,31 @@ describe('history', () => {
     expect({ out, trace, steps: m.steps }).toEqual(first);
   });
 
+  it('keeps the trace of only the ring\'s reach, and going back and forth beyond it gives the same trace and steps', () => {
+    // A ring of two records: the timeline keeps two to three, so nearly all of the sample's
+    // records are dropped from both by the time it powers off.
+    const m = Machine.boot({ hostElf: readFileSync(join(build, 'host.elf')), guestElf: readFileSync(join(build, 'guest.elf')), traceCapacity: 2 });
+    const history = m.enableHistory({ interval: 100_000 });
+    const seen: string[] = [];
+    m.onTrace((r, step) => seen.push(`${step} ${r.text}`));
+    const toEnd = () => { for (let stop = m.run(1_000_000); stop.kind === 'budget'; stop = m.run(1_000_000)); };
+    toEnd();
+    const first = { seen: [...seen], ring: m.traceRecords.map((r) => r.text), written: m.outputPosition().trace, steps: m.steps };
+    expect(first.written).toBeGreaterThan(6);
+    expect(first.ring).toHaveLength(2);
+    // Back to the start, then forward to the end in one restore of the newest snapshot: the
+    // records before what the timeline keeps count as written and are not in the ring.
+    history.seek(0);
+    expect(m.outputPosition().trace).toBe(0);
+    history.seek(first.steps);
+    expect({ ring: m.traceRecords.map((r) => r.text), written: m.outputPosition().trace }).toEqual({ ring: first.ring, written: first.written });
+    // Back again and run forward: every record comes again, at the step it was first emitted at.
+    history.seek(0);
+    seen.length = 0;
+    toEnd();
+    expect({ seen, ring: m.traceRecords.map((r) => r.text), steps: m.steps }).toEqual({ seen: first.seen, ring: first.ring, steps: first.steps });
+  });
+
   it('writing a register in the past discards the future', () => {
     const m = boot();
     const history = m.enableHistory({ interval: 100_000 });
