@@ -437,6 +437,15 @@ function emitterFor(name: string, i: DecodedInsn, next: number): Emitter | undef
       if (!regForm) return loading(4, 0, 0, () => extend('vL'));
       return pure(extend(`R[${i.rm << 1}]`));
     }
+    // CBW/CWDE/CDQE and CWD/CDQ/CQO: sign-extend AL/AX/EAX/RAX in place or into DX/EDX/RDX.
+    case 'cbw':
+      if (s === 2) return pure(setReg(2, 0, rex, '(((R[0] << 24) >> 24) & 0xffff)', '0'));
+      if (s === 4) return pure(setReg(4, 0, rex, '(((R[0] << 16) >> 16) >>> 0)', '0'));
+      return pure('R[1] = (R[0] & 0x80000000) !== 0 ? 0xffffffff : 0;');
+    case 'cwd': {
+      const sign = s === 2 ? '((R[0] & 0x8000) !== 0 ? 0xffff : 0)' : `((R[${s === 4 ? 0 : 1}] & 0x80000000) !== 0 ? 0xffffffff : 0)`;
+      return pure(`const v = ${sign}; ${setReg(s, 2, rex, 'v', 'v')}`);
+    }
     case 'pushZ': return s === 8 ? pushEmitter(i.opReg) : undefined;
     case 'popZ': return s === 8 ? popEmitter(i.opReg) : undefined;
     case 'callNear': return s === 8 ? callEmitter(i) : undefined;
