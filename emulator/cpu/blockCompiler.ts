@@ -446,6 +446,18 @@ function emitterFor(name: string, i: DecodedInsn, next: number): Emitter | undef
       const sign = s === 2 ? '((R[0] & 0x8000) !== 0 ? 0xffff : 0)' : `((R[${s === 4 ? 0 : 1}] & 0x80000000) !== 0 ? 0xffffffff : 0)`;
       return pure(`const v = ${sign}; ${setReg(s, 2, rex, 'v', 'v')}`);
     }
+    // VMREAD/VMWRITE between registers: VMsucceed clears the status flags; any other outcome
+    // (VMfail, #UD, #GP, a VM exit) is the handler's.
+    case 'vmread': case 'vmwrite': {
+      if (!regForm) return undefined;
+      const f = i.reg << 1, e = i.rm << 1;
+      const fast = name === 'vmread' ? `c.vmx.vmreadSucceeds(R[${f}], R[${f + 1}])` : `c.vmx.vmwriteSucceeds(R[${f}], R[${f + 1}], R[${e}], R[${e + 1}])`;
+      const result = name === 'vmread' ? `R[${e}] = H[0]; R[${e + 1}] = H[1]; ` : '';
+      return {
+        reads: 0, writes: STATUS,
+        code: (needed, site) => `if (c.vmx !== undefined && ${fast}) { ${result}${needed & STATUS ? `F = F & ${~STATUS};` : ''} } else { ${site.handler} }`,
+      };
+    }
     case 'pushZ': return s === 8 ? pushEmitter(i.opReg) : undefined;
     case 'popZ': return s === 8 ? popEmitter(i.opReg) : undefined;
     case 'callNear': return s === 8 ? callEmitter(i) : undefined;
@@ -475,7 +487,7 @@ function isDirectBranch(name: string): boolean { return name === 'jcc' || name =
 
 /**
  * Source of the BlockRun `function block(c, st, r, ic, gens, g, lim)` for block `b`, built
- * with new Function('P', source) (P: the parity table). It reads its handlers, decoded
+ * with new Function('P', 'X', 'H', source) (P: the parity table, X: handlerAt, H: HALVES). It reads its handlers, decoded
  * instructions and page from `this` (the Block), so blocks of the same code share one
  * function, and what V8 learned running it in one machine serves the next.
  */

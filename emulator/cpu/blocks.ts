@@ -24,6 +24,7 @@ import type { DecodedInsn } from '../decoder/decoder';
 import type { Handler } from './handlers';
 import { compiledSource } from './blockCompiler';
 import { PARITY } from './flags';
+import { HALVES } from './halves';
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK = 32;
@@ -201,7 +202,7 @@ export function compileBlock(b: Block, known: boolean): boolean {
   if (run === undefined) {
     if (known) return false;
     if (compiled.size >= COMPILED_MAX) compiled.clear();
-    run = (new Function('P', 'X', source) as (p: Uint8Array, x: typeof handlerAt) => BlockRun)(PARITY, handlerAt);
+    run = (new Function('P', 'X', 'H', source) as (p: Uint8Array, x: typeof handlerAt, h: Uint32Array) => BlockRun)(PARITY, handlerAt, HALVES);
     compiled.set(source, run);
   }
   b.run = run;

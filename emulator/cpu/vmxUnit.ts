@@ -49,6 +49,14 @@ export interface VmxUnit {
    */
   vmread(fieldLo: number, fieldHi: number, info: number, qualification: bigint): boolean;
   vmwrite(fieldLo: number, fieldHi: number, lo: number, hi: number, info: number, qualification: bigint): void;
+  /**
+   * VMREAD and VMWRITE for compiled blocks (64-bit code): the instructions' VMsucceed path
+   * alone, taken and true in VMX root operation at CPL 0 with a current VMCS that has the field
+   * (writable, for VMWRITE); false with nothing done otherwise, and the handler decides. The
+   * caller clears the status flags; VMREAD's value is in HALVES.
+   */
+  vmreadSucceeds(fieldLo: number, fieldHi: number): boolean;
+  vmwriteSucceeds(fieldLo: number, fieldHi: number, lo: number, hi: number): boolean;
   /** Returns true when VM entry succeeded: the CPU is now in the guest and RIP is the guest's. */
   vmlaunch(): boolean;
   /** VMCALL (SDM vol. 2): #UD outside VMX operation, VMfail in root operation, VM exit in non-root (returns true: RIP is the host's). */

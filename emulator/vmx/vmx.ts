@@ -70,6 +70,8 @@ export class Vmx implements VmxUnit {
   vmwrite(fieldLo: number, fieldHi: number, lo: number, hi: number, info: number, qualification: bigint): void {
     insn.vmwrite(this, fieldLo, fieldHi, lo, hi, info, qualification);
   }
+  vmreadSucceeds(fieldLo: number, fieldHi: number): boolean { return insn.vmreadSucceeds(this, fieldLo, fieldHi); }
+  vmwriteSucceeds(fieldLo: number, fieldHi: number, lo: number, hi: number): boolean { return insn.vmwriteSucceeds(this, fieldLo, fieldHi, lo, hi); }
   vmlaunch(): boolean { return insn.vmlaunchOrResume(this, true); }
   vmresume(): boolean { return insn.vmlaunchOrResume(this, false); }
   invept(type: bigint, descriptor: bigint, info: number, qualification: bigint): void { insn.invept(this, type, descriptor, info, qualification); }

@@ -15,6 +15,9 @@ import { generateCases } from '../differential/generator';
 import { Rng } from '../differential/rng';
 import { CODE_LINEAR, DATA_LINEAR } from '../fuzz/randomCode';
 import type { VmxUnit } from '../../emulator/cpu/vmxUnit';
+import { readFileSync } from 'node:fs';
+import { Machine } from '../../emulator/machine';
+import { buildSample, guestElf, hostElf } from '../sample/sampleRun';
 
 const CODE_PAGES = 16, DATA_PAGES = 4;
 /** Steps per random-code seed and differential cases per run; raise them (environment) for a nightly-sized run. */
@@ -393,6 +396,52 @@ describe('when a block is compiled', () => {
     expect(again.cpu.compiledBlocks).toBe(2);
     expect(other.cpu.compiledBlocks).toBe(0);
     expect(again.state.gpr[1]).toBe(3n + 100n * 3n); // the stepped round, then the blocks' rounds
+  });
+});
+
+describe('compiled VMREAD and VMWRITE', () => {
+  // At the host's first VM exit, in place of vmx_handle_exit, one block of VMREAD/VMWRITE
+  // between registers that VMsucceed, VMfailValid (a read-only field, bits 63:32 of the
+  // encoding set) and read all 64 bits of VMCS_LINK_POINTER (~0), each outcome caught by SETcc:
+  //   mov eax, GUEST_RIP; vmread rdx, rax; setc bl; setz bh
+  //   mov ecx, VM_EXIT_REASON; vmwrite rcx, rdx; setz r8b
+  //   mov ecx, GUEST_RIP; lea r9, [rdx+3]; vmwrite rcx, r9; setz r10b; vmread r11, rcx
+  //   mov r12d, 1; shl r12, 32; or r12, GUEST_RIP; vmread r13, r12; setz r14b
+  //   mov eax, VMCS_LINK_POINTER; vmread r15, rax; hlt
+  const SNIPPET = Buffer.from('b81e6800000f78c20f92c30f94c7b9024400000f79ca410f94c0b91e6800004c8d4a03410f79c9410f94c2'
+    + '410f78cb41bc0100000049c1e4204981cc1e680000450f78e5410f94c6b800280000410f78c7f4', 'hex');
+
+  function atFirstExit(compiled: boolean): Machine {
+    const m = Machine.boot({ hostElf: readFileSync(hostElf), guestElf: readFileSync(guestElf) });
+    m.stopOnVmEntry = true;
+    expect(m.run(100_000_000).kind).toBe('vmentry');
+    m.stopOnVmEntry = false;
+    m.writeMemory(m.host.symbol('vmx_handle_exit')!.value, SNIPPET, 'host-linear');
+    m.interpreter.blocks = compiled;
+    m.interpreter.buildAfter = 1;
+    m.interpreter.compileAfter = 1;
+    expect(m.run(10_000_000).kind).toBe('halted');
+    return m;
+  }
+
+  it('succeed and fail in a compiled block exactly as the interpreter does', () => {
+    buildSample();
+    const fast = atFirstExit(true), ref = atFirstExit(false);
+    const seen = (m: Machine) => ({
+      gpr: [...m.cpu.gpr], rflags: m.cpu.getRflags(), icount: m.cpu.icount,
+      guestRip: m.vmcsRead(0x681e), error: m.vmcsRead(0x4400 /* VM_INSTRUCTION_ERROR */),
+    });
+    expect(seen(fast)).toEqual(seen(ref));
+    const [rdx, rbx, r8, r10, r11, r13, r14, r15] = [2, 3, 8, 10, 11, 13, 14, 15].map((r) => fast.cpu.gpr[r]);
+    expect(rbx & 0xffffn).toBe(0n); // VMREAD succeeded: CF and ZF clear
+    expect(r8 & 0xffn).toBe(1n); // VMWRITE to a read-only field: VMfailValid
+    expect(r10 & 0xffn).toBe(0n);
+    expect(r11).toBe(rdx + 3n);
+    expect(r14 & 0xffn).toBe(1n);
+    expect(r13).toBe(ref.cpu.gpr[13]);
+    expect(fast.vmcsRead(0x4400)).toBe(12n); // the last failure: unsupported component
+    expect(r15).toBe(0xffff_ffff_ffff_ffffn);
+    expect(fast.interpreter.compiledBlocks).toBeGreaterThan(0);
   });
 });
 

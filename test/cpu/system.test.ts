@@ -284,6 +284,8 @@ class FakeVmx implements VmxUnit {
   vmptrst(...a: unknown[]) { this.calls.push(['vmptrst', ...a]); }
   vmread(...a: unknown[]) { this.calls.push(['vmread', ...a]); HALVES[0] = 0x1234; HALVES[1] = 0; return true; }
   vmwrite(...a: unknown[]) { this.calls.push(['vmwrite', ...a]); }
+  vmreadSucceeds() { return false; } // compiled blocks only: these tests step
+  vmwriteSucceeds() { return false; }
   vmlaunch() { this.calls.push(['vmlaunch']); return false; }
   vmresume() { return false; }
   vmcall() { this.calls.push(['vmcall']); return false; }
