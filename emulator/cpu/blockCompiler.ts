@@ -159,42 +159,64 @@ function incDecEmitter(dec: boolean, size: number, a: { lo: string; hi: string }
   return { reads: 0, writes: STATUS & ~CF, code: (needed, site) => inner.code(needed & ~CF, site) };
 }
 
-/** SHL/SAL, SHR, SAR of a 32- or 64-bit register by a constant count 1-31/63 (alu.ts shift/shift64). */
-function shiftEmitter(op: number, size: number, r: number, c: number): Emitter {
+/**
+ * SHL/SAL, SHR, SAR (op 4-7) and ROL, ROR (op 0, 1) of 32/64-bit register `r` by the local `n`
+ * (1 to size*8-1), as alu.ts shift/shift64/rotate64 compute them; `needed`: the flags to set.
+ */
+function shiftCode(op: number, size: number, r: number, needed: number): string {
   const k = r << 1;
+  if (op < 4) {
+    const n2 = needed & (CF | OF);
+    const flags = n2 === 0 ? '' : ` F = (F & ${~n2})${needed & CF ? ' | cf' : ''}${needed & OF ? ' | (of << 11)' : ''};`;
+    const [cf, of] = op === 0 ? ['rL & 1', '(rH >>> 31) ^ cf'] : ['rH >>> 31', 'cf ^ ((rH >>> 30) & 1)'];
+    if (size === 4) {
+      const rot = op === 0 ? '((v << n) | (v >>> (32 - n))) >>> 0' : '((v >>> n) | (v << (32 - n))) >>> 0';
+      return `const v = R[${k}], rL = ${rot}, rH = rL, cf = ${cf}, of = ${of};${flags} R[${k}] = rL;`;
+    }
+    // Rotating right by n is rotating left by 64 - n; by 32 or more, the halves swap first.
+    return `let a = R[${k}], b = R[${k + 1}], q = ${op === 0 ? 'n' : '64 - n'}, rL, rH; if (q >= 32) { const t = a; a = b; b = t; q -= 32; }`
+      + ' if (q === 0) { rL = a; rH = b; } else { rH = ((b << q) | (a >>> (32 - q))) >>> 0; rL = ((a << q) | (b >>> (32 - q))) >>> 0; }'
+      + ` const cf = ${cf}, of = ${of};${flags} R[${k}] = rL; R[${k + 1}] = rH;`;
+  }
+  const kind = op === 5 ? Result.Shr : op === 7 ? Result.Sar : Result.Shl;
+  if (size === 4) {
+    let body = `const v = R[${k}];`;
+    if (kind === Result.Shl) body += ' const r = (v << n) >>> 0, cf = (v >>> (32 - n)) & 1, of = (r >>> 31) ^ cf;';
+    else if (kind === Result.Shr) body += ' const r = v >>> n, cf = (v >>> (n - 1)) & 1, of = (r >>> 31) ^ ((r >>> 30) & 1);';
+    else body += ' const r = ((v | 0) >> n) >>> 0, cf = ((v | 0) >> (n - 1)) & 1;';
+    return body + setFlags(kind, 4, needed) + ` R[${k}] = r;`;
+  }
+  let body = `const lo = R[${k}], hi = R[${k + 1}]; let rL, rH, cf;`;
+  if (kind === Result.Shl) {
+    body += ' if (n < 32) { rH = ((hi << n) | (lo >>> (32 - n))) >>> 0; rL = (lo << n) >>> 0; cf = (hi >>> (32 - n)) & 1; }'
+      + ' else if (n === 32) { rH = lo; rL = 0; cf = hi & 1; } else { rH = (lo << (n - 32)) >>> 0; rL = 0; cf = (lo >>> (64 - n)) & 1; }'
+      + ' const of = (rH >>> 31) ^ cf;';
+  } else if (kind === Result.Shr) {
+    body += ' if (n < 32) { rL = ((lo >>> n) | (hi << (32 - n))) >>> 0; rH = hi >>> n; cf = (lo >>> (n - 1)) & 1; }'
+      + ' else if (n === 32) { rL = hi; rH = 0; cf = lo >>> 31; } else { rL = hi >>> (n - 32); rH = 0; cf = (hi >>> (n - 33)) & 1; }'
+      + ' const of = (rH >>> 31) ^ ((rH >>> 30) & 1);';
+  } else {
+    body += ' if (n < 32) { rL = ((lo >>> n) | (hi << (32 - n))) >>> 0; rH = ((hi | 0) >> n) >>> 0; cf = (lo >>> (n - 1)) & 1; }'
+      + ' else if (n === 32) { rL = hi; rH = ((hi | 0) >> 31) >>> 0; cf = lo >>> 31; }'
+      + ' else { rL = ((hi | 0) >> (n - 32)) >>> 0; rH = ((hi | 0) >> 31) >>> 0; cf = ((hi | 0) >> (n - 33)) & 1; }';
+  }
+  return body + setFlags(kind, 8, needed) + ` R[${k}] = rL; R[${k + 1}] = rH;`;
+}
+
+/**
+ * A shift or rotate of a 32/64-bit register by `count` (masked, not 0), or by CL when
+ * `count` is undefined. A zero CL changes no flag, so that form reads the flags it may write:
+ * none is dead before it.
+ */
+function shiftEmitter(op: number, size: number, r: number, count: number | undefined): Emitter {
+  const flags = op < 4 ? CF | OF : STATUS;
+  const zeroExtend = size === 4 ? ` R[${(r << 1) + 1}] = 0;` : ''; // a 32-bit destination is written even for a zero count
   return {
-    reads: 0,
-    writes: STATUS,
-    code(needed) {
-      let body: string;
-      const kind = op === 5 ? Result.Shr : op === 7 ? Result.Sar : Result.Shl;
-      if (size === 4) {
-        body = `const v = R[${k}];`;
-        if (kind === Result.Shl) body += ` const r = (v << ${c}) >>> 0, cf = (v >>> ${32 - c}) & 1, of = (r >>> 31) ^ cf;`;
-        else if (kind === Result.Shr) body += ` const r = v >>> ${c}, cf = (v >>> ${c - 1}) & 1, of = (r >>> 31) ^ ((r >>> 30) & 1);`;
-        else body += ` const r = ((v | 0) >> ${c}) >>> 0, cf = ((v | 0) >> ${c - 1}) & 1;`;
-        body += setFlags(kind, 4, needed) + ` R[${k}] = r; R[${k + 1}] = 0;`;
-      } else {
-        body = `const lo = R[${k}], hi = R[${k + 1}];`;
-        if (kind === Result.Shl) {
-          if (c < 32) body += ` const rH = ((hi << ${c}) | (lo >>> ${32 - c})) >>> 0, rL = (lo << ${c}) >>> 0, cf = (hi >>> ${32 - c}) & 1;`;
-          else if (c === 32) body += ' const rH = lo, rL = 0, cf = hi & 1;';
-          else body += ` const rH = (lo << ${c - 32}) >>> 0, rL = 0, cf = (lo >>> ${64 - c}) & 1;`;
-          body += ' const of = (rH >>> 31) ^ cf;';
-        } else if (kind === Result.Shr) {
-          if (c < 32) body += ` const rL = ((lo >>> ${c}) | (hi << ${32 - c})) >>> 0, rH = hi >>> ${c}, cf = (lo >>> ${c - 1}) & 1;`;
-          else if (c === 32) body += ' const rL = hi, rH = 0, cf = lo >>> 31;';
-          else body += ` const rL = hi >>> ${c - 32}, rH = 0, cf = (hi >>> ${c - 33}) & 1;`;
-          body += ' const of = (rH >>> 31) ^ ((rH >>> 30) & 1);';
-        } else {
-          if (c < 32) body += ` const rL = ((lo >>> ${c}) | (hi << ${32 - c})) >>> 0, rH = ((hi | 0) >> ${c}) >>> 0, cf = (lo >>> ${c - 1}) & 1;`;
-          else if (c === 32) body += ' const rL = hi, rH = ((hi | 0) >> 31) >>> 0, cf = lo >>> 31;';
-          else body += ` const rL = ((hi | 0) >> ${c - 32}) >>> 0, rH = ((hi | 0) >> 31) >>> 0, cf = ((hi | 0) >> ${c - 33}) & 1;`;
-        }
-        body += setFlags(kind, 8, needed) + ` R[${k}] = rL; R[${k + 1}] = rH;`;
-      }
-      return `{ ${body} }`;
-    },
+    reads: count === undefined ? flags : 0,
+    writes: flags,
+    code: (needed) => (count === undefined
+      ? `{ const n = R[2] & ${size === 8 ? 63 : 31}; if (n !== 0) { ${shiftCode(op, size, r, needed)} }${zeroExtend} }`
+      : `{ const n = ${count}; ${shiftCode(op, size, r, needed)}${zeroExtend} }`),
   };
 }
 
@@ -393,7 +415,8 @@ function emitterFor(name: string, i: DecodedInsn, next: number): Emitter | undef
     case 'leave': return s === 8 ? leaveEmitter() : undefined;
     case 'shift': {
       const op = i.reg & 7;
-      if (!regForm || s < 4 || op < 4 || (i.opcode !== 0xc1 && i.opcode !== 0xd1)) return undefined;
+      if (!regForm || s < 4 || op === 2 || op === 3) return undefined; // RCL/RCR: the handler
+      if (i.opcode === 0xd3) return shiftEmitter(op, s, i.rm, undefined);
       const c = (i.opcode === 0xd1 ? 1 : i.imm & 0xff) & (s === 8 ? 0x3f : 0x1f);
       if (c === 0) return pure(s === 4 ? `R[${(i.rm << 1) + 1}] = 0;` : ''); // flags and value unchanged; a 32-bit write still zero-extends
       return shiftEmitter(op, s, i.rm, c);

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { build } from 'esbuild';
 import { FlatMachine, HANDLER_BASE } from '../differential/flatMachine';
 import { EmulatorRunner } from '../differential/emulatorRunner';
+import { WINDOW } from '../differential/layout';
 import { generateCases } from '../differential/generator';
 import { Rng } from '../differential/rng';
 import { CODE_LINEAR, DATA_LINEAR } from '../fuzz/randomCode';
@@ -190,6 +191,33 @@ function loopMachine(compileAfter = Infinity): FlatMachine {
   m.state.icount = 0;
   return m;
 }
+
+describe('compiled shifts and rotates at the count boundaries', () => {
+  // nop (stepped: it fills the execute TLB); then one block of cmp rbx, rsi (every flag set
+  // from the two), OP rdx/edx by imm8 or CL, nop. The counts around 32 and the masked ones are
+  // where a 64-bit shift on 32-bit halves changes method, and a zero count must leave CMP's flags.
+  const OPS = { rol: 0, ror: 1, shl: 4, shr: 5, sar: 7 };
+  const COUNTS = [0, 1, 2, 31, 32, 33, 63, 96, 255];
+  const VALUES = [0x8000_0000_0000_0001n, 0x7fff_ffff_ffff_ffffn, 0x1_8000_0001n, 0xdead_beef_0123_4567n];
+  const FLAGS_FROM = [[1n, 2n], [5n, 5n], [0x8000_0000_0000_0000n, 1n]];
+
+  it('give the interpreter\'s registers and flags for every count, by imm8 and by CL, 32- and 64-bit', () => {
+    const fast = new EmulatorRunner(true, true), ref = new EmulatorRunner();
+    let cases = 0;
+    for (const [name, digit] of Object.entries(OPS)) for (const w of [false, true]) for (const byCl of [false, true]) {
+      for (const count of COUNTS) for (const value of VALUES) for (const [a, b] of FLAGS_FROM) {
+        const shift = [...(w ? [0x48] : []), byCl ? 0xd3 : 0xc1, 0xc0 | (digit << 3) | 2, ...(byCl ? [] : [count])];
+        const gpr = Array<bigint>(16).fill(0n);
+        [gpr[1], gpr[2], gpr[3], gpr[6]] = [BigInt(count), value, a, b];
+        const c = { code: Uint8Array.from([0x90, 0x48, 0x39, 0xf3, ...shift, 0x90]), gpr, rflags: 0x202, window: new Uint8Array(WINDOW), forms: [name], undefinedFlags: 0, undefinedAnywhere: 0 };
+        expect(fast.run(c), `${name} ${w ? 'r64' : 'r32'} by ${byCl ? 'cl' : 'imm8'} ${count}, 0x${value.toString(16)}`).toEqual(ref.run(c));
+        cases++;
+      }
+    }
+    expect(cases).toBe(5 * 2 * 2 * COUNTS.length * VALUES.length * FLAGS_FROM.length);
+    expect(fast.machine.cpu.compiledBlocks).toBeGreaterThan(0);
+  });
+});
 
 describe('compiled memory operands', () => {
   it('an address whose base and index only cancel in 64-bit arithmetic is still exact', () => {
