@@ -204,6 +204,16 @@ function shiftCode(op: number, size: number, r: number, needed: number): string 
 }
 
 /**
+ * IMUL into 32/64-bit register `d` of two operands as source text: CF = OF = the product does
+ * not fit; SF, ZF, AF and PF stay (ops/integer.ts imulTrunc). 64-bit: imul64 (I) into H.
+ */
+function imulCode(size: number, d: number, a: { lo: string; hi: string }, b: { lo: string; hi: string }, needed: number): string {
+  const flags = (needed & (CF | OF)) !== 0 ? ` F = (F & ${~(CF | OF)}) | (ov ? ${CF | OF} : 0);` : '';
+  if (size === 4) return `const a = ${a.lo}, b = ${b.lo}, lo = Math.imul(a, b), ov = (a | 0) * (b | 0) !== lo; R[${d << 1}] = lo >>> 0; R[${(d << 1) + 1}] = 0;${flags}`;
+  return `const ov = I(${a.lo}, ${a.hi}, ${b.lo}, ${b.hi}); R[${d << 1}] = H[0]; R[${(d << 1) + 1}] = H[1];${flags}`;
+}
+
+/**
  * A shift or rotate of a 32/64-bit register by `count` (masked, not 0), or by CL when
  * `count` is undefined. A zero CL changes no flag, so that form reads the flags it may write:
  * none is dead before it.
@@ -481,6 +491,12 @@ function emitterFor(name: string, i: DecodedInsn, next: number): Emitter | undef
         code: (needed, site) => `if (c.vmx !== undefined && ${fast}) { ${result}${needed & STATUS ? `F = F & ${~STATUS};` : ''} } else { ${site.handler} }`,
       };
     }
+    case 'imul2': case 'imul3': {
+      if (s < 4) return undefined;
+      const other = name === 'imul2' ? operand(s, i.reg) : imm(s);
+      if (!regForm) return loading(s, 0, CF | OF, (needed) => imulCode(s, i.reg, other, v, needed));
+      return { reads: 0, writes: CF | OF, code: (needed) => `{ ${imulCode(s, i.reg, other, operand(s, i.rm), needed)} }` };
+    }
     case 'pushZ': return s === 8 ? pushEmitter(i.opReg) : undefined;
     case 'popZ': return s === 8 ? popEmitter(i.opReg) : undefined;
     case 'callNear': return s === 8 ? callEmitter(i) : undefined;
@@ -510,7 +526,8 @@ function isDirectBranch(name: string): boolean { return name === 'jcc' || name =
 
 /**
  * Source of the BlockRun `function block(c, st, r, ic, gens, g, lim)` for block `b`, built
- * with new Function('P', 'X', 'H', source) (P: the parity table, X: handlerAt, H: HALVES). It reads its handlers, decoded
+ * with new Function('P', 'X', 'H', 'I', source) (P: the parity table, X: handlerAt, H: HALVES,
+ * I: imul64). It reads its handlers, decoded
  * instructions and page from `this` (the Block), so blocks of the same code share one
  * function, and what V8 learned running it in one machine serves the next.
  */

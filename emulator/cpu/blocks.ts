@@ -25,6 +25,7 @@ import type { Handler } from './handlers';
 import { compiledSource } from './blockCompiler';
 import { PARITY } from './flags';
 import { HALVES } from './halves';
+import { imul64 } from './ops/integer';
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK = 32;
@@ -202,7 +203,7 @@ export function compileBlock(b: Block, known: boolean): boolean {
   if (run === undefined) {
     if (known) return false;
     if (compiled.size >= COMPILED_MAX) compiled.clear();
-    run = (new Function('P', 'X', 'H', source) as (p: Uint8Array, x: typeof handlerAt, h: Uint32Array) => BlockRun)(PARITY, handlerAt, HALVES);
+    run = (new Function('P', 'X', 'H', 'I', source) as (p: Uint8Array, x: typeof handlerAt, h: Uint32Array, i: typeof imul64) => BlockRun)(PARITY, handlerAt, HALVES, imul64);
     compiled.set(source, run);
   }
   b.run = run;

@@ -10,7 +10,7 @@ import { alu, add, sub, AluOp, incDec, shift, shift64 } from '../alu';
 import { MASK, PARITY, STATUS, szp } from '../flags';
 import { loadDataSegment } from '../segments';
 import type { Handler } from '../handlers';
-import { join } from '../halves';
+import { HALVES, join } from '../halves';
 
 const TWO32 = 4294967296;
 
@@ -356,15 +356,22 @@ export function mul128(aL: number, aH: number, bL: number, bH: number, signed: b
   out[0] = p0l; out[1] = t1 >>> 0; out[2] = r2; out[3] = r3;
 }
 
+/** 64-bit IMUL r, r/m [, imm]: the product's low 64 bits into HALVES; true when the high 64 bits are significant (CF = OF = 1). */
+export function imul64(aL: number, aH: number, bL: number, bH: number): boolean {
+  mul128(aL, aH, bL, bH, true);
+  const q = PROD;
+  HALVES[0] = q[0];
+  HALVES[1] = q[1];
+  const ext = (q[1] & 0x80000000) ? 0xffffffff : 0;
+  return q[2] !== ext || q[3] !== ext;
+}
+
 /** Truncating signed multiply for IMUL r, r/m [, imm]: returns low part, sets flags. */
 function imulTrunc(c: Cpu, s: number, aL: number, aH: number, bL: number, bH: number): number {
   if (s === 8) {
-    mul128(aL, aH, bL, bH, true);
-    const q = PROD;
-    const ext = (q[1] & 0x80000000) ? 0xffffffff : 0;
-    setMulFlags(c, q[2] !== ext || q[3] !== ext);
-    c.hi = q[1];
-    return q[0];
+    setMulFlags(c, imul64(aL, aH, bL, bH));
+    c.hi = HALVES[1];
+    return HALVES[0];
   }
   if (s === 4) {
     const lo = Math.imul(aL, bL);
