@@ -214,6 +214,27 @@ function imulCode(size: number, d: number, a: { lo: string; hi: string }, b: { l
 }
 
 /**
+ * DIV/IDIV of EDX:EAX or RDX:RAX by register `r` where the quotient is exact in doubles (32-bit:
+ * EDX the extension of EAX; 64-bit: divide64Small, D); anything else, #DE included, is the
+ * handler's. SF = ZF = PF = 0 and AF = 1 as this machine's processor leaves them; CF, OF stay.
+ */
+function divEmitter(signed: boolean, size: number, r: number): Emitter {
+  const flags = SF | ZF | PF | AF;
+  return {
+    reads: 0, writes: flags,
+    code(needed, site) {
+      const set = (needed & flags) !== 0 ? ` F = (F & ${~flags}) | ${AF};` : '';
+      const k = r << 1;
+      if (size === 8) return `if (D(R, R[${k}], R[${k + 1}], ${signed})) {${set} } else { ${site.handler} }`;
+      const fits = signed
+        ? `const a = R[0] | 0, b = R[${k}] | 0; if (R[4] === ((a >> 31) >>> 0) && b !== 0 && (a !== -2147483648 || b !== -1)) { const q = Math.trunc(a / b);`
+        : `const a = R[0], b = R[${k}]; if (R[4] === 0 && b !== 0) { const q = Math.floor(a / b);`;
+      return `{ ${fits} R[0] = q >>> 0; R[1] = 0; R[4] = (a - q * b) >>> 0; R[5] = 0;${set} } else { ${site.handler} } }`;
+    },
+  };
+}
+
+/**
  * A shift or rotate of a 32/64-bit register by `count` (masked, not 0), or by CL when
  * `count` is undefined. A zero CL changes no flag, so that form reads the flags it may write:
  * none is dead before it.
@@ -491,6 +512,11 @@ function emitterFor(name: string, i: DecodedInsn, next: number): Emitter | undef
         code: (needed, site) => `if (c.vmx !== undefined && ${fast}) { ${result}${needed & STATUS ? `F = F & ${~STATUS};` : ''} } else { ${site.handler} }`,
       };
     }
+    case 'mulDiv': {
+      const op = i.reg & 7;
+      if (!regForm || s < 4 || op < 6) return undefined; // MUL/IMUL of RAX, memory divisors: the handler
+      return divEmitter(op === 7, s, i.rm);
+    }
     case 'imul2': case 'imul3': {
       if (s < 4) return undefined;
       const other = name === 'imul2' ? operand(s, i.reg) : imm(s);
@@ -526,8 +552,8 @@ function isDirectBranch(name: string): boolean { return name === 'jcc' || name =
 
 /**
  * Source of the BlockRun `function block(c, st, r, ic, gens, g, lim)` for block `b`, built
- * with new Function('P', 'X', 'H', 'I', source) (P: the parity table, X: handlerAt, H: HALVES,
- * I: imul64). It reads its handlers, decoded
+ * with new Function('P', 'X', 'H', 'I', 'D', source) (P: the parity table, X: handlerAt, H: HALVES,
+ * I: imul64, D: divide64Small). It reads its handlers, decoded
  * instructions and page from `this` (the Block), so blocks of the same code share one
  * function, and what V8 learned running it in one machine serves the next.
  */

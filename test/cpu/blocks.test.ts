@@ -192,7 +192,7 @@ function loopMachine(compileAfter = Infinity): FlatMachine {
   return m;
 }
 
-describe('compiled shifts and rotates at the count boundaries', () => {
+describe('compiled shifts, rotates and divisions at their edges', () => {
   // nop (stepped: it fills the execute TLB); then one block of cmp rbx, rsi (every flag set
   // from the two), OP rdx/edx by imm8 or CL, nop. The counts around 32 and the masked ones are
   // where a 64-bit shift on 32-bit halves changes method, and a zero count must leave CMP's flags.
@@ -216,6 +216,30 @@ describe('compiled shifts and rotates at the count boundaries', () => {
     }
     expect(cases).toBe(5 * 2 * 2 * COUNTS.length * VALUES.length * FLAGS_FROM.length);
     expect(fast.machine.cpu.compiledBlocks).toBeGreaterThan(0);
+  });
+
+  it('DIV and IDIV by a register give the interpreter\'s results and #DE at the edges of the written-out path', () => {
+    // nop; cmp rbx, rsi; DIV/IDIV ecx or rcx; nop. RDX:RAX / RCX: exact quotients, RDX not
+    // the extension of RAX, 2^52 and beyond, a zero divisor, quotients that do not fit.
+    const M = 0xffff_ffff_ffff_ffffn;
+    const DIVIDES: [bigint, bigint, bigint][] = [
+      [0n, 7n, 2n], [0n, 0xffff_ffffn, 1n], [1n, 0n, 2n], [0n, 5n, 0n], [2n, 0n, 2n],
+      [0xffff_ffffn, 0x8000_0000n, 0xffff_ffffn], [0xffff_ffffn, 0xffff_fff9n, 2n], [0n, 7n, 0xffff_fffen],
+      [0n, (1n << 52n) - 1n, 3n], [0n, 1n << 52n, 3n], [0n, M, 1n], [M, M - 6n, 2n], [0n, 1n << 51n, M - 2n],
+      [M, 1n << 63n, M], [M, 1n << 63n, 1n],
+    ];
+    const fast = new EmulatorRunner(true, true), ref = new EmulatorRunner();
+    let faults = 0;
+    for (const signed of [false, true]) for (const w of [false, true]) for (const [rdx, rax, rcx] of DIVIDES) {
+      const gpr = Array<bigint>(16).fill(0n);
+      [gpr[0], gpr[1], gpr[2], gpr[3], gpr[6]] = [rax, rcx, rdx, 3n, 9n];
+      const div = [...(w ? [0x48] : []), 0xf7, signed ? 0xf9 : 0xf1];
+      const c = { code: Uint8Array.from([0x90, 0x48, 0x39, 0xf3, ...div, 0x90]), gpr, rflags: 0x202, window: new Uint8Array(WINDOW), forms: [], undefinedFlags: 0, undefinedAnywhere: 0 };
+      const expected = ref.run(c);
+      expect(fast.run(c), `${signed ? 'idiv' : 'div'} ${w ? 'rcx' : 'ecx'}: 0x${rdx.toString(16)}:0x${rax.toString(16)} / 0x${rcx.toString(16)}`).toEqual(expected);
+      if (expected.vector === 0) faults++;
+    }
+    expect(faults).toBeGreaterThanOrEqual(6);
   });
 });
 

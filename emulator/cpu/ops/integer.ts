@@ -224,6 +224,27 @@ function setDivFlags(c: Cpu): void {
 const sBig = (lo: number, hi: number) => BigInt.asIntN(64, join(lo, hi));
 const sNum = (v: number, size: number) => size === 1 ? (v << 24) >> 24 : size === 2 ? (v << 16) >> 16 : v | 0;
 
+/**
+ * 64-bit DIV/IDIV of RDX:RAX (the GPRs as halves, `r`) by (srcLo, srcHi) where it is exact in
+ * doubles: RDX the extension of RAX, dividend and divisor below 2^52 in magnitude, divisor not 0
+ * (the quotient then fits). Returns false, with nothing written, anywhere else.
+ */
+export function divide64Small(r: Uint32Array, srcLo: number, srcHi: number, signed: boolean): boolean {
+  const extA = r[1] & 0x80000000 ? 0xffffffff : 0;
+  if (r[4] !== (signed ? extA : 0) || r[5] !== r[4] || (srcLo | srcHi) === 0) return false;
+  const a = signed ? (r[1] | 0) * TWO32 + r[0] : r[1] * TWO32 + r[0];
+  const b = signed ? (srcHi | 0) * TWO32 + srcLo : srcHi * TWO32 + srcLo;
+  const ua = Math.abs(a), ub = Math.abs(b);
+  if (ua >= 2 ** 52 || ub >= 2 ** 52) return false;
+  // The rounded double quotient may be one off; correct it with the exact remainder.
+  let uq = Math.floor(ua / ub), ur = ua - uq * ub;
+  if (ur < 0) { uq--; ur += ub; } else if (ur >= ub) { uq++; ur -= ub; }
+  const q = (a < 0) !== (b < 0) ? -uq : uq, rem = a < 0 ? -ur : ur;
+  r[0] = ((q % TWO32) + TWO32) % TWO32; r[1] = Math.floor(q / TWO32) >>> 0;
+  r[4] = ((rem % TWO32) + TWO32) % TWO32; r[5] = Math.floor(rem / TWO32) >>> 0;
+  return true;
+}
+
 const mulDiv: Handler = (c, i) => {
   const s = i.opsize, op = i.reg & 7, r = c.r32;
   const src = c.readE(i), srcHi = s === 8 ? c.hi : 0;
@@ -263,23 +284,7 @@ const mulDiv: Handler = (c, i) => {
   // DIV / IDIV: #DE on a zero divisor or a quotient that does not fit (SDM DIV/IDIV).
   const signed = op === 7;
   if (s === 8) {
-    // Fast path: dividend and divisor below 2^52 in magnitude (exact as doubles).
-    const extA = r[1] & 0x80000000 ? 0xffffffff : 0;
-    if (r[4] === (signed ? extA : 0) && r[5] === r[4] && (src | srcHi) !== 0) {
-      const a = signed ? (r[1] | 0) * TWO32 + r[0] : r[1] * TWO32 + r[0];
-      const b = signed ? (srcHi | 0) * TWO32 + src : srcHi * TWO32 + src;
-      const ua = Math.abs(a), ub = Math.abs(b);
-      if (ua < 2 ** 52 && ub < 2 ** 52) {
-        // The rounded double quotient may be one off; correct it with the exact remainder.
-        let uq = Math.floor(ua / ub), ur = ua - uq * ub;
-        if (ur < 0) { uq--; ur += ub; } else if (ur >= ub) { uq++; ur -= ub; }
-        const q = (a < 0) !== (b < 0) ? -uq : uq, rem = a < 0 ? -ur : ur;
-        r[0] = ((q % TWO32) + TWO32) % TWO32; r[1] = Math.floor(q / TWO32) >>> 0;
-        r[4] = ((rem % TWO32) + TWO32) % TWO32; r[5] = Math.floor(rem / TWO32) >>> 0;
-        setDivFlags(c);
-        return;
-      }
-    }
+    if (divide64Small(r, src, srcHi, signed)) { setDivFlags(c); return; }
     const divisor = signed ? sBig(src, srcHi) : join(src, srcHi);
     if (divisor === 0n) throw new CpuFault(Vector.DE);
     const dividendU = (join(r[4], r[5]) << 64n) | join(r[0], r[1]);
