@@ -1,14 +1,14 @@
 // `npm run bench`: million instructions per second on a compute-bound guest, hypercall round
 // trips per second (guest vmcall -> sample host exit handler -> VMRESUME -> guest), 5,000 per
 // machine and deep in a long loop, the same compute code under qemu-x86_64 (Debian qemu-user)
-// for a ratio, the fast engine against the interpreter alone on three guests (warm-up and
+// for a ratio, the fast engine against the interpreter alone on four guests (warm-up and
 // steady state; it fails if their instruction counts differ), the cost of a VM exit + entry
 // with a minimal host, the memory a debug session keeps per round trip, the debug adapter's
 // pause, launch and step latency, and the wall time
 // of one `hcdbg compare` of the sample on real KVM (the lab), cold and warm, beside `hcdbg run`
 // of the same guest (--skip-real-kvm leaves it out). Prints a table, or one JSON object { mips,
 // hypercallsPerSecond, longLoopHypercallsPerSecond, qemuMips, pauseLatencyMs, launchMs,
-// nextStackTraceMs, interpreterMips, transitionInstructionEquivalents, minimalRoundTripUs, keptBytesPerRoundTrip,
+// nextStackTraceMs, interpreterMips, transitionInstructionEquivalents, minimalRoundTripUs, minimalRoundTripSteadyUs, keptBytesPerRoundTrip,
 // compareColdS, compareWarmS, runS, history } with --json; the time-travel figures (reverse step, reverse
 // continue, snapshot memory) at two depths.
 // A benchmark, not a test.
@@ -118,7 +118,7 @@ function runGuest(guestPath: string, blocks = true): Timed {
   return { icount: m.cpu.icount, seconds, stop };
 }
 
-// ---- the fast engine (issue 8): three guests, fast engine vs interpreter alone, VM transitions
+// ---- the fast engine (issue 8): four guests, fast engine vs interpreter alone, VM transitions
 
 /**
  * A guest that does real work makes many more hypercalls than the 5,000 timed above, which end
@@ -166,6 +166,35 @@ __attribute__((section(".text.start"))) void _start(void) {
 }
 `;
 
+/**
+ * Everyday -O2 work (gcc): an insertion sort through a comparator pointer, a multiply-and-rotate
+ * generator, FNV hashing, division and remainder, a byte copy: the IMUL, CL shifts and rotates,
+ * DIV and indirect calls that the other three guests do not have.
+ */
+const GUEST_MIXED = (rounds: number) => `
+typedef unsigned long u64; typedef unsigned int u32; typedef unsigned char u8;
+static u32 fnv(const u8 *p, int n) { u32 h = 2166136261u; for (int i = 0; i < n; i++) { h ^= p[i]; h *= 16777619u; } return h; }
+static int cmp(const void *a, const void *b) { u64 x = *(const u64 *)a, y = *(const u64 *)b; return x < y ? -1 : x > y; }
+__attribute__((noinline)) static void isort(u64 *a, int n, int (*c)(const void *, const void *)) {
+  for (int i = 1; i < n; i++) { u64 v = a[i]; int j = i - 1; while (j >= 0 && c(&a[j], &v) > 0) { a[j + 1] = a[j]; j--; } a[j + 1] = v; }
+}
+static u64 rotl(u64 x, int k) { return (x << k) | (x >> (64 - k)); }
+__attribute__((noinline)) static void copy(u8 *d, const u8 *s, int n) { for (int i = 0; i < n; i++) d[i] = s[i]; }
+__attribute__((noinline)) static u64 divs(u64 x) { u64 s = 0; for (u64 d = 3; d < 40; d += 2) s += x % d + x / d; return s; }
+volatile u64 result;
+__attribute__((section(".text.start"))) void _start(void) {
+  u64 a[48]; u8 buf[256], out[256]; u64 s = 0x12345;
+  for (u64 r = 0; r < ${rounds}UL; r++) {
+    for (int i = 0; i < 48; i++) { s = rotl(s * 6364136223846793005UL + 1442695040888963407UL, (int)(r & 31) + 1); a[i] = s; }
+    isort(a, 48, cmp);
+    for (int i = 0; i < 256; i++) buf[i] = (u8)(a[i % 48] >> (i & 7));
+    copy(out, buf, 256);
+    s += fnv(out, 256) + divs(a[r % 48]) + (u64)__builtin_ctzl(s | 1);
+  }
+  result = s; for (;;) __asm__ volatile("hlt");
+}
+`;
+
 /** The guest of the transition bench: VMCALL in a three-instruction loop (ECX counts), nothing else. */
 const GUEST_VMCALL_LOOP = `
 __attribute__((section(".text.start"), naked)) void _start(void) {
@@ -194,12 +223,13 @@ function runEngine(guestPath: string, blocks: boolean): EngineRun {
 
 interface EngineGuest { name: string; fast: EngineRun; interpreter: EngineRun }
 
-/** The three guests with the fast engine and with the interpreter alone; the instruction counts must agree exactly. */
+/** The four guests with the fast engine and with the interpreter alone; the instruction counts must agree exactly. */
 function measureEngine(computePath: string, log: (s: string) => void): EngineGuest[] {
   const guests: [string, string][] = [
     ['compute (xorshift loop, -O2)', computePath],
     ['memory (-O0 loop, stack, calls)', gcc('memory', GUEST_MEMORY(12_000), true, ['-O0'])],
     ['branchy (Collatz + fib, -O2)', gcc('branchy', GUEST_BRANCHY(60_000), true)],
+    ['mixed (sort via a pointer, hash, divide, rotate, -O2)', gcc('mixed', GUEST_MIXED(6_000), true)],
   ];
   return guests.map(([name, path]) => {
     log(`engine: ${name} ...`);
@@ -213,9 +243,10 @@ function measureEngine(computePath: string, log: (s: string) => void): EngineGue
  * VM exit + VM entry with a host that does VMRESUME straight away: the sample host sets the
  * guest up, then at its first VM entry HOST_RIP is pointed at five instructions written over
  * the host's exit handler (GUEST_RIP += 3, VMRESUME). A round trip is 8 instructions (vmcall,
- * dec, jnz; mov, vmread, add, vmwrite, vmresume) plus one exit and one entry.
+ * dec, jnz; mov, vmread, add, vmwrite, vmresume) plus one exit and one entry. Timed over the
+ * first 200,000 trips (the handler's block compiled on the way) and over the next 200,000.
  */
-function measureTransitions(log: (s: string) => void): { roundTripsPerSecond: number; instructionsPerTrip: number } {
+function measureTransitions(log: (s: string) => void): { roundTripsPerSecond: number; steadyRoundTripsPerSecond: number; instructionsPerTrip: number } {
   log('VM exit + entry (minimal host) ...');
   const m = bootGuest(gcc('vmcall-loop', GUEST_VMCALL_LOOP, true));
   m.stopOnVmEntry = true;
@@ -230,11 +261,15 @@ function measureTransitions(log: (s: string) => void): { roundTripsPerSecond: nu
   m.vmcsWrite(0x6c16 /* HOST_RIP */, handler.value);
   const instructionsPerTrip = 8, trips = 200_000;
   m.run(instructionsPerTrip * 1_000); // settle
-  const t0 = process.cpuUsage();
-  const stop = m.run(instructionsPerTrip * trips);
-  const seconds = cpuSeconds(t0);
-  if (stop.kind !== 'budget') throw new Error(`The minimal-host transition loop stopped early (${stop.kind}).`);
-  return { roundTripsPerSecond: trips / seconds, instructionsPerTrip };
+  const perSecond = () => {
+    const t0 = process.cpuUsage();
+    const stop = m.run(instructionsPerTrip * trips);
+    const seconds = cpuSeconds(t0);
+    if (stop.kind !== 'budget') throw new Error(`The minimal-host transition loop stopped early (${stop.kind}).`);
+    return trips / seconds;
+  };
+  const roundTripsPerSecond = perSecond();
+  return { roundTripsPerSecond, steadyRoundTripsPerSecond: perSecond(), instructionsPerTrip };
 }
 
 /** Time of one round trip beyond its instructions, in instructions at `mips`: (t - n / mips) x mips. */
@@ -339,6 +374,8 @@ async function main(): Promise<void> {
   const interpreterHypercalls = interpreterTrips.perSecond;
   const minimal = measureTransitions(log);
   const minimalEquivalents = instructionEquivalents(minimal.roundTripsPerSecond, minimal.instructionsPerTrip, mips);
+  const steadyMips = engine[0].fast.steadyMips;
+  const minimalSteadyEquivalents = instructionEquivalents(minimal.steadyRoundTripsPerSecond, minimal.instructionsPerTrip, steadyMips);
 
   let compare: ReturnType<typeof measureCompare> | undefined;
   if (!process.argv.includes('--skip-real-kvm')) {
@@ -353,7 +390,7 @@ async function main(): Promise<void> {
 
   const result = { mips, hypercallsPerSecond, longLoopHypercallsPerSecond: longLoop.perSecond, qemuMips, pauseLatencyMs: pause.medianMs,
     launchMs: launch.launchMs, nextStackTraceMs: launch.nextStackTraceMs, interpreterMips, transitionInstructionEquivalents,
-    minimalRoundTripUs: 1e6 / minimal.roundTripsPerSecond, keptBytesPerRoundTrip: kept,
+    minimalRoundTripUs: 1e6 / minimal.roundTripsPerSecond, minimalRoundTripSteadyUs: 1e6 / minimal.steadyRoundTripsPerSecond, keptBytesPerRoundTrip: kept,
     compareColdS: compare?.coldS ?? null, compareWarmS: compare?.warmS ?? null, runS: compare?.runS ?? null, history: travel };
   if (json) { process.stdout.write(JSON.stringify(result) + '\n'); return; }
   const rows: [string, string][] = [
@@ -368,7 +405,8 @@ async function main(): Promise<void> {
     ['hypercall round trips/s, long loop', `${Math.round(longLoop.perSecond).toLocaleString('en-US')} (trips ${longLoop.from.toLocaleString('en-US')}-${longLoop.to.toLocaleString('en-US')} of one machine, its hot blocks compiled)`],
     ['memory kept per round trip', `${kept.toFixed(0)} bytes (long loop, the adapter's trace listener, heap after GC over 100,000 trips)`],
     ['VM exit + entry, sample host', `${transitionInstructionEquivalents.toFixed(0)} instruction-equivalents (round trip minus its instructions, at the compute guest's MIPS)`],
-    ['VM exit + entry, minimal host', `${minimalEquivalents.toFixed(0)} instruction-equivalents (${Math.round(minimal.roundTripsPerSecond).toLocaleString('en-US')} round trips/s of ${minimal.instructionsPerTrip} instructions, ${(1e6 / minimal.roundTripsPerSecond).toFixed(2)} µs each)`],
+    ['VM exit + entry, minimal host', `${minimalEquivalents.toFixed(0)} instruction-equivalents (${Math.round(minimal.roundTripsPerSecond).toLocaleString('en-US')} round trips/s of ${minimal.instructionsPerTrip} instructions, ${(1e6 / minimal.roundTripsPerSecond).toFixed(2)} µs each, first 200,000 trips)`],
+    ['  steady (next 200,000)', `${minimalSteadyEquivalents.toFixed(0)} instruction-equivalents at the compute guest's steady ${steadyMips.toFixed(0)} MIPS (${(1e6 / minimal.steadyRoundTripsPerSecond).toFixed(2)} µs each)`],
     ['pause latency (DAP)', `median ${pause.medianMs.toFixed(0)} ms, max ${pause.maxMs.toFixed(0)} ms over ${pause.samples} pauses`],
     ['launch to first stop (DAP)', `median ${launch.launchMs.toFixed(0)} ms over ${launch.sessions} sessions (stopOnEntry, the sample)`],
     ['next + stackTrace (DAP)', `median ${launch.nextStackTraceMs.toFixed(1)} ms`],
