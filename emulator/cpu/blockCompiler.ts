@@ -215,7 +215,7 @@ function imulCode(size: number, d: number, a: { lo: string; hi: string }, b: { l
 
 /**
  * DIV/IDIV of EDX:EAX or RDX:RAX by register `r` where the quotient is exact in doubles (32-bit:
- * EDX the extension of EAX; 64-bit: divide64Small, D); anything else, #DE included, is the
+ * EDX the extension of EAX; 64-bit: divide64Fast, D); anything else, #DE included, is the
  * handler's. SF = ZF = PF = 0 and AF = 1 as this machine's processor leaves them; CF, OF stay.
  */
 function divEmitter(signed: boolean, size: number, r: number): Emitter {
@@ -553,7 +553,7 @@ function isDirectBranch(name: string): boolean { return name === 'jcc' || name =
 /**
  * Source of the BlockRun `function block(c, st, r, ic, gens, g, lim)` for block `b`, built
  * with new Function('P', 'X', 'H', 'I', 'D', source) (P: the parity table, X: handlerAt, H: HALVES,
- * I: imul64, D: divide64Small). It reads its handlers, decoded
+ * I: imul64, D: divide64Fast). It reads its handlers, decoded
  * instructions and page from `this` (the Block), so blocks of the same code share one
  * function, and what V8 learned running it in one machine serves the next.
  */

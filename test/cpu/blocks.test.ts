@@ -192,6 +192,18 @@ function loopMachine(compileAfter = Infinity): FlatMachine {
   return m;
 }
 
+/** DIV/IDIV of RDX:RAX (EDX:EAX) by RCX (ECX) in BigInt: RAX and RDX after it, or '#DE'. */
+function divideBig(signed: boolean, bits: number, rdx: bigint, rax: bigint, rcx: bigint): bigint[] | '#DE' {
+  const n = BigInt(bits), mask = (1n << n) - 1n;
+  const raw = ((rdx & mask) << n) | (rax & mask);
+  const dividend = signed ? BigInt.asIntN(2 * bits, raw) : raw;
+  const divisor = signed ? BigInt.asIntN(bits, rcx & mask) : rcx & mask;
+  if (divisor === 0n) return '#DE';
+  const q = dividend / divisor, r = dividend % divisor;
+  if (signed ? q !== BigInt.asIntN(bits, q) : q > mask) return '#DE';
+  return [BigInt.asUintN(bits, q), BigInt.asUintN(bits, r)];
+}
+
 describe('compiled shifts, rotates and divisions at their edges', () => {
   // nop (stepped: it fills the execute TLB); then one block of cmp rbx, rsi (every flag set
   // from the two), OP rdx/edx by imm8 or CL, nop. The counts around 32 and the masked ones are
@@ -220,13 +232,17 @@ describe('compiled shifts, rotates and divisions at their edges', () => {
 
   it('DIV and IDIV by a register give the interpreter\'s results and #DE at the edges of the written-out path', () => {
     // nop; cmp rbx, rsi; DIV/IDIV ecx or rcx; nop. RDX:RAX / RCX: exact quotients, RDX not
-    // the extension of RAX, 2^52 and beyond, a zero divisor, quotients that do not fit.
+    // the extension of RAX, 2^52 and beyond, a zero divisor, quotients that do not fit, large
+    // dividends by divisors on either side of 2^32.
     const M = 0xffff_ffff_ffff_ffffn;
     const DIVIDES: [bigint, bigint, bigint][] = [
       [0n, 7n, 2n], [0n, 0xffff_ffffn, 1n], [1n, 0n, 2n], [0n, 5n, 0n], [2n, 0n, 2n],
       [0xffff_ffffn, 0x8000_0000n, 0xffff_ffffn], [0xffff_ffffn, 0xffff_fff9n, 2n], [0n, 7n, 0xffff_fffen],
       [0n, (1n << 52n) - 1n, 3n], [0n, 1n << 52n, 3n], [0n, M, 1n], [M, M - 6n, 2n], [0n, 1n << 51n, M - 2n],
       [M, 1n << 63n, M], [M, 1n << 63n, 1n],
+      // Dividends of 2^52 and more by divisors below 2^32 (long division by 16-bit digits).
+      [0n, 0xdead_beef_0123_4567n, 7n], [0n, M, 0xffff_ffffn], [0n, M, 1n << 32n], [M, (1n << 63n) + 5n, 3n],
+      [M, 1n << 63n, M - 1n], [0n, (1n << 63n) - 1n, M], [M, M - (1n << 60n), 0xffff_fff9n], [0n, 1n << 60n, M - 6n],
     ];
     const fast = new EmulatorRunner(true, true), ref = new EmulatorRunner();
     let faults = 0;
@@ -235,8 +251,11 @@ describe('compiled shifts, rotates and divisions at their edges', () => {
       [gpr[0], gpr[1], gpr[2], gpr[3], gpr[6]] = [rax, rcx, rdx, 3n, 9n];
       const div = [...(w ? [0x48] : []), 0xf7, signed ? 0xf9 : 0xf1];
       const c = { code: Uint8Array.from([0x90, 0x48, 0x39, 0xf3, ...div, 0x90]), gpr, rflags: 0x202, window: new Uint8Array(WINDOW), forms: [], undefinedFlags: 0, undefinedAnywhere: 0 };
+      const what = `${signed ? 'idiv' : 'div'} ${w ? 'rcx' : 'ecx'}: 0x${rdx.toString(16)}:0x${rax.toString(16)} / 0x${rcx.toString(16)}`;
       const expected = ref.run(c);
-      expect(fast.run(c), `${signed ? 'idiv' : 'div'} ${w ? 'rcx' : 'ecx'}: 0x${rdx.toString(16)}:0x${rax.toString(16)} / 0x${rcx.toString(16)}`).toEqual(expected);
+      expect(fast.run(c), what).toEqual(expected);
+      // Both engines share the handler's arithmetic: BigInt division is the oracle.
+      expect(expected.vector === 0 ? '#DE' : [expected.gpr[0], expected.gpr[2]], what).toEqual(divideBig(signed, w ? 64 : 32, rdx, rax, rcx));
       if (expected.vector === 0) faults++;
     }
     expect(faults).toBeGreaterThanOrEqual(6);

@@ -225,16 +225,18 @@ const sBig = (lo: number, hi: number) => BigInt.asIntN(64, join(lo, hi));
 const sNum = (v: number, size: number) => size === 1 ? (v << 24) >> 24 : size === 2 ? (v << 16) >> 16 : v | 0;
 
 /**
- * 64-bit DIV/IDIV of RDX:RAX (the GPRs as halves, `r`) by (srcLo, srcHi) where it is exact in
- * doubles: RDX the extension of RAX, dividend and divisor below 2^52 in magnitude, divisor not 0
- * (the quotient then fits). Returns false, with nothing written, anywhere else.
+ * 64-bit DIV/IDIV of RDX:RAX (the GPRs as halves, `r`) by (srcLo, srcHi) where doubles give it
+ * exactly: RDX the extension of RAX, divisor not 0, and either both below 2^52 in magnitude or
+ * the divisor below 2^32 (long division by 16-bit digits, each step below 2^48). Returns false,
+ * with nothing written, anywhere else, and where the quotient does not fit (2^63 / -1).
  */
-export function divide64Small(r: Uint32Array, srcLo: number, srcHi: number, signed: boolean): boolean {
+export function divide64Fast(r: Uint32Array, srcLo: number, srcHi: number, signed: boolean): boolean {
   const extA = r[1] & 0x80000000 ? 0xffffffff : 0;
   if (r[4] !== (signed ? extA : 0) || r[5] !== r[4] || (srcLo | srcHi) === 0) return false;
   const a = signed ? (r[1] | 0) * TWO32 + r[0] : r[1] * TWO32 + r[0];
   const b = signed ? (srcHi | 0) * TWO32 + srcLo : srcHi * TWO32 + srcLo;
   const ua = Math.abs(a), ub = Math.abs(b);
+  if (ub < TWO32 && ua >= 2 ** 52) return divideByDigits(r, a < 0, b < 0, ub);
   if (ua >= 2 ** 52 || ub >= 2 ** 52) return false;
   // The rounded double quotient may be one off; correct it with the exact remainder.
   let uq = Math.floor(ua / ub), ur = ua - uq * ub;
@@ -242,6 +244,27 @@ export function divide64Small(r: Uint32Array, srcLo: number, srcHi: number, sign
   const q = (a < 0) !== (b < 0) ? -uq : uq, rem = a < 0 ? -ur : ur;
   r[0] = ((q % TWO32) + TWO32) % TWO32; r[1] = Math.floor(q / TWO32) >>> 0;
   r[4] = ((rem % TWO32) + TWO32) % TWO32; r[5] = Math.floor(rem / TWO32) >>> 0;
+  return true;
+}
+
+/** divide64Fast's long division of |RDX:RAX| (its 64 bits from `r`, negated when `negA`) by `ub` < 2^32. */
+function divideByDigits(r: Uint32Array, negA: boolean, negB: boolean, ub: number): boolean {
+  let hi = r[1], lo = r[0];
+  if (negA) { lo = (~lo + 1) >>> 0; hi = (~hi + (lo === 0 ? 1 : 0)) >>> 0; } // two's complement
+  const digits = [hi >>> 16, hi & 0xffff, lo >>> 16, lo & 0xffff];
+  let rem = 0;
+  for (let k = 0; k < 4; k++) {
+    const cur = rem * 65536 + digits[k];
+    digits[k] = Math.floor(cur / ub);
+    rem = cur - digits[k] * ub;
+  }
+  let qHi = ((digits[0] << 16) | digits[1]) >>> 0, qLo = ((digits[2] << 16) | digits[3]) >>> 0;
+  const negQ = negA !== negB;
+  // The quotient must fit in 64 bits, signed for IDIV: below 2^63, or 2^63 itself when negative.
+  if ((negA || negB) && qHi >= 0x80000000 && !(negQ && qHi === 0x80000000 && qLo === 0)) return false;
+  if (negQ) { qLo = (~qLo + 1) >>> 0; qHi = (~qHi + (qLo === 0 ? 1 : 0)) >>> 0; }
+  r[0] = qLo; r[1] = qHi;
+  r[4] = negA ? (-rem) >>> 0 : rem; r[5] = negA && rem !== 0 ? 0xffffffff : 0;
   return true;
 }
 
@@ -284,7 +307,7 @@ const mulDiv: Handler = (c, i) => {
   // DIV / IDIV: #DE on a zero divisor or a quotient that does not fit (SDM DIV/IDIV).
   const signed = op === 7;
   if (s === 8) {
-    if (divide64Small(r, src, srcHi, signed)) { setDivFlags(c); return; }
+    if (divide64Fast(r, src, srcHi, signed)) { setDivFlags(c); return; }
     const divisor = signed ? sBig(src, srcHi) : join(src, srcHi);
     if (divisor === 0n) throw new CpuFault(Vector.DE);
     const dividendU = (join(r[4], r[5]) << 64n) | join(r[0], r[1]);
