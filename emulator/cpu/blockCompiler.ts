@@ -205,12 +205,14 @@ function shiftCode(op: number, size: number, r: number, needed: number): string 
 
 /**
  * IMUL into 32/64-bit register `d` of two operands as source text: CF = OF = the product does
- * not fit; SF, ZF, AF and PF stay (ops/integer.ts imulTrunc). 64-bit: imul64 (I) into H.
+ * not fit; SF, ZF, AF and PF stay (ops/integer.ts imulTrunc). 64-bit: imul64 (I) into H, or
+ * mul64Low (L) when neither flag is needed: the low half of the product alone is four times cheaper.
  */
 function imulCode(size: number, d: number, a: { lo: string; hi: string }, b: { lo: string; hi: string }, needed: number): string {
   const flags = (needed & (CF | OF)) !== 0 ? ` F = (F & ${~(CF | OF)}) | (ov ? ${CF | OF} : 0);` : '';
   if (size === 4) return `const a = ${a.lo}, b = ${b.lo}, lo = Math.imul(a, b), ov = (a | 0) * (b | 0) !== lo; R[${d << 1}] = lo >>> 0; R[${(d << 1) + 1}] = 0;${flags}`;
-  return `const ov = I(${a.lo}, ${a.hi}, ${b.lo}, ${b.hi}); R[${d << 1}] = H[0]; R[${(d << 1) + 1}] = H[1];${flags}`;
+  const product = flags === '' ? `L(${a.lo}, ${a.hi}, ${b.lo}, ${b.hi});` : `const ov = I(${a.lo}, ${a.hi}, ${b.lo}, ${b.hi});`;
+  return `${product} R[${d << 1}] = H[0]; R[${(d << 1) + 1}] = H[1];${flags}`;
 }
 
 /**
@@ -552,8 +554,8 @@ function isDirectBranch(name: string): boolean { return name === 'jcc' || name =
 
 /**
  * Source of the BlockRun `function block(c, st, r, ic, gens, g, lim)` for block `b`, built
- * with new Function('P', 'X', 'H', 'I', 'D', source) (P: the parity table, X: handlerAt, H: HALVES,
- * I: imul64, D: divide64Fast). It reads its handlers, decoded
+ * with new Function('P', 'X', 'H', 'I', 'L', 'D', source) (P: the parity table, X: handlerAt,
+ * H: HALVES, I: imul64, L: mul64Low, D: divide64Fast). It reads its handlers, decoded
  * instructions and page from `this` (the Block), so blocks of the same code share one
  * function, and what V8 learned running it in one machine serves the next.
  */

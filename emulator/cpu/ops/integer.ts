@@ -394,6 +394,12 @@ export function imul64(aL: number, aH: number, bL: number, bH: number): boolean 
   return q[2] !== ext || q[3] !== ext;
 }
 
+/** The low 64 bits of a 64 x 64-bit product (signed or not, they are the same) into HALVES: IMUL whose CF/OF nothing reads. */
+export function mul64Low(aL: number, aH: number, bL: number, bH: number): void {
+  HALVES[0] = Math.imul(aL, bL) >>> 0;
+  HALVES[1] = (mulHigh32(aL, bL) + Math.imul(aL, bH) + Math.imul(aH, bL)) >>> 0;
+}
+
 /** Truncating signed multiply for IMUL r, r/m [, imm]: returns low part, sets flags. */
 function imulTrunc(c: Cpu, s: number, aL: number, aH: number, bL: number, bH: number): number {
   if (s === 8) {
