@@ -75,6 +75,13 @@ export class Block {
   from = 0;
   /** Instructions in the block (a field: runBlock reads it without touching `insns`). */
   readonly length: number;
+  /**
+   * The block that ran right after this one in a chain last time: runBlock tries it before the
+   * block table, while its code is current. Blocks from before Cpu.invalidateCode cannot be
+   * reached (the table that held them is cleared, and new blocks remember only new ones), and a
+   * block dropped from the table forgets its own.
+   */
+  next: Block | undefined = undefined;
   /** `gen` is the write generation of the block's page at which its bytes were last seen unchanged. */
   constructor(readonly phys: number, public gen: number, readonly insns: DecodedInsn[]) { this.length = insns.length; }
 

@@ -197,6 +197,7 @@ export class Cpu {
     this.ripCommitted = false;
     this.shadowSet = false;
     let total = 0;
+    let prev: Block | undefined;
     do {
       const rip = st.ripNum;
       const off = rip & 0xfff;
@@ -210,8 +211,14 @@ export class Cpu {
         this.fetchPage = this.physX[idx];
       }
       if (st.getRflags() & (Flag.RF | Flag.TF)) break;
-      const b = this.blockAt(this.fetchPage + off);
-      if (b === undefined) break;
+      // The block that followed this one last time, if it is still the code there; else the table.
+      const phys = this.fetchPage + off, gen = this.codeGen[phys >>> 12];
+      let b = prev?.next;
+      if (b === undefined || b.phys !== phys || (b.gen !== gen && !b.revalidate(this.mem, gen))) {
+        b = this.blockAt(phys);
+        if (b === undefined) break;
+        if (prev !== undefined) prev.next = b;
+      }
       const n = b.length, left = limit - total;
       if (n < 2 || n > left) break;
       const icount = st.icount;
@@ -241,6 +248,7 @@ export class Cpu {
       const runs = ++b.runs, after = this.compileAfter;
       if ((runs === Math.ceil(after / 100) && compileBlock(b, true))
         || (runs === (b.loops ? Math.ceil(after / 10) : after) && compileBlock(b, false))) this.compiledBlocks++;
+      prev = b;
       try {
         if (nonRoot) vmx.beforeInstruction();
         total += b.run(this, st, rip, icount, this.codeGen, b.gen, end);
@@ -268,6 +276,8 @@ export class Cpu {
     const built = this.buildBlock(phys);
     if (!found) { // a new block goes first in its set, the last one drops out
       slot = set;
+      const dropped = this.blkTab[set + BLOCK_WAYS - 1];
+      if (dropped !== undefined) dropped.next = undefined; // so that dropped blocks cannot keep a chain of others alive
       this.blkTab.copyWithin(set + 1, set, set + BLOCK_WAYS - 1);
     }
     this.blkTab[slot] = built;

@@ -387,6 +387,20 @@ describe('where a block runs', () => {
     expect(m.state.gpr[0]).toBe(6n);
   });
 
+  it('after the block it followed last time only while that is still the code there', () => {
+    // A (page 0: inc eax; jmp) and B (page 1: inc eax x2; jmp back) chained, so each is the
+    // other's remembered successor; then B's first inc becomes dec, written behind the CPU and
+    // told with invalidateDecoded: the next chain must take B from its new code.
+    const m = twoPageMachine();
+    expect(m.cpu.runBlock(10)).toBe(10); // A B A B
+    expect(m.state.gpr[0]).toBe(3n + 4n + 2n);
+    const frame = m.physOf(CODE_LINEAR + 0x1000);
+    m.phys.bytes[frame + 1] = 0xc8; // dec eax
+    m.cpu.invalidateDecoded(frame >>> 12);
+    expect(m.cpu.runBlock(5)).toBe(5); // A, then B: dec eax, inc eax, jmp
+    expect(m.state.gpr[0]).toBe(9n + 1n);
+  });
+
   it('one after another within the budget, stopping before a block that starts at a breakpoint', () => {
     const m = twoPageMachine();
     expect(m.cpu.runBlock(7)).toBe(7); // 2 + 3 + 2: a next block of 3 would pass the budget
