@@ -186,7 +186,7 @@ export class Cpu {
     const st = this.state;
     if (!this.blocks || st.halted || st.shutdown || st.interruptShadow !== 0 || this.watchHook !== undefined) return 0;
     const csAttrs = st.seg[Seg.CS].attrs;
-    if ((st.efer & Efer.LMA) === 0 || (csAttrs & (1 << 13)) === 0) return 0;
+    if ((st.efer & Efer.LMA) === 0 || (csAttrs & (1 << 13)) === 0 || (st.getRflags() & (Flag.RF | Flag.TF)) !== 0) return 0;
     // None of this can change inside a block (blocks.ts BLOCK_SAFE): it holds for the whole chain.
     const priv = (csAttrs & 0x60) === 0x60 ? Priv.User : Priv.Supervisor;
     const vmx = this.vmx;
@@ -196,6 +196,8 @@ export class Cpu {
     this.priv = priv;
     this.ripCommitted = false;
     this.shadowSet = false;
+    // Runs at which a block is compiled: see below.
+    const after = this.compileAfter, known = Math.ceil(after / 100), loops = Math.ceil(after / 10);
     let total = 0;
     let prev: Block | undefined;
     do {
@@ -210,7 +212,6 @@ export class Cpu {
         this.fetchTag = tag;
         this.fetchPage = this.physX[idx];
       }
-      if (st.getRflags() & (Flag.RF | Flag.TF)) break;
       // The block that followed this one last time, if it is still the code there; else the table.
       const phys = this.fetchPage + off, gen = this.codeGen[phys >>> 12];
       let b = prev?.next;
@@ -245,9 +246,8 @@ export class Cpu {
       // replacement): it is compiled ten times sooner. Code compiled before in this process (a
       // restarted session, a history replay's fresh table) has a function V8 has optimized
       // already: a block takes it a hundred times sooner.
-      const runs = ++b.runs, after = this.compileAfter;
-      if ((runs === Math.ceil(after / 100) && compileBlock(b, true))
-        || (runs === (b.loops ? Math.ceil(after / 10) : after) && compileBlock(b, false))) this.compiledBlocks++;
+      const runs = ++b.runs;
+      if ((runs === known && compileBlock(b, true)) || (runs === (b.loops ? loops : after) && compileBlock(b, false))) this.compiledBlocks++;
       prev = b;
       try {
         if (nonRoot) vmx.beforeInstruction();
