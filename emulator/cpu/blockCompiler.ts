@@ -391,8 +391,9 @@ function retEmitter(): Emitter {
 /**
  * The emitter for instruction `i` (handler `name`, at `next` bytes past the block's start once
  * it retires), or undefined: it runs by its handler. Register and memory forms (64-bit
- * addressing without an FS/GS base); 8/16-bit and CL-count shifts, rotates and the rarer forms
- * keep their handlers.
+ * addressing without an FS/GS base); 8/16-bit shifts and multiplies, RCL/RCR, MUL, memory
+ * shifts and divisors, string instructions, indirect branches and the rarer forms keep their
+ * handlers.
  */
 function emitterFor(name: string, i: DecodedInsn, next: number): Emitter | undefined {
   const s = i.opsize, rex = i.rex, regForm = i.hasModrm && i.mod === 3;

@@ -251,14 +251,16 @@ export function divide64Fast(r: Uint32Array, srcLo: number, srcHi: number, signe
 function divideByDigits(r: Uint32Array, negA: boolean, negB: boolean, ub: number): boolean {
   let hi = r[1], lo = r[0];
   if (negA) { lo = (~lo + 1) >>> 0; hi = (~hi + (lo === 0 ? 1 : 0)) >>> 0; } // two's complement
-  const digits = [hi >>> 16, hi & 0xffff, lo >>> 16, lo & 0xffff];
-  let rem = 0;
-  for (let k = 0; k < 4; k++) {
-    const cur = rem * 65536 + digits[k];
-    digits[k] = Math.floor(cur / ub);
-    rem = cur - digits[k] * ub;
-  }
-  let qHi = ((digits[0] << 16) | digits[1]) >>> 0, qLo = ((digits[2] << 16) | digits[3]) >>> 0;
+  // Each partial dividend is below ub * 2^16 < 2^48, and each quotient digit below 2^16.
+  let cur = hi >>> 16;
+  const q3 = Math.floor(cur / ub);
+  cur = (cur - q3 * ub) * 65536 + (hi & 0xffff);
+  const q2 = Math.floor(cur / ub);
+  cur = (cur - q2 * ub) * 65536 + (lo >>> 16);
+  const q1 = Math.floor(cur / ub);
+  cur = (cur - q1 * ub) * 65536 + (lo & 0xffff);
+  const q0 = Math.floor(cur / ub), rem = cur - q0 * ub;
+  let qHi = ((q3 << 16) | q2) >>> 0, qLo = ((q1 << 16) | q0) >>> 0;
   const negQ = negA !== negB;
   // The quotient must fit in 64 bits, signed for IDIV: below 2^63, or 2^63 itself when negative.
   if ((negA || negB) && qHi >= 0x80000000 && !(negQ && qHi === 0x80000000 && qLo === 0)) return false;
