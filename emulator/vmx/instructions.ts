@@ -167,15 +167,15 @@ export function vmwrite(vmx: Vmx, fieldLo: number, fieldHi: number, lo: number, 
   vmSucceed(vmx);
 }
 
-/** Whether VMREAD or VMWRITE in 64-bit mode passes rootOnly() and has a current VMCS. */
+/** Whether VMREAD or VMWRITE in 64-bit mode passes rootOnly() and has a current VMCS (the opening of 31 VMREAD/VMWRITE). */
 const rootWithVmcs = (vmx: Vmx) => vmx.inVmxOperation && !vmx.nonRoot && vmx.cpu.state.cpl === 0 && vmx.current !== undefined;
 
-/** VMREAD's path to VMsucceed alone, in 64-bit mode (compiled blocks): false, with nothing done, where vmread() must decide. */
+/** 31 VMREAD's path to VMsucceed alone, in 64-bit mode (compiled blocks): false, with nothing done, where vmread() must decide. */
 export function vmreadSucceeds(vmx: Vmx, fieldLo: number, fieldHi: number): boolean {
   return rootWithVmcs(vmx) && vmx.current!.readHalves(fieldLo, fieldHi);
 }
 
-/** VMWRITE's path to VMsucceed alone, in 64-bit mode (compiled blocks): false, with nothing written, where vmwrite() must decide. */
+/** 31 VMWRITE's path to VMsucceed alone, in 64-bit mode (compiled blocks): false, with nothing written, where vmwrite() must decide. */
 export function vmwriteSucceeds(vmx: Vmx, fieldLo: number, fieldHi: number, lo: number, hi: number): boolean {
   return rootWithVmcs(vmx) && vmx.current!.writeHalves(fieldLo, fieldHi, lo, hi, false) === 'ok';
 }
