@@ -216,9 +216,9 @@ function imulCode(size: number, d: number, a: { lo: string; hi: string }, b: { l
 }
 
 /**
- * DIV/IDIV of EDX:EAX or RDX:RAX by register `r` where the quotient is exact in doubles (32-bit:
- * EDX the extension of EAX; 64-bit: divide64Fast, D); anything else, #DE included, is the
- * handler's. SF = ZF = PF = 0 and AF = 1 as this machine's processor leaves them; CF, OF stay.
+ * DIV/IDIV of EDX:EAX or RDX:RAX by register `r` where the quotient is exact in doubles
+ * (divideFast, D, the handler's own fast path); anything else, #DE included, is the handler's.
+ * SF = ZF = PF = 0 and AF = 1 as this machine's processor leaves them; CF, OF stay.
  */
 function divEmitter(signed: boolean, size: number, r: number): Emitter {
   const flags = SF | ZF | PF | AF;
@@ -227,11 +227,7 @@ function divEmitter(signed: boolean, size: number, r: number): Emitter {
     code(needed, site) {
       const set = (needed & flags) !== 0 ? ` F = (F & ${~flags}) | ${AF};` : '';
       const k = r << 1;
-      if (size === 8) return `if (D(R, R[${k}], R[${k + 1}], ${signed})) {${set} } else { ${site.handler} }`;
-      const fits = signed
-        ? `const a = R[0] | 0, b = R[${k}] | 0; if (R[4] === ((a >> 31) >>> 0) && b !== 0 && (a !== -2147483648 || b !== -1)) { const q = Math.trunc(a / b);`
-        : `const a = R[0], b = R[${k}]; if (R[4] === 0 && b !== 0) { const q = Math.floor(a / b);`;
-      return `{ ${fits} R[0] = q >>> 0; R[1] = 0; R[4] = (a - q * b) >>> 0; R[5] = 0;${set} } else { ${site.handler} } }`;
+      return `if (D(R, ${size}, R[${k}], ${size === 8 ? `R[${k + 1}]` : '0'}, ${signed})) {${set} } else { ${site.handler} }`;
     },
   };
 }
@@ -556,7 +552,7 @@ function isDirectBranch(name: string): boolean { return name === 'jcc' || name =
 /**
  * Source of the BlockRun `function block(c, st, r, ic, gens, g, lim)` for block `b`, built
  * with new Function('P', 'X', 'H', 'I', 'L', 'D', source) (P: the parity table, X: handlerAt,
- * H: HALVES, I: imul64, L: mul64Low, D: divide64Fast). It reads its handlers, decoded
+ * H: HALVES, I: imul64, L: mul64Low, D: divideFast). It reads its handlers, decoded
  * instructions and page from `this` (the Block), so blocks of the same code share one
  * function, and what V8 learned running it in one machine serves the next.
  */

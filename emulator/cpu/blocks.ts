@@ -25,7 +25,7 @@ import type { Handler } from './handlers';
 import { compiledSource } from './blockCompiler';
 import { PARITY } from './flags';
 import { HALVES } from './halves';
-import { divide64Fast, imul64, mul64Low } from './ops/integer';
+import { divideFast, imul64, mul64Low } from './ops/integer';
 
 /** Longest block, in instructions. */
 export const MAX_BLOCK = 32;
@@ -196,7 +196,7 @@ export function codeGenerationAllowed(): boolean {
 }
 
 /** What a compiled block's source is made into: its function given the helpers it calls (compiledSource). */
-type BlockFactory = (p: Uint8Array, x: typeof handlerAt, h: Uint32Array, i: typeof imul64, l: typeof mul64Low, d: typeof divide64Fast) => BlockRun;
+type BlockFactory = (p: Uint8Array, x: typeof handlerAt, h: Uint32Array, i: typeof imul64, l: typeof mul64Low, d: typeof divideFast) => BlockRun;
 
 /** Compiled functions by source, shared by every block (of any machine) with the same code; cleared when full. */
 const compiled = new Map<string, BlockRun>();
@@ -213,7 +213,7 @@ export function compileBlock(b: Block, known: boolean): boolean {
   if (run === undefined) {
     if (known) return false;
     if (compiled.size >= COMPILED_MAX) compiled.clear();
-    run = (new Function('P', 'X', 'H', 'I', 'L', 'D', source) as BlockFactory)(PARITY, handlerAt, HALVES, imul64, mul64Low, divide64Fast);
+    run = (new Function('P', 'X', 'H', 'I', 'L', 'D', source) as BlockFactory)(PARITY, handlerAt, HALVES, imul64, mul64Low, divideFast);
     compiled.set(source, run);
   }
   b.run = run;

@@ -225,12 +225,20 @@ const sBig = (lo: number, hi: number) => BigInt.asIntN(64, join(lo, hi));
 const sNum = (v: number, size: number) => size === 1 ? (v << 24) >> 24 : size === 2 ? (v << 16) >> 16 : v | 0;
 
 /**
- * 64-bit DIV/IDIV of RDX:RAX (the GPRs as halves, `r`) by (srcLo, srcHi) where doubles give it
- * exactly: RDX the extension of RAX, divisor not 0, and either both below 2^52 in magnitude or
- * the divisor below 2^32 (long division by 16-bit digits, each step below 2^48). Returns false,
- * with nothing written, anywhere else, and where the quotient does not fit (2^63 / -1).
+ * 32/64-bit DIV/IDIV of EDX:EAX or RDX:RAX (the GPRs as halves, `r`) by (srcLo, srcHi) where
+ * doubles give it exactly: EDX/RDX the extension of EAX/RAX and a divisor not 0; 64-bit, also
+ * both below 2^52 in magnitude or the divisor below 2^32 (long division by 16-bit digits, each
+ * step below 2^48). Returns false, with nothing written, anywhere else, and where the quotient
+ * does not fit (INT_MIN / -1): the handler's BigInt path decides those, #DE included.
  */
-export function divide64Fast(r: Uint32Array, srcLo: number, srcHi: number, signed: boolean): boolean {
+export function divideFast(r: Uint32Array, size: 4 | 8, srcLo: number, srcHi: number, signed: boolean): boolean {
+  if (size === 4) {
+    const a = signed ? r[0] | 0 : r[0], b = signed ? srcLo | 0 : srcLo;
+    if (r[4] !== (signed ? (a >> 31) >>> 0 : 0) || b === 0 || (a === -2147483648 && b === -1)) return false;
+    const q = Math.trunc(a / b); // |a| < 2^32: the rounded quotient truncates to the exact one
+    r[0] = q >>> 0; r[1] = 0; r[4] = (a - q * b) >>> 0; r[5] = 0;
+    return true;
+  }
   const extA = r[1] & 0x80000000 ? 0xffffffff : 0;
   if (r[4] !== (signed ? extA : 0) || r[5] !== r[4] || (srcLo | srcHi) === 0) return false;
   const a = signed ? (r[1] | 0) * TWO32 + r[0] : r[1] * TWO32 + r[0];
@@ -247,7 +255,7 @@ export function divide64Fast(r: Uint32Array, srcLo: number, srcHi: number, signe
   return true;
 }
 
-/** divide64Fast's long division of |RDX:RAX| (its 64 bits from `r`, negated when `negA`) by `ub` < 2^32. */
+/** divideFast's long division of |RDX:RAX| (its 64 bits from `r`, negated when `negA`) by `ub` < 2^32. */
 function divideByDigits(r: Uint32Array, negA: boolean, negB: boolean, ub: number): boolean {
   let hi = r[1], lo = r[0];
   if (negA) { lo = (~lo + 1) >>> 0; hi = (~hi + (lo === 0 ? 1 : 0)) >>> 0; } // two's complement
@@ -309,7 +317,7 @@ const mulDiv: Handler = (c, i) => {
   // DIV / IDIV: #DE on a zero divisor or a quotient that does not fit (SDM DIV/IDIV).
   const signed = op === 7;
   if (s === 8) {
-    if (divide64Fast(r, src, srcHi, signed)) { setDivFlags(c); return; }
+    if (divideFast(r, 8, src, srcHi, signed)) { setDivFlags(c); return; }
     const divisor = signed ? sBig(src, srcHi) : join(src, srcHi);
     if (divisor === 0n) throw new CpuFault(Vector.DE);
     const dividendU = (join(r[4], r[5]) << 64n) | join(r[0], r[1]);
@@ -323,17 +331,14 @@ const mulDiv: Handler = (c, i) => {
     return;
   }
   if (s === 4) {
+    if (divideFast(r, 4, src, 0, signed)) { setDivFlags(c); return; }
     if (src === 0) throw new CpuFault(Vector.DE);
     let q: number, rem: number;
     if (!signed) {
-      const hiD = r[4], loD = r[0];
-      if (hiD === 0) { q = Math.floor(loD / src); rem = loD - q * src; }
-      else {
-        const d = join(loD, hiD), b = BigInt(src);
-        const bq = d / b;
-        if (bq > 0xffffffffn) throw new CpuFault(Vector.DE);
-        q = Number(bq); rem = Number(d % b);
-      }
+      const d = join(r[0], r[4]), b = BigInt(src);
+      const bq = d / b;
+      if (bq > 0xffffffffn) throw new CpuFault(Vector.DE);
+      q = Number(bq); rem = Number(d % b);
     } else {
       const d = BigInt.asIntN(64, join(r[0], r[4])), b = BigInt(src | 0);
       const bq = d / b;
