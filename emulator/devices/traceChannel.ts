@@ -18,8 +18,8 @@ const EVENTS: Record<number, TraceEventName> = { 1: 'kvm_entry', 2: 'kvm_exit', 
 const MAX_STRING = 1024;
 
 // The host's records are copied, as 32-bit words, into shared 64 KiB chunks: the trace keeps
-// every record (the ring, history), and one typed array or fields object each costs several
-// times the record's 80 bytes. The fields are decoded from the copy when first read.
+// up to a million records (the ring, history), and one typed array or fields object each costs several
+// times the record's 80 bytes. The fields are decoded from the copy each time they are read.
 const WORDS = HC_TRACE_RECORD_SIZE / 4, CHUNK_RECORDS = 819;
 let chunk = new Uint32Array(WORDS * CHUNK_RECORDS), used = 0;
 

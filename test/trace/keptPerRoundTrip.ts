@@ -1,5 +1,5 @@
 // What a long hypercall loop keeps per round trip while a debug session listens to its trace
-// (the machine's timeline holds every record for history): the test that bounds it
+// (the trace buffer and history's timeline hold records up to traceCapacity): the test that bounds it
 // (traceMemory.test.ts) and the bench that reports it measure it the same way.
 
 import { setFlagsFromString } from 'node:v8';
