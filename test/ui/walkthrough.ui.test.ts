@@ -52,8 +52,7 @@ describe('the walkthrough, step by step', () => {
     const wb = ready();
     await wb.openWalkthrough();
     expect(await wb.walkthroughStep('openSample').getAttribute('aria-checked')).toBe('false');
-    await pressStepButton(wb, 'openSample', 'Open the Sample');
-    await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Extension storage' }).first().click({ timeout: 30_000 });
+    await wb.untilDone(() => pressStepButton(wb, 'openSample', 'Open the Sample'), () => wb.pickRow('Extension storage'));
     // The window reloads into the copied sample.
     await wb.page.waitForURL(/hello-hypercall/, { timeout: 120_000 });
     await wb.waitForWorkbench();
@@ -105,12 +104,12 @@ describe('the walkthrough, step by step', () => {
   it('adds a hypercall (an invalid name is refused while typing), F5 rebuilds, its line is in the trace', async () => {
     const wb = ready();
     await wb.openWalkthrough();
-    await pressStepButton(wb, 'addHypercall', 'Create a Hypercall');
     const input = wb.page.locator('.quick-input-widget input');
-    await input.waitFor({ state: 'visible', timeout: 30_000 });
-    await input.fill('my-ping!');
     const message = wb.page.locator('.quick-input-widget .quick-input-message');
-    await expect.poll(() => message.textContent(), { timeout: 30_000 }).toContain('"my-ping!" is not a usable hypercall name ("-", "!" cannot be part of a C name)');
+    await wb.untilDone(() => pressStepButton(wb, 'addHypercall', 'Create a Hypercall'), async () => {
+      await input.fill('my-ping!', { timeout: 10_000 });
+      await expect.poll(() => message.textContent(), { timeout: 10_000 }).toContain('"my-ping!" is not a usable hypercall name ("-", "!" cannot be part of a C name)');
+    });
     await wb.screenshot('invalid-name');
     await input.fill('ping');
     await expect.poll(() => message.textContent(), { timeout: 30_000 }).not.toContain('not a usable');

@@ -62,9 +62,34 @@ export class Workbench {
 
   /** Welcome: Open Walkthrough... -> "Your first hypercall". */
   async openWalkthrough(): Promise<void> {
-    await this.runCommand('Welcome: Open Walkthrough...');
-    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Your first hypercall' }).first().click({ timeout: 30_000 });
+    await this.untilDone(() => this.runCommand('Welcome: Open Walkthrough...'), () => this.pickRow('Your first hypercall'));
     await this.walkthroughStep('openSample').waitFor({ timeout: 30_000 });
+  }
+
+  /** Clicks the quick pick's first row holding `label`. */
+  async pickRow(label: string): Promise<void> {
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().click({ timeout: 10_000 });
+  }
+
+  /**
+   * Runs `open`, then `use` on what it opened, again and again until `use` succeeds. On a
+   * loaded machine the walkthrough page can take the focus back after a quick pick opened
+   * over it, which closes the pick under the click (CI, 2026-12-04: the row was "visible and
+   * stable", the walkthrough's details intercepted the click, then the row was gone); a user
+   * would press the button again.
+   */
+  async untilDone(open: () => Promise<void>, use: () => Promise<void>, timeoutMs = 120_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      await open();
+      try {
+        await use();
+        return;
+      } catch (e) {
+        if (Date.now() > deadline) throw e;
+        await this.page.keyboard.press('Escape');
+      }
+    }
   }
 
   /** The button of the walkthrough step `id` (its aria-checked says whether it is complete). */
