@@ -2,11 +2,11 @@
 // checks (27.2), guest-state checks and loading (27.3), MSR loading (27.4), the VMX-preemption
 // timer start (26.5.1) and event injection (27.6).
 
-import { Cr0, Efer, Seg, SEG_ATTR_UNUSABLE, type Segment } from '../cpu/state';
+import { Cr0, Efer } from '../cpu/state';
 import { readTsc } from '../devices/tsc';
 import { activeControls, type ActiveControls } from './activeControls';
 import { Msr, PREEMPTION_TIMER_RATE } from './capabilities';
-import { Activity, EntryCtl, Interruptibility, IntrInfo, Pin } from './controls';
+import { Activity, Interruptibility, IntrInfo, Pin } from './controls';
 import { checkControls, checkGuestState, checkHostState } from './entryChecks';
 import { vmentryFailure } from './exit';
 import { ExitReason, Field, VmInstructionError } from './fields';
@@ -14,12 +14,10 @@ import { loadMsrList } from './msrList';
 import type { Vmcs } from './vmcs';
 import type { Vmx } from './vmx';
 import { GUEST_SPACE } from './vmxCpu';
+import { CR0_ENTRY_PRESERVED, GuestStateImage } from './guestStateImage';
 
 export type EntryResult = { entered: true } | { entered: false; error: VmInstructionError; message: string };
 
-const SEG_ORDER = [Seg.ES, Seg.CS, Seg.SS, Seg.DS, Seg.FS, Seg.GS, Seg.LDTR, Seg.TR];
-/** CR0 bits VM entry never modifies (27.3.2.1): ET, reserved 15:6, 17 and 28:19, NW and CD. */
-const CR0_ENTRY_PRESERVED = (Cr0.ET | 0xffc0 | 0x20000 | 0x1ff80000 | Cr0.NW | Cr0.CD) >>> 0;
 
 const enum Group { Control = 0, Guest = 2, Host = 3 }
 
@@ -73,45 +71,40 @@ export function vmentry(vmx: Vmx, launch: boolean): EntryResult {
 /** 27.3.2: control registers, MSRs, segments, descriptor tables, RIP/RSP/RFLAGS, non-register state. */
 function loadGuestState(vmx: Vmx, vmcs: Vmcs): void {
   const s = vmx.cpu.state;
-  const entry = vmcs.get32(Field.VM_ENTRY_CONTROLS);
-  const ia32e = (entry & EntryCtl.IA32E_MODE_GUEST) !== 0;
-  s.cr0 = ((vmcs.get32(Field.GUEST_CR0) & ~CR0_ENTRY_PRESERVED) | (s.cr0 & CR0_ENTRY_PRESERVED)) >>> 0;
-  s.cr3 = vmcs.get(Field.GUEST_CR3);
-  s.cr4 = vmcs.get32(Field.GUEST_CR4);
-  if ((entry & EntryCtl.LOAD_DEBUG_CONTROLS) !== 0) {
-    // DR7 bits 12 and 15:14 are loaded as 0, bit 10 as 1.
-    s.dr[7] = (vmcs.get(Field.GUEST_DR7) & ~0xd000n) | 0x400n;
-    s.msr.set(Msr.IA32_DEBUGCTL, vmcs.get(Field.GUEST_IA32_DEBUGCTL));
+  const g = GuestStateImage.of(vmcs, vmx.guestState);
+  vmx.guestState = g;
+  s.cr0 = (g.cr0 | (s.cr0 & CR0_ENTRY_PRESERVED)) >>> 0;
+  s.cr3 = g.cr3;
+  s.cr4 = g.cr4;
+  if (g.dr7 !== undefined) {
+    s.dr[7] = g.dr7;
+    s.msr.set(Msr.IA32_DEBUGCTL, g.debugctl!);
   }
-  s.msr.set(Msr.IA32_SYSENTER_CS, vmcs.get(Field.GUEST_SYSENTER_CS));
-  s.msr.set(Msr.IA32_SYSENTER_ESP, vmcs.get(Field.GUEST_SYSENTER_ESP));
-  s.msr.set(Msr.IA32_SYSENTER_EIP, vmcs.get(Field.GUEST_SYSENTER_EIP));
-  if ((entry & EntryCtl.LOAD_PAT) !== 0) s.msr.set(Msr.IA32_PAT, vmcs.get(Field.GUEST_IA32_PAT));
-  if ((entry & EntryCtl.LOAD_EFER) !== 0) {
-    s.efer = Number(vmcs.get(Field.GUEST_IA32_EFER));
+  s.msr.set(Msr.IA32_SYSENTER_CS, g.sysenterCs);
+  s.msr.set(Msr.IA32_SYSENTER_ESP, g.sysenterEsp);
+  s.msr.set(Msr.IA32_SYSENTER_EIP, g.sysenterEip);
+  if (g.pat !== undefined) s.msr.set(Msr.IA32_PAT, g.pat);
+  if (g.efer !== undefined) {
+    s.efer = g.efer;
   } else {
     // 27.3.2.1: LMA follows "IA-32e mode guest"; LME too when paging is on.
     const bits = (s.cr0 & Cr0.PG) !== 0 ? Efer.LMA | Efer.LME : Efer.LMA;
-    s.efer = ia32e ? s.efer | bits : s.efer & ~bits;
+    s.efer = g.ia32e ? s.efer | bits : s.efer & ~bits;
   }
-  for (let i = 0; i < SEG_ORDER.length; i++) {
-    const seg = SEG_ORDER[i];
-    const r: Segment = s.seg[seg];
-    r.selector = vmcs.get32(Field.GUEST_ES_SELECTOR + 2 * i);
-    r.limit = vmcs.get32(Field.GUEST_ES_LIMIT + 2 * i);
-    r.attrs = vmcs.get32(Field.GUEST_ES_AR + 2 * i) & 0x1f0ff;
-    // 27.3.2.2: bits 63:32 of an unusable SS, DS or ES base are cleared.
-    const base = vmcs.get(Field.GUEST_ES_BASE + 2 * i);
-    const clearHigh = (r.attrs & SEG_ATTR_UNUSABLE) !== 0 && (seg === Seg.SS || seg === Seg.DS || seg === Seg.ES);
-    r.base = clearHigh ? base & 0xffffffffn : base;
+  for (let i = 0; i < 8; i++) {
+    const r = s.seg[i], v = g.seg[i];
+    r.selector = v.selector;
+    r.base = v.base;
+    r.limit = v.limit;
+    r.attrs = v.attrs;
   }
-  s.gdtr.base = vmcs.get(Field.GUEST_GDTR_BASE);
-  s.gdtr.limit = vmcs.get32(Field.GUEST_GDTR_LIMIT);
-  s.idtr.base = vmcs.get(Field.GUEST_IDTR_BASE);
-  s.idtr.limit = vmcs.get32(Field.GUEST_IDTR_LIMIT);
+  s.gdtr.base = g.gdtrBase;
+  s.gdtr.limit = g.gdtrLimit;
+  s.idtr.base = g.idtrBase;
+  s.idtr.limit = g.idtrLimit;
   s.setRipNum(vmcs.signed(Field.GUEST_RIP)); // canonical, or below 2^32 outside 64-bit mode (27.3.1.4)
   s.gpr[4] = vmcs.get(Field.GUEST_RSP);
-  s.setRflags(Number(vmcs.get(Field.GUEST_RFLAGS)));
+  s.setRflags(vmcs.get32(Field.GUEST_RFLAGS));
   const intr = vmcs.get32(Field.GUEST_INTERRUPTIBILITY);
   s.interruptShadow = (intr & (Interruptibility.STI | Interruptibility.MOV_SS)) !== 0 ? 1 : 0;
   s.halted = vmcs.get32(Field.GUEST_ACTIVITY_STATE) === Activity.HLT;

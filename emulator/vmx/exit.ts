@@ -4,7 +4,7 @@
 
 import type { VmExitInfo } from '../api';
 import { VmExitTaken } from '../cpu/signals';
-import { Cr0, Cr4, Efer, Flag, Seg, SEG_ATTR_UNUSABLE, type CpuState, type Segment } from '../cpu/state';
+import { Efer, Flag, Seg, type CpuState } from '../cpu/state';
 import { readTsc } from '../devices/tsc';
 import { Msr, PREEMPTION_TIMER_RATE } from './capabilities';
 import { Activity, EntryCtl, ExitCtl, Interruptibility, IntrInfo } from './controls';
@@ -13,6 +13,7 @@ import { loadMsrList, storeMsrList } from './msrList';
 import type { Vmcs } from './vmcs';
 import type { Vmx } from './vmx';
 import { ROOT_SPACE } from './vmxCpu';
+import { CR0_EXIT_PRESERVED, HostStateImage } from './hostStateImage';
 
 /** Exit-information fields beyond reason and qualification (28.2.1-28.2.5); absent ones are written as 0. */
 export interface ExitDetails {
@@ -25,15 +26,6 @@ export interface ExitDetails {
 }
 
 const SEG_FIELDS = [Seg.ES, Seg.CS, Seg.SS, Seg.DS, Seg.FS, Seg.GS, Seg.LDTR, Seg.TR];
-/** CR0 bits a VM exit leaves alone (28.5.1): ET, CD, NW, 28:19, 17, 15:6. */
-const CR0_EXIT_PRESERVED = (Cr0.ET | Cr0.CD | Cr0.NW | 0x1ff80000 | 0x20000 | 0xffc0) >>> 0;
-/** Segment attributes a VM exit loads (28.5.2), in the VMCS access-rights layout. */
-const AR_CODE64 = 0xa09b, AR_CODE32 = 0xc09b, AR_DATA = 0xc093, AR_TSS64_BUSY = 0x008b;
-/** SS, DS, ES (base 0) and FS, GS (base from the VMCS) as a VM exit loads them (28.5.2). */
-const HOST_DATA_SEGS: ReadonlyArray<readonly [Seg, Field, Field | undefined]> = [
-  [Seg.SS, Field.HOST_SS_SELECTOR, undefined], [Seg.DS, Field.HOST_DS_SELECTOR, undefined], [Seg.ES, Field.HOST_ES_SELECTOR, undefined],
-  [Seg.FS, Field.HOST_FS_SELECTOR, Field.HOST_FS_BASE], [Seg.GS, Field.HOST_GS_SELECTOR, Field.HOST_GS_BASE],
-];
 
 // Guest GPR copies for VmExitInfo are views into shared 32 KiB buffers: a BigUint64Array of
 // its own (slice) costs a backing-store allocation per exit, several times the rest of the copy.
@@ -174,41 +166,37 @@ function remainingTimer(vmx: Vmx, vmcs: Vmcs): bigint {
 /** 28.5 host state, 28.6 host MSRs; the processor is in VMX root operation afterwards. */
 function leaveNonRoot(vmx: Vmx, vmcs: Vmcs): void {
   const s = vmx.cpu.state;
-  const exitCtl = vmcs.get32(Field.VM_EXIT_CONTROLS);
-  const hass = (exitCtl & ExitCtl.HOST_ADDRESS_SPACE_SIZE) !== 0;
+  const h = HostStateImage.of(vmcs, vmx.hostState);
+  vmx.hostState = h;
 
   // 28.5.1 control registers, debug registers, MSRs
-  s.cr0 = ((vmcs.get32(Field.HOST_CR0) & ~CR0_EXIT_PRESERVED) | (s.cr0 & CR0_EXIT_PRESERVED)) >>> 0;
-  s.cr3 = vmcs.get(Field.HOST_CR3);
-  let cr4 = vmcs.get32(Field.HOST_CR4) | Cr4.VMXE;
-  cr4 = hass ? cr4 | Cr4.PAE : cr4 & ~Cr4.PCIDE;
-  s.cr4 = cr4 >>> 0;
+  s.cr0 = (h.cr0 | (s.cr0 & CR0_EXIT_PRESERVED)) >>> 0;
+  s.cr3 = h.cr3;
+  s.cr4 = h.cr4;
   s.dr[7] = 0x400n;
   s.msr.set(Msr.IA32_DEBUGCTL, 0n);
-  s.msr.set(Msr.IA32_SYSENTER_CS, vmcs.get(Field.HOST_SYSENTER_CS));
-  s.msr.set(Msr.IA32_SYSENTER_ESP, narrow(vmcs.get(Field.HOST_SYSENTER_ESP), hass));
-  s.msr.set(Msr.IA32_SYSENTER_EIP, narrow(vmcs.get(Field.HOST_SYSENTER_EIP), hass));
-  if ((exitCtl & ExitCtl.LOAD_PAT) !== 0) s.msr.set(Msr.IA32_PAT, vmcs.get(Field.HOST_IA32_PAT));
-  if ((exitCtl & ExitCtl.LOAD_EFER) !== 0) s.efer = Number(vmcs.get(Field.HOST_IA32_EFER));
-  else s.efer = hass ? s.efer | Efer.LMA | Efer.LME : s.efer & ~(Efer.LMA | Efer.LME);
+  s.msr.set(Msr.IA32_SYSENTER_CS, h.sysenterCs);
+  s.msr.set(Msr.IA32_SYSENTER_ESP, h.sysenterEsp);
+  s.msr.set(Msr.IA32_SYSENTER_EIP, h.sysenterEip);
+  if (h.pat !== undefined) s.msr.set(Msr.IA32_PAT, h.pat);
+  s.efer = h.efer ?? (h.hass ? s.efer | Efer.LMA | Efer.LME : s.efer & ~(Efer.LMA | Efer.LME));
 
   // 28.5.2 segment registers and descriptor tables
-  loadSeg(s.seg[Seg.CS], vmcs.get32(Field.HOST_CS_SELECTOR), 0n, 0xffffffff, hass ? AR_CODE64 : AR_CODE32);
-  for (let i = 0; i < HOST_DATA_SEGS.length; i++) {
-    const [seg, f, b] = HOST_DATA_SEGS[i];
-    const v = vmcs.get32(f);
-    loadSeg(s.seg[seg], v, b === undefined ? 0n : vmcs.get(b), 0xffffffff, v === 0 ? SEG_ATTR_UNUSABLE : AR_DATA);
+  for (let i = 0; i < 8; i++) {
+    const r = s.seg[i], v = h.seg[i];
+    r.selector = v.selector;
+    r.base = v.base;
+    r.limit = v.limit;
+    r.attrs = v.attrs;
   }
-  loadSeg(s.seg[Seg.TR], vmcs.get32(Field.HOST_TR_SELECTOR), vmcs.get(Field.HOST_TR_BASE), 0x67, AR_TSS64_BUSY);
-  loadSeg(s.seg[Seg.LDTR], 0, 0n, 0, SEG_ATTR_UNUSABLE);
-  s.gdtr.base = vmcs.get(Field.HOST_GDTR_BASE);
+  s.gdtr.base = h.gdtrBase;
   s.gdtr.limit = 0xffff;
-  s.idtr.base = vmcs.get(Field.HOST_IDTR_BASE);
+  s.idtr.base = h.idtrBase;
   s.idtr.limit = 0xffff;
 
   // 28.5.3 RIP, RSP, RFLAGS; no blocking and the active state
-  s.setRipNum(hass ? vmcs.signed(Field.HOST_RIP) : vmcs.get32(Field.HOST_RIP)); // canonical (27.2.3)
-  s.gpr[4] = vmcs.get(Field.HOST_RSP);
+  s.setRipNum(h.rip);
+  s.gpr[4] = h.rsp;
   s.setRflags(Flag.FIXED1);
   s.interruptShadow = 0;
   s.halted = false;
@@ -217,17 +205,7 @@ function leaveNonRoot(vmx: Vmx, vmcs: Vmcs): void {
   vmx.controls = undefined;
   vmx.preemptionTimerDeadline = undefined;
   vmx.cpu.switchAddressSpace(ROOT_SPACE);
-  if (!loadMsrList(vmx, vmcs.get(Field.VM_EXIT_MSR_LOAD_ADDR), vmcs.get32(Field.VM_EXIT_MSR_LOAD_COUNT)).ok) vmxAbort(vmx, 4);
-}
-
-/** 28.5.1: with "host address-space size" 0, bits 63:32 of the SYSENTER MSRs (and of RIP, cleared on its halves above) are cleared. */
-function narrow(v: bigint, hass: boolean): bigint { return hass ? v : v & 0xffffffffn; }
-
-function loadSeg(r: Segment, selector: number, base: bigint, limit: number, attrs: number): void {
-  r.selector = selector;
-  r.base = base;
-  r.limit = limit;
-  r.attrs = attrs;
+  if (!loadMsrList(vmx, h.msrLoadAddress, h.msrLoadCount).ok) vmxAbort(vmx, 4);
 }
 
 /** VMX abort (28.7): abort indicator into the VMCS region at offset 4, then shutdown. */

@@ -17,6 +17,8 @@ import * as insn from './instructions';
 import * as exits from './exits';
 import type { PassedEntryChecks } from './entry';
 import { Field } from './fields';
+import type { GuestStateImage } from './guestStateImage';
+import type { HostStateImage } from './hostStateImage';
 import { SavedGuestState } from './savedGuestState';
 import { Vmcs, type LaunchState } from './vmcs';
 import type { VmxCpu } from './vmxCpu';
@@ -46,6 +48,9 @@ export class Vmx implements VmxUnit {
   controls: ActiveControls | undefined;
   /** The VM-entry checks that passed last and what they depend on (entry.ts). */
   passedEntryChecks: PassedEntryChecks | undefined;
+  /** What the last VM exit loaded from the host-state area, the last VM entry from the guest-state area (decoded again only after a change). */
+  hostState: HostStateImage | undefined;
+  guestState: GuestStateImage | undefined;
   /** The guest's system registers as the last VM exit saved them (exit.ts skips an unchanged save). */
   readonly savedGuestState = new SavedGuestState();
   /** Set by the interpreter during IDT event delivery; reported as IDT-vectoring information by a VM exit. */

@@ -7,8 +7,8 @@ import { Field } from '../../emulator/vmx/fields';
 import { GUEST_SPACE } from '../../emulator/vmx/vmxCpu';
 import type { Vmx } from '../../emulator/vmx/vmx';
 import {
-  CR0_PG_PROTECTED, FakeCpu, GUEST_RIP, GUEST_RSP, HOST_RIP, HOST_RSP, VMCS_REGION, expectExit, flags, launched, read,
-  readyToLaunch, vmcallExit, write,
+  CR0_PG_PROTECTED, FakeCpu, GUEST_RIP, GUEST_RSP, HOST_RIP, HOST_RSP, OTHER_VMCS, VMCS_REGION, expectExit, flags, launched,
+  programVmcs, read, readyToLaunch, vmclear, vmcallExit, vmptrld, write,
 } from './harness';
 
 type Tweak = Array<[number, bigint | number]>;
@@ -75,6 +75,46 @@ describe('successful VM entry', () => {
   it('without "load IA32_EFER", EFER.LMA/LME follow "IA-32e mode guest"', () => {
     const { cpu } = launched(w => w(Field.VM_ENTRY_CONTROLS, 0x11fb | (1 << 9)));
     expect(cpu.state.efer & 0x500).toBe(0x500);
+  });
+
+  it('VMRESUME loads the guest-state and VM-entry control fields as they are then, after entries that loaded them before (27.3.2)', () => {
+    const { vmx, cpu } = launched();
+    const s = cpu.state;
+    vmcallExit(vmx);
+    expect(vmx.vmresume()).toBe(true);
+    vmcallExit(vmx);
+    write(vmx, cpu, Field.GUEST_GS_BASE, 0x7000);
+    write(vmx, cpu, Field.GUEST_CR3, 0x9000);
+    write(vmx, cpu, Field.GUEST_IDTR_LIMIT, 0x1ff);
+    expect(vmx.vmresume()).toBe(true);
+    expect([s.seg[Seg.GS].base, s.cr3, s.idtr.limit]).toEqual([0x7000n, 0x9000n, 0x1ff]);
+    // Without "load IA32_EFER" (a control field) entry keeps the host's EFER (0xd01, with NXE) and sets LMA/LME.
+    vmcallExit(vmx);
+    write(vmx, cpu, Field.VM_ENTRY_CONTROLS, Number(read(vmx, Field.VM_ENTRY_CONTROLS)) & ~(1 << 15));
+    expect(vmx.vmresume()).toBe(true);
+    expect(s.efer).toBe(0xd01);
+  });
+
+  it('a VMCS made current after another one is entered and left with its own fields, though both saw as many VMWRITEs', () => {
+    const { vmx, cpu } = readyToLaunch();
+    write(vmx, cpu, Field.HOST_FS_BASE, 0x6000);
+    write(vmx, cpu, Field.GUEST_GS_BASE, 0x8000);
+    vmclear(vmx, cpu, OTHER_VMCS);
+    vmptrld(vmx, cpu, OTHER_VMCS);
+    programVmcs(vmx, cpu);
+    write(vmx, cpu, Field.HOST_FS_BASE, 0x7000);
+    write(vmx, cpu, Field.GUEST_GS_BASE, 0x9000);
+    const s = cpu.state;
+    vmptrld(vmx, cpu, VMCS_REGION);
+    expect(vmx.vmlaunch()).toBe(true);
+    expect(s.seg[Seg.GS].base).toBe(0x8000n);
+    vmcallExit(vmx);
+    expect(s.seg[Seg.FS].base).toBe(0x6000n);
+    vmptrld(vmx, cpu, OTHER_VMCS);
+    expect(vmx.vmlaunch()).toBe(true);
+    expect(s.seg[Seg.GS].base).toBe(0x9000n);
+    vmcallExit(vmx);
+    expect(s.seg[Seg.FS].base).toBe(0x7000n);
   });
 
   it('injects the event of the VM-entry interruption-information field', () => {

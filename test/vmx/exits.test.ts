@@ -84,6 +84,26 @@ describe('an exit saves guest state and loads host state (28.3, 28.5)', () => {
     expect(cpu.state.efer).toBe(0x501);
   });
 
+  it('an exit loads the host-state and VM-exit control fields as they are then, after exits that loaded them before (28.5)', () => {
+    const { vmx, cpu } = guest();
+    const s = cpu.state;
+    expect(vmcallExit(vmx)).toBe(18);
+    expect(vmx.vmresume()).toBe(true);
+    expect(vmcallExit(vmx)).toBe(18);
+    expect([s.seg[Seg.FS].base, s.gpr[4], s.efer]).toEqual([0x5000n, HOST_RSP, EFER_LONG]);
+    write(vmx, cpu, Field.HOST_FS_BASE, 0x6000);
+    write(vmx, cpu, Field.HOST_RSP, 0x7e000);
+    write(vmx, cpu, Field.HOST_TR_BASE, 0x3100);
+    expect(vmx.vmresume()).toBe(true);
+    expect(vmcallExit(vmx)).toBe(18);
+    expect([s.seg[Seg.FS].base, s.gpr[4], s.seg[Seg.TR].base]).toEqual([0x6000n, 0x7e000n, 0x3100n]);
+    // Without "load IA32_EFER" (a control field) the exit keeps the guest's EFER (0x501, no NXE) and sets LMA/LME.
+    write(vmx, cpu, Field.VM_EXIT_CONTROLS, Number(read(vmx, Field.VM_EXIT_CONTROLS)) & ~(1 << 21));
+    expect(vmx.vmresume()).toBe(true);
+    expect(vmcallExit(vmx)).toBe(18);
+    expect(s.efer).toBe(0x501);
+  });
+
   it('each exit saves the guest registers as they are then, after round trips that changed nothing (28.3)', () => {
     const { vmx, cpu } = guest(PROC, undefined, 3);
     const s = cpu.state;
