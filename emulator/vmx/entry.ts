@@ -63,7 +63,7 @@ export function vmentry(vmx: Vmx, launch: boolean): EntryResult {
   if (launch) vmcs.launchState = 'launched';
   startPreemptionTimer(vmx, vmcs);
   vmx.cpu.switchAddressSpace(passed.controls.ept ? passed.controls.eptRoot : GUEST_SPACE);
-  for (const l of vmx.entryListeners) l({ launch, guestRip: vmx.cpu.state.rip });
+  for (const l of vmx.entryListeners) l(launch);
   injectEvent(vmx, vmcs);
   return { entered: true };
 }

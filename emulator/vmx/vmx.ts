@@ -7,7 +7,7 @@
 // shadow or APIC virtualization, VMCS shadowing, PML, VM functions or dual-monitor SMM. Error 26
 // (entry with blocking by MOV SS) is never reported: CpuState does not tell MOV SS from STI.
 
-import type { VmEntryInfo, VmExitInfo } from '../api';
+import type { VmExitInfo } from '../api';
 import { VmExitTaken } from '../cpu/signals';
 import type { InterceptedInstruction, VmxUnit } from '../cpu/vmxUnit';
 import { capabilityMsr } from './capabilities';
@@ -60,7 +60,7 @@ export class Vmx implements VmxUnit {
   preemptionTimerDeadline: number | undefined;
 
   readonly exitListeners: Array<(exit: VmExitInfo) => void> = [];
-  readonly entryListeners: Array<(entry: VmEntryInfo) => void> = [];
+  readonly entryListeners: Array<(launch: boolean) => void> = [];
   readonly entryFailureListeners: Array<(error: number, message: string) => void> = [];
 
   constructor(readonly cpu: VmxCpu) {}
@@ -125,7 +125,8 @@ export class Vmx implements VmxUnit {
     return walk.kind === 'mapped' ? BigInt(walk.hpa) : undefined;
   }
   onExit(listener: (exit: VmExitInfo) => void): void { this.exitListeners.push(listener); }
-  onEntry(listener: (entry: VmEntryInfo) => void): void { this.entryListeners.push(listener); }
+  /** A VM entry succeeded (VMLAUNCH if `launch`): RIP is the guest's, before any injected event is delivered. */
+  onEntry(listener: (launch: boolean) => void): void { this.entryListeners.push(listener); }
   /**
    * VMLAUNCH/VMRESUME failed: `error` is the VM-instruction error number of a VMfailValid (4, 5, 7, 8;
    * 7 and 8 name the failing check), 0 for VMfailInvalid, or the full exit reason (bit 31 set) of a

@@ -29,9 +29,9 @@ function attempt(tweak: Tweak): { vmx: Vmx; cpu: FakeCpu; result: boolean | numb
 
 describe('successful VM entry', () => {
   it('loads the guest state and marks the VMCS launched', () => {
-    const entries: bigint[] = [];
     const { vmx, cpu } = readyToLaunch();
-    vmx.onEntry(e => entries.push(e.guestRip));
+    const entries: bigint[] = [];
+    vmx.onEntry(() => entries.push(cpu.state.rip));
     expect(vmx.vmlaunch()).toBe(true);
     const s = cpu.state;
     expect(vmx.nonRoot).toBe(true);
