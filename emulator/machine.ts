@@ -659,6 +659,8 @@ export function copyCpuState(from: CpuState, to: CpuState): CpuState {
   to.cr0 = from.cr0; to.cr2 = from.cr2; to.cr3 = from.cr3; to.cr4 = from.cr4; to.cr8 = from.cr8;
   to.efer = from.efer;
   to.dr.set(from.dr);
+  to.sysenterCs = from.sysenterCs; to.sysenterEsp = from.sysenterEsp; to.sysenterEip = from.sysenterEip;
+  to.pat = from.pat; to.debugctl = from.debugctl;
   to.msr.clear();
   for (const [k, v] of from.msr) to.msr.set(k, v);
   to.tsc = from.tsc;

@@ -1,6 +1,6 @@
 // Model-specific registers the processor implements (Intel SDM vol. 4), with RDMSR/WRMSR
-// #GP(0) for unknown indexes and reserved bits. EFER and the FS/GS bases live in CpuState
-// fields; the rest in CpuState.msr with architectural reset values.
+// #GP(0) for unknown indexes and reserved bits. EFER, the FS/GS bases, SYSENTER_* and PAT live
+// in CpuState fields; the rest in CpuState.msr with architectural reset values.
 
 import { Cr0, Efer, Seg } from './state';
 import { CpuFault, Vector } from './signals';
@@ -18,12 +18,11 @@ const RESET: Record<number, bigint> = {
   [Msr.APIC_BASE]: 0xfee00900n, // BSP, xAPIC enabled
   [Msr.FEATURE_CONTROL]: 0n,
   [Msr.MISC_ENABLE]: 1n, // fast strings
-  [Msr.PAT]: 0x0007040600070406n,
 };
 /** IA32_FEATURE_CONTROL writable bits: lock, VMX in/outside SMX, SENTER, SGX/LMCE bits (SDM vol. 4 Table 2-2). */
 const FEATURE_CONTROL_BITS = 0x1n | 0x2n | 0x4n | 0x7f00n | 0x8000n | 0x20000n | 0x40000n | 0x100000n;
-const STORED = new Set<number>([Msr.APIC_BASE, Msr.FEATURE_CONTROL, Msr.SYSENTER_CS, Msr.SYSENTER_ESP, Msr.SYSENTER_EIP,
-  Msr.MISC_ENABLE, Msr.PAT, Msr.STAR, Msr.LSTAR, Msr.CSTAR, Msr.FMASK, Msr.KERNEL_GS_BASE, Msr.TSC_AUX, Msr.MTRR_DEF_TYPE]);
+const STORED = new Set<number>([Msr.APIC_BASE, Msr.FEATURE_CONTROL,
+  Msr.MISC_ENABLE, Msr.STAR, Msr.LSTAR, Msr.CSTAR, Msr.FMASK, Msr.KERNEL_GS_BASE, Msr.TSC_AUX, Msr.MTRR_DEF_TYPE]);
 
 const canonical = (v: bigint) => BigInt.asIntN(48, v) === BigInt.asIntN(64, v);
 
@@ -39,6 +38,10 @@ export function readMsr(c: Cpu, msr: number): bigint {
     case Msr.EFER: return BigInt(st.efer);
     case Msr.FS_BASE: return st.seg[Seg.FS].base;
     case Msr.GS_BASE: return st.seg[Seg.GS].base;
+    case Msr.SYSENTER_CS: return st.sysenterCs;
+    case Msr.SYSENTER_ESP: return st.sysenterEsp;
+    case Msr.SYSENTER_EIP: return st.sysenterEip;
+    case Msr.PAT: return st.pat;
     case Msr.BIOS_SIGN_ID: return 0n;
     case Msr.MTRRCAP: return 0n;
   }
@@ -69,7 +72,13 @@ export function writeMsr(c: Cpu, msr: number, v: bigint): void {
       if (!canonical(v)) throw gp();
       st.seg[msr === Msr.FS_BASE ? Seg.FS : Seg.GS].base = BigInt.asUintN(64, v);
       return;
-    case Msr.LSTAR: case Msr.CSTAR: case Msr.KERNEL_GS_BASE: case Msr.SYSENTER_ESP: case Msr.SYSENTER_EIP:
+    case Msr.SYSENTER_CS: st.sysenterCs = BigInt.asUintN(64, v); return;
+    case Msr.SYSENTER_ESP: case Msr.SYSENTER_EIP:
+      if (!canonical(v)) throw gp();
+      if (msr === Msr.SYSENTER_ESP) st.sysenterEsp = BigInt.asUintN(64, v);
+      else st.sysenterEip = BigInt.asUintN(64, v);
+      return;
+    case Msr.LSTAR: case Msr.CSTAR: case Msr.KERNEL_GS_BASE:
       if (!canonical(v)) throw gp();
       break;
     case Msr.TSC_AUX: if (v >> 32n) throw gp(); break;
@@ -78,7 +87,8 @@ export function writeMsr(c: Cpu, msr: number, v: bigint): void {
       break;
     case Msr.PAT:
       for (let k = 0n; k < 64n; k += 8n) { const t = (v >> k) & 0xffn; if (t === 2n || t === 3n || t > 7n) throw gp(); }
-      break;
+      st.pat = BigInt.asUintN(64, v);
+      return;
     case Msr.APIC_BASE:
       if (v & 0x6ffn || v >> 39n) throw gp();
       break;

@@ -82,6 +82,16 @@ export class CpuState {
   efer = 0;
   readonly dr = new BigUint64Array(8); // DR0-DR3, DR6 at [6], DR7 at [7]
 
+  /**
+   * The MSRs every VM entry and exit switch (SDM 27.3.2.1, 28.5.1), as fields like EFER: a
+   * Map's lookups were ~9 % of a minimal VM exit + entry. IA32_DEBUGCTL is kept for VMX alone
+   * (RDMSR/WRMSR do not implement it). PAT starts at its power-up value (SDM 13.12.4).
+   */
+  sysenterCs = 0n;
+  sysenterEsp = 0n;
+  sysenterEip = 0n;
+  pat = 0x0007040600070406n;
+  debugctl = 0n;
   /** MSRs without a dedicated field above (SDM vol. 4), keyed by MSR index. */
   readonly msr = new Map<number, bigint>();
 

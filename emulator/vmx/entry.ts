@@ -5,7 +5,7 @@
 import { Cr0, Efer } from '../cpu/state';
 import { readTsc } from '../devices/tsc';
 import { activeControls, type ActiveControls } from './activeControls';
-import { Msr, PREEMPTION_TIMER_RATE } from './capabilities';
+import { PREEMPTION_TIMER_RATE } from './capabilities';
 import { Activity, Interruptibility, IntrInfo, Pin } from './controls';
 import { checkControls, checkGuestState, checkHostState } from './entryChecks';
 import { vmentryFailure } from './exit';
@@ -55,10 +55,10 @@ export function vmentry(vmx: Vmx, launch: boolean): EntryResult {
   loadGuestState(vmx, vmcs);
   vmx.nonRoot = true;
   vmx.controls = passed.controls;
-  const msrs = loadMsrList(vmx, vmcs.get(Field.VM_ENTRY_MSR_LOAD_ADDR), vmcs.get32(Field.VM_ENTRY_MSR_LOAD_COUNT));
-  if (!msrs.ok) {
+  const failedEntry = loadMsrList(vmx, vmcs.get(Field.VM_ENTRY_MSR_LOAD_ADDR), vmcs.get32(Field.VM_ENTRY_MSR_LOAD_COUNT));
+  if (failedEntry !== 0) {
     vmx.nonRoot = false;
-    vmentryFailure(vmx, ExitReason.MSR_LOAD_FAIL, BigInt(msrs.failedEntry), `VM-entry MSR-load entry ${msrs.failedEntry} cannot be loaded`);
+    vmentryFailure(vmx, ExitReason.MSR_LOAD_FAIL, BigInt(failedEntry), `VM-entry MSR-load entry ${failedEntry} cannot be loaded`);
   }
   if (launch) vmcs.launchState = 'launched';
   startPreemptionTimer(vmx, vmcs);
@@ -78,12 +78,12 @@ function loadGuestState(vmx: Vmx, vmcs: Vmcs): void {
   s.cr4 = g.cr4;
   if (g.dr7 !== undefined) {
     s.dr[7] = g.dr7;
-    s.msr.set(Msr.IA32_DEBUGCTL, g.debugctl!);
+    s.debugctl = g.debugctl!;
   }
-  s.msr.set(Msr.IA32_SYSENTER_CS, g.sysenterCs);
-  s.msr.set(Msr.IA32_SYSENTER_ESP, g.sysenterEsp);
-  s.msr.set(Msr.IA32_SYSENTER_EIP, g.sysenterEip);
-  if (g.pat !== undefined) s.msr.set(Msr.IA32_PAT, g.pat);
+  s.sysenterCs = g.sysenterCs;
+  s.sysenterEsp = g.sysenterEsp;
+  s.sysenterEip = g.sysenterEip;
+  if (g.pat !== undefined) s.pat = g.pat;
   if (g.efer !== undefined) {
     s.efer = g.efer;
   } else {

@@ -6,7 +6,7 @@ import type { VmExitInfo } from '../api';
 import { VmExitTaken } from '../cpu/signals';
 import { Efer, Flag, Seg, type CpuState } from '../cpu/state';
 import { readTsc } from '../devices/tsc';
-import { Msr, PREEMPTION_TIMER_RATE } from './capabilities';
+import { PREEMPTION_TIMER_RATE } from './capabilities';
 import { Activity, EntryCtl, ExitCtl, Interruptibility, IntrInfo } from './controls';
 import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field, exitReasonName } from './fields';
 import { loadMsrList, storeMsrList } from './msrList';
@@ -133,12 +133,12 @@ function saveGuestSystemState(s: CpuState, vmcs: Vmcs, exitControls: number): vo
   vmcs.set32(Field.GUEST_CR4, s.cr4 >>> 0);
   if ((exitControls & ExitCtl.SAVE_DEBUG_CONTROLS) !== 0) {
     vmcs.set(Field.GUEST_DR7, s.dr[7]);
-    vmcs.set(Field.GUEST_IA32_DEBUGCTL, s.msr.get(Msr.IA32_DEBUGCTL) ?? 0n);
+    vmcs.set(Field.GUEST_IA32_DEBUGCTL, s.debugctl);
   }
-  vmcs.set(Field.GUEST_SYSENTER_CS, s.msr.get(Msr.IA32_SYSENTER_CS) ?? 0n);
-  vmcs.set(Field.GUEST_SYSENTER_ESP, s.msr.get(Msr.IA32_SYSENTER_ESP) ?? 0n);
-  vmcs.set(Field.GUEST_SYSENTER_EIP, s.msr.get(Msr.IA32_SYSENTER_EIP) ?? 0n);
-  if ((exitControls & ExitCtl.SAVE_PAT) !== 0) vmcs.set(Field.GUEST_IA32_PAT, s.msr.get(Msr.IA32_PAT) ?? 0x0007040600070406n);
+  vmcs.set(Field.GUEST_SYSENTER_CS, s.sysenterCs);
+  vmcs.set(Field.GUEST_SYSENTER_ESP, s.sysenterEsp);
+  vmcs.set(Field.GUEST_SYSENTER_EIP, s.sysenterEip);
+  if ((exitControls & ExitCtl.SAVE_PAT) !== 0) vmcs.set(Field.GUEST_IA32_PAT, s.pat);
   if ((exitControls & ExitCtl.SAVE_EFER) !== 0) vmcs.set32(Field.GUEST_IA32_EFER, s.efer);
   // IA32_VMX_MISC[5]: the "IA-32e mode guest" entry control follows EFER.LMA.
   const entry = vmcs.get32(Field.VM_ENTRY_CONTROLS);
@@ -174,11 +174,11 @@ function leaveNonRoot(vmx: Vmx, vmcs: Vmcs): void {
   s.cr3 = h.cr3;
   s.cr4 = h.cr4;
   s.dr[7] = 0x400n;
-  s.msr.set(Msr.IA32_DEBUGCTL, 0n);
-  s.msr.set(Msr.IA32_SYSENTER_CS, h.sysenterCs);
-  s.msr.set(Msr.IA32_SYSENTER_ESP, h.sysenterEsp);
-  s.msr.set(Msr.IA32_SYSENTER_EIP, h.sysenterEip);
-  if (h.pat !== undefined) s.msr.set(Msr.IA32_PAT, h.pat);
+  s.debugctl = 0n;
+  s.sysenterCs = h.sysenterCs;
+  s.sysenterEsp = h.sysenterEsp;
+  s.sysenterEip = h.sysenterEip;
+  if (h.pat !== undefined) s.pat = h.pat;
   s.efer = h.efer ?? (h.hass ? s.efer | Efer.LMA | Efer.LME : s.efer & ~(Efer.LMA | Efer.LME));
 
   // 28.5.2 segment registers and descriptor tables
@@ -205,7 +205,7 @@ function leaveNonRoot(vmx: Vmx, vmcs: Vmcs): void {
   vmx.controls = undefined;
   vmx.preemptionTimerDeadline = undefined;
   vmx.cpu.switchAddressSpace(ROOT_SPACE);
-  if (!loadMsrList(vmx, h.msrLoadAddress, h.msrLoadCount).ok) vmxAbort(vmx, 4);
+  if (loadMsrList(vmx, h.msrLoadAddress, h.msrLoadCount) !== 0) vmxAbort(vmx, 4);
 }
 
 /** VMX abort (28.7): abort indicator into the VMCS region at offset 4, then shutdown. */

@@ -8,8 +8,8 @@ const IA32_UCODE_UPDATE = 0x79;
 
 function isX2Apic(index: number): boolean { return index >>> 8 === 0x8; }
 
-/** Load `count` MSRs; on failure, `failedEntry` is the 1-based entry number (the 27.8 exit qualification). */
-export function loadMsrList(vmx: Vmx, address: bigint, count: number): { ok: boolean; failedEntry: number } {
+/** Load `count` MSRs: 0 if all loaded, else the 1-based number of the entry that failed (the 27.8 exit qualification). */
+export function loadMsrList(vmx: Vmx, address: bigint, count: number): number {
   const phys = vmx.cpu.phys;
   for (let i = 0; i < count; i++) {
     const a = Number(address) + 16 * i;
@@ -17,9 +17,9 @@ export function loadMsrList(vmx: Vmx, address: bigint, count: number): { ok: boo
     const bad = phys.read32(a + 4) !== 0 || isX2Apic(index) || index === IA32_FS_BASE || index === IA32_GS_BASE ||
       index === IA32_SMBASE || index === IA32_SMM_MONITOR_CTL || index === IA32_UCODE_UPDATE ||
       !vmx.cpu.writeMsr(index, phys.read64(a + 8));
-    if (bad) return { ok: false, failedEntry: i + 1 };
+    if (bad) return i + 1;
   }
-  return { ok: true, failedEntry: 0 };
+  return 0;
 }
 
 /** Store `count` MSRs into their entries' data; false (VMX abort) if an entry is invalid. */

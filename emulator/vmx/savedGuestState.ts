@@ -5,7 +5,6 @@
 // VMWRITE (or debugger write) touched the guest-state or control fields since, writing them
 // again would change nothing and the save is skipped: the VMCS holds the same values either way.
 
-import { Msr } from './capabilities';
 import type { CpuState, Segment } from '../cpu/state';
 import type { Vmcs } from './vmcs';
 
@@ -22,11 +21,11 @@ export class SavedGuestState {
   private cr4 = 0;
   private efer = 0;
   private dr7 = 0n;
-  private debugctl: bigint | undefined;
-  private sysenterCs: bigint | undefined;
-  private sysenterEsp: bigint | undefined;
-  private sysenterEip: bigint | undefined;
-  private pat: bigint | undefined;
+  private debugctl = 0n;
+  private sysenterCs = 0n;
+  private sysenterEsp = 0n;
+  private sysenterEip = 0n;
+  private pat = 0n;
   private readonly seg: Segment[] = Array.from({ length: 8 }, () => ({ selector: 0, base: 0n, limit: 0, attrs: 0 }));
   private gdtrBase = 0n;
   private gdtrLimit = 0;
@@ -43,9 +42,8 @@ export class SavedGuestState {
       if (a.selector !== b.selector || a.base !== b.base || a.limit !== b.limit || a.attrs !== b.attrs) return false;
     }
     if (this.gdtrBase !== s.gdtr.base || this.gdtrLimit !== s.gdtr.limit || this.idtrBase !== s.idtr.base || this.idtrLimit !== s.idtr.limit) return false;
-    const m = s.msr;
-    return this.sysenterCs === m.get(Msr.IA32_SYSENTER_CS) && this.sysenterEsp === m.get(Msr.IA32_SYSENTER_ESP)
-      && this.sysenterEip === m.get(Msr.IA32_SYSENTER_EIP) && this.debugctl === m.get(Msr.IA32_DEBUGCTL) && this.pat === m.get(Msr.IA32_PAT);
+    return this.sysenterCs === s.sysenterCs && this.sysenterEsp === s.sysenterEsp && this.sysenterEip === s.sysenterEip
+      && this.debugctl === s.debugctl && this.pat === s.pat;
   }
 
   /** Remember `s` as just saved into `vmcs` (after the save, so its own changes are counted). */
@@ -61,8 +59,7 @@ export class SavedGuestState {
     }
     this.gdtrBase = s.gdtr.base; this.gdtrLimit = s.gdtr.limit;
     this.idtrBase = s.idtr.base; this.idtrLimit = s.idtr.limit;
-    const m = s.msr;
-    this.sysenterCs = m.get(Msr.IA32_SYSENTER_CS); this.sysenterEsp = m.get(Msr.IA32_SYSENTER_ESP);
-    this.sysenterEip = m.get(Msr.IA32_SYSENTER_EIP); this.debugctl = m.get(Msr.IA32_DEBUGCTL); this.pat = m.get(Msr.IA32_PAT);
+    this.sysenterCs = s.sysenterCs; this.sysenterEsp = s.sysenterEsp; this.sysenterEip = s.sysenterEip;
+    this.debugctl = s.debugctl; this.pat = s.pat;
   }
 }

@@ -228,6 +228,13 @@ describe('system instructions', () => {
     expect([m.state.gpr[8], m.state.gpr[9], m.state.gpr[10], m.state.gpr[RAX]]).toEqual([0x10n, 0x12345n, 0xffff8000n, 0x3000n]);
     expect(inHandler(exec('mov ecx, 0x176\nmov edx, 0x00010000\nwrmsr'), 13)).toBe(true);
   });
+  test('rdmsr/wrmsr: IA32_PAT reads its power-up value, round trips, and refuses the reserved memory types 2 and 3', () => {
+    const m = exec('mov ecx, 0x277\nrdmsr\nmov r8, rax\nmov r9, rdx\nmov eax, 0x06060606\nmov edx, 0x01000406\nwrmsr\nxor eax, eax\nxor edx, edx\nrdmsr\nhlt');
+    expect([m.state.gpr[8], m.state.gpr[9], m.state.gpr[RAX], m.state.gpr[RDX]]).toEqual([0x00070406n, 0x00070406n, 0x06060606n, 0x01000406n]);
+    const refused = exec('mov ecx, 0x277\nmov eax, 0x06060602\nxor edx, edx\nwrmsr');
+    expect(inHandler(refused, 13)).toBe(true);
+    expect(refused.state.pat).toBe(0x0007040600070406n);
+  });
   test('IA32_FEATURE_CONTROL cannot be written once locked', () => {
     const m = exec('mov ecx, 0x3a\nmov eax, 5\nxor edx, edx\nwrmsr\nrdmsr\nmov ebx, eax\nwrmsr');
     expect(m.state.gpr[RBX]).toBe(5n);

@@ -34,6 +34,7 @@ function fullState(m: Machine): Record<string, unknown> {
     steps: m.steps, icount: c.icount, tsc: c.tsc, rip: c.rip, rflags: c.getRflags(), gpr: [...c.gpr],
     seg: c.seg.map((s) => ({ ...s })), gdtr: { ...c.gdtr }, idtr: { ...c.idtr },
     cr: [c.cr0, c.cr2, c.cr3, c.cr4, c.cr8, c.efer], dr: [...c.dr], msr: [...c.msr.entries()].sort(),
+    switchedMsrs: [c.sysenterCs, c.sysenterEsp, c.sysenterEip, c.pat, c.debugctl],
     halted: c.halted, shutdown: c.shutdown, shadow: c.interruptShadow,
     memory: createHash('sha256').update(m.memory.bytes).digest('hex'),
     vmx: m.vmx.serialize(), inGuest: m.inGuest, lastExit: m.lastExit?.guestRip, entered: m.entered,

@@ -202,6 +202,21 @@ describe('Machine', () => {
     expect(m.traceRecords.map((r) => r.text)).toEqual(trace);
   });
 
+  it('snapshot/restore keeps the MSRs VM entry and exit switch (SYSENTER_*, PAT, DEBUGCTL), which are CpuState fields', () => {
+    const m = machineFor('compute', P.HOST_COMPUTE);
+    m.run(5_000);
+    const c = m.cpu;
+    const switched = () => [c.sysenterCs, c.sysenterEsp, c.sysenterEip, c.pat, c.debugctl];
+    const atReset = switched();
+    const snap = m.snapshot();
+    [c.sysenterCs, c.sysenterEsp, c.sysenterEip, c.pat, c.debugctl] = [0x10n, 0x2000n, 0x3000n, 0x0606060606060606n, 1n];
+    const changed = m.snapshot();
+    m.restore(snap);
+    expect(switched()).toEqual(atReset);
+    m.restore(changed);
+    expect(switched()).toEqual([0x10n, 0x2000n, 0x3000n, 0x0606060606060606n, 1n]);
+  });
+
   it('snapshot/restore of a compute run reproduces registers and memory', () => {
     const m = machineFor('compute', P.HOST_COMPUTE);
     m.run(5_000);

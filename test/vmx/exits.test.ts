@@ -120,7 +120,7 @@ describe('an exit saves guest state and loads host state (28.3, 28.5)', () => {
     expect(read(vmx, Field.GUEST_GS_BASE)).toBe(0x7777n);
     roundTrip(() => { s.idtr.limit = 0x1ff; });
     expect(read(vmx, Field.GUEST_IDTR_LIMIT)).toBe(0x1ffn);
-    roundTrip(() => { s.msr.set(0x176 /* IA32_SYSENTER_EIP */, 0xabcdn); });
+    roundTrip(() => { s.sysenterEip = 0xabcdn; });
     expect(read(vmx, Field.GUEST_SYSENTER_EIP)).toBe(0xabcdn);
     // A field the debugger wrote while the guest ran is overwritten by the processor's value.
     roundTrip(() => { vmx.vmcsWrite(Field.GUEST_ES_LIMIT, 0x1234n); });
@@ -136,14 +136,13 @@ describe('an exit saves guest state and loads host state (28.3, 28.5)', () => {
       w(Field.VM_EXIT_MSR_LOAD_ADDR, 0x6100);
       w(Field.VM_EXIT_MSR_LOAD_COUNT, 1);
     });
-    cpu.state.msr.set(0x277, 0x0007040600070406n);
     cpu.state.msr.set(0xc0000102, 0xabcdn); // guest KERNEL_GS_BASE
     cpu.phys.write32(0x6000, 0xc0000102);
     cpu.phys.write32(0x6100, 0xc0000102);
     cpu.phys.write64(0x6108, 0x1111n);
     expectExit(() => vmx.intercept({ kind: 'cpuid' }));
     expect(read(vmx, Field.GUEST_IA32_PAT)).toBe(0x0007040600070406n);
-    expect(cpu.state.msr.get(0x277)).toBe(0x0606060606060606n);
+    expect(cpu.state.pat).toBe(0x0606060606060606n);
     expect(cpu.phys.read64(0x6008)).toBe(0xabcdn);
     expect(cpu.state.msr.get(0xc0000102)).toBe(0x1111n);
   });

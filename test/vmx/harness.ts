@@ -29,10 +29,27 @@ export class FakeCpu implements VmxCpu {
   injectEvent(vector: number, type: number, errorCode: number | undefined, length: number): void {
     this.injected.push({ vector, type, errorCode, length });
   }
-  readMsr(index: number): bigint | undefined { return this.state.msr.get(index) ?? 0n; }
+  // As emulator/cpu/msr.ts keeps them: SYSENTER_* and PAT in CpuState fields, the rest in its Map.
+  readMsr(index: number): bigint | undefined {
+    const s = this.state;
+    switch (index) {
+      case 0x174: return s.sysenterCs;
+      case 0x175: return s.sysenterEsp;
+      case 0x176: return s.sysenterEip;
+      case 0x277: return s.pat;
+    }
+    return s.msr.get(index) ?? 0n;
+  }
   writeMsr(index: number, value: bigint): boolean {
     if (this.msrWriteRefused.has(index)) return false;
-    this.state.msr.set(index, value);
+    const s = this.state;
+    switch (index) {
+      case 0x174: s.sysenterCs = value; break;
+      case 0x175: s.sysenterEsp = value; break;
+      case 0x176: s.sysenterEip = value; break;
+      case 0x277: s.pat = value; break;
+      default: s.msr.set(index, value);
+    }
     return true;
   }
 }
