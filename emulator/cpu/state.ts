@@ -20,6 +20,13 @@ export const SEG_NAMES = ['es', 'cs', 'ss', 'ds', 'fs', 'gs', 'ldtr', 'tr'] as c
  * bits 3:0 type, 4 S, 6:5 DPL, 7 P, 12 AVL, 13 L, 14 D/B, 15 G, 16 unusable.
  */
 export interface Segment { selector: number; base: bigint; limit: number; attrs: number }
+/** Write `from`'s fields into the segment register `to` in place. */
+export function loadSegment(to: Segment, from: Segment): void {
+  to.selector = from.selector;
+  to.base = from.base;
+  to.limit = from.limit;
+  to.attrs = from.attrs;
+}
 export const SEG_ATTR_UNUSABLE = 1 << 16;
 
 export interface DescriptorTable { base: bigint; limit: number }

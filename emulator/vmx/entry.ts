@@ -2,7 +2,7 @@
 // checks (27.2), guest-state checks and loading (27.3), MSR loading (27.4), the VMX-preemption
 // timer start (26.5.1) and event injection (27.6).
 
-import { Cr0, Efer } from '../cpu/state';
+import { Cr0, Efer, loadSegment } from '../cpu/state';
 import { readTsc } from '../devices/tsc';
 import { activeControls, type ActiveControls } from './activeControls';
 import { PREEMPTION_TIMER_RATE } from './capabilities';
@@ -91,13 +91,7 @@ function loadGuestState(vmx: Vmx, vmcs: Vmcs): void {
     const bits = (s.cr0 & Cr0.PG) !== 0 ? Efer.LMA | Efer.LME : Efer.LMA;
     s.efer = g.ia32e ? s.efer | bits : s.efer & ~bits;
   }
-  for (let i = 0; i < 8; i++) {
-    const r = s.seg[i], v = g.seg[i];
-    r.selector = v.selector;
-    r.base = v.base;
-    r.limit = v.limit;
-    r.attrs = v.attrs;
-  }
+  for (let i = 0; i < 8; i++) loadSegment(s.seg[i], g.seg[i]);
   s.gdtr.base = g.gdtrBase;
   s.gdtr.limit = g.gdtrLimit;
   s.idtr.base = g.idtrBase;

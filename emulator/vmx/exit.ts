@@ -4,7 +4,7 @@
 
 import type { VmExitInfo } from '../api';
 import { VmExitTaken } from '../cpu/signals';
-import { Efer, Flag, Seg, type CpuState } from '../cpu/state';
+import { Efer, Flag, Seg, loadSegment, type CpuState } from '../cpu/state';
 import { readTsc } from '../devices/tsc';
 import { PREEMPTION_TIMER_RATE } from './capabilities';
 import { Activity, EntryCtl, ExitCtl, Interruptibility, IntrInfo } from './controls';
@@ -182,13 +182,7 @@ function leaveNonRoot(vmx: Vmx, vmcs: Vmcs): void {
   s.efer = h.efer ?? (h.hass ? s.efer | Efer.LMA | Efer.LME : s.efer & ~(Efer.LMA | Efer.LME));
 
   // 28.5.2 segment registers and descriptor tables
-  for (let i = 0; i < 8; i++) {
-    const r = s.seg[i], v = h.seg[i];
-    r.selector = v.selector;
-    r.base = v.base;
-    r.limit = v.limit;
-    r.attrs = v.attrs;
-  }
+  for (let i = 0; i < 8; i++) loadSegment(s.seg[i], h.seg[i]);
   s.gdtr.base = h.gdtrBase;
   s.gdtr.limit = 0xffff;
   s.idtr.base = h.idtrBase;

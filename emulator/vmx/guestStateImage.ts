@@ -11,14 +11,15 @@ import { Cr0, Seg, SEG_ATTR_UNUSABLE, type Segment } from '../cpu/state';
 import { EntryCtl } from './controls';
 import { Field } from './fields';
 import type { Vmcs } from './vmcs';
+import { VmcsImage } from './vmcsImage';
 
-/** Vmcs.changes indexes (encoding bits 11:10, SDM 25.11.2). */
-const CONTROL = 0, GUEST = 2;
+/** Vmcs.changes index of the guest-state fields (encoding bits 11:10, SDM 25.11.2). */
+const GUEST = 2;
 /** CR0 bits VM entry never modifies (27.3.2.1): ET, reserved 15:6, 17 and 28:19, NW and CD. */
 export const CR0_ENTRY_PRESERVED = (Cr0.ET | 0xffc0 | 0x20000 | 0x1ff80000 | Cr0.NW | Cr0.CD) >>> 0;
 const SEG_ORDER = [Seg.ES, Seg.CS, Seg.SS, Seg.DS, Seg.FS, Seg.GS, Seg.LDTR, Seg.TR];
 
-export class GuestStateImage {
+export class GuestStateImage extends VmcsImage {
   /** The "IA-32e mode guest" entry control. */
   readonly ia32e: boolean;
   /** GUEST_CR0 without the bits entry preserves. */
@@ -39,12 +40,9 @@ export class GuestStateImage {
   readonly gdtrLimit: number;
   readonly idtrBase: bigint;
   readonly idtrLimit: number;
-  private readonly control: number;
-  private readonly guest: number;
 
-  private constructor(readonly vmcs: Vmcs) {
-    this.control = vmcs.changes[CONTROL];
-    this.guest = vmcs.changes[GUEST];
+  private constructor(vmcs: Vmcs) {
+    super(vmcs, GUEST);
     const entry = vmcs.get32(Field.VM_ENTRY_CONTROLS);
     this.ia32e = (entry & EntryCtl.IA32E_MODE_GUEST) !== 0;
     this.cr0 = (vmcs.get32(Field.GUEST_CR0) & ~CR0_ENTRY_PRESERVED) >>> 0;
@@ -78,7 +76,6 @@ export class GuestStateImage {
 
   /** The image of `vmcs`: `kept` while it is of the same VMCS and no control or guest-state field changed since. */
   static of(vmcs: Vmcs, kept: GuestStateImage | undefined): GuestStateImage {
-    if (kept !== undefined && kept.vmcs === vmcs && kept.control === vmcs.changes[CONTROL] && kept.guest === vmcs.changes[GUEST]) return kept;
-    return new GuestStateImage(vmcs);
+    return kept !== undefined && kept.standsFor(vmcs) ? kept : new GuestStateImage(vmcs);
   }
 }

@@ -8,9 +8,10 @@ import { Cr0, Cr4, Seg, SEG_ATTR_UNUSABLE, type Segment } from '../cpu/state';
 import { ExitCtl } from './controls';
 import { Field } from './fields';
 import type { Vmcs } from './vmcs';
+import { VmcsImage } from './vmcsImage';
 
-/** Vmcs.changes indexes (encoding bits 11:10, SDM 25.11.2). */
-const CONTROL = 0, HOST = 3;
+/** Vmcs.changes index of the host-state fields (encoding bits 11:10, SDM 25.11.2). */
+const HOST = 3;
 /** CR0 bits a VM exit leaves alone (28.5.1): ET, CD, NW, 28:19, 17, 15:6. */
 export const CR0_EXIT_PRESERVED = (Cr0.ET | Cr0.CD | Cr0.NW | 0x1ff80000 | 0x20000 | 0xffc0) >>> 0;
 /** Segment attributes a VM exit loads (28.5.2), in the VMCS access-rights layout. */
@@ -21,7 +22,7 @@ const HOST_DATA_SEGS: ReadonlyArray<readonly [Seg, Field, Field | undefined]> = 
   [Seg.FS, Field.HOST_FS_SELECTOR, Field.HOST_FS_BASE], [Seg.GS, Field.HOST_GS_SELECTOR, Field.HOST_GS_BASE],
 ];
 
-export class HostStateImage {
+export class HostStateImage extends VmcsImage {
   /** "Host address-space size" (28.5). */
   readonly hass: boolean;
   /** HOST_CR0 without the bits the exit preserves. */
@@ -42,12 +43,9 @@ export class HostStateImage {
   readonly rsp: bigint;
   readonly msrLoadAddress: bigint;
   readonly msrLoadCount: number;
-  private readonly control: number;
-  private readonly host: number;
 
-  private constructor(readonly vmcs: Vmcs) {
-    this.control = vmcs.changes[CONTROL];
-    this.host = vmcs.changes[HOST];
+  private constructor(vmcs: Vmcs) {
+    super(vmcs, HOST);
     const exitCtl = vmcs.get32(Field.VM_EXIT_CONTROLS);
     const hass = (exitCtl & ExitCtl.HOST_ADDRESS_SPACE_SIZE) !== 0;
     this.hass = hass;
@@ -81,8 +79,7 @@ export class HostStateImage {
 
   /** The image of `vmcs`: `kept` while it is of the same VMCS and no control or host-state field changed since. */
   static of(vmcs: Vmcs, kept: HostStateImage | undefined): HostStateImage {
-    if (kept !== undefined && kept.vmcs === vmcs && kept.control === vmcs.changes[CONTROL] && kept.host === vmcs.changes[HOST]) return kept;
-    return new HostStateImage(vmcs);
+    return kept !== undefined && kept.standsFor(vmcs) ? kept : new HostStateImage(vmcs);
   }
 }
 

@@ -5,7 +5,7 @@
 // VMWRITE (or debugger write) touched the guest-state or control fields since, writing them
 // again would change nothing and the save is skipped: the VMCS holds the same values either way.
 
-import type { CpuState, Segment } from '../cpu/state';
+import { loadSegment, type CpuState, type Segment } from '../cpu/state';
 import type { Vmcs } from './vmcs';
 
 /** Vmcs.changes indexes (encoding bits 11:10, SDM 25.11.2). */
@@ -53,10 +53,7 @@ export class SavedGuestState {
     this.controlChanges = vmcs.changes[CONTROL];
     this.guestChanges = vmcs.changes[GUEST];
     this.cr0 = s.cr0; this.cr3 = s.cr3; this.cr4 = s.cr4; this.efer = s.efer; this.dr7 = s.dr[7];
-    for (let i = 0; i < 8; i++) {
-      const a = this.seg[i], b = s.seg[i];
-      a.selector = b.selector; a.base = b.base; a.limit = b.limit; a.attrs = b.attrs;
-    }
+    for (let i = 0; i < 8; i++) loadSegment(this.seg[i], s.seg[i]);
     this.gdtrBase = s.gdtr.base; this.gdtrLimit = s.gdtr.limit;
     this.idtrBase = s.idtr.base; this.idtrLimit = s.idtr.limit;
     this.sysenterCs = s.sysenterCs; this.sysenterEsp = s.sysenterEsp; this.sysenterEip = s.sysenterEip;
