@@ -68,12 +68,20 @@ export class Vmcs {
     this.store(slot, HALVES[0], HALVES[1]);
   }
   /** Store a value below 2^32 (truncated to 16 bits for 16-bit fields). */
-  set32(field: Field, value: number): void { this.store(FIELD_SLOT[field >> 1], value >>> 0, 0); }
+  set32(field: Field, value: number): void {
+    const slot = FIELD_SLOT[field >> 1];
+    const lo = WIDTH[slot] === 16 ? value & 0xffff : value >>> 0;
+    if (this.lo[slot] !== lo || this.hi[slot] !== 0) this.change(slot, lo, 0);
+  }
 
   private store(slot: number, lo: number, hi: number): void {
     const width = WIDTH[slot];
     if (width === 16) { lo &= 0xffff; hi = 0; } else if (width === 32) hi = 0;
-    if (this.lo[slot] === lo && this.hi[slot] === hi) return;
+    if (this.lo[slot] !== lo || this.hi[slot] !== hi) this.change(slot, lo, hi);
+  }
+
+  /** A field's new value: its bigint is made again when read, and its group's change is counted. */
+  private change(slot: number, lo: number, hi: number): void {
     this.lo[slot] = lo;
     this.hi[slot] = hi;
     this.big[slot] = undefined;

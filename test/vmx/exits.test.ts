@@ -122,9 +122,15 @@ describe('an exit saves guest state and loads host state (28.3, 28.5)', () => {
     expect(read(vmx, Field.GUEST_IDTR_LIMIT)).toBe(0x1ffn);
     roundTrip(() => { s.sysenterEip = 0xabcdn; });
     expect(read(vmx, Field.GUEST_SYSENTER_EIP)).toBe(0xabcdn);
-    // A field the debugger wrote while the guest ran is overwritten by the processor's value.
+    // A field the debugger wrote while the guest ran is overwritten by the processor's value,
+    // bits 63:32 of natural-width fields too.
     roundTrip(() => { vmx.vmcsWrite(Field.GUEST_ES_LIMIT, 0x1234n); });
     expect(read(vmx, Field.GUEST_ES_LIMIT)).toBe(BigInt(esLimit));
+    roundTrip(() => {
+      vmx.vmcsWrite(Field.GUEST_CR0, (1n << 32n) | BigInt(s.cr0));
+      vmx.vmcsWrite(Field.GUEST_RFLAGS, (1n << 40n) | BigInt(s.getRflags()));
+    });
+    expect([read(vmx, Field.GUEST_CR0), read(vmx, Field.GUEST_RFLAGS)]).toEqual([BigInt(s.cr0), BigInt(s.getRflags())]);
   });
 
   it('saves IA32_PAT and the exit MSR-store list, loads host PAT and the exit MSR-load list', () => {
