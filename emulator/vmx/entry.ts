@@ -18,7 +18,6 @@ import { CR0_ENTRY_PRESERVED, GuestStateImage } from './guestStateImage';
 
 export type EntryResult = { entered: true } | { entered: false; error: VmInstructionError; message: string };
 
-
 const enum Group { Control = 0, Guest = 2, Host = 3 }
 
 /**
