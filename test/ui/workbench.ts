@@ -36,11 +36,13 @@ export class Workbench {
     for (;;) {
       await this.page.keyboard.press('Escape');
       await this.page.keyboard.press('F1');
-      await input.waitFor({ state: 'visible', timeout: 10_000 });
       try {
-        // The palette matches the title, not always the "Category: " prefix: type the title
-        // only. A debug stop that arrives now moves the focus to the editor and closes the
-        // palette under our typing: then it is opened again.
+        // F1 once opened no palette within 10 s (the walkthrough's third step, in a run with
+        // two of its picks forced closed): then it is pressed again. The palette matches the
+        // title, not always the "Category: " prefix: type the title only. A debug stop that
+        // arrives now moves the focus to the editor and closes the palette under our typing:
+        // then it is opened again.
+        await input.waitFor({ state: 'visible', timeout: 5_000 });
         await input.fill(`>${label.replace(/^[^:]+:\s*/, '')}`, { timeout: 3_000 });
         await row.waitFor({ timeout: 3_000 });
         await row.click();
@@ -68,17 +70,17 @@ export class Workbench {
 
   /** Clicks the quick pick's first row holding `label`. */
   async pickRow(label: string): Promise<void> {
-    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().click({ timeout: 10_000 });
+    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().click({ timeout: 30_000 });
   }
 
   /**
-   * Runs `open`, then `use` on what it opened, again and again until `use` succeeds. On a
-   * loaded machine the walkthrough page can take the focus back after a quick pick opened
-   * over it, which closes the pick under the click (CI, 2026-12-04: the row was "visible and
-   * stable", the walkthrough's details intercepted the click, then the row was gone); a user
-   * would press the button again.
+   * Runs `open`, then `use` on what it opened, again until `use` succeeds. On a loaded machine
+   * the walkthrough page can take the focus back after a quick pick opened over it, which
+   * closes the pick under the click (CI, 2026-12-04: the row was "visible and stable", the
+   * walkthrough's details intercepted the click, then the row was gone); a user would press
+   * the button again. `open` must bring back what it needs: nothing is reset in between.
    */
-  async untilDone(open: () => Promise<void>, use: () => Promise<void>, timeoutMs = 120_000): Promise<void> {
+  async untilDone(open: () => Promise<void>, use: () => Promise<void>, timeoutMs = 180_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await open();
@@ -87,7 +89,6 @@ export class Workbench {
         return;
       } catch (e) {
         if (Date.now() > deadline) throw e;
-        await this.page.keyboard.press('Escape');
       }
     }
   }
