@@ -11,45 +11,44 @@ import { checkControls, checkGuestState, checkHostState } from './entryChecks';
 import { vmentryFailure } from './exit';
 import { ExitReason, Field, VmInstructionError } from './fields';
 import { loadMsrList } from './msrList';
-import type { Vmcs } from './vmcs';
+import { ChangeGroup, type Vmcs } from './vmcs';
+import { VmcsStamp } from './vmcsStamp';
 import type { Vmx } from './vmx';
 import { GUEST_SPACE } from './vmxCpu';
 import { CR0_ENTRY_PRESERVED, GuestStateImage } from './guestStateImage';
 
 export type EntryResult = { entered: true } | { entered: false; error: VmInstructionError; message: string };
 
-const enum Group { Control = 0, Guest = 2, Host = 3 }
-
 /**
  * The control checks (27.2.1) read only control fields, the host-state checks (27.2.2-27.2.4)
  * only host and control fields and IA32_EFER.LMA: both passed for this VMCS at these change
- * counts (Vmcs.changes) and are skipped while the counts stand. The decoded controls
+ * counts (Vmcs.changes) and are skipped while `checked` stands. The decoded controls
  * (activeControls) are kept with them. Of the guest-state checks (27.3.1), those of RIP,
  * RFLAGS and non-register state and the VMCS link pointer (which reads memory) run at every
  * entry; the rest read only control fields and guest fields that VM exits save unchanged
- * (control registers, segments, descriptor tables, MSRs), and are skipped while `guest` and
- * `control` stand since they last passed.
+ * (control registers, segments, descriptor tables, MSRs), and are skipped while `guest`
+ * stands since they last passed.
  */
-export interface PassedEntryChecks { vmcs: Vmcs; control: number; host: number; ia32e: boolean; controls: ActiveControls; guest: number }
+export interface PassedEntryChecks { checked: VmcsStamp; ia32e: boolean; controls: ActiveControls; guest: VmcsStamp }
 
 /** Enter the guest from the current VMCS. VMfailValid results are returned; guest-state failures exit (throw). */
 export function vmentry(vmx: Vmx, launch: boolean): EntryResult {
   const vmcs = vmx.current!;
   const ia32e = vmx.cpu.state.longMode;
   let passed = vmx.passedEntryChecks;
-  if (passed === undefined || passed.vmcs !== vmcs || passed.control !== vmcs.changes[Group.Control]
-    || passed.host !== vmcs.changes[Group.Host] || passed.ia32e !== ia32e) {
+  if (passed === undefined || !passed.checked.standsFor(vmcs) || passed.ia32e !== ia32e) {
     const controls = checkControls(vmcs);
     if (controls) return { entered: false, error: VmInstructionError.ENTRY_INVALID_CONTROLS, message: controls };
     const host = checkHostState(vmcs, ia32e);
     if (host) return { entered: false, error: VmInstructionError.ENTRY_INVALID_HOST_STATE, message: host };
-    passed = { vmcs, control: vmcs.changes[Group.Control], host: vmcs.changes[Group.Host], ia32e, controls: activeControls(vmcs), guest: -1 };
+    const checked = new VmcsStamp(ChangeGroup.Host);
+    checked.take(vmcs);
+    passed = { checked, ia32e, controls: activeControls(vmcs), guest: new VmcsStamp(ChangeGroup.Guest) };
     vmx.passedEntryChecks = passed;
   }
-  const guestChanges = vmcs.changes[Group.Guest];
-  const guest = checkGuestState(vmcs, vmx.cpu.phys, passed.guest === guestChanges);
+  const guest = checkGuestState(vmcs, vmx.cpu.phys, passed.guest.standsFor(vmcs));
   if (guest) vmentryFailure(vmx, ExitReason.INVALID_STATE, BigInt(guest.qualification), guest.message);
-  passed.guest = guestChanges;
+  passed.guest.take(vmcs);
 
   loadGuestState(vmx, vmcs);
   vmx.nonRoot = true;

@@ -10,16 +10,16 @@
 import { Cr0, Seg, SEG_ATTR_UNUSABLE, type Segment } from '../cpu/state';
 import { EntryCtl } from './controls';
 import { Field } from './fields';
-import type { Vmcs } from './vmcs';
-import { VmcsImage } from './vmcsImage';
+import { ChangeGroup, type Vmcs } from './vmcs';
+import { VmcsStamp } from './vmcsStamp';
 
-/** Vmcs.changes index of the guest-state fields (encoding bits 11:10, SDM 25.11.2). */
-const GUEST = 2;
 /** CR0 bits VM entry never modifies (27.3.2.1): ET, reserved 15:6, 17 and 28:19, NW and CD. */
 export const CR0_ENTRY_PRESERVED = (Cr0.ET | 0xffc0 | 0x20000 | 0x1ff80000 | Cr0.NW | Cr0.CD) >>> 0;
 const SEG_ORDER = [Seg.ES, Seg.CS, Seg.SS, Seg.DS, Seg.FS, Seg.GS, Seg.LDTR, Seg.TR];
 
-export class GuestStateImage extends VmcsImage {
+export class GuestStateImage {
+  /** The VMCS and its counts this image was decoded at. */
+  private readonly stamp = new VmcsStamp(ChangeGroup.Guest);
   /** The "IA-32e mode guest" entry control. */
   readonly ia32e: boolean;
   /** GUEST_CR0 without the bits entry preserves. */
@@ -42,7 +42,7 @@ export class GuestStateImage extends VmcsImage {
   readonly idtrLimit: number;
 
   private constructor(vmcs: Vmcs) {
-    super(vmcs, GUEST);
+    this.stamp.take(vmcs);
     const entry = vmcs.get32(Field.VM_ENTRY_CONTROLS);
     this.ia32e = (entry & EntryCtl.IA32E_MODE_GUEST) !== 0;
     this.cr0 = (vmcs.get32(Field.GUEST_CR0) & ~CR0_ENTRY_PRESERVED) >>> 0;
@@ -76,6 +76,6 @@ export class GuestStateImage extends VmcsImage {
 
   /** The image of `vmcs`: `kept` while it is of the same VMCS and no control or guest-state field changed since. */
   static of(vmcs: Vmcs, kept: GuestStateImage | undefined): GuestStateImage {
-    return kept !== undefined && kept.standsFor(vmcs) ? kept : new GuestStateImage(vmcs);
+    return kept !== undefined && kept.stamp.standsFor(vmcs) ? kept : new GuestStateImage(vmcs);
   }
 }

@@ -7,11 +7,9 @@
 import { Cr0, Cr4, Seg, SEG_ATTR_UNUSABLE, type Segment } from '../cpu/state';
 import { ExitCtl } from './controls';
 import { Field } from './fields';
-import type { Vmcs } from './vmcs';
-import { VmcsImage } from './vmcsImage';
+import { ChangeGroup, type Vmcs } from './vmcs';
+import { VmcsStamp } from './vmcsStamp';
 
-/** Vmcs.changes index of the host-state fields (encoding bits 11:10, SDM 25.11.2). */
-const HOST = 3;
 /** CR0 bits a VM exit leaves alone (28.5.1): ET, CD, NW, 28:19, 17, 15:6. */
 export const CR0_EXIT_PRESERVED = (Cr0.ET | Cr0.CD | Cr0.NW | 0x1ff80000 | 0x20000 | 0xffc0) >>> 0;
 /** Segment attributes a VM exit loads (28.5.2), in the VMCS access-rights layout. */
@@ -22,7 +20,9 @@ const HOST_DATA_SEGS: ReadonlyArray<readonly [Seg, Field, Field | undefined]> = 
   [Seg.FS, Field.HOST_FS_SELECTOR, Field.HOST_FS_BASE], [Seg.GS, Field.HOST_GS_SELECTOR, Field.HOST_GS_BASE],
 ];
 
-export class HostStateImage extends VmcsImage {
+export class HostStateImage {
+  /** The VMCS and its counts this image was decoded at. */
+  private readonly stamp = new VmcsStamp(ChangeGroup.Host);
   /** "Host address-space size" (28.5). */
   readonly hass: boolean;
   /** HOST_CR0 without the bits the exit preserves. */
@@ -45,7 +45,7 @@ export class HostStateImage extends VmcsImage {
   readonly msrLoadCount: number;
 
   private constructor(vmcs: Vmcs) {
-    super(vmcs, HOST);
+    this.stamp.take(vmcs);
     const exitCtl = vmcs.get32(Field.VM_EXIT_CONTROLS);
     const hass = (exitCtl & ExitCtl.HOST_ADDRESS_SPACE_SIZE) !== 0;
     this.hass = hass;
@@ -79,7 +79,7 @@ export class HostStateImage extends VmcsImage {
 
   /** The image of `vmcs`: `kept` while it is of the same VMCS and no control or host-state field changed since. */
   static of(vmcs: Vmcs, kept: HostStateImage | undefined): HostStateImage {
-    return kept !== undefined && kept.standsFor(vmcs) ? kept : new HostStateImage(vmcs);
+    return kept !== undefined && kept.stamp.standsFor(vmcs) ? kept : new HostStateImage(vmcs);
   }
 }
 

@@ -6,16 +6,13 @@
 // again would change nothing and the save is skipped: the VMCS holds the same values either way.
 
 import { loadSegment, type CpuState, type Segment } from '../cpu/state';
-import type { Vmcs } from './vmcs';
-
-/** Vmcs.changes indexes (encoding bits 11:10, SDM 25.11.2). */
-const CONTROL = 0, GUEST = 2;
+import { ChangeGroup, type Vmcs } from './vmcs';
+import { VmcsStamp } from './vmcsStamp';
 
 export class SavedGuestState {
-  private vmcs: Vmcs | undefined;
+  /** The VMCS saved into, with its control and guest-state counts after the save. */
+  private readonly stamp = new VmcsStamp(ChangeGroup.Guest);
   private exitControls = 0;
-  private controlChanges = 0;
-  private guestChanges = 0;
   private cr0 = 0;
   private cr3 = 0n;
   private cr4 = 0;
@@ -34,8 +31,7 @@ export class SavedGuestState {
 
   /** True if saving `s` into `vmcs` under `exitControls` would write what the VMCS already holds. */
   unchanged(vmcs: Vmcs, s: CpuState, exitControls: number): boolean {
-    if (this.vmcs !== vmcs || this.exitControls !== exitControls
-      || this.controlChanges !== vmcs.changes[CONTROL] || this.guestChanges !== vmcs.changes[GUEST]) return false;
+    if (!this.stamp.standsFor(vmcs) || this.exitControls !== exitControls) return false;
     if (this.cr0 !== s.cr0 || this.cr3 !== s.cr3 || this.cr4 !== s.cr4 || this.efer !== s.efer || this.dr7 !== s.dr[7]) return false;
     for (let i = 0; i < 8; i++) {
       const a = this.seg[i], b = s.seg[i];
@@ -48,10 +44,8 @@ export class SavedGuestState {
 
   /** Remember `s` as just saved into `vmcs` (after the save, so its own changes are counted). */
   record(vmcs: Vmcs, s: CpuState, exitControls: number): void {
-    this.vmcs = vmcs;
+    this.stamp.take(vmcs);
     this.exitControls = exitControls;
-    this.controlChanges = vmcs.changes[CONTROL];
-    this.guestChanges = vmcs.changes[GUEST];
     this.cr0 = s.cr0; this.cr3 = s.cr3; this.cr4 = s.cr4; this.efer = s.efer; this.dr7 = s.dr[7];
     for (let i = 0; i < 8; i++) loadSegment(this.seg[i], s.seg[i]);
     this.gdtrBase = s.gdtr.base; this.gdtrLimit = s.gdtr.limit;

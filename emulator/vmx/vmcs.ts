@@ -13,8 +13,12 @@ export type VmwriteResult = 'ok' | 'unsupported' | 'read-only';
 
 const MASK32 = 0xffffffffn;
 
-/** Vmcs.changes index of the guest fields the checks at every VM entry read (entry.ts): see ENTRY_CHECKED. */
-const ENTRY_CHECKED_GUEST = 4;
+/**
+ * Vmcs.changes indexes: the field groups of encoding bits 11:10 (SDM 25.11.2), and apart from
+ * the rest of the guest-state area the guest fields the checks at every VM entry read (entry.ts):
+ * see ENTRY_CHECKED.
+ */
+export const enum ChangeGroup { Control = 0, ExitInformation = 1, Guest = 2, Host = 3, EntryCheckedGuest = 4 }
 /**
  * Guest fields that most VM exits save with new values and that only the guest-state checks
  * VM entry always runs (RIP and RFLAGS 27.3.1.4, non-register state 27.3.1.5) read: their
@@ -26,7 +30,7 @@ const ENTRY_CHECKED = new Set<number>([
   Field.GUEST_PENDING_DBG_EXCEPTIONS, Field.VMX_PREEMPTION_TIMER_VALUE,
 ]);
 /** Per slot: which Vmcs.changes counter a change of the field counts in, and its width. */
-const CHANGE_GROUP = Uint8Array.from(VMCS_FIELDS, (f) => (ENTRY_CHECKED.has(f.encoding) ? ENTRY_CHECKED_GUEST : (f.encoding >> 10) & 3));
+const CHANGE_GROUP = Uint8Array.from(VMCS_FIELDS, (f) => (ENTRY_CHECKED.has(f.encoding) ? ChangeGroup.EntryCheckedGuest : (f.encoding >> 10) & 3));
 const WIDTH = VMCS_FIELDS.map((f) => f.width);
 
 export class Vmcs {
@@ -36,9 +40,9 @@ export class Vmcs {
   private readonly big: (bigint | undefined)[] = new Array<bigint | undefined>(VMCS_FIELDS.length).fill(undefined);
   launchState: LaunchState = 'clear';
   /**
-   * Changes of value per field group, indexed by encoding bits 11:10 (control, exit information,
-   * guest, host; SDM 25.11.2) and ENTRY_CHECKED_GUEST: VM entry skips the checks of a group that
-   * did not change since they last passed on this VMCS (entry.ts).
+   * Changes of value per field group (ChangeGroup): VM entry skips the checks of a group that did
+   * not change since they last passed on this VMCS, and caches stamped with the counts
+   * (vmcsStamp.ts) stand while they do.
    */
   readonly changes = new Uint32Array(5);
 
