@@ -73,10 +73,13 @@ export function writeMsr(c: Cpu, msr: number, v: bigint): void {
       st.seg[msr === Msr.FS_BASE ? Seg.FS : Seg.GS].base = BigInt.asUintN(64, v);
       return;
     case Msr.SYSENTER_CS: st.sysenterCs = BigInt.asUintN(64, v); return;
-    case Msr.SYSENTER_ESP: case Msr.SYSENTER_EIP:
+    case Msr.SYSENTER_ESP:
       if (!canonical(v)) throw gp();
-      if (msr === Msr.SYSENTER_ESP) st.sysenterEsp = BigInt.asUintN(64, v);
-      else st.sysenterEip = BigInt.asUintN(64, v);
+      st.sysenterEsp = BigInt.asUintN(64, v);
+      return;
+    case Msr.SYSENTER_EIP:
+      if (!canonical(v)) throw gp();
+      st.sysenterEip = BigInt.asUintN(64, v);
       return;
     case Msr.LSTAR: case Msr.CSTAR: case Msr.KERNEL_GS_BASE:
       if (!canonical(v)) throw gp();
