@@ -16,17 +16,11 @@ function ready(): Workbench {
   return workbench().wb;
 }
 
-/** Picks a row of the open quick pick by its text. */
-async function pick(label: string): Promise<void> {
-  const wb = ready();
-  await wb.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().click({ timeout: 30_000 });
-}
-
 /** Clicks the panel's Export button, answers the quick picks, types `path` into the save dialog. */
 async function exportFromPanel(answers: string[], path: string): Promise<string> {
   const wb = ready();
   await wb.traceFrame().locator('#export').click();
-  for (const answer of answers) await pick(answer);
+  for (const answer of answers) await wb.pickRow(answer);
   // code-server's save dialog is VS Code's own: a quick input holding the proposed path.
   const input = wb.page.locator('.quick-input-widget input');
   await expect.poll(() => input.inputValue(), { timeout: 30_000 }).toMatch(/\/trace\.(txt|json)$/);

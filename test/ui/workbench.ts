@@ -31,7 +31,7 @@ export class Workbench {
    */
   async runCommand(label: string, timeoutMs = 60_000): Promise<void> {
     const input = this.page.locator('.quick-input-widget input');
-    const row = this.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+    const row = this.quickPickRow(label);
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       await this.page.keyboard.press('Escape');
@@ -68,9 +68,14 @@ export class Workbench {
     await this.walkthroughStep('openSample').waitFor({ timeout: 30_000 });
   }
 
+  /** The open quick pick's first row holding `label`. */
+  quickPickRow(label: string): Locator {
+    return this.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first();
+  }
+
   /** Clicks the quick pick's first row holding `label`. */
   async pickRow(label: string): Promise<void> {
-    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: label }).first().click({ timeout: 30_000 });
+    await this.quickPickRow(label).click({ timeout: 30_000 });
   }
 
   /**
@@ -152,7 +157,7 @@ export class Workbench {
     const input = this.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
     await input.fill(name);
-    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: name }).first().click({ timeout: 30_000 });
+    await this.pickRow(name);
     await this.activeEditorTab().filter({ hasText: name }).waitFor({ timeout: 30_000 });
   }
 
@@ -163,7 +168,7 @@ export class Workbench {
     const input = this.page.locator('.quick-input-widget input');
     await input.waitFor({ state: 'visible', timeout: 10_000 });
     await input.fill(`:${line}`);
-    await this.page.locator('.quick-input-list .monaco-list-row', { hasText: String(line) }).first().waitFor({ timeout: 10_000 });
+    await this.quickPickRow(String(line)).waitFor({ timeout: 10_000 });
     // An Enter that lands before the picker took the text leaves it open: press again until the cursor moved.
     const cursor = this.page.locator('.statusbar-item', { hasText: new RegExp(`^Ln ${line}, Col`) });
     await expect.poll(async () => {
@@ -180,7 +185,7 @@ export class Workbench {
    */
   async startDebugging(): Promise<void> {
     await this.runCommand('Debug: Start Debugging');
-    const pick = this.page.locator('.quick-input-list .monaco-list-row', { hasText: 'Hypercall (KVM guest + host)' }).first();
+    const pick = this.quickPickRow('Hypercall (KVM guest + host)');
     await Promise.race([pick.waitFor({ timeout: 60_000 }), this.debugToolbar().waitFor({ timeout: 60_000 })]).catch(() => undefined);
     if (await pick.isVisible()) await pick.click();
   }
