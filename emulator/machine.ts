@@ -18,7 +18,6 @@ import { DEFAULT_RAM, MiB } from './loader/memoryMap';
 import { PhysicalMemory } from './memory/physical';
 import type { TraceRecord } from './trace/record';
 import { TraceBuffer } from './trace/traceBuffer';
-import { TraceTimeline } from './trace/traceTimeline';
 import { capturePages, restorePages, type Pages } from './history/pages';
 import { History } from './history/history';
 import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field, FIELD_SLOT, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES } from './vmx/fields';
@@ -96,7 +95,6 @@ export class Machine implements MachineApi {
   // Device output is part of history: what was produced in this timeline (machine state) and
   // how much of it listeners have seen. Output is muted while history re-executes the past.
   private readonly traceListeners: ((record: TraceRecord, step: number) => void)[] = [];
-  private readonly timeline: TraceTimeline;
   private consoleProduced = { host: 0, guest: 0 };
   private readonly consoleEmitted = { host: 0, guest: 0 };
   private traceEmitted = 0;
@@ -130,8 +128,7 @@ export class Machine implements MachineApi {
     if (!Number.isSafeInteger(size) || size <= 0 || size % MiB !== 0) throw new Error(`The RAM size must be a whole number of MiB, not ${size} bytes.`);
     this.cpu = new CpuState();
     this.memory = new PhysicalMemory(size);
-    this.trace = new TraceBuffer(options.traceCapacity);
-    this.timeline = new TraceTimeline(this.trace.capacity);
+    this.trace = new TraceBuffer(options.traceCapacity, () => this.stepAfterCurrent());
     const loaded = boot(this.cpu, this.memory, {
       hostElf: options.hostElf, guestElf: options.guestElf,
       hostPath: options.hostPath ?? 'host.elf', guestPath: options.guestPath ?? 'guest.elf',
@@ -159,7 +156,7 @@ export class Machine implements MachineApi {
     this.vmx.onExit((exit) => this.vmExited(exit));
     this.vmx.onEntry((launch) => this.vmEntered(launch));
     this.vmx.onEntryFailure((error, message) => this.entryFailed(error, message));
-    this.trace.onRecord((record) => this.traced(record));
+    this.trace.onRecord((record, step) => this.traced(record, step));
   }
 
   get inGuest(): boolean { return this.vmx.nonRoot; }
@@ -495,7 +492,7 @@ export class Machine implements MachineApi {
   }
 
   /** History discarded what lay after this moment: so do the trace records of that future. */
-  forgetFuture(): void { this.timeline.truncate(this.trace.written); }
+  forgetFuture(): void { this.trace.forgetFuture(); }
 
   /** Output the listeners have not seen yet in this timeline goes to them (after a step back, regenerated output does). */
   private emitConsole(port: 'host' | 'guest', text: string): void {
@@ -518,8 +515,7 @@ export class Machine implements MachineApi {
     return this.blockIcount < 0 ? this.steps : this.steps + (this.cpu.icount - this.blockIcount) + 1;
   }
 
-  private traced(record: TraceRecord): void {
-    const step = this.timeline.add(record, this.stepAfterCurrent());
+  private traced(record: TraceRecord, step: number): void {
     if (this.muted || record.seq < this.traceEmitted) return;
     this.traceEmitted = record.seq + 1;
     for (const l of this.traceListeners) l(record, step);
@@ -633,10 +629,8 @@ export class Machine implements MachineApi {
     this.consoleEmitted.host = this.consoleProduced.host;
     this.consoleEmitted.guest = this.consoleProduced.guest;
     this.traceEmitted = data.traceWritten;
-    // A later snapshot of this timeline (history going forward) gets back the records the timeline still keeps.
-    this.trace.rewind(data.traceWritten);
-    this.trace.skipTo(Math.min(data.traceWritten, this.timeline.start));
-    for (let seq = this.trace.written; seq < data.traceWritten; seq++) this.trace.push(this.timeline.record(seq)!);
+    // A later snapshot of this timeline (history going forward) gets back the records the buffer still keeps.
+    this.trace.moveTo(data.traceWritten);
     this.lastExit = data.lastExit;
     this.entered = data.entered;
     this.pending = undefined;

@@ -63,7 +63,8 @@ export function eventFlags(event: TraceEventName): string {
  * Subclasses say where the fields come from.
  */
 export abstract class FtraceLine implements TraceRecord {
-  constructor(readonly seq: number, readonly tsc: bigint, readonly event: TraceEventName) {}
+  constructor(readonly seq: number, readonly event: TraceEventName) {}
+  abstract readonly tsc: bigint;
   abstract readonly fields: TraceFields;
   abstract readonly rip: bigint;
   abstract readonly side: 'host' | 'guest';
@@ -78,8 +79,8 @@ export abstract class FtraceLine implements TraceRecord {
 }
 
 class FtraceRecord extends FtraceLine {
-  constructor(seq: number, tsc: bigint, event: TraceEventName, readonly fields: TraceFields, readonly rip: bigint, readonly side: 'host' | 'guest') {
-    super(seq, tsc, event);
+  constructor(seq: number, readonly tsc: bigint, event: TraceEventName, readonly fields: TraceFields, readonly rip: bigint, readonly side: 'host' | 'guest') {
+    super(seq, event);
   }
 }
 

@@ -1,55 +1,88 @@
-// The machine's trace buffer: the records the trace channel produced, in order, plus the
-// listeners that see each one as it happens. Like the kernel's ring buffer it keeps the newest
-// records when it overflows (at least `capacity` of them; older ones are dropped in batches so
-// a push stays O(1)) and counts every record ever written. Snapshot/restore keeps only the
-// written count, since records are immutable and a restore can only go back in time.
+// The machine's trace buffer: the records the trace channel produced, in order, each with the
+// step right after the instruction that emitted it, plus the listeners that see each one as
+// it happens. Like the kernel's ring buffer it keeps the newest records when it overflows (at
+// least `capacity` of them; older ones are dropped a page at a time, recordLog.ts) and counts
+// every record ever written.
+//
+// It is history's timeline of records too (docs/history.md). Going back (a restore) moves the
+// written count back and keeps the records after it: running forward again regenerates them,
+// and each one found the same as the kept one reaches listeners with its first step (a client
+// takes it to go to the event); a restore forward gets them back. A record that comes out
+// different, or a change of the past (forgetFuture), drops the kept future.
 
+import { HOST_RECORD_WORDS, HostTraceRecord } from './hostTraceRecord';
 import type { TraceRecord } from './record';
+import { RecordLog } from './recordLog';
 
-/** Default number of records kept: about a million lines, a few hundred MB at most. */
+/** Default number of records kept: about a million lines, about 100 MB. */
 export const DEFAULT_TRACE_CAPACITY = 1 << 20;
 
-export class TraceBuffer {
-  private records: TraceRecord[] = [];
-  private writtenCount = 0;
-  private readonly listeners: ((r: TraceRecord) => void)[] = [];
+export type TraceListener = (record: TraceRecord, step: number) => void;
 
-  constructor(readonly capacity = DEFAULT_TRACE_CAPACITY) {}
+export class TraceBuffer {
+  private readonly records: RecordLog;
+  private writtenCount = 0;
+  private readonly listeners: TraceListener[] = [];
+
+  /** `stepNow`: the step a record emitted now is stamped with. */
+  constructor(readonly capacity = DEFAULT_TRACE_CAPACITY, private readonly stepNow: () => number = () => 0) {
+    this.records = new RecordLog(capacity);
+  }
 
   /** Records in the buffer ("entries-in-buffer"). */
-  get length(): number { return this.records.length; }
+  get length(): number { return Math.max(0, this.writtenCount - this.records.start); }
   /** Records ever written, including those dropped ("entries-written"); also the next record's seq. */
   get written(): number { return this.writtenCount; }
-  /** The records kept, oldest first. */
-  get all(): readonly TraceRecord[] { return this.records; }
+  /** The records kept, oldest first (made from the packed log at each read). */
+  get all(): readonly TraceRecord[] {
+    const out: TraceRecord[] = [];
+    for (let seq = this.records.start; seq < this.writtenCount; seq++) out.push(this.records.get(seq)!);
+    return out;
+  }
 
-  push(record: TraceRecord): void {
-    this.records.push(record);
-    this.writtenCount++;
-    if (this.records.length >= this.capacity + Math.max(1, this.capacity >> 3)) {
-      this.records = this.records.slice(this.records.length - this.capacity);
+  /** A host record, as HOST_RECORD_WORDS words (struct hc_trace_record, then the TSC's halves), which are copied. */
+  pushHost(words: Uint32Array): void {
+    const seq = this.writtenCount, log = this.records;
+    if (seq < log.start) { this.emit(new HostTraceRecord(seq, words.slice(0, HOST_RECORD_WORDS), 0), this.stepNow()); return; }
+    if (seq < log.end) {
+      if (log.holdsHost(seq, words)) { this.emit(log.get(seq)!, log.stepAt(seq)); return; }
+      log.truncate(seq);
     }
-    for (const l of this.listeners) l(record);
+    const step = this.stepNow();
+    this.emit(log.appendHost(words, step), step);
   }
 
-  onRecord(listener: (r: TraceRecord) => void): void { this.listeners.push(listener); }
-
-  /** Go back to the moment `written` records had been written (restore of an earlier snapshot). */
-  rewind(written: number): void {
-    if (written >= this.writtenCount) return;
-    const keep = this.records.findIndex((r) => r.seq >= written);
-    if (keep >= 0) this.records.length = keep;
-    this.writtenCount = written;
+  /** Any other record (kept as it is). */
+  push(record: TraceRecord): void {
+    const seq = this.writtenCount, log = this.records;
+    if (seq < log.start) { this.emit(record, this.stepNow()); return; }
+    if (seq < log.end) {
+      if (log.get(seq)!.text === record.text) { this.emit(record, log.stepAt(seq)); return; }
+      log.truncate(seq);
+    }
+    const step = this.stepNow();
+    log.appendObject(record, step);
+    this.emit(record, step);
   }
+
+  onRecord(listener: TraceListener): void { this.listeners.push(listener); }
 
   /**
-   * Go forward to the moment `written` records had been written when the ones after those kept
-   * here are no longer at hand (a restore later in history than the machine keeps records for):
-   * they count as written and, like anything older, are no longer in the buffer.
+   * Go to the moment `written` records had been written (a restore). Forward, the records kept
+   * count again; those no longer kept (further back than the buffer reaches) count as written
+   * and, like anything older, are no longer in the buffer.
    */
-  skipTo(written: number): void {
-    if (written <= this.writtenCount) return;
-    this.records = [];
+  moveTo(written: number): void {
+    if (written > this.records.end) this.records.restartAt(written);
     this.writtenCount = written;
+  }
+
+  /** What lay after this moment can no longer happen: the kept records after it go. */
+  forgetFuture(): void { this.records.truncate(this.writtenCount); }
+
+  /** `record` is written: counted, and told to listeners with the step it was first emitted at. */
+  private emit(record: TraceRecord, step: number): void {
+    this.writtenCount++;
+    for (const l of this.listeners) l(record, step);
   }
 }

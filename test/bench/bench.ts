@@ -390,7 +390,7 @@ async function main(): Promise<void> {
 
   const result = { mips, hypercallsPerSecond, longLoopHypercallsPerSecond: longLoop.perSecond, qemuMips, pauseLatencyMs: pause.medianMs,
     launchMs: launch.launchMs, nextStackTraceMs: launch.nextStackTraceMs, interpreterMips, transitionInstructionEquivalents,
-    minimalRoundTripUs: 1e6 / minimal.roundTripsPerSecond, minimalRoundTripSteadyUs: 1e6 / minimal.steadyRoundTripsPerSecond, keptBytesPerRoundTrip: kept,
+    minimalRoundTripUs: 1e6 / minimal.roundTripsPerSecond, minimalRoundTripSteadyUs: 1e6 / minimal.steadyRoundTripsPerSecond, keptBytesPerRoundTrip: kept.total,
     compareColdS: compare?.coldS ?? null, compareWarmS: compare?.warmS ?? null, runS: compare?.runS ?? null, history: travel };
   if (json) { process.stdout.write(JSON.stringify(result) + '\n'); return; }
   const rows: [string, string][] = [
@@ -403,7 +403,7 @@ async function main(): Promise<void> {
     ...engineRows(engine),
     ['hypercall round trips/s, interpreter alone', Math.round(interpreterHypercalls).toLocaleString('en-US')],
     ['hypercall round trips/s, long loop', `${Math.round(longLoop.perSecond).toLocaleString('en-US')} (trips ${longLoop.from.toLocaleString('en-US')}-${longLoop.to.toLocaleString('en-US')} of one machine, its hot blocks compiled)`],
-    ['memory kept per round trip', `${kept.toFixed(0)} bytes (long loop, the adapter's trace listener, heap after GC over 100,000 trips)`],
+    ['memory kept per round trip', `${kept.total.toFixed(0)} bytes, ${kept.heap.toFixed(0)} of them V8 heap (long loop, the adapter's trace listener, after GC over 100,000 trips)`],
     ['VM exit + entry, sample host', `${transitionInstructionEquivalents.toFixed(0)} instruction-equivalents (round trip minus its instructions, at the compute guest's MIPS)`],
     ['VM exit + entry, minimal host', `${minimalEquivalents.toFixed(0)} instruction-equivalents (${Math.round(minimal.roundTripsPerSecond).toLocaleString('en-US')} round trips/s of ${minimal.instructionsPerTrip} instructions, ${(1e6 / minimal.roundTripsPerSecond).toFixed(2)} µs each, first 200,000 trips)`],
     ['  steady (next 200,000)', `${minimalSteadyEquivalents.toFixed(0)} instruction-equivalents at the compute guest's steady ${steadyMips.toFixed(0)} MIPS (${(1e6 / minimal.steadyRoundTripsPerSecond).toFixed(2)} µs each)`],

@@ -7,12 +7,15 @@ import { runInNewContext } from 'node:vm';
 import { traceRecordToJson } from '../../debug-adapter/traceEvents';
 import type { Machine } from '../../emulator/machine';
 
+/** Bytes kept per round trip: in all, and of that in V8's heap (objects; the rest is array buffers' memory). */
+export interface KeptBytes { total: number; heap: number }
+
 /**
- * Bytes of V8 heap kept per round trip of `m`'s hypercall loop over `trips` round trips, after
- * `warmTrips` (the host's blocks compiled, the heap settled), heap taken after a full GC, with
- * a listener that turns each trace record into its DAP form as the adapter does (traceEvents.ts).
+ * Bytes kept per round trip of `m`'s hypercall loop over `trips` round trips, after `warmTrips`
+ * (the host's blocks compiled, the heap settled), taken after a full GC, with a listener that
+ * turns each trace record into its DAP form as the adapter does (traceEvents.ts).
  */
-export function keptBytesPerRoundTrip(m: Machine, warmTrips: number, trips: number): number {
+export function keptBytesPerRoundTrip(m: Machine, warmTrips: number, trips: number): KeptBytes {
   setFlagsFromString('--expose-gc');
   const gc = runInNewContext('gc') as () => void;
   let done = 0;
@@ -25,8 +28,10 @@ export function keptBytesPerRoundTrip(m: Machine, warmTrips: number, trips: numb
   };
   runTo(warmTrips);
   gc();
-  const heap = process.memoryUsage().heapUsed, from = done;
+  const before = process.memoryUsage(), from = done;
   runTo(from + trips);
   gc();
-  return (process.memoryUsage().heapUsed - heap) / (done - from);
+  const after = process.memoryUsage(), n = done - from;
+  const heap = (after.heapUsed - before.heapUsed) / n;
+  return { heap, total: heap + (after.arrayBuffers - before.arrayBuffers) / n };
 }
