@@ -132,7 +132,7 @@ export class Cpu {
   readonly bus: PagingBus;
 
   constructor(readonly state: CpuState, readonly phys: PhysicalMemory, readonly io: IoBus) {
-    this.r32 = new Uint32Array(state.gpr.buffer, state.gpr.byteOffset, 32);
+    this.r32 = state.gprHalves;
     this.mem = phys.bytes;
     this.physSize = phys.size;
     this.insn = this.scratch;

@@ -49,6 +49,8 @@ const RIP_CANONICAL = 2 ** 47;
 export class CpuState {
   /** General-purpose registers, always held as unsigned 64-bit values. */
   readonly gpr = new BigUint64Array(16);
+  /** The same registers as 32-bit halves, low then high: what the hot paths read and write without a bigint. */
+  readonly gprHalves = new Uint32Array(this.gpr.buffer);
   /**
    * RIP of the instruction being executed (faults and VM exits report this one). Held as a
    * number (the canonical value as a signed integer) so the interpreter never builds a BigInt

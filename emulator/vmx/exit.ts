@@ -112,8 +112,9 @@ function saveGuestState(vmx: Vmx, vmcs: Vmcs, reason: number): void {
     saveGuestSystemState(s, vmcs, c.exit);
     vmx.savedGuestState.record(vmcs, s, c.exit);
   }
-  vmcs.set(Field.GUEST_RIP, s.rip);
-  vmcs.set(Field.GUEST_RSP, s.gpr[4]);
+  const rip = s.ripNum;
+  if (Number.isNaN(rip)) vmcs.set(Field.GUEST_RIP, s.rip); else vmcs.setSigned(Field.GUEST_RIP, rip);
+  vmcs.setHalves(Field.GUEST_RSP, s.gprHalves[8], s.gprHalves[9]);
   vmcs.set32(Field.GUEST_RFLAGS, s.getRflags());
   vmcs.set32(Field.GUEST_PENDING_DBG_EXCEPTIONS, 0);
   // Blocking by STI needs IF = 1 (27.3.1.5); with IF = 0 the only possible shadow is MOV SS.

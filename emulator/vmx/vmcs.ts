@@ -71,6 +71,12 @@ export class Vmcs {
     split(value);
     this.store(slot, HALVES[0], HALVES[1]);
   }
+  /** Store a canonical address held as a signed number (CpuState.ripNum), without a bigint. */
+  setSigned(field: Field, n: number): void {
+    this.store(FIELD_SLOT[field >> 1], n >>> 0, Math.floor(n / 4294967296) >>> 0);
+  }
+  /** Store a value given as its 32-bit halves. */
+  setHalves(field: Field, lo: number, hi: number): void { this.store(FIELD_SLOT[field >> 1], lo, hi); }
   /** Store a value below 2^32 (truncated to 16 bits for 16-bit fields). */
   set32(field: Field, value: number): void {
     const slot = FIELD_SLOT[field >> 1];

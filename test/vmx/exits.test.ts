@@ -73,6 +73,16 @@ describe('an exit saves guest state and loads host state (28.3, 28.5)', () => {
     expect(exits[0].guestGprs[4]).toBe(0x7fff0n);
   });
 
+  it('saves a guest RIP and RSP in the upper canonical half, and a non-canonical RIP the debugger wrote, in all 64 bits', () => {
+    for (const [rip, rsp] of [[0xffff_ffff_8000_1000n, 0xffff_8000_0000_0ff0n], [0x0000_8000_0000_0000n, 0x1_0000_0ff0n]]) {
+      const { vmx, cpu } = guest(PROC, undefined, 3);
+      cpu.state.rip = rip;
+      cpu.state.gpr[4] = rsp;
+      expect(vmcallExit(vmx)).toBe(18);
+      expect([read(vmx, Field.GUEST_RIP), read(vmx, Field.GUEST_RSP)]).toEqual([rip, rsp]);
+    }
+  });
+
   it('VMRESUME returns to the saved guest state', () => {
     const { vmx, cpu } = guest();
     cpu.state.gpr[4] = 0x7ff00n;
