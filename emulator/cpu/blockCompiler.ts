@@ -118,7 +118,7 @@ interface Site {
  * One instruction written out: flags it reads and writes, and its source given the flags
  * needed after it. `ends`: a near CALL/RET, whose source sets the local `nx` to the next RIP
  * (the block's end, or the next instruction's RIP where the block goes through it).
- * `stores`: it may write memory (a write to the block's own page ends the block after it).
+ * `stores`: it may write memory (a write to one of the block's pages ends the block after it).
  */
 interface Emitter { reads: number; writes: number; ends?: boolean; stores?: boolean; code(needed: number, site: Site): string }
 
@@ -566,12 +566,14 @@ export function compiledSource(b: Block): string {
   const sideExit = (k: number) => k < n - 1 && (names[k] === 'jcc' || emitters[k]?.ends === true);
   const branchEnd = isDirectBranch(names[n - 1]);
   const loops = b.loops;
+  // A second page (blocks.ts): the transfer there leaves the block when the execute TLB no longer maps it as it did.
+  const cross = b.cross, twoPages = cross < n;
 
   // Flags live after each instruction, backwards from the exit (where all are live).
   const liveAfter: number[] = new Array<number>(n);
   let live = STATUS;
   for (let k = n - 1; k >= 0; k--) {
-    if (sideExit(k)) live = STATUS;
+    if (sideExit(k) || k + 1 === cross) live = STATUS;
     liveAfter[k] = live;
     const e = emitters[k];
     if (k === n - 1 && branchEnd) {
@@ -582,7 +584,7 @@ export function compiledSource(b: Block): string {
 
   const out: string[] = [];
   out.push("'use strict'; return function block(c, st, r, ic, gens, g, lim) {");
-  out.push('const pg = this.phys >>> 12;');
+  out.push(twoPages ? 'const pg = this.phys >>> 12, pg2 = this.page2, g2 = this.gen2;' : 'const pg = this.phys >>> 12;');
   out.push('const R = c.r32, M = c.mem, V = c.view, TR = c.tagR, PR = c.physR, TW = c.tagW, PW = c.physW, K = c.tagKey, S = c.tlbSalt, ic0 = ic;');
   out.push('let F = st.getRflags();');
   out.push('let CR = NaN, CRP = 0, CW = NaN, CWP = 0;');
@@ -591,8 +593,8 @@ export function compiledSource(b: Block): string {
   const sync = () => (dirty ? 'st.setRflags(F); ' : '');
   /** Leave after `retired` instructions with RIP `rip` (an expression); `synced`: right after a handler, RFLAGS is CpuState's. */
   const leave = (retired: number, rip: string, synced = false) => `${synced ? '' : sync()}st.icount = ic + ${retired}; st.setRipNum(${rip}); return ic + ${retired} - ic0;`;
-  /** After instruction `k` ran by its handler: a write to the block's page ends the block there. */
-  const codeWritten = (k: number) => `if (gens[pg] !== g) { ${leave(k + 1, 'c.nextRip', true)} }`;
+  /** After instruction `k` ran by its handler: a write to one of the block's pages ends the block there. */
+  const codeWritten = (k: number) => `if (gens[pg] !== g${twoPages ? ' || gens[pg2] !== g2' : ''}) { ${leave(k + 1, 'c.nextRip', true)} }`;
   // A memory operand's base register (RBP in -O0 code), as a signed number, computed once and
   // used by the following instructions until one writes the register (its code assigns R[...]),
   // or any instruction runs by its handler.
@@ -603,6 +605,7 @@ export function compiledSource(b: Block): string {
   for (let k = 0; k < n; k++) {
     const i = insns[k], d = b.deltas[k], len = i.length;
     const e = emitters[k];
+    if (k === cross) out.push(`if (!c.fetchMaps(r + ${d}, pg2)) { ${leave(k, `r + ${d}`)} }`);
     let base: string | undefined;
     if (e !== undefined && i.hasModrm && i.mod !== 3 && !i.ripRelative && i.base >= 0 && i.index < 0) {
       base = bases.get(i.base);

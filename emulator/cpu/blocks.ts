@@ -1,18 +1,20 @@
-// Basic blocks: a straight-line run of 64-bit code on one physical page, decoded once and run
-// as a unit. A block goes on past a Jcc (not taken), through a direct JMP or CALL whose target
-// is on its page, and through a RET to the instruction after a CALL it went through (a
-// superblock: a -O0 function of a few instructions is no longer a block of its own); it ends
-// after any other control transfer, before any instruction outside BLOCK_SAFE (those need the
-// per-instruction loop: I/O, system, VMX, flag/segment/shadow changers) and before the page
-// end. A Jcc taken, or a RET whose address on the stack is not the one its CALL pushed, leaves
-// the block there (a side exit). Cold blocks run threaded by the interpreter's handlers
+// Basic blocks: a straight-line run of 64-bit code, decoded once and run as a unit. A block
+// goes on past a Jcc (not taken), through a direct JMP or CALL whose target is on its page, or
+// on one more page that the execute TLB maps as it maps the first (linear and physical
+// addresses the same distance apart), and through a RET to the instruction after a CALL it went
+// through (a superblock: a function of a few instructions is no longer a block of its own, nor
+// is the code after a call to another page); it ends after any other control transfer, before
+// any instruction outside BLOCK_SAFE (those need the per-instruction loop: I/O, system, VMX,
+// flag/segment/shadow changers) and before a page end. A Jcc taken, or a RET whose address on
+// the stack is not the one its CALL pushed, leaves the block there (a side exit), and so does
+// the transfer to the second page when the execute TLB no longer maps it as it did. Cold blocks run threaded by the interpreter's handlers
 // (runThreaded, also the fallback where code generation is refused); hot ones are compiled to
 // a JavaScript function (blockCompiler.ts) that writes the common instructions out and calls
 // the handlers of the rest. Both keep the architectural state exactly as step() leaves it
 // wherever it can be seen:
 //  - before an instruction that can fault or exit, RIP and the retired count are committed
 //    (a fault or VM exit inside it sees what step() would have shown);
-//  - after an instruction that can write memory, a write to the block's own page (codeGen
+//  - after an instruction that can write memory, a write to one of the block's pages (codeGen
 //    moved) ends the block there, so self-modifying code is decoded afresh;
 //  - at the end, RIP is the last instruction's next RIP and icount counts every instruction.
 // The caller (Cpu.runBlock) runs a block only where nothing needs an instruction boundary
@@ -70,9 +72,19 @@ export class Block {
   readonly committed: boolean[] = [];
   /** Its last instruction jumps back to its first: compiled, it runs whole rounds in one call. */
   loops = false;
-  /** The code bytes the block was decoded from: from `from` bytes past its start to its last instruction's end. */
+  /** The code bytes the block was decoded from on its first page: from `from` bytes past its start to its last instruction's end there. */
   bytes: Uint8Array = new Uint8Array(0);
   from = 0;
+  /**
+   * The second page, if the block goes on to one (blocks.ts header): its instructions from index
+   * `cross` on lie there, decoded from `bytes2` at physical `start2`, and `gen2` is its write
+   * generation as `gen` is the first page's. Without one, `page2` is the first page and `cross` the length.
+   */
+  page2: number;
+  gen2: number;
+  cross: number;
+  bytes2: Uint8Array = new Uint8Array(0);
+  start2 = 0;
   /** Instructions in the block (a field: runBlock reads it without touching `insns`). */
   readonly length: number;
   /**
@@ -83,16 +95,27 @@ export class Block {
    */
   next: Block | undefined = undefined;
   /** `gen` is the write generation of the block's page at which its bytes were last seen unchanged. */
-  constructor(readonly phys: number, public gen: number, readonly insns: DecodedInsn[]) { this.length = insns.length; }
+  constructor(readonly phys: number, public gen: number, readonly insns: DecodedInsn[]) {
+    this.length = insns.length;
+    this.page2 = phys >>> 12;
+    this.gen2 = gen;
+    this.cross = insns.length;
+  }
 
-  /** After a write to its page: true (and current again) if the block's own bytes did not change. */
-  revalidate(mem: Uint8Array, gen: number): boolean {
-    const b = this.bytes;
-    const start = this.phys + this.from;
-    for (let k = 0; k < b.length; k++) if (mem[start + k] !== b[k]) return false;
+  /** True if the block is still the code at its place: no write to its pages since, or none that changed its own bytes (then it is current again). */
+  isCurrent(mem: Uint8Array, codeGen: Uint32Array): boolean {
+    const gen = codeGen[this.phys >>> 12], gen2 = codeGen[this.page2];
+    if (gen === this.gen && gen2 === this.gen2) return true;
+    if (!sameBytes(mem, this.phys + this.from, this.bytes) || !sameBytes(mem, this.start2, this.bytes2)) return false;
     this.gen = gen;
+    this.gen2 = gen2;
     return true;
   }
+}
+
+function sameBytes(mem: Uint8Array, start: number, bytes: Uint8Array): boolean {
+  for (let k = 0; k < bytes.length; k++) if (mem[start + k] !== bytes[k]) return false;
+  return true;
 }
 
 /** Whether a decoded row may join a block, and whether it ends one. */
@@ -105,10 +128,14 @@ export function blockRole(handlerName: string): 'stop' | 'end' | 'continue' {
  * Where a block goes on after its control transfer `i` (handler `name`) at physical `p`: the
  * next instruction after a Jcc, the target of a direct JMP, or of a 64-bit direct CALL (whose return address joins `returns`),
  * or the return address of the innermost CALL the block went through for a RET; undefined
- * (the block ends) for any other transfer, a target off the block's page or one already in the
- * block (`at`: its instructions' addresses; a jump back to the first one is a loop).
+ * (the block ends) for any other transfer, a target already in the block (`at`: its
+ * instructions' addresses; a jump back to the first one is a loop), or one off the block's
+ * `pages`. A JMP or CALL may take the block to a second page if `admit` says the execute TLB
+ * maps it as it maps the first; it joins `pages`.
  */
-export function followInBlock(name: string, i: DecodedInsn, p: number, at: readonly number[], returns: number[]): number | undefined {
+export function followInBlock(
+  name: string, i: DecodedInsn, p: number, at: readonly number[], returns: number[], pages: number[], admit: (page: number) => boolean,
+): number | undefined {
   let to: number | undefined;
   if (name === 'jcc') {
     // Not taken, it goes on; taken, it leaves the block there (a side exit). A jump back into
@@ -118,18 +145,29 @@ export function followInBlock(name: string, i: DecodedInsn, p: number, at: reado
   } else if (name === 'jmpNear') to = p + i.length + i.imm;
   else if (name === 'callNear' && i.opsize === 8) { to = p + i.length + i.imm; returns.push(p + i.length); }
   else if (name === 'retNear' && i.opcode === 0xc3 && i.opsize === 8) to = returns.pop();
-  if (to === undefined || to >>> 12 !== at[0] >>> 12 || at.includes(to)) return undefined;
+  if (to === undefined || at.includes(to)) return undefined;
+  const page = to >>> 12;
+  if (pages.includes(page)) return to;
+  if (pages.length > 1 || !admit(page)) return undefined;
+  pages.push(page);
   return to;
 }
 
 /** Fill the block's per-instruction tables once its instructions (at physical addresses `at`) are decoded. */
 export function finishBlock(b: Block, at: readonly number[], handlerNames: string[], handlers: Handler[], mem: Uint8Array): void {
-  let from = 0, to = 0;
+  const page = b.phys >>> 12;
+  let from = 0, to = 0, start2 = Infinity, end2 = 0;
   b.insns.forEach((i, k) => {
     const delta = at[k] - b.phys;
     b.deltas.push(delta);
-    from = Math.min(from, delta);
-    to = Math.max(to, delta + i.length);
+    if (at[k] >>> 12 === page) {
+      from = Math.min(from, delta);
+      to = Math.max(to, delta + i.length);
+    } else {
+      if (b.cross === b.length) { b.cross = k; b.page2 = at[k] >>> 12; }
+      start2 = Math.min(start2, at[k]);
+      end2 = Math.max(end2, at[k] + i.length);
+    }
     b.handlers.push(handlers[k]);
     b.names.push(handlerNames[k]);
     const memory = i.hasModrm && i.mod !== 3;
@@ -137,6 +175,10 @@ export function finishBlock(b: Block, at: readonly number[], handlerNames: strin
   });
   b.from = from;
   b.bytes = mem.slice(b.phys + from, b.phys + to);
+  if (b.cross < b.length) {
+    b.start2 = start2;
+    b.bytes2 = mem.slice(start2, end2);
+  }
   const last = b.insns[b.length - 1], name = handlerNames[b.length - 1];
   b.loops = (name === 'jcc' || name === 'jmpNear') && b.deltas[b.length - 1] + last.length + last.imm === 0;
 }
@@ -154,14 +196,19 @@ function runHandler(b: Block, c: Cpu, k: number, r: number): void {
 
 /** The reference way to run a block (cold blocks, and everywhere when code generation is refused): one round. */
 function runThreaded(this: Block, c: Cpu, st: CpuState, rip: number, icount: number, codeGen: Uint32Array, gen: number): number {
-  const n = this.length, page = this.phys >>> 12;
+  const n = this.length, page = this.phys >>> 12, page2 = this.page2, gen2 = this.gen2;
   for (let k = 0; k < n; k++) {
     const r = rip + this.deltas[k];
+    if (k === this.cross && !c.fetchMaps(r, page2)) { // the second page is no longer where it was
+      st.icount = icount + k;
+      st.setRipNum(r);
+      return k;
+    }
     const committed = this.committed[k];
     if (committed) { st.icount = icount + k; st.setRipNum(r); }
     runHandler(this, c, k, r);
-    // The end, a side exit (a Jcc taken, a RET elsewhere than the block's path), or a write to the block's page.
-    if (k === n - 1 || c.nextRip !== rip + this.deltas[k + 1] || (committed && codeGen[page] !== gen)) {
+    // The end, a side exit (a Jcc taken, a RET elsewhere than the block's path), or a write to one of the block's pages.
+    if (k === n - 1 || c.nextRip !== rip + this.deltas[k + 1] || (committed && (codeGen[page] !== gen || codeGen[page2] !== gen2))) {
       st.icount = icount + k + 1;
       st.setRipNum(c.nextRip);
       return k + 1;

@@ -215,8 +215,8 @@ export class Cpu {
       // The block that followed this one last time, if it is still the code there; else the table.
       const phys = this.fetchPage + off, gen = this.codeGen[phys >>> 12];
       let b = prev?.next;
-      if (b === undefined || b.phys !== phys || (b.gen !== gen && !b.revalidate(this.mem, gen))) {
-        b = this.blockAt(phys);
+      if (b === undefined || b.phys !== phys || ((b.gen !== gen || b.gen2 !== this.codeGen[b.page2]) && !b.isCurrent(this.mem, this.codeGen))) {
+        b = this.blockAt(phys, rip);
         if (b === undefined) break;
         if (prev !== undefined) prev.next = b;
       }
@@ -261,19 +261,24 @@ export class Cpu {
     return total;
   }
 
-  /** The current block at physical `phys`: found, revalidated after a write to its page, or built once it was asked for often enough; undefined if not (yet). */
-  private blockAt(phys: number): Block | undefined {
+  /** Whether the execute TLB maps linear `lin`'s page to physical page `page` now, for this privilege (a block's second page, blocks.ts). */
+  fetchMaps(lin: number, page: number): boolean {
+    const idx = this.tlbSlot(lin);
+    return this.tagX[idx] === lin - (lin & 0xfff) + this.tagKey && this.physX[idx] === page * 4096;
+  }
+
+  /** The current block at physical `phys` (linear `rip`): found, revalidated after a write to its pages, or built once it was asked for often enough; undefined if not (yet). */
+  private blockAt(phys: number, rip: number): Block | undefined {
     // Fibonacci hashing onto sets of BLOCK_WAYS slots: hot blocks whose hashes collide keep their own slots.
     // The table holds the blocks alone (their phys is the tag): a lookup touches one table slot and one Block.
     const set = (Math.imul(phys, 0x9e3779b1) >>> (32 - BLOCK_SLOT_BITS)) & -BLOCK_WAYS;
     let slot = set, b = this.blkTab[set];
     while (slot < set + BLOCK_WAYS - 1 && (b === undefined || b.phys !== phys)) b = this.blkTab[++slot];
-    const gen = this.codeGen[phys >>> 12];
     const found = b !== undefined && b.phys === phys;
-    if (found && b !== undefined && (b.gen === gen || b.revalidate(this.mem, gen))) return b;
+    if (found && b !== undefined && b.isCurrent(this.mem, this.codeGen)) return b;
     if (++this.blkSeen[set] < this.buildAfter) return undefined;
     this.blkSeen[set] = 0;
-    const built = this.buildBlock(phys);
+    const built = this.buildBlock(phys, rip);
     if (!found) { // a new block goes first in its set, the last one drops out
       slot = set;
       const dropped = this.blkTab[set + BLOCK_WAYS - 1];
@@ -284,12 +289,18 @@ export class Cpu {
     return built;
   }
 
-  /** Decode the block starting at physical address `phys` (a block of length < 2 is never run). */
-  private buildBlock(phys: number): Block {
+  /** Decode the block starting at physical address `phys`, linear `rip` (a block of length < 2 is never run). */
+  private buildBlock(phys: number, rip: number): Block {
     const page = phys >>> 12;
     this.markCodePage(page);
     const insns: DecodedInsn[] = [], names: string[] = [], handlers: Handler[] = [], at: number[] = [];
-    const returns: number[] = [];
+    const returns: number[] = [], pages = [page];
+    // A second page joins if the execute TLB maps it now as the first is mapped (blocks.ts).
+    const admit = (other: number) => {
+      if (!this.fetchMaps(rip - phys + other * 4096, other)) return false;
+      this.markCodePage(other);
+      return true;
+    };
     let p: number | undefined = phys;
     while (p !== undefined && insns.length < MAX_BLOCK && (p & 0xfff) <= 4096 - 15 && p + 15 <= this.physSize) {
       const i = new DecodedInsn();
@@ -299,10 +310,11 @@ export class Cpu {
       const role = blockRole(name);
       if (role === 'stop') break;
       insns.push(i); names.push(name); handlers.push(this.handlers[i.id]); at.push(p);
-      p = role === 'end' ? followInBlock(name, i, p, at, returns) : p + i.length;
+      p = role === 'end' ? followInBlock(name, i, p, at, returns, pages, admit) : p + i.length;
     }
     const b = new Block(phys, this.codeGen[page], insns);
     finishBlock(b, at, names, handlers, this.mem);
+    b.gen2 = this.codeGen[b.page2];
     return b;
   }
 

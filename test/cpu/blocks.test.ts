@@ -47,14 +47,16 @@ function sameMemory(a: FlatMachine, b: FlatMachine): boolean {
 interface Lockstep { blocks: number; blockInstructions: number; steps: number }
 
 /**
- * Random bytes with, when `calls`, a CALL rel32 to somewhere on the same page every 32 bytes
- * and a RET every 16: code that superblocks go through and back out of (blocks.ts).
+ * Random bytes for code page `page` with, when `calls`, a CALL rel32 every 32 bytes (to
+ * somewhere on the same page, one in four to another code page) and a RET every 16: code that
+ * superblocks go through and back out of, on one page and across two (blocks.ts).
  */
-function randomPage(rng: Rng, calls: boolean): Uint8Array {
+function randomPage(rng: Rng, calls: boolean, page: number): Uint8Array {
   const code = rng.bytes(0x1000);
   if (!calls) return code;
   for (let at = rng.int(32); at + 5 <= 0x1000; at += 32) {
-    const rel = rng.int(0x1000) - (at + 5);
+    const to = rng.int(4) === 0 ? rng.int(CODE_PAGES) : page;
+    const rel = (to - page) * 0x1000 + rng.int(0x1000) - (at + 5);
     code.set([0xe8, rel & 0xff, (rel >> 8) & 0xff, (rel >> 16) & 0xff, (rel >> 24) & 0xff], at);
   }
   for (let at = rng.int(16); at < 0x1000; at += 16) if (code[at - 1] !== 0xe8) code[at] = 0xc3;
@@ -68,7 +70,7 @@ function lockstep(seed: number, steps: number, compiled: boolean, calls = false)
   fast.cpu.buildAfter = 1;
   fast.cpu.compileAfter = compiled ? 1 : Infinity;
   for (let i = 0; i < CODE_PAGES; i++) {
-    const code = randomPage(rng, calls);
+    const code = randomPage(rng, calls, i);
     for (const m of [fast, ref]) { m.map(CODE_LINEAR + i * 0x1000); m.writeLinear(CODE_LINEAR + i * 0x1000, code); }
   }
   for (let i = 0; i < DATA_PAGES; i++) for (const m of [fast, ref]) m.map(DATA_LINEAR + i * 0x1000);
@@ -361,12 +363,14 @@ describe('compiled memory operands', () => {
 
 /**
  * Page 0: inc eax; jmp to page 1. Page 1: inc eax; inc eax; jmp back to page 0 (`modrm` 0xc1
- * or 0xc2: ECX or EDX instead). One round stepped: both pages are in the execute TLB.
+ * or 0xc2: ECX or EDX instead). One round stepped: both pages are in the execute TLB. Page 1
+ * is mapped first, so its frame lies below page 0's: the pages are not the same distance apart
+ * in linear and physical memory, and each is a block of its own (blocks.ts).
  */
 function twoPageMachine(modrm = 0xc0): FlatMachine {
   const m = new FlatMachine();
-  m.map(CODE_LINEAR);
   m.map(CODE_LINEAR + 0x1000);
+  m.map(CODE_LINEAR);
   m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, modrm, 0xe9, 0xf9, 0x0f, 0x00, 0x00]));
   m.writeLinear(CODE_LINEAR + 0x1000, new Uint8Array([0xff, modrm, 0xff, modrm, 0xe9, 0xf7, 0xef, 0xff, 0xff]));
   m.cpu.buildAfter = 1;
@@ -576,6 +580,101 @@ describe('a superblock (through CALL, RET and JMP, past a Jcc not taken)', () =>
       }
       expect(steps).toBe(4); // mov, call, add, ret
       expect(fast.state.gpr[0]).toBe(20n);
+    });
+  }
+});
+
+/** The physical address of `linear`'s page-table entry in `m`. */
+function pteOf(m: FlatMachine, linear: number): number {
+  let table = Number(m.state.cr3);
+  for (const shift of [39, 30, 21]) table = Number(m.phys.read64(table + 8 * ((linear / 2 ** shift) & 511)) & 0xffff_f000n);
+  return table + 8 * ((linear >>> 12) & 511);
+}
+
+/**
+ * Code on two pages mapped the same distance apart in linear and physical memory, stack on DATA_LINEAR:
+ *   page 0: 0x00 inc eax; call page 1 + 0x10; inc eax; int3     0x30 nop; int3
+ *   page 1: 0x10 add eax, 10; ret
+ *   page 2 (a spare frame): 0x10 add eax, 20; ret
+ * `patch` changes page 0 (RBX holds the linear address of add eax, 10's immediate). Both
+ * machines ran it once (both pages in the execute TLB) and start at page 0 again.
+ */
+function crossPageMachines(compiled: boolean, patch?: (code: Uint8Array) => void): { fast: FlatMachine; ref: FlatMachine } {
+  const page0 = new Uint8Array(0x40).fill(0xcc);
+  page0.set([0xff, 0xc0, 0xe8, 0x09, 0x10, 0x00, 0x00, 0xff, 0xc0], 0);
+  page0.set([0x90], 0x30);
+  patch?.(page0);
+  const [fast, ref] = [new FlatMachine(), new FlatMachine()];
+  for (const m of [fast, ref]) {
+    for (const page of [0, 1, 2]) m.map(CODE_LINEAR + page * 0x1000);
+    m.map(DATA_LINEAR);
+    m.writeLinear(CODE_LINEAR, page0);
+    m.writeLinear(CODE_LINEAR + 0x1010, new Uint8Array([0x83, 0xc0, 0x0a, 0xc3]));
+    m.writeLinear(CODE_LINEAR + 0x2010, new Uint8Array([0x83, 0xc0, 0x14, 0xc3]));
+    m.state.gpr[3] = BigInt(CODE_LINEAR + 0x1012);
+    m.state.gpr[4] = BigInt(DATA_LINEAR + 0x800);
+    m.state.rip = BigInt(CODE_LINEAR);
+    for (let k = 0; k < 10 && m.state.ripNum !== CODE_LINEAR + page0.indexOf(0xcc, 2); k++) m.cpu.step();
+    m.state.rip = BigInt(CODE_LINEAR);
+    m.state.gpr[0] = 0n;
+    m.state.gpr[4] = BigInt(DATA_LINEAR + 0x800);
+  }
+  fast.cpu.buildAfter = 1;
+  fast.cpu.compileAfter = compiled ? 1 : Infinity;
+  fast.cpu.chainBlocks = false;
+  return { fast, ref };
+}
+
+/** Run `fast` by blocks (stepping where none runs) and `ref` by steps alike until `fast` reaches `rip`; returns the blocks' sizes. */
+function runTo(fast: FlatMachine, ref: FlatMachine, rip: number): number[] {
+  const ran: number[] = [];
+  while (fast.state.ripNum !== rip && ran.length < 20) {
+    const n = runAlike(fast, ref);
+    if (n === 0) { fast.cpu.step(); ref.cpu.step(); }
+    ran.push(n);
+  }
+  return ran;
+}
+
+describe('a superblock across two pages (a CALL to another page the execute TLB maps as the first)', () => {
+  for (const compiled of [false, true]) {
+    const how = compiled ? 'compiled' : 'threaded';
+
+    it(`${how}: runs the call, the function on the other page, its return and the code after it as one block`, () => {
+      const { fast, ref } = crossPageMachines(compiled);
+      expect(runAlike(fast, ref)).toBe(5); // inc, call, add, ret, inc
+      expect(fast.state.gpr[0]).toBe(12n);
+      expect(fast.state.ripNum).toBe(CODE_LINEAR + 9);
+    });
+
+    it(`${how}: leaves the block at the call when the other page is no longer mapped as it was`, () => {
+      const { fast, ref } = crossPageMachines(compiled);
+      expect(runAlike(fast, ref)).toBe(5); // the block is built with page 1 where it is
+      for (const m of [fast, ref]) {
+        // Page 1's linear address now maps the spare frame; the TLB is flushed, and page 0 fetched again.
+        m.phys.write64(pteOf(m, CODE_LINEAR + 0x1000), BigInt(m.physOf(CODE_LINEAR + 0x2000) | 7));
+        m.cpu.flushTlb();
+        m.state.rip = BigInt(CODE_LINEAR + 0x30);
+        m.cpu.step();
+        m.state.rip = BigInt(CODE_LINEAR);
+        m.state.gpr[0] = 0n;
+      }
+      expect(runTo(fast, ref, CODE_LINEAR + 9)[0]).toBe(2); // inc, call: then the function is stepped from its new frame
+      expect(fast.state.gpr[0]).toBe(22n);
+    });
+
+    it(`${how}: an instruction that rewrites the function on the other page before the call runs it as rewritten`, () => {
+      // 0x00 xor byte [rbx], 0x1e (RBX: the immediate of add eax, 10 on page 1: 10 <-> 20 each time); call; inc eax; int3
+      const { fast, ref } = crossPageMachines(compiled, (code) => { code.set([0x80, 0x33, 0x1e, 0xe8, 0x08, 0x10, 0x00, 0x00, 0xff, 0xc0, 0xcc], 0); });
+      const ran = runTo(fast, ref, CODE_LINEAR + 10);
+      expect(ran[0]).toBe(1); // the write to page 1 ends the block after it
+      expect(fast.state.gpr[0]).toBe(11n); // the warm-up run left 20, this one's xor made 10 again
+    });
+
+    it(`${how}: none runs with a breakpoint in the function on the other page`, () => {
+      const { fast } = crossPageMachines(compiled);
+      expect(fast.cpu.runBlock(64, new Map([[CODE_LINEAR + 0x1013, 0]]))).toBe(0); // the ret
+      expect(fast.state.ripNum).toBe(CODE_LINEAR);
     });
   }
 });
