@@ -7,11 +7,11 @@
 // any instruction outside BLOCK_SAFE (those need the per-instruction loop: I/O, system, VMX,
 // flag/segment/shadow changers) and before a page end. A Jcc taken, or a RET whose address on
 // the stack is not the one its CALL pushed, leaves the block there (a side exit), and so does
-// the transfer to the second page when the execute TLB no longer maps it as it did. Cold blocks run threaded by the interpreter's handlers
-// (runThreaded, also the fallback where code generation is refused); hot ones are compiled to
-// a JavaScript function (blockCompiler.ts) that writes the common instructions out and calls
-// the handlers of the rest. Both keep the architectural state exactly as step() leaves it
-// wherever it can be seen:
+// the transfer to the second page when the execute TLB no longer maps it as it did. Cold
+// blocks run threaded by the interpreter's handlers (runThreaded, also the fallback where code
+// generation is refused); hot ones are compiled to a JavaScript function (blockCompiler.ts)
+// that writes the common instructions out and calls the handlers of the rest. Both keep the
+// architectural state exactly as step() leaves it wherever it can be seen:
 //  - before an instruction that can fault or exit, RIP and the retired count are committed
 //    (a fault or VM exit inside it sees what step() would have shown);
 //  - after an instruction that can write memory, a write to one of the block's pages (codeGen
