@@ -2,12 +2,11 @@
 // struct hc_trace_record (docs/platform.md "Trace channel") turns it into a TraceRecord,
 // stamped with the TSC at the OUT, and appends it to the trace buffer.
 
-import { HALVES, split } from '../cpu/halves';
 import type { CpuState } from '../cpu/state';
 import type { PhysicalMemory } from '../memory/physical';
 import { cString } from '../loader/elf';
 import { makeTraceRecord } from '../trace/ftrace';
-import { HC_TRACE_RECORD_SIZE, HOST_RECORD_WORDS, hostTraceEvent } from '../trace/hostTraceRecord';
+import { HC_TRACE_RECORD_SIZE, HC_TRACE_RECORD_WORDS, hostTraceEvent } from '../trace/hostTraceRecord';
 import type { TraceBuffer } from '../trace/traceBuffer';
 import type { PortDevice } from './portBus';
 import { readTsc } from './tsc';
@@ -15,8 +14,10 @@ import { readTsc } from './tsc';
 const MAX_STRING = 1024;
 
 export class TraceChannel implements PortDevice {
-  /** The record being emitted, as the buffer takes it (it copies the words). */
-  private readonly words = new Uint32Array(HOST_RECORD_WORDS);
+  /** RAM as 32-bit words (little-endian, as the CPU's register halves are): an aligned record is handed to the buffer from there. */
+  private readonly ram32: Uint32Array;
+  /** An unaligned record's words, read as the host wrote them. */
+  private readonly unaligned = new Uint32Array(HC_TRACE_RECORD_WORDS);
 
   /**
    * `symbolize` names a host address for trace_printk records that carry no __func__
@@ -27,7 +28,9 @@ export class TraceChannel implements PortDevice {
     private readonly memory: PhysicalMemory,
     private readonly buffer: TraceBuffer,
     private readonly symbolize: (ip: bigint) => string | undefined = () => undefined,
-  ) {}
+  ) {
+    this.ram32 = new Uint32Array(memory.bytes.buffer, memory.bytes.byteOffset, memory.size >>> 2);
+  }
 
   in(): number { return 0xffffffff; }
 
@@ -44,13 +47,10 @@ export class TraceChannel implements PortDevice {
       this.buffer.push(makeTraceRecord(seq, tsc, event, { func, msg: this.readString(m.read64(at + 24)).replace(/\n$/, '') }, ip, 'host'));
       return;
     }
-    const words = this.words;
-    words[0] = code;
-    for (let k = 1; k < HC_TRACE_RECORD_SIZE / 4; k++) words[k] = m.read32(at + 4 * k);
-    split(tsc);
-    words[HOST_RECORD_WORDS - 2] = HALVES[0];
-    words[HOST_RECORD_WORDS - 1] = HALVES[1];
-    this.buffer.pushHost(words);
+    if ((at & 3) === 0) { this.buffer.pushHost(this.ram32, at >>> 2, tsc); return; }
+    const words = this.unaligned;
+    for (let k = 0; k < HC_TRACE_RECORD_WORDS; k++) words[k] = m.read32(at + 4 * k);
+    this.buffer.pushHost(words, 0, tsc);
   }
 
   /** The host is identity-mapped, so its addresses are physical ones. */

@@ -9,11 +9,11 @@ import { FtraceLine, type TraceFields } from './ftrace';
 import { kvmExitReasonText } from './kvmExitReasons';
 import type { TraceEventName } from './record';
 
-/** Size of struct hc_trace_record in the host's memory. */
+/** Size of struct hc_trace_record in the host's memory, and in 32-bit words. */
 export const HC_TRACE_RECORD_SIZE = 80;
-const STRUCT_WORDS = HC_TRACE_RECORD_SIZE / 4;
+export const HC_TRACE_RECORD_WORDS = HC_TRACE_RECORD_SIZE / 4;
 /** Words a packed record takes: the struct, then the TSC's low and high halves. */
-export const HOST_RECORD_WORDS = STRUCT_WORDS + 2;
+export const HOST_RECORD_WORDS = HC_TRACE_RECORD_WORDS + 2;
 
 /** The struct's `event` values (its first word) and their events. */
 const EVENTS: Record<number, TraceEventName> = { 1: 'kvm_entry', 2: 'kvm_exit', 3: 'kvm_hypercall', 4: 'trace_printk' };
@@ -24,7 +24,7 @@ export class HostTraceRecord extends FtraceLine {
   constructor(seq: number, readonly words: Uint32Array, readonly at: number) {
     super(seq, EVENTS[words[at]]);
   }
-  get tsc(): bigint { return this.u64(STRUCT_WORDS); }
+  get tsc(): bigint { return this.u64(HC_TRACE_RECORD_WORDS); }
   private u64(word: number): bigint { return join(this.words[this.at + word], this.words[this.at + word + 1]); }
   /** args[i] of the struct (it starts at byte 32). */
   private arg(i: number): bigint { return this.u64(8 + 2 * i); }

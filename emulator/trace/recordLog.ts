@@ -6,7 +6,7 @@
 // again when read; any other record (a trace_printk's, with its strings) is kept as it is.
 // The oldest records are dropped a page at a time once `keep` newer ones remain.
 
-import { HOST_RECORD_WORDS, HostTraceRecord } from './hostTraceRecord';
+import { HC_TRACE_RECORD_WORDS, HOST_RECORD_WORDS, HostTraceRecord } from './hostTraceRecord';
 import type { TraceRecord } from './record';
 
 /** Records per page: a power of two, at most a sixteenth of `keep` and 1,024. */
@@ -40,10 +40,12 @@ export class RecordLog {
   /** Seq the next record gets. */
   get end(): number { return this.next; }
 
-  /** Append a host record from `words` (HOST_RECORD_WORDS of them, copied) as seq `end`; returns it as kept. */
-  appendHost(words: Uint32Array, step: number): TraceRecord {
+  /** Append a host record, its struct at `words[from]` and the TSC's halves (copied), as seq `end`; returns it as kept. */
+  appendHost(words: Uint32Array, from: number, tscLo: number, tscHi: number, step: number): TraceRecord {
     const seq = this.next, page = this.slotPage(), at = this.slot(seq) * HOST_RECORD_WORDS, to = page.words;
-    for (let k = 0; k < HOST_RECORD_WORDS; k++) to[at + k] = words[k];
+    for (let k = 0; k < HC_TRACE_RECORD_WORDS; k++) to[at + k] = words[from + k];
+    to[at + HC_TRACE_RECORD_WORDS] = tscLo;
+    to[at + HC_TRACE_RECORD_WORDS + 1] = tscHi;
     this.appended(page, step);
     return new HostTraceRecord(seq, to, at);
   }
@@ -56,11 +58,11 @@ export class RecordLog {
     this.appended(page, step);
   }
 
-  /** Whether the kept record `seq` is the host record `words` describe. */
-  holdsHost(seq: number, words: Uint32Array): boolean {
+  /** Whether the kept record `seq` is the host record appendHost would make of these. */
+  holdsHost(seq: number, words: Uint32Array, from: number, tscLo: number, tscHi: number): boolean {
     const page = this.pageOf(seq), at = this.slot(seq) * HOST_RECORD_WORDS, kept = page.words;
-    for (let k = 0; k < HOST_RECORD_WORDS; k++) if (kept[at + k] !== words[k]) return false;
-    return true;
+    for (let k = 0; k < HC_TRACE_RECORD_WORDS; k++) if (kept[at + k] !== words[from + k]) return false;
+    return kept[at + HC_TRACE_RECORD_WORDS] === tscLo && kept[at + HC_TRACE_RECORD_WORDS + 1] === tscHi;
   }
 
   /** The record `seq`, if kept. */

@@ -10,7 +10,8 @@
 // takes it to go to the event); a restore forward gets them back. A record that comes out
 // different, or a change of the past (forgetFuture), drops the kept future.
 
-import { HOST_RECORD_WORDS, HostTraceRecord } from './hostTraceRecord';
+import { HALVES, split } from '../cpu/halves';
+import { HC_TRACE_RECORD_WORDS, HOST_RECORD_WORDS, HostTraceRecord } from './hostTraceRecord';
 import type { TraceRecord } from './record';
 import { RecordLog } from './recordLog';
 
@@ -40,16 +41,18 @@ export class TraceBuffer {
     return out;
   }
 
-  /** A host record, as HOST_RECORD_WORDS words (struct hc_trace_record, then the TSC's halves), which are copied. */
-  pushHost(words: Uint32Array): void {
+  /** A host record: its struct hc_trace_record at `words[from]` (copied), emitted at `tsc`. */
+  pushHost(words: Uint32Array, from: number, tsc: bigint): void {
     const seq = this.writtenCount, log = this.records;
-    if (seq < log.start) { this.emit(new HostTraceRecord(seq, words.slice(0, HOST_RECORD_WORDS), 0), this.stepNow()); return; }
+    split(tsc);
+    const tscLo = HALVES[0], tscHi = HALVES[1];
+    if (seq < log.start) { this.emit(hostRecord(seq, words, from, tscLo, tscHi), this.stepNow()); return; }
     if (seq < log.end) {
-      if (log.holdsHost(seq, words)) { this.emit(log.get(seq)!, log.stepAt(seq)); return; }
+      if (log.holdsHost(seq, words, from, tscLo, tscHi)) { this.emit(log.get(seq)!, log.stepAt(seq)); return; }
       log.truncate(seq);
     }
     const step = this.stepNow();
-    this.emit(log.appendHost(words, step), step);
+    this.emit(log.appendHost(words, from, tscLo, tscHi, step), step);
   }
 
   /** Any other record (kept as it is). */
@@ -85,4 +88,13 @@ export class TraceBuffer {
     this.writtenCount++;
     for (const l of this.listeners) l(record, step);
   }
+}
+
+/** A host record of its own, not kept in the buffer. */
+function hostRecord(seq: number, words: Uint32Array, from: number, tscLo: number, tscHi: number): HostTraceRecord {
+  const own = new Uint32Array(HOST_RECORD_WORDS);
+  own.set(words.subarray(from, from + HC_TRACE_RECORD_WORDS));
+  own[HC_TRACE_RECORD_WORDS] = tscLo;
+  own[HC_TRACE_RECORD_WORDS + 1] = tscHi;
+  return new HostTraceRecord(seq, own, 0);
 }

@@ -126,6 +126,16 @@ describe('TraceChannel', () => {
     expect(entry).toMatchObject({ seq: 3, side: 'guest', rip: 0x100126n, tsc: 1_234_577n, flags: 'd..1.' });
   });
 
+  it('reads a record at an address that is not 4-byte aligned as one that is', () => {
+    const { bus, seen, put } = setup();
+    for (const at of [0x2000, 0x2203]) {
+      put(at, 2, 0x100100n, 0n, 0n, [18n, 0x100123n, 0x55n, 0n, 0n, 0n]);
+      bus.out(0x510, 4, at);
+    }
+    expect(seen[1]).toBe(seen[0]);
+    expect(seen[0]).toContain('kvm_exit: vcpu 0 reason VMCALL rip 0x100123 info1 0x0000000000000055');
+  });
+
   it('names the caller from the host symbols when trace_printk passes no __func__', () => {
     const { bus, seen, put, str } = setup();
     put(0x2000, 4, 0x100abcn, 0n, str(0x3000, 'no func'), []);

@@ -4,17 +4,16 @@
 // forward gets them back, and a different record or a changed past drops what was kept.
 
 import { makeTraceRecord, renderTrace } from '../../emulator/trace/ftrace';
-import { HOST_RECORD_WORDS } from '../../emulator/trace/hostTraceRecord';
+import { HC_TRACE_RECORD_WORDS } from '../../emulator/trace/hostTraceRecord';
 import { TraceBuffer } from '../../emulator/trace/traceBuffer';
 
 const record = (seq: number) => makeTraceRecord(seq, BigInt(seq) * 1000n, 'kvm_entry', { vcpu: 0, rip: BigInt(seq) }, BigInt(seq), 'guest');
 
-/** A kvm_entry as the host writes it (struct hc_trace_record, then the TSC's halves). */
-function entryWords(rip: number, tsc: number): Uint32Array {
-  const w = new Uint32Array(HOST_RECORD_WORDS);
+/** A kvm_entry as the host writes it (struct hc_trace_record). */
+function entryWords(rip: number): Uint32Array {
+  const w = new Uint32Array(HC_TRACE_RECORD_WORDS);
   w[0] = 1; // kvm_entry
   w[8] = rip; // args[0]
-  w[HOST_RECORD_WORDS - 2] = tsc;
   return w;
 }
 
@@ -51,8 +50,8 @@ describe('TraceBuffer', () => {
 
   it('decodes a host record from its words, and keeps it when the words it came from change', () => {
     const { b } = stepped(100);
-    const words = entryWords(0x10001f, 1_299_000_000);
-    b.pushHost(words);
+    const words = entryWords(0x10001f);
+    b.pushHost(words, 0, 1_299_000_000n);
     words.fill(0xff); // the channel writes its next record there
     expect(b.all.map((r) => r.text)).toEqual(['         hc-host-1       [000] d..1.     1.299000: kvm_entry: vcpu 0, rip 0x10001f']);
     expect(b.all[0].rip).toBe(0x10001fn);
@@ -60,24 +59,28 @@ describe('TraceBuffer', () => {
 
   it('going back keeps the future: the same records again reach listeners with their first steps, and a restore forward gets them back', () => {
     const { b, seen } = stepped(100);
-    for (let i = 0; i < 10; i++) b.pushHost(entryWords(i, i * 1000));
+    for (let i = 0; i < 10; i++) b.pushHost(entryWords(i), 0, BigInt(i * 1000));
     const first = b.all.map((r) => r.text);
     b.moveTo(3);
     expect({ written: b.written, length: b.length }).toEqual({ written: 3, length: 3 });
     seen.length = 0;
-    b.pushHost(entryWords(3, 3000));
+    b.pushHost(entryWords(3), 0, 3000n);
     expect(seen).toEqual([{ seq: 3, step: 40, text: first[3] }]);
     b.moveTo(10);
     expect(b.all.map((r) => r.text)).toEqual(first);
+    b.moveTo(3);
+    b.pushHost(entryWords(3), 0, 3001n); // the same event at another TSC is another record
+    b.moveTo(10);
+    expect({ written: b.written, length: b.length }).toEqual({ written: 10, length: 0 });
   });
 
   it('a record that comes out different, or a changed past, drops the kept future; records read before keep their text', () => {
     const { b, seen } = stepped(100);
-    for (let i = 0; i < 10; i++) b.pushHost(entryWords(i, i * 1000));
+    for (let i = 0; i < 10; i++) b.pushHost(entryWords(i), 0, BigInt(i * 1000));
     const read = b.all[5], text = read.text;
     b.moveTo(5);
     seen.length = 0;
-    b.pushHost(entryWords(0x55, 5000));
+    b.pushHost(entryWords(0x55), 0, 5000n);
     expect(seen).toEqual([{ seq: 5, step: 110, text: b.all[5].text }]);
     expect(b.all[5].text).toContain('rip 0x55');
     expect(read.text).toBe(text);
