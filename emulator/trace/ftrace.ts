@@ -57,9 +57,9 @@ export function eventFlags(event: TraceEventName): string {
 /**
  * One event's record. Its line (`text`) and `timestamp` are made when read, not when the host
  * emits the event, and not kept: a loop of hypercalls emits three records per round trip, the
- * buffer and history's timeline keep up to a million of them, and a line kept in each (with
- * its decoded fields) made a debug session hold ~3 KB per round trip instead of ~0.4. Each
- * reader reads it once.
+ * trace buffer keeps up to a million of them for history, and a line kept with each (and its
+ * decoded fields) made a debug session hold ~3 KB per round trip instead of ~0.3. Each reader
+ * reads it once.
  * Subclasses say where the fields come from.
  */
 export abstract class FtraceLine implements TraceRecord {
