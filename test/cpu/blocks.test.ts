@@ -181,10 +181,11 @@ describe('block engine in lockstep with the interpreter', () => {
 });
 
 /** inc eax x3; jmp back to the start: a four-instruction block at CODE_LINEAR, compiled after `compileAfter` instructions; EAX and icount 0. */
-function loopMachine(compileAfter = Infinity): FlatMachine {
+function loopMachine(compileAfter = Infinity, incs = 3): FlatMachine {
   const m = new FlatMachine();
   m.map(CODE_LINEAR);
-  m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, 0xc0, 0xff, 0xc0, 0xff, 0xc0, 0xeb, 0xf8]));
+  const body = Array.from({ length: incs }, () => [0xff, 0xc0]).flat(); // inc eax
+  m.writeLinear(CODE_LINEAR, new Uint8Array([...body, 0xeb, (-(body.length + 2)) & 0xff])); // jmp back
   m.cpu.buildAfter = 1;
   m.cpu.compileAfter = compileAfter;
   m.state.rip = BigInt(CODE_LINEAR);
@@ -721,6 +722,16 @@ describe('a compiled loop (a block that jumps back to its start)', () => {
     expect(m.cpu.runBlock(64, new Map([[CODE_LINEAR, 0]]))).toBe(4);
     expect(m.state.icount).toBe(76);
     expect(m.state.ripNum).toBe(CODE_LINEAR);
+  });
+
+  it('runs rounds in one call only with a body of at most 32 instructions (a longer one runs a round per call)', () => {
+    const short = compiledLoop(), long = loopMachine(1, 39);
+    for (const m of [short, long]) m.cpu.chainBlocks = false;
+    expect(short.cpu.runBlock(64)).toBe(64);
+    expect(long.cpu.runBlock(1000)).toBe(40);
+    expect(long.cpu.compiledBlocks).toBe(1);
+    expect(long.state.gpr[0]).toBe(39n);
+    expect(long.state.ripNum).toBe(CODE_LINEAR);
   });
 
   it('stops its rounds at the VMX-preemption timer deadline in VMX non-root operation', () => {
