@@ -15,6 +15,13 @@ export const HC_TRACE_RECORD_WORDS = HC_TRACE_RECORD_SIZE / 4;
 /** Words a packed record takes: the struct, then the TSC's low and high halves. */
 export const HOST_RECORD_WORDS = HC_TRACE_RECORD_WORDS + 2;
 
+/** Write a packed record at `to[at]`: the struct at `words[from]`, then the TSC's halves. */
+export function packHostRecord(to: Uint32Array, at: number, words: Uint32Array, from: number, tscLo: number, tscHi: number): void {
+  for (let k = 0; k < HC_TRACE_RECORD_WORDS; k++) to[at + k] = words[from + k];
+  to[at + HC_TRACE_RECORD_WORDS] = tscLo;
+  to[at + HC_TRACE_RECORD_WORDS + 1] = tscHi;
+}
+
 /** The struct's `event` values (its first word) and their events. */
 const EVENTS: Record<number, TraceEventName> = { 1: 'kvm_entry', 2: 'kvm_exit', 3: 'kvm_hypercall', 4: 'trace_printk' };
 export function hostTraceEvent(code: number): TraceEventName | undefined { return EVENTS[code]; }

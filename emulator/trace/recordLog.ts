@@ -6,7 +6,7 @@
 // again when read; any other record (a trace_printk's, with its strings) is kept as it is.
 // The oldest records are dropped a page at a time once `keep` newer ones remain.
 
-import { HC_TRACE_RECORD_WORDS, HOST_RECORD_WORDS, HostTraceRecord } from './hostTraceRecord';
+import { HC_TRACE_RECORD_WORDS, HOST_RECORD_WORDS, HostTraceRecord, packHostRecord } from './hostTraceRecord';
 import type { TraceRecord } from './record';
 
 /** Records per page: a power of two, at most a sixteenth of `keep` and 1,024. */
@@ -42,12 +42,10 @@ export class RecordLog {
 
   /** Append a host record, its struct at `words[from]` and the TSC's halves (copied), as seq `end`; returns it as kept. */
   appendHost(words: Uint32Array, from: number, tscLo: number, tscHi: number, step: number): TraceRecord {
-    const seq = this.next, page = this.slotPage(), at = this.slot(seq) * HOST_RECORD_WORDS, to = page.words;
-    for (let k = 0; k < HC_TRACE_RECORD_WORDS; k++) to[at + k] = words[from + k];
-    to[at + HC_TRACE_RECORD_WORDS] = tscLo;
-    to[at + HC_TRACE_RECORD_WORDS + 1] = tscHi;
+    const seq = this.next, page = this.slotPage(), at = this.slot(seq) * HOST_RECORD_WORDS;
+    packHostRecord(page.words, at, words, from, tscLo, tscHi);
     this.appended(page, step);
-    return new HostTraceRecord(seq, to, at);
+    return new HostTraceRecord(seq, page.words, at);
   }
 
   /** Append `record` itself as seq `end`. */

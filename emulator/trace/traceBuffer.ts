@@ -11,14 +11,14 @@
 // different, or a change of the past (forgetFuture), drops the kept future.
 
 import { HALVES, split } from '../cpu/halves';
-import { HC_TRACE_RECORD_WORDS, HOST_RECORD_WORDS, HostTraceRecord } from './hostTraceRecord';
+import { HOST_RECORD_WORDS, HostTraceRecord, packHostRecord } from './hostTraceRecord';
 import type { TraceRecord } from './record';
 import { RecordLog } from './recordLog';
 
 /** Default number of records kept: about a million lines, about 100 MB. */
 export const DEFAULT_TRACE_CAPACITY = 1 << 20;
 
-export type TraceListener = (record: TraceRecord, step: number) => void;
+type TraceListener = (record: TraceRecord, step: number) => void;
 
 export class TraceBuffer {
   private readonly records: RecordLog;
@@ -93,8 +93,6 @@ export class TraceBuffer {
 /** A host record of its own, not kept in the buffer. */
 function hostRecord(seq: number, words: Uint32Array, from: number, tscLo: number, tscHi: number): HostTraceRecord {
   const own = new Uint32Array(HOST_RECORD_WORDS);
-  own.set(words.subarray(from, from + HC_TRACE_RECORD_WORDS));
-  own[HC_TRACE_RECORD_WORDS] = tscLo;
-  own[HC_TRACE_RECORD_WORDS + 1] = tscHi;
+  packHostRecord(own, 0, words, from, tscLo, tscHi);
   return new HostTraceRecord(seq, own, 0);
 }

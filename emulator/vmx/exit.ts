@@ -4,7 +4,7 @@
 
 import type { VmExitInfo } from '../api';
 import { VmExitTaken } from '../cpu/signals';
-import { Efer, Flag, Seg, loadSegment, type CpuState } from '../cpu/state';
+import { Efer, Flag, Reg, Seg, loadSegment, type CpuState } from '../cpu/state';
 import { readTsc } from '../devices/tsc';
 import { PREEMPTION_TIMER_RATE } from './capabilities';
 import { Activity, EntryCtl, ExitCtl, Interruptibility, IntrInfo } from './controls';
@@ -114,7 +114,7 @@ function saveGuestState(vmx: Vmx, vmcs: Vmcs, reason: number): void {
   }
   const rip = s.ripNum;
   if (Number.isNaN(rip)) vmcs.set(Field.GUEST_RIP, s.rip); else vmcs.setSigned(Field.GUEST_RIP, rip);
-  vmcs.setHalves(Field.GUEST_RSP, s.gprHalves[8], s.gprHalves[9]);
+  vmcs.setHalves(Field.GUEST_RSP, s.gprHalves[2 * Reg.RSP], s.gprHalves[2 * Reg.RSP + 1]);
   vmcs.set32(Field.GUEST_RFLAGS, s.getRflags());
   vmcs.set32(Field.GUEST_PENDING_DBG_EXCEPTIONS, 0);
   // Blocking by STI needs IF = 1 (27.3.1.5); with IF = 0 the only possible shadow is MOV SS.
