@@ -2,18 +2,18 @@
 // MSRs (28.4), load host state (28.5) and MSRs (28.6), then leave non-root operation. Also the
 // VM-entry failure path of 27.8, which loads host state without saving guest state.
 
-import type { VmExitInfo } from '../api';
 import { VmExitTaken } from '../cpu/signals';
 import { Efer, Flag, Reg, Seg, loadSegment, type CpuState } from '../cpu/state';
 import { readTsc } from '../devices/tsc';
 import { PREEMPTION_TIMER_RATE } from './capabilities';
 import { Activity, EntryCtl, ExitCtl, Interruptibility, IntrInfo } from './controls';
-import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field, exitReasonName } from './fields';
+import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field } from './fields';
 import { loadMsrList, storeMsrList } from './msrList';
 import type { Vmcs } from './vmcs';
 import type { Vmx } from './vmx';
 import { ROOT_SPACE } from './vmxCpu';
 import { CR0_EXIT_PRESERVED, HostStateImage } from './hostStateImage';
+import { VmExitRecord } from './vmExitRecord';
 
 /** Exit-information fields beyond reason and qualification (28.2.1-28.2.5); absent ones are written as 0. */
 export interface ExitDetails {
@@ -26,18 +26,6 @@ export interface ExitDetails {
 }
 
 const SEG_FIELDS = [Seg.ES, Seg.CS, Seg.SS, Seg.DS, Seg.FS, Seg.GS, Seg.LDTR, Seg.TR];
-
-// Guest GPR copies for VmExitInfo are views into shared 32 KiB buffers: a BigUint64Array of
-// its own (slice) costs a backing-store allocation per exit, several times the rest of the copy.
-const GPR_BYTES = 16 * 8, GPR_CHUNK = 256 * GPR_BYTES;
-let gprChunk = new ArrayBuffer(GPR_CHUNK), gprOffset = 0;
-function copyGprs(gpr: BigUint64Array): BigUint64Array {
-  if (gprOffset === GPR_CHUNK) { gprChunk = new ArrayBuffer(GPR_CHUNK); gprOffset = 0; }
-  const copy = new BigUint64Array(gprChunk, gprOffset, 16);
-  gprOffset += GPR_BYTES;
-  copy.set(gpr);
-  return copy;
-}
 
 /** Perform a VM exit and throw VmExitTaken; the instruction that caused it is over. */
 export function vmexit(vmx: Vmx, reason: number, qualification: bigint, details: ExitDetails = {}): never {
@@ -53,19 +41,13 @@ export function vmexit(vmx: Vmx, reason: number, qualification: bigint, details:
 export function performVmExit(vmx: Vmx, reason: number, qualification: bigint, details: ExitDetails): void {
   const vmcs = vmx.current!;
   const state = vmx.cpu.state;
-  const guestGprs = copyGprs(state.gpr);
-  const guestRip = state.rip;
+  const info = new VmExitRecord(reason & 0xffff, false, qualification, state.ripNum, Number.isNaN(state.ripNum) ? state.rip : undefined,
+    state.gprHalves, details.instructionLength ?? 0, details.guestLinear, details.guestPhysical, details.intrInfo ?? 0, details.intrErrorCode ?? 0);
   writeExitInformation(vmcs, reason, qualification, details, reason === ExitReason.TRIPLE_FAULT ? undefined : vmx.eventDelivery);
   vmx.eventDelivery = undefined;
   saveGuestState(vmx, vmcs, reason);
   if (!storeMsrList(vmx, vmcs.get(Field.VM_EXIT_MSR_STORE_ADDR), vmcs.get32(Field.VM_EXIT_MSR_STORE_COUNT))) vmxAbort(vmx, 1);
   leaveNonRoot(vmx, vmcs);
-  const info: VmExitInfo = {
-    reason: reason & 0xffff, reasonName: exitReasonName(reason), entryFailure: false, qualification, guestRip,
-    instructionLength: details.instructionLength ?? 0,
-    guestLinearAddress: details.guestLinear, guestPhysicalAddress: details.guestPhysical,
-    intrInfo: details.intrInfo ?? 0, intrErrorCode: details.intrErrorCode ?? 0, guestGprs,
-  };
   for (const l of vmx.exitListeners) l(info);
 }
 
@@ -76,10 +58,7 @@ export function vmentryFailure(vmx: Vmx, reason: number, qualification: bigint, 
   vmcs.set32(Field.VM_EXIT_REASON, full);
   vmcs.set(Field.EXIT_QUALIFICATION, qualification);
   const state = vmx.cpu.state;
-  const info: VmExitInfo = {
-    reason, reasonName: exitReasonName(reason), entryFailure: true, qualification, guestRip: vmcs.get(Field.GUEST_RIP),
-    instructionLength: 0, intrInfo: 0, intrErrorCode: 0, guestGprs: copyGprs(state.gpr),
-  };
+  const info = new VmExitRecord(reason, true, qualification, NaN, vmcs.get(Field.GUEST_RIP), state.gprHalves, 0, undefined, undefined, 0, 0);
   leaveNonRoot(vmx, vmcs);
   for (const l of vmx.entryFailureListeners) l(full, message);
   for (const l of vmx.exitListeners) l(info);

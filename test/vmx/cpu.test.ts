@@ -200,7 +200,7 @@ describe('a host and guest on the real interpreter', () => {
     for (const guest of [BASIC_GUEST, vmxGuest]) {
       const seen = [false, true].map((blocks) => {
         const { state, exits, logged, vmfails } = run(guest, [], blocks);
-        return { icount: state.icount, rip: state.rip, gprs: [...state.gpr], exits: exits.map((e) => ({ ...e, guestGprs: [...e.guestGprs] })), logged, vmfails };
+        return { icount: state.icount, rip: state.rip, gprs: [...state.gpr], exits: exits.map((e) => ({ ...e, reasonName: e.reasonName, guestRip: e.guestRip, guestGprs: [...e.guestGprs] })), logged, vmfails };
       });
       expect(seen[1]).toEqual(seen[0]);
     }
