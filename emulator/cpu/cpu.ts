@@ -180,7 +180,8 @@ export class Cpu {
    * chain stops before a block that starts at one: the caller checks it), and no
    * VMX-preemption timer expiring inside it; VMX's per-instruction checks run before its first
    * instruction as step() runs them, and nothing in a block can change their outcome later. A
-   * fault or VM exit ends the chain, so the caller sees its listeners' requests at once.
+   * fault, a VM exit or a VM entry ends the chain, so the caller sees its listeners' requests at once
+   * (and the other side's VMX checks run before its first instruction).
    */
   runBlock(limit: number, breakpoints?: ReadonlyMap<number, unknown>): number {
     const st = this.state;
@@ -223,7 +224,7 @@ export class Cpu {
         if (prev !== undefined) prev.next = b;
       }
       const n = b.length, left = limit - total;
-      if (n < 2 || n > left) break;
+      if ((n < 2 && !b.transition) || n > left) break;
       const icount = st.icount;
       // The icount a compiled loop's rounds may reach: the budget, the preemption deadline, one
       // round when a breakpoint sits at the start (the caller checks it before the chain).
@@ -259,6 +260,7 @@ export class Cpu {
         this.recover(e);
         return total + retired + 1;
       }
+      if (b.transition) break;
     } while (total < limit && this.chainBlocks);
     return total;
   }

@@ -59,11 +59,8 @@ const BASE_FIELDS: Array<[number, bigint | number]> = [
 
 interface LoggedExit { reason: bigint; qualification: bigint; length: bigint; rip: bigint }
 
-/**
- * Boot the host with `guestSource` as the guest and VMCS `fields` (later entries win), run until
- * the host halts; `blocks`: through blocks compiled at first sight wherever the CPU offers one.
- */
-function run(guestSource: string, fields: Array<[number, bigint | number]> = [], blocks = false) {
+/** The host with `guestSource` as the guest and VMCS `fields` (later entries win), at its first instruction. */
+function boot(guestSource: string, fields: Array<[number, bigint | number]> = []) {
   const phys = new PhysicalMemory(0x800000);
   const state = new CpuState();
   const io: IoBus = { in: () => 0xffffffff, out: () => undefined };
@@ -98,12 +95,20 @@ function run(guestSource: string, fields: Array<[number, bigint | number]> = [],
   state.idtr.limit = 0;
   state.gpr[4] = 0x80000n;
   state.rip = BigInt(HOST_CODE);
+  cpu.buildAfter = 1;
+  cpu.compileAfter = 1;
+  return { phys, state, cpu, vmx };
+}
 
+/**
+ * Boot the host with `guestSource` as the guest and VMCS `fields` (later entries win), run until
+ * the host halts; `blocks`: through blocks compiled at first sight wherever the CPU offers one.
+ */
+function run(guestSource: string, fields: Array<[number, bigint | number]> = [], blocks = false) {
+  const { phys, state, cpu, vmx } = boot(guestSource, fields);
   const exits: VmExitInfo[] = [], exitsInBlocks: string[] = [];
   let inBlock = false;
   vmx.onExit(e => { exits.push(e); if (inBlock) exitsInBlocks.push(e.reasonName); });
-  cpu.buildAfter = 1;
-  cpu.compileAfter = 1;
   for (let n = 0; n < 20_000 && !state.halted && !state.shutdown;) {
     inBlock = blocks;
     const ran = blocks ? cpu.runBlock(20_000 - n) : 0;
@@ -208,6 +213,29 @@ describe('a host and guest on the real interpreter', () => {
     expect(exits.map((e) => e.reasonName)).toEqual(['VMREAD', 'VMWRITE', 'HLT']);
     expect(exitsInBlocks).toEqual(['VMREAD', 'VMWRITE']);
     expect(logged.map((e) => [e.reason, e.length, e.rip])).toEqual([[23n, 3n, 0x100an], [25n, 3n, 0x1010n], [12n, 1n, 0x1016n]]);
+  });
+
+  it('VMCALL, VMLAUNCH and VMRESUME end a block where step() would: the same state after every block, an entry\'s interrupt shadow counted down', () => {
+    // Blocking by STI (IF = 1) in the guest's interruptibility state: step() counts the shadow
+    // VM entry loads down as it retires VMLAUNCH/VMRESUME, and so must a block ending at one.
+    const fields: Array<[number, bigint | number]> = [[Field.GUEST_INTERRUPTIBILITY, 1], [Field.GUEST_RFLAGS, 0x202]];
+    const fast = boot(BASIC_GUEST, fields), ref = boot(BASIC_GUEST, fields);
+    const seen = (m: ReturnType<typeof boot>) => ({
+      icount: m.state.icount, rip: m.state.rip, rflags: m.state.getRflags(), shadow: m.state.interruptShadow,
+      nonRoot: m.vmx.nonRoot, gprs: [...m.state.gpr],
+    });
+    let transitions = 0;
+    for (let n = 0; n < 20_000 && !fast.state.halted && !fast.state.shutdown;) {
+      const side = fast.vmx.nonRoot;
+      const ran = fast.cpu.runBlock(20_000 - n);
+      if (ran === 0) fast.cpu.step();
+      if (ran > 0 && fast.vmx.nonRoot !== side) transitions++;
+      for (let k = 0; k < Math.max(ran, 1); k++) ref.cpu.step();
+      n += Math.max(ran, 1);
+      expect(seen(fast)).toEqual(seen(ref));
+    }
+    expect(fast.state.halted).toBe(true);
+    expect(transitions).toBeGreaterThanOrEqual(8); // VMLAUNCH, six VMCALL/exits and VMRESUMEs in blocks
   });
 
   it('invalid guest state: the host sees exit reason 0x80000021 at its entry point', () => {
