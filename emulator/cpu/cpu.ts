@@ -81,6 +81,12 @@ export class Cpu {
    */
   private tlbEpoch = 0;
   private nextEpoch = 4;
+  /**
+   * VmxCpu.systemWrites: counts each step(), each fault a block delivers, each injected event
+   * and each flushTlb(), which whoever writes the state from outside calls (Machine.setRegister,
+   * restore). A block's run is not counted: BLOCK_SAFE handlers leave the system registers alone.
+   */
+  systemWrites = 0;
   /** tlbEpoch + priv: what a hit's tag must equal, less the linear page. Compiled blocks (blockCompiler.ts) read it and the arrays below for their TLB hits. */
   tagKey: number = Priv.Supervisor;
   /**
@@ -161,6 +167,7 @@ export class Cpu {
   step(): void {
     const st = this.state;
     if (st.shutdown) return;
+    this.systemWrites++;
     try {
       const vmx = this.vmx;
       if (vmx !== undefined && vmx.nonRoot) vmx.beforeInstruction();
@@ -328,6 +335,7 @@ export class Cpu {
   }
 
   private recover(e: unknown): void {
+    this.systemWrites++;
     try {
       if (e instanceof CpuFault) deliverFault(this, e);
       else if (e instanceof VmExitTaken) this.state.icount++;
@@ -774,6 +782,7 @@ export class Cpu {
 
   /** Drop every cached translation (CR0/CR3/CR4/EFER writes, INVLPG, INVEPT/INVVPID, SMAP-relevant AC changes). */
   flushTlb(): void {
+    this.systemWrites++;
     // A fresh epoch, never one an address space kept (switchAddressSpace goes back to old ones).
     let epoch = this.nextEpoch;
     this.nextEpoch += 4;
@@ -907,6 +916,7 @@ export class Cpu {
     const ret = kind === EventKind.Software || kind === EventKind.PrivilegedSoftware || kind === EventKind.SoftwareException
       ? this.rip + instructionLength : this.rip;
     st.halted = false;
+    this.systemWrites++;
     try {
       deliverEvent(this, vector, errorCode, kind, ret, undefined, false);
     } catch (e) {

@@ -53,7 +53,8 @@ export function vmentry(vmx: Vmx, launch: boolean): EntryResult {
   loadGuestState(vmx, vmcs);
   vmx.nonRoot = true;
   vmx.controls = passed.controls;
-  const failedEntry = loadMsrList(vmx, vmcs.get(Field.VM_ENTRY_MSR_LOAD_ADDR), vmcs.get32(Field.VM_ENTRY_MSR_LOAD_COUNT));
+  const msrLoadCount = vmcs.get32(Field.VM_ENTRY_MSR_LOAD_COUNT);
+  const failedEntry = loadMsrList(vmx, vmcs.get(Field.VM_ENTRY_MSR_LOAD_ADDR), msrLoadCount);
   if (failedEntry !== 0) {
     vmx.nonRoot = false;
     vmentryFailure(vmx, ExitReason.MSR_LOAD_FAIL, BigInt(failedEntry), `VM-entry MSR-load entry ${failedEntry} cannot be loaded`);
@@ -62,6 +63,7 @@ export function vmentry(vmx: Vmx, launch: boolean): EntryResult {
   startPreemptionTimer(vmx, vmcs);
   vmx.cpu.switchAddressSpace(passed.controls.ept ? passed.controls.eptRoot : GUEST_SPACE);
   for (const l of vmx.entryListeners) l(launch);
+  vmx.savedGuestState.entered(vmcs, vmx.cpu.state, passed.controls.exit, vmx.guestState!, msrLoadCount === 0, vmx.cpu.systemWrites);
   injectEvent(vmx, vmcs);
   return { entered: true };
 }

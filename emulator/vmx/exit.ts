@@ -87,7 +87,7 @@ function writeExitInformation(vmcs: Vmcs, reason: number, qualification: bigint,
 function saveGuestState(vmx: Vmx, vmcs: Vmcs, reason: number): void {
   const s = vmx.cpu.state;
   const c = vmx.controls!;
-  if (!vmx.savedGuestState.unchanged(vmcs, s, c.exit)) {
+  if (!vmx.savedGuestState.unchanged(vmcs, s, c.exit, vmx.cpu.systemWrites)) {
     saveGuestSystemState(s, vmcs, c.exit);
     vmx.savedGuestState.record(vmcs, s, c.exit);
   }

@@ -4,8 +4,13 @@
 // the VM-exit controls alone. So when a VM exit finds them as the last save left them, and no
 // VMWRITE (or debugger write) touched the guest-state or control fields since, writing them
 // again would change nothing and the save is skipped: the VMCS holds the same values either way.
+// Finding that out compares some 50 values (~8 % of a minimal exit + entry); VM entry makes the
+// comparison instead (entered), once per guest-state image while the registers entry takes from
+// the processor stay the same, and an exit with no change to the CPU state since (VmxCpu.systemWrites)
+// needs none.
 
 import { loadSegment, type CpuState, type Segment } from '../cpu/state';
+import type { GuestStateImage } from './guestStateImage';
 import { ChangeGroup, type Vmcs } from './vmcs';
 import { VmcsStamp } from './vmcsStamp';
 
@@ -28,9 +33,46 @@ export class SavedGuestState {
   private gdtrLimit = 0;
   private idtrBase = 0n;
   private idtrLimit = 0;
+  /** Saves recorded: an entry's match (entered) is with one of them. */
+  private version = 0;
+  /** The image, and the save, of the last entry that found the registers as saved from that image alone. */
+  private matchedImage: GuestStateImage | undefined = undefined;
+  private matchedVersion = -1;
+  /** VmxCpu.systemWrites when the last VM entry left the registers as saved; -1 if it did not (or an exit used it). */
+  private asSavedAt = -1;
 
-  /** True if saving `s` into `vmcs` under `exitControls` would write what the VMCS already holds. */
-  unchanged(vmcs: Vmcs, s: CpuState, exitControls: number): boolean {
+  /**
+   * VM entry has loaded the guest (image `g`; `fromImageAlone`: no VM-entry MSR-load area wrote
+   * registers after it) into `s`, and the CPU's count of possible state changes is `writes`:
+   * note whether `s` holds what the last save recorded.
+   */
+  entered(vmcs: Vmcs, s: CpuState, exitControls: number, g: GuestStateImage, fromImageAlone: boolean, writes: number): void {
+    let same: boolean;
+    if (fromImageAlone && g === this.matchedImage && this.matchedVersion === this.version) {
+      // The same image loaded the same values as when they matched this save, but for the
+      // registers entry keeps from the processor, whole or in part (27.3.2.1): compare those.
+      same = this.stamp.standsFor(vmcs) && this.exitControls === exitControls && s.cr0 === this.cr0 && s.efer === this.efer
+        && s.dr[7] === this.dr7 && s.debugctl === this.debugctl && s.pat === this.pat;
+    } else {
+      same = this.compare(vmcs, s, exitControls);
+      this.matchedImage = same && fromImageAlone ? g : undefined;
+      this.matchedVersion = this.version;
+    }
+    this.asSavedAt = same ? writes : -1;
+  }
+
+  /**
+   * True if saving `s` into `vmcs` under `exitControls` would write what the VMCS already holds;
+   * at once if the last entry left `s` as saved and `writes` (VmxCpu.systemWrites) has not moved since.
+   */
+  unchanged(vmcs: Vmcs, s: CpuState, exitControls: number, writes: number): boolean {
+    const asSaved = this.asSavedAt === writes;
+    this.asSavedAt = -1;
+    if (asSaved && this.stamp.standsFor(vmcs) && this.exitControls === exitControls) return true;
+    return this.compare(vmcs, s, exitControls);
+  }
+
+  private compare(vmcs: Vmcs, s: CpuState, exitControls: number): boolean {
     if (!this.stamp.standsFor(vmcs) || this.exitControls !== exitControls) return false;
     if (this.cr0 !== s.cr0 || this.cr3 !== s.cr3 || this.cr4 !== s.cr4 || this.efer !== s.efer || this.dr7 !== s.dr[7]) return false;
     for (let i = 0; i < 8; i++) {
@@ -44,6 +86,7 @@ export class SavedGuestState {
 
   /** Remember `s` as just saved into `vmcs` (after the save, so its own changes are counted). */
   record(vmcs: Vmcs, s: CpuState, exitControls: number): void {
+    this.version++;
     this.stamp.take(vmcs);
     this.exitControls = exitControls;
     this.cr0 = s.cr0; this.cr3 = s.cr3; this.cr4 = s.cr4; this.efer = s.efer; this.dr7 = s.dr[7];

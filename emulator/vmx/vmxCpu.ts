@@ -10,6 +10,12 @@ export const ROOT_SPACE = -1, GUEST_SPACE = -2;
 export interface VmxCpu {
   readonly state: CpuState;
   readonly phys: PhysicalMemory;
+  /**
+   * Moves whenever the system registers (control and debug registers, MSRs, segments, descriptor
+   * tables) may have changed other than by VMX itself: VM exits skip their save while it stands
+   * still since an entry that left them as saved (savedGuestState.ts).
+   */
+  readonly systemWrites: number;
   /** Length in bytes of the instruction being executed (the VM-exit instruction-length field). */
   readonly insnLength: number;
   /** Data read/write of a memory operand at the current CPL and paging; may throw CpuFault. */

@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { Machine } from '../../emulator/machine';
 import type { StopReason, VmExitInfo } from '../../emulator/api';
 import { buildSample } from '../sample/sampleRun';
+import { compileElf, readBytes, tempDir } from './fixtures/compile';
 
 const root = resolve(__dirname, '../..');
 const build = join(root, 'samples/hello-hypercall/build');
@@ -96,5 +97,21 @@ describe('Machine with the hello-hypercall sample', () => {
     expect(m.inGuest).toBe(true);
     expect(runToStop(m)).toEqual({ kind: 'poweroff', status: 0 });
     expect({ icount: m.cpu.icount, trace: m.traceRecords.map((r) => r.text), out: out.join('') }).toEqual(first);
+  });
+
+  it('a VM exit saves what the debugger wrote into the guest\'s system registers while it was stopped in the guest', () => {
+    // VMCALL in a three-instruction loop, in blocks from the start: its VM exits find the system
+    // registers as the entry left them and skip their save (savedGuestState.ts), until a write.
+    const guestPath = compileElf(tempDir(), 'vmcall-loop', '.section .text.start\n.globl _start\n_start:\n mov $1000000, %ecx\n1: vmcall\n dec %ecx\n jnz 1b\n2: hlt\n jmp 2b\n', { lang: 'asm' });
+    const m = Machine.boot({ hostElf: new Uint8Array(readFileSync(join(build, 'host.elf'))), guestElf: readBytes(guestPath), hostPath: 'host.elf', guestPath });
+    m.interpreter.buildAfter = 1;
+    m.stopOnVmEntry = true;
+    for (let k = 0; k < 5; k++) expect(runToStop(m).kind).toBe('vmentry');
+    const idtr = m.vmcsRead(0x6818)!; // GUEST_IDTR_BASE
+    m.setRegister('idtr.base', idtr + 0x1000n);
+    m.stopOnVmEntry = false;
+    m.stopOnVmExit = true;
+    expect(runToStop(m).kind).toBe('vmexit');
+    expect(m.vmcsRead(0x6818)).toBe(idtr + 0x1000n);
   });
 });

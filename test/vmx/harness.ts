@@ -25,6 +25,9 @@ export class FakeCpu implements VmxCpu {
   /** Address spaces switched to at VM entry and exit, in order. */
   readonly spaces: number[] = [];
   switchAddressSpace(space: number): void { this.spaces.push(space); }
+  /** Tests write the state directly: every read is a new count, so VM exits always compare what they save. */
+  get systemWrites(): number { return ++this.writes; }
+  private writes = 0;
   markPagingStructure(): void { /* this fake keeps no TLB */ }
   injectEvent(vector: number, type: number, errorCode: number | undefined, length: number): void {
     this.injected.push({ vector, type, errorCode, length });
