@@ -22,7 +22,8 @@ import { capturePages, restorePages, type Pages } from './history/pages';
 import { History } from './history/history';
 import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field, FIELD_SLOT, VMCS_FIELDS, VM_INSTRUCTION_ERROR_MESSAGES } from './vmx/fields';
 import { Vmx, type VmxSnapshot } from './vmx/vmx';
-import { join } from './cpu/halves';
+import { Vmcs } from './vmx/vmcs';
+import { HALVES, join } from './cpu/halves';
 
 export interface MachineOptions {
   hostElf: Uint8Array;
@@ -102,14 +103,13 @@ export class Machine implements MachineApi {
   /** Re-execution for history: watchpoints and VM transitions do not stop it. */
   private quiet = false;
   /**
-   * The current VMCS's fields as the last VM exit left them (Vmcs storage: VMCS_FIELDS slots,
-   * low and high halves), copied into these same two arrays at every exit: an allocation per
-   * exit cost 7 % of a minimal round trip. `undefined` before the first exit with a VMCS.
+   * The VMCS the last VM exit left, whose fields then it keeps (Vmcs.markExit); after a
+   * restore, the snapshot's copy of them (VMCS_FIELDS slots, low and high halves). `undefined`
+   * before the first exit with a VMCS.
    */
-  private vmcsAtExit: VmcsHalves | undefined;
+  private vmcsAtExit: Vmcs | VmcsHalves | undefined;
   /** What RAM held when its record of written pages began: all zero, then the snapshot last taken or restored (history/pages.ts). */
   private cleanPages: Pages = new Map();
-  private readonly vmcsAtExitHalves: VmcsHalves = { lo: new Uint32Array(VMCS_FIELDS.length), hi: new Uint32Array(VMCS_FIELDS.length) };
 
   /** Linear breakpoints by RIP as a signed number (CpuState.ripNum), to the address as given. */
   private readonly linearBreakpoints = new Map<number, bigint>();
@@ -400,18 +400,13 @@ export class Machine implements MachineApi {
 
   private forgetRipPage(): void { if (this.ripPages.size > 0) this.ripPages.clear(); } // clear() allocates a table, even when empty
 
-  private keepVmcsAtExit(from: VmcsHalves): VmcsHalves {
-    this.vmcsAtExitHalves.lo.set(from.lo);
-    this.vmcsAtExitHalves.hi.set(from.hi);
-    return this.vmcsAtExitHalves;
-  }
-
   private vmExited(exit: VmExitInfo): void {
     this.forgetRipPage();
     if (exit.entryFailure) return; // reported through onEntryFailure
     this.lastExit = exit;
     const vmcs = this.vmx.current;
-    this.vmcsAtExit = vmcs && this.keepVmcsAtExit(vmcs);
+    vmcs?.markExit();
+    this.vmcsAtExit = vmcs;
     if (this.stopOnVmExit && !this.quiet) this.pending ??= { kind: 'vmexit', exit };
   }
 
@@ -586,8 +581,15 @@ export class Machine implements MachineApi {
   vmcsAtLastExit(encoding: number): bigint | undefined {
     const slot = FIELD_SLOT[(encoding >> 1) & 0x3fff];
     if (!this.vmcsAtExit || slot === undefined || slot < 0 || VMCS_FIELDS[slot].encoding !== (encoding & ~1)) return undefined;
-    const { lo, hi } = this.vmcsAtExit;
-    return (encoding & 1) !== 0 ? BigInt(hi[slot]) : join(lo[slot], hi[slot]);
+    const at = this.vmcsAtExit;
+    let lo: number, hi: number;
+    if (at instanceof Vmcs) {
+      at.atExit(slot);
+      lo = HALVES[0]; hi = HALVES[1];
+    } else {
+      lo = at.lo[slot]; hi = at.hi[slot];
+    }
+    return (encoding & 1) !== 0 ? BigInt(hi) : join(lo, hi);
   }
 
   // ---- snapshot / restore -------------------------------------------------------------------
@@ -600,7 +602,7 @@ export class Machine implements MachineApi {
       pages, copied,
       steps: this.steps,
       consoleProduced: { ...this.consoleProduced },
-      vmcsAtExit: this.vmcsAtExit && { lo: this.vmcsAtExit.lo.slice(), hi: this.vmcsAtExit.hi.slice() },
+      vmcsAtExit: this.vmcsAtExit instanceof Vmcs ? halvesAtExit(this.vmcsAtExit) : this.vmcsAtExit,
       state: copyCpuState(this.cpu, new CpuState()),
       vmx: this.vmx.serialize(),
       serials: [this.hostConsole.save(), this.guestConsole.save()],
@@ -619,7 +621,7 @@ export class Machine implements MachineApi {
     this.interpreter.forgetWriteMappings(); // a new record of written pages starts here
     this.steps = data.steps;
     this.consoleProduced = { ...data.consoleProduced };
-    this.vmcsAtExit = data.vmcsAtExit && this.keepVmcsAtExit(data.vmcsAtExit);
+    this.vmcsAtExit = data.vmcsAtExit; // never written: snapshots share it
     copyCpuState(data.state, this.cpu);
     this.vmx.restore(data.vmx);
     this.hostConsole.load(data.serials[0]);
@@ -663,4 +665,15 @@ export function copyCpuState(from: CpuState, to: CpuState): CpuState {
   to.shutdown = from.shutdown;
   to.interruptShadow = from.interruptShadow;
   return to;
+}
+
+/** A VMCS's fields as its last VM exit left them, copied (a snapshot's). */
+function halvesAtExit(vmcs: Vmcs): VmcsHalves {
+  const lo = new Uint32Array(VMCS_FIELDS.length), hi = new Uint32Array(VMCS_FIELDS.length);
+  for (let slot = 0; slot < VMCS_FIELDS.length; slot++) {
+    vmcs.atExit(slot);
+    lo[slot] = HALVES[0];
+    hi[slot] = HALVES[1];
+  }
+  return { lo, hi };
 }

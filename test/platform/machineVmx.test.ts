@@ -99,6 +99,26 @@ describe('Machine with the hello-hypercall sample', () => {
     expect({ icount: m.cpu.icount, trace: m.traceRecords.map((r) => r.text), out: out.join('') }).toEqual(first);
   });
 
+  it('keeps the VMCS as the last VM exit left it while the host changes it, and across a snapshot', () => {
+    const m = boot();
+    m.stopOnVmExit = true;
+    expect(runToStop(m).kind).toBe('vmexit');
+    const { guestRip: rip, instructionLength, reason } = m.lastExit!;
+    const next = rip + BigInt(instructionLength);
+    expect(m.vmcsAtLastExit(0x681e)).toBe(rip); // GUEST_RIP
+    m.stopOnVmExit = false;
+    m.stopOnVmEntry = true;
+    expect(runToStop(m).kind).toBe('vmentry');
+    expect(m.vmcsRead(0x681e)).toBe(next); // the host stepped over the exiting instruction
+    expect(m.vmcsAtLastExit(0x681e)).toBe(rip);
+    expect(m.vmcsAtLastExit(0x4402)).toBe(BigInt(reason)); // VM_EXIT_REASON
+    const snap = m.snapshot();
+    m.vmcsWrite(0x4402, 0xffn);
+    expect([m.vmcsAtLastExit(0x4402), m.vmcsRead(0x4402)]).toEqual([BigInt(reason), 0xffn]);
+    m.restore(snap);
+    expect([m.vmcsAtLastExit(0x681e), m.vmcsRead(0x681e)]).toEqual([rip, next]);
+  });
+
   it('a VM exit saves what the debugger wrote into the guest\'s system registers while it was stopped in the guest', () => {
     // VMCALL in a three-instruction loop, in blocks from the start: its VM exits find the system
     // registers as the entry left them and skip their save (savedGuestState.ts), until a write.
