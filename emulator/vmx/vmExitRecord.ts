@@ -2,8 +2,7 @@
 // and the guest's RIP and GPRs at the moment of the exit. Listeners keep it (the debugger's
 // last exit, snapshots), so each exit gets its own; what they rarely read is made when read:
 // RIP's bigint, the reason's name and the GPRs' BigUint64Array cost as much as a tenth of a
-// minimal exit + entry (docs/performance.md, eighth session). The state behind them is
-// #private, so a spread or a deep equality sees the record's data alone.
+// minimal exit + entry (docs/performance.md, eighth session).
 
 import type { VmExitInfo } from '../api';
 import { exitReasonName } from './fields';
@@ -14,11 +13,11 @@ const GPR_WORDS = 32, CHUNK_WORDS = 1024 * GPR_WORDS;
 let chunk = new Uint32Array(CHUNK_WORDS), chunkUsed = 0;
 
 export class VmExitRecord implements VmExitInfo {
-  readonly #rip: number;
-  #ripBig: bigint | undefined;
-  readonly #chunk: Uint32Array;
-  readonly #offset: number;
-  #gprs: BigUint64Array | undefined;
+  private readonly rip: number;
+  private ripBig: bigint | undefined;
+  private readonly chunk: Uint32Array;
+  private readonly offset: number;
+  private gprs: BigUint64Array | undefined;
 
   /**
    * `rip` is a signed number (CpuState.ripNum), or NaN with `ripBig` when it is not canonical.
@@ -30,19 +29,19 @@ export class VmExitRecord implements VmExitInfo {
     readonly instructionLength: number, readonly guestLinearAddress: bigint | undefined, readonly guestPhysicalAddress: bigint | undefined,
     readonly intrInfo: number, readonly intrErrorCode: number,
   ) {
-    this.#rip = rip;
-    this.#ripBig = ripBig;
+    this.rip = rip;
+    this.ripBig = ripBig;
     if (chunkUsed === CHUNK_WORDS) { chunk = new Uint32Array(CHUNK_WORDS); chunkUsed = 0; }
     const to = chunk, at = chunkUsed;
     to.set(gprHalves, at);
     chunkUsed = at + GPR_WORDS;
-    this.#chunk = to;
-    this.#offset = at;
+    this.chunk = to;
+    this.offset = at;
   }
 
   get reasonName(): string { return exitReasonName(this.reason); }
-  get guestRip(): bigint { return (this.#ripBig ??= BigInt.asUintN(64, BigInt(this.#rip))); }
+  get guestRip(): bigint { return (this.ripBig ??= BigInt.asUintN(64, BigInt(this.rip))); }
   get guestGprs(): BigUint64Array {
-    return (this.#gprs ??= new BigUint64Array(this.#chunk.buffer, this.#chunk.byteOffset + this.#offset * 4, 16));
+    return (this.gprs ??= new BigUint64Array(this.chunk.buffer, this.chunk.byteOffset + this.offset * 4, 16));
   }
 }
