@@ -100,7 +100,10 @@ function loadGuestState(vmx: Vmx, vmcs: Vmcs): void {
   s.gpr[4] = vmcs.get(Field.GUEST_RSP);
   s.setRflags(vmcs.get32(Field.GUEST_RFLAGS));
   const intr = vmcs.get32(Field.GUEST_INTERRUPTIBILITY);
-  s.interruptShadow = (intr & (Interruptibility.STI | Interruptibility.MOV_SS)) !== 0 ? 1 : 0;
+  // Blocking by STI or MOV SS covers the guest's first instruction boundary and ends when that
+  // instruction completes (26.7.5: no interrupt window before it): 2, because retiring the
+  // VMLAUNCH/VMRESUME that is entering counts one off (Cpu.step, blocks.ts retireTransition).
+  s.interruptShadow = (intr & (Interruptibility.STI | Interruptibility.MOV_SS)) !== 0 ? 2 : 0;
   s.halted = vmcs.get32(Field.GUEST_ACTIVITY_STATE) === Activity.HLT;
 }
 

@@ -244,6 +244,22 @@ describe('a host and guest on the real interpreter', () => {
     expect(transitions).toBeGreaterThanOrEqual(8); // VMLAUNCH, six VMCALL/exits and VMRESUMEs in blocks
   });
 
+  it('blocking by STI from the interruptibility state covers the guest\'s first instruction: the interrupt window opens after it', () => {
+    // SDM 26.7.5: interrupt-window exiting fires at an instruction boundary with IF = 1 and no
+    // blocking by STI or MOV SS; the blocking VM entry loads lasts until the first guest
+    // instruction completes (as after STI itself).
+    for (const blocks of [false, true]) {
+      const { state, cpu, vmx } = boot('nop\nnop\nhlt', [
+        [Field.CPU_BASED_VM_EXEC_CONTROL, 0x84006172 | 0x80 | 1 << 24 | 1 << 2], // + interrupt-window exiting
+        [Field.GUEST_INTERRUPTIBILITY, 1], [Field.GUEST_RFLAGS, 0x202],
+      ]);
+      let first: VmExitInfo | undefined;
+      vmx.onExit((e) => { first ??= e; });
+      for (let n = 0; n < 20_000 && first === undefined && !state.shutdown; n++) if (!blocks || cpu.runBlock(1) === 0) cpu.step();
+      expect(first).toMatchObject({ reasonName: 'INTERRUPT_WINDOW', guestRip: BigInt(GUEST_RIP + 1) });
+    }
+  });
+
   it('invalid guest state: the host sees exit reason 0x80000021 at its entry point', () => {
     const { logged, exits } = run('hlt', [[Field.GUEST_RFLAGS, 0]]);
     expect(logged.map(e => e.reason)).toEqual([0x80000021n]);
