@@ -9,7 +9,7 @@ import { PREEMPTION_TIMER_RATE } from './capabilities';
 import { Activity, EntryCtl, ExitCtl, Interruptibility, IntrInfo } from './controls';
 import { EXIT_REASON_FAILED_VMENTRY, ExitReason, Field } from './fields';
 import { loadMsrList, storeMsrList } from './msrList';
-import type { Vmcs } from './vmcs';
+import { Vmcs } from './vmcs';
 import type { Vmx } from './vmx';
 import { ROOT_SPACE } from './vmxCpu';
 import { CR0_EXIT_PRESERVED, HostStateImage } from './hostStateImage';
@@ -65,22 +65,30 @@ export function vmentryFailure(vmx: Vmx, reason: number, qualification: bigint, 
   throw new VmExitTaken(full);
 }
 
+// The fields below 2^32 every VM exit writes, by slot.
+const EXIT_REASON = Vmcs.slotOf(Field.VM_EXIT_REASON), INSTRUCTION_LEN = Vmcs.slotOf(Field.VM_EXIT_INSTRUCTION_LEN);
+const INSTRUCTION_INFO = Vmcs.slotOf(Field.VMX_INSTRUCTION_INFO), INTR_INFO = Vmcs.slotOf(Field.VM_EXIT_INTR_INFO);
+const INTR_ERROR_CODE = Vmcs.slotOf(Field.VM_EXIT_INTR_ERROR_CODE), IDT_VECTORING_INFO = Vmcs.slotOf(Field.IDT_VECTORING_INFO);
+const IDT_VECTORING_ERROR_CODE = Vmcs.slotOf(Field.IDT_VECTORING_ERROR_CODE), ENTRY_INTR_INFO = Vmcs.slotOf(Field.VM_ENTRY_INTR_INFO);
+const RFLAGS = Vmcs.slotOf(Field.GUEST_RFLAGS), PENDING_DBG = Vmcs.slotOf(Field.GUEST_PENDING_DBG_EXCEPTIONS);
+const INTERRUPTIBILITY = Vmcs.slotOf(Field.GUEST_INTERRUPTIBILITY), ACTIVITY = Vmcs.slotOf(Field.GUEST_ACTIVITY_STATE);
+
 function writeExitInformation(vmcs: Vmcs, reason: number, qualification: bigint, d: ExitDetails, event: Vmx['eventDelivery']): void {
-  vmcs.set32(Field.VM_EXIT_REASON, reason >>> 0);
+  vmcs.set32At(EXIT_REASON, reason >>> 0);
   vmcs.set(Field.EXIT_QUALIFICATION, qualification);
   vmcs.set(Field.GUEST_LINEAR_ADDRESS, d.guestLinear ?? 0n);
   vmcs.set(Field.GUEST_PHYSICAL_ADDRESS, d.guestPhysical ?? 0n);
-  vmcs.set32(Field.VM_EXIT_INSTRUCTION_LEN, d.instructionLength ?? 0);
-  vmcs.set32(Field.VMX_INSTRUCTION_INFO, (d.instructionInfo ?? 0) >>> 0);
-  vmcs.set32(Field.VM_EXIT_INTR_INFO, (d.intrInfo ?? 0) >>> 0);
-  vmcs.set32(Field.VM_EXIT_INTR_ERROR_CODE, (d.intrErrorCode ?? 0) >>> 0);
+  vmcs.set32At(INSTRUCTION_LEN, d.instructionLength ?? 0);
+  vmcs.set32At(INSTRUCTION_INFO, (d.instructionInfo ?? 0) >>> 0);
+  vmcs.set32At(INTR_INFO, (d.intrInfo ?? 0) >>> 0);
+  vmcs.set32At(INTR_ERROR_CODE, (d.intrErrorCode ?? 0) >>> 0);
   // 28.2.4: the event whose delivery through the IDT this exit interrupted.
   const hasCode = event !== undefined && event.errorCode !== undefined;
-  vmcs.set32(Field.IDT_VECTORING_INFO, event === undefined ? 0
+  vmcs.set32At(IDT_VECTORING_INFO, event === undefined ? 0
     : (IntrInfo.VALID | (event.type << IntrInfo.TYPE_SHIFT) | (hasCode ? IntrInfo.ERROR_CODE : 0) | event.vector) >>> 0);
-  vmcs.set32(Field.IDT_VECTORING_ERROR_CODE, hasCode ? event.errorCode! >>> 0 : 0);
+  vmcs.set32At(IDT_VECTORING_ERROR_CODE, hasCode ? event.errorCode! >>> 0 : 0);
   // 28.2: every VM exit clears the valid bit of the VM-entry interruption-information field.
-  vmcs.set32(Field.VM_ENTRY_INTR_INFO, (vmcs.get32(Field.VM_ENTRY_INTR_INFO) & ~IntrInfo.VALID) >>> 0);
+  vmcs.set32At(ENTRY_INTR_INFO, (vmcs.get32(Field.VM_ENTRY_INTR_INFO) & ~IntrInfo.VALID) >>> 0);
 }
 
 /** 28.3: guest-state area from the processor. */
@@ -94,13 +102,13 @@ function saveGuestState(vmx: Vmx, vmcs: Vmcs, reason: number): void {
   const rip = s.ripNum;
   if (Number.isNaN(rip)) vmcs.set(Field.GUEST_RIP, s.rip); else vmcs.setSigned(Field.GUEST_RIP, rip);
   vmcs.setHalves(Field.GUEST_RSP, s.gprHalves[2 * Reg.RSP], s.gprHalves[2 * Reg.RSP + 1]);
-  vmcs.set32(Field.GUEST_RFLAGS, s.getRflags());
-  vmcs.set32(Field.GUEST_PENDING_DBG_EXCEPTIONS, 0);
+  vmcs.set32At(RFLAGS, s.getRflags());
+  vmcs.set32At(PENDING_DBG, 0);
   // Blocking by STI needs IF = 1 (27.3.1.5); with IF = 0 the only possible shadow is MOV SS.
   const shadow = s.interruptShadow > 0 ? ((s.getRflags() & Flag.IF) !== 0 ? Interruptibility.STI : Interruptibility.MOV_SS) : 0;
   const nmiBlocked = vmcs.get32(Field.GUEST_INTERRUPTIBILITY) & Interruptibility.NMI;
-  vmcs.set32(Field.GUEST_INTERRUPTIBILITY, shadow | nmiBlocked);
-  vmcs.set32(Field.GUEST_ACTIVITY_STATE, s.halted ? Activity.HLT : Activity.ACTIVE);
+  vmcs.set32At(INTERRUPTIBILITY, shadow | nmiBlocked);
+  vmcs.set32At(ACTIVITY, s.halted ? Activity.HLT : Activity.ACTIVE);
   if ((c.exit & ExitCtl.SAVE_PREEMPTION_TIMER) !== 0) {
     vmcs.set(Field.VMX_PREEMPTION_TIMER_VALUE, reason === 52 ? 0n : remainingTimer(vmx, vmcs));
   }
