@@ -7,8 +7,9 @@
 import type { VmExitInfo } from '../api';
 import { exitReasonName } from './fields';
 
-// The GPRs of 1,024 exits per shared buffer, as 32-bit halves: one typed array per exit would
-// cost a backing-store allocation each.
+// The GPRs of 1,024 exits per shared 128 KiB buffer, as 32-bit halves: one typed array per exit
+// would cost a backing-store allocation each. A record kept (a history snapshot's last exit)
+// keeps its whole buffer; buffers of 256 exits made the minimal round trip ~3 % slower.
 const GPR_WORDS = 32, CHUNK_WORDS = 1024 * GPR_WORDS;
 let chunk = new Uint32Array(CHUNK_WORDS), chunkUsed = 0;
 
