@@ -119,12 +119,17 @@ describe('Machine with the hello-hypercall sample', () => {
     expect([m.vmcsAtLastExit(0x681e), m.vmcsRead(0x681e)]).toEqual([rip, next]);
   });
 
-  it('a VM exit saves what the debugger wrote into the guest\'s system registers while it was stopped in the guest', () => {
-    // VMCALL in a three-instruction loop, in blocks from the start: its VM exits find the system
-    // registers as the entry left them and skip their save (savedGuestState.ts), until a write.
+  // VMCALL in a three-instruction loop, in blocks from the start: its VM exits find the system
+  // registers as the entry left them and skip their save (savedGuestState.ts), until a change.
+  function vmcallLoop(): Machine {
     const guestPath = compileElf(tempDir(), 'vmcall-loop', '.section .text.start\n.globl _start\n_start:\n mov $1000000, %ecx\n1: vmcall\n dec %ecx\n jnz 1b\n2: hlt\n jmp 2b\n', { lang: 'asm' });
     const m = Machine.boot({ hostElf: new Uint8Array(readFileSync(join(build, 'host.elf'))), guestElf: readBytes(guestPath), hostPath: 'host.elf', guestPath });
     m.interpreter.buildAfter = 1;
+    return m;
+  }
+
+  it('a VM exit saves what the debugger wrote into the guest\'s system registers while it was stopped in the guest', () => {
+    const m = vmcallLoop();
     m.stopOnVmEntry = true;
     for (let k = 0; k < 5; k++) expect(runToStop(m).kind).toBe('vmentry');
     const idtr = m.vmcsRead(0x6818)!; // GUEST_IDTR_BASE
@@ -133,5 +138,31 @@ describe('Machine with the hello-hypercall sample', () => {
     m.stopOnVmExit = true;
     expect(runToStop(m).kind).toBe('vmexit');
     expect(m.vmcsRead(0x6818)).toBe(idtr + 0x1000n);
+  });
+
+  it('a VM exit saves the CR0 bits VM entry kept from the host after the host changed them', () => {
+    // CR0.CD is among the bits VM entry leaves as the processor has them (SDM 27.3.2.1). The
+    // host's exit handler is replaced by one that sets its CR0.CD once the guest's loop counter
+    // (ECX, shared) is at 999,990, long after the guest's blocks run every trip, then steps
+    // over the VMCALL and resumes: the guest runs with CD, and its next exit saves it.
+    //   cmp ecx, 999990; ja 1f; mov rax, cr0; bts rax, 30; mov cr0, rax
+    //   1: mov edx, GUEST_RIP; vmread rax, rdx; add rax, 3; vmwrite rdx, rax; vmresume
+    const HANDLER = Buffer.from('81f936420f00770b0f20c0480fbae81e0f22c0ba1e6800000f78d04883c0030f79d00f01c3', 'hex');
+    const m = vmcallLoop();
+    m.stopOnVmEntry = true;
+    expect(runToStop(m).kind).toBe('vmentry');
+    m.stopOnVmEntry = false;
+    const handler = m.host.symbol('vmx_handle_exit')!.value;
+    m.writeMemory(handler, HANDLER, 'host-linear');
+    m.vmcsWrite(0x6c16, handler); // HOST_RIP
+    const CD = 1n << 30n, guestCr0 = () => m.vmcsRead(0x6800)! & CD; // GUEST_CR0
+    m.run(1); // the guest's first instruction sets its counter
+    expect(m.cpu.gpr[1]).toBe(1_000_000n);
+    const runTo = (ecx: bigint) => { for (let k = 0; k < 1000 && m.cpu.gpr[1] > ecx; k++) m.run(20); };
+    runTo(999_995n);
+    expect(guestCr0()).toBe(0n);
+    runTo(999_980n); // past the trip that set CD
+    expect(BigInt(m.cpu.cr0 >>> 0) & CD).toBe(CD);
+    expect(guestCr0()).toBe(CD);
   });
 });
