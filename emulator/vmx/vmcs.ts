@@ -56,7 +56,14 @@ export class Vmcs {
   constructor(readonly address: bigint) {}
 
   /** A VM exit has just left the VMCS as it is: atExit gives these values until the next mark. */
-  markExit(): void { this.exitMarks++; }
+  markExit(): void {
+    if (++this.exitMarks === 2 ** 32) this.restartMarks();
+  }
+  /** loggedAt would wrap onto old marks: forget them all (at a mark the view is the VMCS itself). */
+  private restartMarks(): void {
+    this.loggedAt.fill(0);
+    this.exitMarks = 1;
+  }
   /** The value of the field in `slot` (VMCS_FIELDS) at the last markExit, into HALVES. */
   atExit(slot: number): void {
     const logged = this.loggedAt[slot] === this.exitMarks;
