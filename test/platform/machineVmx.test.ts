@@ -165,4 +165,57 @@ describe('Machine with the hello-hypercall sample', () => {
     expect(BigInt(m.cpu.cr0 >>> 0) & CD).toBe(CD);
     expect(guestCr0()).toBe(CD);
   });
+
+  it('a fault delivered from inside a block changes CS, and the next VM exit saves it', () => {
+    // The guest loads its own GDT and IDT, loops VMCALL in blocks (its exits skip the save of
+    // the system registers), then divides by zero inside the loop's block: #DE's gate loads CS
+    // 0x28, and the handler's VMCALL exit must save it (Cpu counts the fault's delivery).
+    const guest = `.intel_syntax noprefix
+.section .text.start
+.globl _start
+_start:
+	lea rax, [rip + handler]
+	mov word ptr [rip + idt], ax
+	shr rax, 16
+	mov word ptr [rip + idt + 6], ax
+	shr rax, 16
+	mov dword ptr [rip + idt + 8], eax
+	lgdt [rip + gdtr]
+	lidt [rip + idtr]
+	mov ecx, 20
+1:	vmcall
+	dec ecx
+	jnz 1b
+	mov eax, 1
+	xor edx, edx
+	div ecx
+2:	hlt
+	jmp 2b
+handler:
+	vmcall
+3:	hlt
+	jmp 3b
+.balign 16
+gdt:	.quad 0, 0x00af9b000000ffff, 0x00cf93000000ffff, 0, 0, 0x00af9b000000ffff
+gdtr:	.word 47
+	.quad gdt
+.balign 16
+idt:	.word 0, 0x28, 0x8e00, 0
+	.quad 0
+idtr:	.word 15
+	.quad idt
+`;
+    const guestPath = compileElf(tempDir(), 'de-guest', guest, { lang: 'asm' });
+    const m = Machine.boot({ hostElf: new Uint8Array(readFileSync(join(build, 'host.elf'))), guestElf: readBytes(guestPath), hostPath: 'host.elf', guestPath });
+    m.interpreter.buildAfter = 1;
+    m.stopOnVmExit = true;
+    const cs: bigint[] = [];
+    for (let k = 0; k < 21; k++) {
+      expect(runToStop(m).kind).toBe('vmexit');
+      cs.push(m.vmcsRead(0x802)!); // GUEST_CS_SELECTOR
+    }
+    expect(m.lastExit!.reasonName).toBe('VMCALL');
+    expect(cs[19]).not.toBe(0x28n); // the loop's last VMCALL
+    expect(cs[20]).toBe(0x28n); // the handler's
+  });
 });
