@@ -82,9 +82,11 @@ export class Cpu {
   private tlbEpoch = 0;
   private nextEpoch = 4;
   /**
-   * VmxCpu.systemWrites: counts each step(), each fault a block delivers, each injected event
-   * and each flushTlb(), which whoever writes the state from outside calls (Machine.setRegister,
-   * restore). A block's run is not counted: BLOCK_SAFE handlers leave the system registers alone.
+   * VmxCpu.systemWrites: counts each step(), each fault a block delivers and each flushTlb(),
+   * which whoever writes the state from outside calls (Machine.setRegister, restore). A block's
+   * run is not counted: BLOCK_SAFE handlers leave the system registers alone. An event VM entry
+   * injects needs no count: it takes a write of VM_ENTRY_INTR_INFO since the last exit, which
+   * clears its valid bit, and that write already voids the last save (savedGuestState.ts).
    */
   systemWrites = 0;
   /** tlbEpoch + priv: what a hit's tag must equal, less the linear page. Compiled blocks (blockCompiler.ts) read it and the arrays below for their TLB hits. */
@@ -916,7 +918,6 @@ export class Cpu {
     const ret = kind === EventKind.Software || kind === EventKind.PrivilegedSoftware || kind === EventKind.SoftwareException
       ? this.rip + instructionLength : this.rip;
     st.halted = false;
-    this.systemWrites++;
     try {
       deliverEvent(this, vector, errorCode, kind, ret, undefined, false);
     } catch (e) {

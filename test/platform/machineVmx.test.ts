@@ -166,10 +166,10 @@ describe('Machine with the hello-hypercall sample', () => {
     expect(guestCr0()).toBe(CD);
   });
 
-  it('a fault delivered from inside a block changes CS, and the next VM exit saves it', () => {
-    // The guest loads its own GDT and IDT, loops VMCALL in blocks (its exits skip the save of
-    // the system registers), then divides by zero inside the loop's block: #DE's gate loads CS
-    // 0x28, and the handler's VMCALL exit must save it (Cpu counts the fault's delivery).
+  // A guest that loads its own GDT and IDT, loops VMCALL 20 times in blocks (its exits skip the
+  // save of the system registers), then divides by zero inside the loop's block. #DE's gate
+  // loads CS 0x28; its handler makes a VMCALL.
+  function divideGuest(): Machine {
     const guest = `.intel_syntax noprefix
 .section .text.start
 .globl _start
@@ -209,6 +209,11 @@ idtr:	.word 15
     const m = Machine.boot({ hostElf: new Uint8Array(readFileSync(join(build, 'host.elf'))), guestElf: readBytes(guestPath), hostPath: 'host.elf', guestPath });
     m.interpreter.buildAfter = 1;
     m.stopOnVmExit = true;
+    return m;
+  }
+
+  it('a fault delivered from inside a block changes CS, and the next VM exit saves it', () => {
+    const m = divideGuest();
     const cs: bigint[] = [];
     for (let k = 0; k < 21; k++) {
       expect(runToStop(m).kind).toBe('vmexit');
@@ -217,5 +222,16 @@ idtr:	.word 15
     expect(m.lastExit!.reasonName).toBe('VMCALL');
     expect(cs[19]).not.toBe(0x28n); // the loop's last VMCALL
     expect(cs[20]).toBe(0x28n); // the handler's
+  });
+
+  it('an event injected at VM entry changes CS, and the next VM exit saves it', () => {
+    // At the fifth VMCALL exit the debugger sets VM_ENTRY_INTR_INFO: a #DE (hardware exception)
+    // delivered through the guest's IDT as the entry completes, to the handler's VMCALL.
+    const m = divideGuest();
+    for (let k = 0; k < 5; k++) expect(runToStop(m).kind).toBe('vmexit');
+    m.vmcsWrite(0x4016, BigInt((1 << 31 | 3 << 8 | 0) >>> 0)); // VM_ENTRY_INTR_INFO: valid, hardware exception, vector 0
+    expect(runToStop(m).kind).toBe('vmexit');
+    expect(m.vmcsRead(0x802)).toBe(0x28n); // GUEST_CS_SELECTOR
+    expect(m.lastExit!.guestRip).toBe(m.guest.symbol('handler')!.value);
   });
 });
