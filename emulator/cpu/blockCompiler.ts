@@ -552,7 +552,7 @@ function isDirectBranch(name: string): boolean { return name === 'jcc' || name =
 /**
  * Source of the BlockRun `function block(c, st, r, ic, gens, g, lim)` for block `b`, built
  * with new Function('P', 'X', 'H', 'I', 'L', 'D', 'T', source) (P: the parity table, X: handlerAt,
- * H: HALVES, I: imul64, L: mul64Low, D: divideFast, T: retireTransition). It reads its handlers, decoded
+ * H: HALVES, I: imul64, L: mul64Low, D: divideFast, T: retireChainEnd). It reads its handlers, decoded
  * instructions and page from `this` (the Block), so blocks of the same code share one
  * function, and what V8 learned running it in one machine serves the next.
  */
@@ -649,7 +649,7 @@ export function compiledSource(b: Block): string {
     out.push(handler);
     bases.clear();
     dirty = false;
-    if (k === n - 1) out.push(b.transition ? `return T(c, st, ic + ${n}) - ic0;` : leave(n, 'c.nextRip', true));
+    if (k === n - 1) out.push(b.endsChain ? `return T(c, st, ic + ${n}) - ic0;` : leave(n, 'c.nextRip', true));
     else if (b.committed[k]) out.push(codeWritten(k));
   }
   if (loops) out.push('}');

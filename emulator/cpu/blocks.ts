@@ -4,9 +4,9 @@
 // addresses the same distance apart), and through a RET to the instruction after a CALL it went
 // through (a superblock: a function of a few instructions is no longer a block of its own, nor
 // is the code after a call to another page); it ends after any other control transfer, before
-// any instruction outside BLOCK_SAFE (those need the per-instruction loop: I/O, system, VMX but
-// VMREAD/VMWRITE, flag/segment/shadow changers) and before a page end; a VM transition (VMCALL,
-// VMLAUNCH, VMRESUME) is a block's last instruction. A Jcc taken, or a RET whose address on
+// any instruction outside BLOCK_SAFE (those need the per-instruction loop: string I/O, system,
+// VMX but VMREAD/VMWRITE, flag/segment/shadow changers) and before a page end; a VM transition
+// (VMCALL, VMLAUNCH, VMRESUME) or an IN/OUT is a block's last instruction (CHAIN_ENDS). A Jcc taken, or a RET whose address on
 // the stack is not the one its CALL pushed, leaves the block there (a side exit), and so does
 // the transfer to the second page when the execute TLB no longer maps it as it did. Cold
 // blocks run threaded by the interpreter's handlers (runThreaded, also the fallback where code
@@ -50,15 +50,18 @@ const BLOCK_SAFE = new Set([
   'negE', 'mulDiv', 'imul2', 'imul3', 'shift', 'shxd', 'btG', 'btI', 'bsf', 'bsr', 'tzcnt', 'lzcnt', 'popcnt', 'setcc',
   'cmov', 'bswap', 'movbe', 'cmpxchg', 'xadd', 'lahf', 'sahf', 'xlat', 'pushZ', 'popZ', 'pushI', 'pushE', 'popE', 'leave',
   'jcc', 'jmpNear', 'callNear', 'jmpE', 'callE', 'retNear', 'loop', 'jrcxz', 'vmread', 'vmwrite', 'vmcall', 'vmlaunch', 'vmresume',
+  'inOut',
 ]);
 /**
- * VM transitions: VMCALL, VMLAUNCH and VMRESUME end a block (and its chain, since the other
- * side's code, mode and VMX checks follow) as step() ends them: RIP is the exit's or the entry's
- * when one happened, else the next instruction's (a VMfail).
+ * Instructions after which the caller must look before the next one: VM transitions (VMCALL,
+ * VMLAUNCH, VMRESUME: the other side's code, mode and VMX checks follow) and port I/O (IN/OUT: a
+ * device may have asked the machine to stop, or powered it off; in VMX non-root operation they
+ * exit). Each ends its block and the chain, retired as step() retires it (retireChainEnd): RIP is
+ * the exit's or the entry's when one happened, else the next instruction's.
  */
-const TRANSITIONS = new Set(['vmcall', 'vmlaunch', 'vmresume']);
+const CHAIN_ENDS = new Set(['vmcall', 'vmlaunch', 'vmresume', 'inOut']);
 /** Control transfers: a block ends after one unless followInBlock goes on past it. */
-const ENDS_BLOCK = new Set(['jcc', 'jmpNear', 'callNear', 'jmpE', 'callE', 'retNear', 'loop', 'jrcxz', ...TRANSITIONS]);
+const ENDS_BLOCK = new Set(['jcc', 'jmpNear', 'callNear', 'jmpE', 'callE', 'retNear', 'loop', 'jrcxz', ...CHAIN_ENDS]);
 /** Handlers whose register-only forms neither fault nor touch memory (no commit, no code-write check needed). */
 const REGISTER_PURE = new Set([
   'aluEG', 'aluGE', 'aluAI', 'aluEI', 'testEG', 'testAI', 'testEI', 'movEG', 'movGE', 'movEI', 'movZI', 'lea', 'movsxd',
@@ -85,8 +88,8 @@ export class Block {
   readonly committed: boolean[] = [];
   /** Its last instruction jumps back to its first (and it is at most MAX_LOOP long): compiled, it runs whole rounds in one call. */
   loops = false;
-  /** Its last instruction is a VM transition (TRANSITIONS): the chain ends after it, and it runs even alone. */
-  transition = false;
+  /** Its last instruction is one of CHAIN_ENDS: the chain ends after it, and it runs even alone. */
+  endsChain = false;
   /** The code bytes the block was decoded from on its first page: from `from` bytes past its start to its last instruction's end there. */
   bytes: Uint8Array = new Uint8Array(0);
   from = 0;
@@ -195,7 +198,7 @@ export function finishBlock(b: Block, at: readonly number[], handlerNames: strin
     b.bytes2 = mem.slice(start2, end2);
   }
   const last = b.insns[b.length - 1], name = handlerNames[b.length - 1];
-  b.transition = TRANSITIONS.has(name);
+  b.endsChain = CHAIN_ENDS.has(name);
   b.loops = b.length <= MAX_LOOP && (name === 'jcc' || name === 'jmpNear') && b.deltas[b.length - 1] + last.length + last.imm === 0;
 }
 
@@ -223,7 +226,7 @@ function runThreaded(this: Block, c: Cpu, st: CpuState, rip: number, icount: num
     const committed = this.committed[k];
     if (committed) { st.icount = icount + k; st.setRipNum(r); }
     runHandler(this, c, k, r);
-    if (k === n - 1 && this.transition) return retireTransition(c, st, icount + n) - icount;
+    if (k === n - 1 && this.endsChain) return retireChainEnd(c, st, icount + n) - icount;
     // The end, a side exit (a Jcc taken, a RET elsewhere than the block's path), or a write to one of the block's pages.
     if (k === n - 1 || c.nextRip !== rip + this.deltas[k + 1] || (committed && (codeGen[page] !== gen || codeGen[page2] !== gen2))) {
       st.icount = icount + k + 1;
@@ -235,11 +238,11 @@ function runThreaded(this: Block, c: Cpu, st: CpuState, rip: number, icount: num
 }
 
 /**
- * A block's last instruction, a VM transition, retired as step() retires it: the retired count,
- * RIP unless the exit or entry set it, the interrupt shadow counted down (an entry may load one).
+ * A block's last instruction, one of CHAIN_ENDS, retired as step() retires it: the retired count,
+ * RIP unless a VM exit or entry set it, the interrupt shadow counted down (an entry may load one).
  * Returns the new retired count.
  */
-export function retireTransition(c: Cpu, st: CpuState, icount: number): number {
+export function retireChainEnd(c: Cpu, st: CpuState, icount: number): number {
   st.icount = icount;
   if (!c.ripCommitted) st.setRipNum(c.nextRip);
   if (st.interruptShadow > 0) st.interruptShadow--;
@@ -273,7 +276,7 @@ export function codeGenerationAllowed(): boolean {
 
 /** What a compiled block's source is made into: its function given the helpers it calls (compiledSource). */
 type BlockFactory = (
-  p: Uint8Array, x: typeof handlerAt, h: Uint32Array, i: typeof imul64, l: typeof mul64Low, d: typeof divideFast, t: typeof retireTransition,
+  p: Uint8Array, x: typeof handlerAt, h: Uint32Array, i: typeof imul64, l: typeof mul64Low, d: typeof divideFast, t: typeof retireChainEnd,
 ) => BlockRun;
 
 /** Compiled functions by source, shared by every block (of any machine) with the same code; cleared when full. */
@@ -291,7 +294,7 @@ export function compileBlock(b: Block, known: boolean): boolean {
   if (run === undefined) {
     if (known) return false;
     if (compiled.size >= COMPILED_MAX) compiled.clear();
-    run = (new Function('P', 'X', 'H', 'I', 'L', 'D', 'T', source) as BlockFactory)(PARITY, handlerAt, HALVES, imul64, mul64Low, divideFast, retireTransition);
+    run = (new Function('P', 'X', 'H', 'I', 'L', 'D', 'T', source) as BlockFactory)(PARITY, handlerAt, HALVES, imul64, mul64Low, divideFast, retireChainEnd);
     compiled.set(source, run);
   }
   b.run = run;

@@ -189,8 +189,8 @@ export class Cpu {
    * chain stops before a block that starts at one: the caller checks it), and no
    * VMX-preemption timer expiring inside it; VMX's per-instruction checks run before its first
    * instruction as step() runs them, and nothing in a block can change their outcome later. A
-   * fault, a VM exit or a VM entry ends the chain, so the caller sees its listeners' requests at once
-   * (and the other side's VMX checks run before its first instruction).
+   * fault, a VM exit or entry, or port I/O ends the chain, so the caller sees its listeners'
+   * and devices' requests at once (and the other side's VMX checks run before its first instruction).
    */
   runBlock(limit: number, breakpoints?: ReadonlyMap<number, unknown>): number {
     const st = this.state;
@@ -233,7 +233,7 @@ export class Cpu {
         if (prev !== undefined) prev.next = b;
       }
       const n = b.length, left = limit - total;
-      if ((n < 2 && !b.transition) || n > left) break;
+      if ((n < 2 && !b.endsChain) || n > left) break;
       const icount = st.icount;
       // The icount a compiled loop's rounds may reach: the budget, the preemption deadline, one
       // round when a breakpoint sits at the start (the caller checks it before the chain).
@@ -269,7 +269,7 @@ export class Cpu {
         this.recover(e);
         return total + retired + 1;
       }
-      if (b.transition) break;
+      if (b.endsChain) break;
     } while (total < limit && this.chainBlocks);
     return total;
   }

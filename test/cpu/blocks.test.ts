@@ -416,6 +416,38 @@ describe('where a block runs', () => {
     expect(m.state.icount).toBe(17);
   });
 
+  it('to an IN or OUT and no further: the device sees RIP and the retired count as step() shows them, the chain ends', () => {
+    // inc eax; out 0x80, al; inc eax; in al, 0x71; int3
+    for (const compileAfter of [Infinity, 1]) {
+      const machine = () => {
+        const seen: string[] = [];
+        const m: FlatMachine = new FlatMachine(4 << 20, {
+          in: (port, size) => { seen.push(`in ${port.toString(16)}/${size} at ${m.state.ripNum.toString(16)}, ${m.state.icount}`); return 0x5a; },
+          out: (port, size, value) => { seen.push(`out ${port.toString(16)}/${size} ${value} at ${m.state.ripNum.toString(16)}, ${m.state.icount}`); },
+        });
+        m.map(CODE_LINEAR);
+        m.writeLinear(CODE_LINEAR, new Uint8Array([0xff, 0xc0, 0xe6, 0x80, 0xff, 0xc0, 0xe4, 0x71, 0xcc]));
+        m.cpu.buildAfter = 1;
+        m.cpu.compileAfter = compileAfter;
+        m.state.rip = BigInt(CODE_LINEAR);
+        for (let k = 0; k < 2; k++) { m.cpu.step(); m.state.rip = BigInt(CODE_LINEAR); } // a miss fills the execute TLB, a hit makes its page the fetch page
+        m.state.gpr[0] = 0x40n;
+        m.state.setRflags(0x3202); // IOPL 3: port I/O allowed at this machine's CPL 3
+        m.state.icount = 0;
+        return { m, seen };
+      };
+      const fast = machine(), ref = machine();
+      expect(fast.m.cpu.runBlock(64)).toBe(2); // inc, out: the chain ends after the OUT
+      expect(fast.m.cpu.runBlock(64)).toBe(2); // inc, in
+      for (let k = 0; k < 4; k++) ref.m.cpu.step();
+      expect(fast.seen).toEqual([`out 80/1 65 at ${(CODE_LINEAR + 2).toString(16)}, 1`, `in 71/1 at ${(CODE_LINEAR + 6).toString(16)}, 3`]);
+      expect(fast.seen).toEqual(ref.seen);
+      expect(fast.m.state.gpr[0]).toBe(0x5an);
+      expect(describeState(fast.m)).toBe(describeState(ref.m));
+      expect(fast.m.cpu.compiledBlocks).toBe(compileAfter === 1 ? 2 : 0);
+    }
+  });
+
   it('one after another until a fault, which ends the chain where step() would deliver it', () => {
     // Page 0 as in twoPageMachine; page 1: inc eax; mov al, [rbx] with RBX not canonical (#GP).
     const [fast, ref] = [twoPageMachine(), twoPageMachine()];

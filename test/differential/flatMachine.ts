@@ -32,11 +32,11 @@ export class FlatMachine {
   private nextFrame: number;
   private readonly ptOf = new Map<number, number>();
 
-  /** `physSize` bytes of RAM; page frames for mappings are taken from 1 MiB upwards. */
-  constructor(physSize = 4 << 20) {
+  /** `physSize` bytes of RAM; page frames for mappings are taken from 1 MiB upwards. `io`: the port bus IN/OUT reach. */
+  constructor(physSize = 4 << 20, io: IoBus = NO_IO) {
     this.phys = new PhysicalMemory(physSize);
     this.nextFrame = 0x10_0000;
-    this.cpu = new Cpu(this.state, this.phys, NO_IO);
+    this.cpu = new Cpu(this.state, this.phys, io);
     const p = this.phys;
     p.write64(PML4, BigInt(PDPT | 7));
     p.write64(PDPT, BigInt(PD | 7));
