@@ -41,8 +41,9 @@ const MAX_LOOP = 32;
 
 /**
  * Handlers that a block may run: no I/O, no system state, no RFLAGS.TF/IF/AC or shadow changes,
- * no TLB flush. VMREAD and VMWRITE touch only the current VMCS (in VMX non-root operation they
- * exit, which unwinds out of the block as a fault does), so a -O0 vmcs_read() wrapper joins its caller's block.
+ * no TLB flush, except as the block's last instruction (CHAIN_ENDS). VMREAD and VMWRITE touch
+ * only the current VMCS (in VMX non-root operation they exit, which unwinds out of the block as a
+ * fault does), so a -O0 vmcs_read() wrapper joins its caller's block.
  */
 const BLOCK_SAFE = new Set([
   'aluEG', 'aluGE', 'aluAI', 'aluEI', 'testEG', 'testAI', 'testEI', 'movEG', 'movGE', 'movEI', 'movZI', 'movAO', 'movOA',
