@@ -649,7 +649,7 @@ export function compiledSource(b: Block): string {
     out.push(handler);
     bases.clear();
     dirty = false;
-    if (k === n - 1) out.push(b.endsChain ? `return T(c, st, ic + ${n}) - ic0;` : leave(n, 'c.nextRip', true));
+    if (k === n - 1) out.push(b.endsChain ? `T(c, st, ic + ${n}); return ic + ${n} - ic0;` : leave(n, 'c.nextRip', true));
     else if (b.committed[k]) out.push(codeWritten(k));
   }
   if (loops) out.push('}');

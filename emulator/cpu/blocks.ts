@@ -227,7 +227,7 @@ function runThreaded(this: Block, c: Cpu, st: CpuState, rip: number, icount: num
     const committed = this.committed[k];
     if (committed) { st.icount = icount + k; st.setRipNum(r); }
     runHandler(this, c, k, r);
-    if (k === n - 1 && this.endsChain) return retireChainEnd(c, st, icount + n) - icount;
+    if (k === n - 1 && this.endsChain) { retireChainEnd(c, st, icount + n); return n; }
     // The end, a side exit (a Jcc taken, a RET elsewhere than the block's path), or a write to one of the block's pages.
     if (k === n - 1 || c.nextRip !== rip + this.deltas[k + 1] || (committed && (codeGen[page] !== gen || codeGen[page2] !== gen2))) {
       st.icount = icount + k + 1;
@@ -239,15 +239,13 @@ function runThreaded(this: Block, c: Cpu, st: CpuState, rip: number, icount: num
 }
 
 /**
- * A block's last instruction, one of CHAIN_ENDS, retired as step() retires it: the retired count,
- * RIP unless a VM exit or entry set it, the interrupt shadow counted down (an entry may load one).
- * Returns the new retired count.
+ * A block's last instruction, one of CHAIN_ENDS, retired as step() retires it: the retired count
+ * `icount`, RIP unless a VM exit or entry set it, the interrupt shadow counted down (an entry may load one).
  */
-export function retireChainEnd(c: Cpu, st: CpuState, icount: number): number {
+export function retireChainEnd(c: Cpu, st: CpuState, icount: number): void {
   st.icount = icount;
   if (!c.ripCommitted) st.setRipNum(c.nextRip);
   if (st.interruptShadow > 0) st.interruptShadow--;
-  return icount;
 }
 
 /**

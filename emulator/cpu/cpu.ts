@@ -302,7 +302,7 @@ export class Cpu {
     return built;
   }
 
-  /** Decode the block starting at physical address `phys`, linear `rip` (a block of length < 2 is never run). */
+  /** Decode the block starting at physical address `phys`, linear `rip` (a block of length < 2 runs only if it ends a chain, Block.endsChain). */
   private buildBlock(phys: number, rip: number): Block {
     const page = phys >>> 12;
     this.markCodePage(page);
