@@ -47,14 +47,11 @@ export class SavedGuestState {
    * note whether `s` holds what the last save recorded.
    */
   entered(vmcs: Vmcs, s: CpuState, exitControls: number, g: GuestStateImage, fromImageAlone: boolean, writes: number): void {
-    let same: boolean;
-    if (fromImageAlone && g === this.matchedImage && this.matchedVersion === this.version) {
-      // The same image loaded the same values as when they matched this save, but for the
-      // registers entry keeps from the processor, whole or in part (27.3.2.1): compare those.
-      same = this.stamp.standsFor(vmcs) && this.exitControls === exitControls && s.cr0 === this.cr0 && s.efer === this.efer
-        && s.dr[7] === this.dr7 && s.debugctl === this.debugctl && s.pat === this.pat;
-    } else {
-      same = this.compare(vmcs, s, exitControls);
+    // The same image loads the same values as when they matched this save, but for the registers
+    // entry keeps from the processor, whole or in part (27.3.2.1): then only those are compared.
+    const sameImage = fromImageAlone && g === this.matchedImage && this.matchedVersion === this.version;
+    const same = this.savedInto(vmcs, exitControls) && (sameImage ? this.sameKeptFromProcessor(s) : this.sameRegisters(s));
+    if (!sameImage) {
       this.matchedImage = same && fromImageAlone ? g : undefined;
       this.matchedVersion = this.version;
     }
@@ -68,12 +65,19 @@ export class SavedGuestState {
   unchanged(vmcs: Vmcs, s: CpuState, exitControls: number, writes: number): boolean {
     const asSaved = this.asSavedAt === writes;
     this.asSavedAt = -1;
-    if (asSaved && this.stamp.standsFor(vmcs) && this.exitControls === exitControls) return true;
-    return this.compare(vmcs, s, exitControls);
+    return this.savedInto(vmcs, exitControls) && (asSaved || this.sameRegisters(s));
   }
 
-  private compare(vmcs: Vmcs, s: CpuState, exitControls: number): boolean {
-    if (!this.stamp.standsFor(vmcs) || this.exitControls !== exitControls) return false;
+  /** The last save went into `vmcs` as it is now, under these exit controls. */
+  private savedInto(vmcs: Vmcs, exitControls: number): boolean {
+    return this.stamp.standsFor(vmcs) && this.exitControls === exitControls;
+  }
+
+  private sameKeptFromProcessor(s: CpuState): boolean {
+    return s.cr0 === this.cr0 && s.efer === this.efer && s.dr[7] === this.dr7 && s.debugctl === this.debugctl && s.pat === this.pat;
+  }
+
+  private sameRegisters(s: CpuState): boolean {
     if (this.cr0 !== s.cr0 || this.cr3 !== s.cr3 || this.cr4 !== s.cr4 || this.efer !== s.efer || this.dr7 !== s.dr[7]) return false;
     for (let i = 0; i < 8; i++) {
       const a = this.seg[i], b = s.seg[i];
