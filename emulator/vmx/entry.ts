@@ -102,7 +102,7 @@ function loadGuestState(vmx: Vmx, vmcs: Vmcs): void {
   const intr = vmcs.get32(Field.GUEST_INTERRUPTIBILITY);
   // Blocking by STI or MOV SS covers the guest's first instruction boundary and ends when that
   // instruction completes (26.7.5: no interrupt window before it): 2, because retiring the
-  // VMLAUNCH/VMRESUME that is entering counts one off (Cpu.step, blocks.ts retireTransition).
+  // VMLAUNCH/VMRESUME that is entering counts one off (Cpu.step, blocks.ts retireChainEnd).
   s.interruptShadow = (intr & (Interruptibility.STI | Interruptibility.MOV_SS)) !== 0 ? 2 : 0;
   s.halted = vmcs.get32(Field.GUEST_ACTIVITY_STATE) === Activity.HLT;
 }
