@@ -79,7 +79,8 @@ export class CpuState {
   /** RFLAGS; bit 1 always set. Read and written only through get/setRflags so the interpreter may keep flags lazily. */
   private rflagsValue = Flag.FIXED1 as number;
 
-  readonly seg: Segment[] = Array.from({ length: 8 }, () => ({ selector: 0, base: 0n, limit: 0xffff, attrs: SEG_ATTR_UNUSABLE }));
+  /** Swapped whole at VM transitions (vmx/segmentBanks.ts): hold no reference to the array across instructions. */
+  seg: Segment[] = Array.from({ length: 8 }, () => ({ selector: 0, base: 0n, limit: 0xffff, attrs: SEG_ATTR_UNUSABLE }));
   readonly gdtr: DescriptorTable = { base: 0n, limit: 0xffff };
   readonly idtr: DescriptorTable = { base: 0n, limit: 0xffff };
 

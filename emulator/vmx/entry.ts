@@ -2,7 +2,7 @@
 // checks (27.2), guest-state checks and loading (27.3), MSR loading (27.4), the VMX-preemption
 // timer start (26.5.1) and event injection (27.6).
 
-import { Cr0, Efer, loadSegment } from '../cpu/state';
+import { Cr0, Efer } from '../cpu/state';
 import { readTsc } from '../devices/tsc';
 import { activeControls, type ActiveControls } from './activeControls';
 import { PREEMPTION_TIMER_RATE } from './capabilities';
@@ -54,6 +54,7 @@ export function vmentry(vmx: Vmx, launch: boolean): EntryResult {
   vmx.nonRoot = true;
   vmx.controls = passed.controls;
   const msrLoadCount = vmcs.get32(Field.VM_ENTRY_MSR_LOAD_COUNT);
+  if (msrLoadCount !== 0) vmx.segmentBanks.touched(); // FS/GS bases may be among them
   const failedEntry = loadMsrList(vmx, vmcs.get(Field.VM_ENTRY_MSR_LOAD_ADDR), msrLoadCount);
   if (failedEntry !== 0) {
     vmx.nonRoot = false;
@@ -64,6 +65,7 @@ export function vmentry(vmx: Vmx, launch: boolean): EntryResult {
   vmx.cpu.switchAddressSpace(passed.controls.ept ? passed.controls.eptRoot : GUEST_SPACE);
   for (const l of vmx.entryListeners) l(launch);
   vmx.savedGuestState.entered(vmcs, vmx.cpu.state, passed.controls.exit, vmx.guestState!, msrLoadCount === 0, vmx.cpu.systemWrites);
+  vmx.segmentBanks.settled(vmx.cpu.systemWrites);
   injectEvent(vmx, vmcs);
   return { entered: true };
 }
@@ -91,7 +93,7 @@ function loadGuestState(vmx: Vmx, vmcs: Vmcs): void {
     const bits = (s.cr0 & Cr0.PG) !== 0 ? Efer.LMA | Efer.LME : Efer.LMA;
     s.efer = g.ia32e ? s.efer | bits : s.efer & ~bits;
   }
-  for (let i = 0; i < 8; i++) loadSegment(s.seg[i], g.seg[i]);
+  vmx.segmentBanks.load(s, g, vmx.cpu.systemWrites);
   s.gdtr.base = g.gdtrBase;
   s.gdtr.limit = g.gdtrLimit;
   s.idtr.base = g.idtrBase;
@@ -128,5 +130,6 @@ function injectEvent(vmx: Vmx, vmcs: Vmcs): void {
   const type = (info >> IntrInfo.TYPE_SHIFT) & 7;
   const errorCode = (info & IntrInfo.ERROR_CODE) !== 0 ? vmcs.get32(Field.VM_ENTRY_EXCEPTION_ERROR_CODE) : undefined;
   vmx.cpu.state.halted = false;
+  vmx.segmentBanks.touched(); // delivery loads CS and SS
   vmx.cpu.injectEvent(info & IntrInfo.VECTOR, type, errorCode, vmcs.get32(Field.VM_ENTRY_INSTRUCTION_LEN));
 }

@@ -3,7 +3,7 @@
 // VM-entry failure path of 27.8, which loads host state without saving guest state.
 
 import { VmExitTaken } from '../cpu/signals';
-import { Efer, Flag, Reg, Seg, loadSegment, type CpuState } from '../cpu/state';
+import { Efer, Flag, Reg, Seg, type CpuState } from '../cpu/state';
 import { readTsc } from '../devices/tsc';
 import { PREEMPTION_TIMER_RATE } from './capabilities';
 import { Activity, EntryCtl, ExitCtl, Interruptibility, IntrInfo } from './controls';
@@ -170,7 +170,7 @@ function leaveNonRoot(vmx: Vmx, vmcs: Vmcs): void {
   s.efer = h.efer ?? (h.hass ? s.efer | Efer.LMA | Efer.LME : s.efer & ~(Efer.LMA | Efer.LME));
 
   // 28.5.2 segment registers and descriptor tables
-  for (let i = 0; i < 8; i++) loadSegment(s.seg[i], h.seg[i]);
+  vmx.segmentBanks.load(s, h, vmx.cpu.systemWrites);
   s.gdtr.base = h.gdtrBase;
   s.gdtr.limit = 0xffff;
   s.idtr.base = h.idtrBase;
@@ -187,7 +187,9 @@ function leaveNonRoot(vmx: Vmx, vmcs: Vmcs): void {
   vmx.controls = undefined;
   vmx.preemptionTimerDeadline = undefined;
   vmx.cpu.switchAddressSpace(ROOT_SPACE);
+  if (h.msrLoadCount !== 0) vmx.segmentBanks.touched(); // FS/GS bases may be among them
   if (loadMsrList(vmx, h.msrLoadAddress, h.msrLoadCount) !== 0) vmxAbort(vmx, 4);
+  vmx.segmentBanks.settled(vmx.cpu.systemWrites);
 }
 
 /** VMX abort (28.7): abort indicator into the VMCS region at offset 4, then shutdown. */

@@ -20,6 +20,7 @@ import { Field } from './fields';
 import type { GuestStateImage } from './guestStateImage';
 import type { HostStateImage } from './hostStateImage';
 import { SavedGuestState } from './savedGuestState';
+import { SegmentBanks } from './segmentBanks';
 import { Vmcs, type LaunchState } from './vmcs';
 import type { VmxCpu } from './vmxCpu';
 
@@ -53,6 +54,8 @@ export class Vmx implements VmxUnit {
   guestState: GuestStateImage | undefined;
   /** The guest's system registers as the last VM exit saved them (exit.ts skips an unchanged save). */
   readonly savedGuestState = new SavedGuestState();
+  /** The segment registers of the side the last transition left (swapped back in, not copied). */
+  readonly segmentBanks = new SegmentBanks();
   /** Set by the interpreter during IDT event delivery; reported as IDT-vectoring information by a VM exit. */
   eventDelivery: { vector: number; type: number; errorCode: number | undefined } | undefined;
   /** VMX-preemption timer: TSC at VM entry and the icount at which it reaches zero. */

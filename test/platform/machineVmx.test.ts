@@ -166,6 +166,31 @@ describe('Machine with the hello-hypercall sample', () => {
     expect(guestCr0()).toBe(CD);
   });
 
+  it('every VM exit loads the host\'s segment registers from the VMCS, also after the host changed one', () => {
+    // The segment registers the last transition left are kept aside and swapped back in
+    // (segmentBanks.ts). The host's exit handler is replaced by one that writes its own FS base
+    // (WRMSR IA32_FS_BASE) and resumes: each exit must load HOST_FS_BASE again (SDM 28.5.2).
+    //   mov ecx, 0xc0000100; mov eax, 0x12345000; xor edx, edx; wrmsr
+    //   mov edx, GUEST_RIP; vmread rax, rdx; add rax, 3; vmwrite rdx, rax; vmresume
+    const HANDLER = Buffer.from('b9000100c0b80050341231d20f30ba1e6800000f78d04883c0030f79d00f01c3', 'hex');
+    const m = vmcallLoop();
+    m.stopOnVmEntry = true;
+    expect(runToStop(m).kind).toBe('vmentry');
+    m.stopOnVmEntry = false;
+    const handler = m.host.symbol('vmx_handle_exit')!.value;
+    m.writeMemory(handler, HANDLER, 'host-linear');
+    m.vmcsWrite(0x6c16, handler); // HOST_RIP
+    const hostFsBase = m.vmcsRead(0x6c06)!; // HOST_FS_BASE
+    expect(hostFsBase).not.toBe(0x12345000n);
+    m.stopOnVmExit = true;
+    for (let k = 0; k < 5; k++) {
+      expect(runToStop(m).kind).toBe('vmexit');
+      expect(m.segment(4).base).toBe(hostFsBase); // FS
+      m.run(4);
+      expect(m.segment(4).base).toBe(0x12345000n);
+    }
+  });
+
   // A guest that loads its own GDT and IDT, loops VMCALL 20 times in blocks (its exits skip the
   // save of the system registers), then divides by zero inside the loop's block. #DE's gate
   // loads CS 0x28; its handler makes a VMCALL.
