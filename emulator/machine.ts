@@ -84,7 +84,10 @@ export class Machine implements MachineApi {
   private readonly consoleListeners: ((out: ConsoleOutput) => void)[] = [];
   stopOnVmExit = false;
   stopOnVmEntry = false;
-  lastExit: VmExitInfo | undefined;
+  /** The last VM exit's information (not an entry failure's); a restored snapshot's until the next exit. */
+  get lastExit(): VmExitInfo | undefined { return this.exitSinceRestore ? this.vmx.lastExit.record() : this.restoredExit; }
+  private exitSinceRestore = false;
+  private restoredExit: VmExitInfo | undefined;
   entered = false;
   /** Machine steps since boot (instructions retired or events delivered): the coordinate of history. */
   steps = 0;
@@ -153,7 +156,7 @@ export class Machine implements MachineApi {
     this.interpreter = new Cpu(this.cpu, this.memory, this.bus);
     this.vmx = new Vmx(this.interpreter);
     this.interpreter.vmx = this.vmx;
-    this.vmx.onExit((exit) => this.vmExited(exit));
+    this.vmx.onExitTaken(() => this.vmExited());
     this.vmx.onEntry((launch) => this.vmEntered(launch));
     this.vmx.onEntryFailure((error, message) => this.entryFailed(error, message));
     this.trace.onRecord((record, step) => this.traced(record, step));
@@ -400,14 +403,13 @@ export class Machine implements MachineApi {
 
   private forgetRipPage(): void { if (this.ripPages.size > 0) this.ripPages.clear(); } // clear() allocates a table, even when empty
 
-  private vmExited(exit: VmExitInfo): void {
+  private vmExited(): void {
     this.forgetRipPage();
-    if (exit.entryFailure) return; // reported through onEntryFailure
-    this.lastExit = exit;
+    this.exitSinceRestore = true;
     const vmcs = this.vmx.current;
     vmcs?.markExit();
     this.vmcsAtExit = vmcs;
-    if (this.stopOnVmExit && !this.quiet) this.pending ??= { kind: 'vmexit', exit };
+    if (this.stopOnVmExit && !this.quiet) this.pending ??= { kind: 'vmexit', exit: this.vmx.lastExit.record() };
   }
 
   /**
@@ -416,6 +418,7 @@ export class Machine implements MachineApi {
    * reason with bit 31 set, SDM 27.8).
    */
   private entryFailed(error: number, detail: string): void {
+    this.forgetRipPage();
     this.pending = { kind: 'vmentry-failure', failure: this.entryFailure(error, detail.replace(/\.$/, '')) };
   }
 
@@ -633,7 +636,8 @@ export class Machine implements MachineApi {
     this.traceEmitted = data.traceWritten;
     // A later snapshot of this timeline (history going forward) gets back the records the buffer still keeps.
     this.trace.moveTo(data.traceWritten);
-    this.lastExit = data.lastExit;
+    this.restoredExit = data.lastExit;
+    this.exitSinceRestore = false;
     this.entered = data.entered;
     this.pending = undefined;
     this.interpreter.flushTlb();

@@ -41,14 +41,17 @@ export function vmexit(vmx: Vmx, reason: number, qualification: bigint, details:
 export function performVmExit(vmx: Vmx, reason: number, qualification: bigint, details: ExitDetails): void {
   const vmcs = vmx.current!;
   const state = vmx.cpu.state;
-  const info = new VmExitRecord(reason & 0xffff, false, qualification, state.ripNum, Number.isNaN(state.ripNum) ? state.rip : undefined,
-    state.gprHalves, details.instructionLength ?? 0, details.guestLinear, details.guestPhysical, details.intrInfo ?? 0, details.intrErrorCode ?? 0);
+  vmx.lastExit.latch(reason & 0xffff, qualification, details, state);
   writeExitInformation(vmcs, reason, qualification, details, reason === ExitReason.TRIPLE_FAULT ? undefined : vmx.eventDelivery);
   vmx.eventDelivery = undefined;
   saveGuestState(vmx, vmcs, reason);
   if (!storeMsrList(vmx, vmcs.get(Field.VM_EXIT_MSR_STORE_ADDR), vmcs.get32(Field.VM_EXIT_MSR_STORE_COUNT))) vmxAbort(vmx, 1);
   leaveNonRoot(vmx, vmcs);
-  for (const l of vmx.exitListeners) l(info);
+  for (const l of vmx.exitTakenListeners) l();
+  if (vmx.exitListeners.length > 0) {
+    const info = vmx.lastExit.record();
+    for (const l of vmx.exitListeners) l(info);
+  }
 }
 
 /** VM-entry failure during or after loading guest state (27.8): exit reason with bit 31 set, host state loaded. */

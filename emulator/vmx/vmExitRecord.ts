@@ -1,10 +1,14 @@
-// What a VM exit tells the machine's listeners (api.ts VmExitInfo): the exit-information fields
-// and the guest's RIP and GPRs at the moment of the exit. Listeners keep it (the debugger's
-// last exit, snapshots), so each exit gets its own; what they rarely read is made when read:
-// RIP's bigint, the reason's name and the GPRs' BigUint64Array cost as much as a tenth of a
-// minimal exit + entry (docs/performance.md, eighth session).
+// What a VM exit tells the machine and its listeners (api.ts VmExitInfo): the exit-information
+// fields and the guest's RIP and GPRs at the moment of the exit. Each exit latches them into
+// one LastVmExit, overwritten by the next; a VmExitRecord is made from it only when someone
+// keeps one (onExit's listeners, the debugger's stop, a snapshot): making one at every exit
+// cost ~14 % of a minimal exit + entry (docs/performance.md, ninth session). In a record, what
+// is rarely read is made when read: RIP's bigint, the reason's name and the GPRs'
+// BigUint64Array cost as much as a tenth of a minimal exit + entry (eighth session).
 
 import type { VmExitInfo } from '../api';
+import type { CpuState } from '../cpu/state';
+import type { ExitDetails } from './exit';
 import { exitReasonName } from './fields';
 
 // The GPRs of 1,024 exits per shared 128 KiB buffer, as 32-bit halves: one typed array per exit
@@ -44,5 +48,36 @@ export class VmExitRecord implements VmExitInfo {
   get guestRip(): bigint { return (this.ripBig ??= BigInt.asUintN(64, BigInt(this.rip))); }
   get guestGprs(): BigUint64Array {
     return (this.gprs ??= new BigUint64Array(this.chunk.buffer, this.chunk.byteOffset + this.offset * 4, 16));
+  }
+}
+
+/** The last VM exit's information (not an entry failure's), overwritten by each exit. */
+export class LastVmExit {
+  private reason = 0;
+  private qualification = 0n;
+  private rip = 0;
+  private ripBig: bigint | undefined;
+  private readonly gprHalves = new Uint32Array(GPR_WORDS);
+  private details: ExitDetails = {};
+  private made: VmExitRecord | undefined;
+
+  /** Latch exit `reason` (bits 15:0) with the guest's RIP and GPRs in `s`, as they are now. */
+  latch(reason: number, qualification: bigint, details: ExitDetails, s: CpuState): void {
+    this.reason = reason;
+    this.qualification = qualification;
+    this.details = details;
+    const rip = s.ripNum;
+    this.rip = rip;
+    this.ripBig = Number.isNaN(rip) ? s.rip : undefined;
+    const from = s.gprHalves, to = this.gprHalves;
+    for (let i = 0; i < GPR_WORDS; i++) to[i] = from[i];
+    this.made = undefined;
+  }
+
+  /** A record of it to keep: the same one until the next exit. */
+  record(): VmExitRecord {
+    const d = this.details;
+    return (this.made ??= new VmExitRecord(this.reason, false, this.qualification, this.rip, this.ripBig, this.gprHalves,
+      d.instructionLength ?? 0, d.guestLinear, d.guestPhysical, d.intrInfo ?? 0, d.intrErrorCode ?? 0));
   }
 }

@@ -22,6 +22,7 @@ import type { HostStateImage } from './hostStateImage';
 import { SavedGuestState } from './savedGuestState';
 import { SegmentBanks } from './segmentBanks';
 import { Vmcs, type LaunchState } from './vmcs';
+import { LastVmExit } from './vmExitRecord';
 import type { VmxCpu } from './vmxCpu';
 
 /** Everything VMX keeps beyond CpuState and memory, for snapshot/restore. */
@@ -62,6 +63,9 @@ export class Vmx implements VmxUnit {
   timerStartTsc = 0n;
   preemptionTimerDeadline: number | undefined;
 
+  /** The last VM exit's information, latched by each exit. */
+  readonly lastExit = new LastVmExit();
+  readonly exitTakenListeners: Array<() => void> = [];
   readonly exitListeners: Array<(exit: VmExitInfo) => void> = [];
   readonly entryListeners: Array<(launch: boolean) => void> = [];
   readonly entryFailureListeners: Array<(error: number, message: string) => void> = [];
@@ -127,7 +131,10 @@ export class Vmx implements VmxUnit {
     const walk = eptWalk(this.cpu.phys, c.eptRoot, gpa);
     return walk.kind === 'mapped' ? BigInt(walk.hpa) : undefined;
   }
+  /** A VM exit or a VM-entry failure exit (27.8) happened; each gets its own record. */
   onExit(listener: (exit: VmExitInfo) => void): void { this.exitListeners.push(listener); }
+  /** A VM exit happened (not an entry failure): `lastExit` has its information. Makes no record. */
+  onExitTaken(listener: () => void): void { this.exitTakenListeners.push(listener); }
   /** A VM entry succeeded (VMLAUNCH if `launch`): RIP is the guest's, before any injected event is delivered. */
   onEntry(listener: (launch: boolean) => void): void { this.entryListeners.push(listener); }
   /**

@@ -166,6 +166,38 @@ describe('Machine with the hello-hypercall sample', () => {
     expect(guestCr0()).toBe(CD);
   });
 
+  it('the last VM exit read after the host ran shows the guest\'s registers at the exit, and a kept one stays as it was', () => {
+    // Each exit only latches its information (vmExitRecord.ts LastVmExit); the record is made
+    // when read. The host's handler clears RCX (the guest's loop counter) before it resumes.
+    //   xor ecx, ecx; mov edx, GUEST_RIP; vmread rax, rdx; add rax, 3; vmwrite rdx, rax; vmresume
+    const HANDLER = Buffer.from('31c9ba1e6800000f78d04883c0030f79d00f01c3', 'hex');
+    const m = vmcallLoop();
+    m.stopOnVmEntry = true;
+    expect(runToStop(m).kind).toBe('vmentry');
+    m.stopOnVmEntry = false;
+    const handler = m.host.symbol('vmx_handle_exit')!.value;
+    m.writeMemory(handler, HANDLER, 'host-linear');
+    m.vmcsWrite(0x6c16, handler); // HOST_RIP
+    const vmcall = m.guest.symbol('_start')!.value + 5n; // after mov ecx, imm32
+    const toHostAndClear = () => {
+      for (let k = 0; k < 10 && m.inGuest; k++) m.run(1);
+      m.run(1); // xor ecx, ecx
+      expect(m.cpu.gpr[1]).toBe(0n);
+    };
+    toHostAndClear();
+    const first = m.lastExit!;
+    expect(first.guestRip).toBe(vmcall);
+    expect(first.guestGprs[1]).toBe(1_000_000n);
+    expect(m.lastExit).toBe(first);
+    m.run(5); // the rest of the handler
+    expect(m.inGuest).toBe(true);
+    toHostAndClear();
+    const second = m.lastExit!;
+    expect(second).not.toBe(first);
+    expect(second.guestGprs[1]).toBe(0xffffffffn); // dec ecx from 0
+    expect(first.guestGprs[1]).toBe(1_000_000n);
+  });
+
   it('every VM exit loads the host\'s segment registers from the VMCS, also after the host changed one', () => {
     // The segment registers the last transition left are kept aside and swapped back in
     // (segmentBanks.ts). The host's exit handler is replaced by one that writes its own FS base
