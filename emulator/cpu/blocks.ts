@@ -146,7 +146,8 @@ export function blockRole(handlerName: string): 'stop' | 'end' | 'continue' {
 /**
  * Where a block goes on after its control transfer `i` (handler `name`) at physical `p`: the
  * next instruction after a Jcc, the target of a direct JMP, or of a 64-bit direct CALL (whose return address joins `returns`),
- * or the return address of the innermost CALL the block went through for a RET; undefined
+ * or the return address of the innermost CALL the block went through for a RET, else the one
+ * `predicted` from the stack (returnPrediction.ts); undefined
  * (the block ends) for any other transfer, a target already in the block (`at`: its
  * instructions' addresses; a jump back to the first one is a loop), or one off the block's
  * `pages`. A JMP or CALL may take the block to a second page if `admit` says the execute TLB
@@ -154,6 +155,7 @@ export function blockRole(handlerName: string): 'stop' | 'end' | 'continue' {
  */
 export function followInBlock(
   name: string, i: DecodedInsn, p: number, at: readonly number[], returns: number[], pages: number[], admit: (page: number) => boolean,
+  predicted?: number,
 ): number | undefined {
   let to: number | undefined;
   if (name === 'jcc') {
@@ -163,7 +165,7 @@ export function followInBlock(
     to = p + i.length;
   } else if (name === 'jmpNear') to = p + i.length + i.imm;
   else if (name === 'callNear' && i.opsize === 8) { to = p + i.length + i.imm; returns.push(p + i.length); }
-  else if (name === 'retNear' && i.opcode === 0xc3 && i.opsize === 8) to = returns.pop();
+  else if (name === 'retNear' && i.opcode === 0xc3 && i.opsize === 8) to = returns.length > 0 ? returns.pop() : predicted;
   if (to === undefined || at.includes(to)) return undefined;
   const page = to >>> 12;
   if (pages.includes(page)) return to;

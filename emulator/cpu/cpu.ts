@@ -16,6 +16,7 @@ import { HANDLERS, type Handler } from './handlers';
 import { deliverFault, deliverEvent, EventKind, singleStepTrap } from './interrupts';
 import { readMsr, writeMsr } from './msr';
 import { Block, blockRole, compileBlock, finishBlock, followInBlock, MAX_BLOCK } from './blocks';
+import { StackTrack } from './returnPrediction';
 import { join } from './halves';
 
 const DECODE_CACHE = 8192;
@@ -314,6 +315,7 @@ export class Cpu {
       this.markCodePage(other);
       return true;
     };
+    const r = this.r32, stack = new StackTrack((r[9] | 0) * TWO32 + r[8], (r[11] | 0) * TWO32 + r[10]);
     let p: number | undefined = phys;
     while (p !== undefined && insns.length < MAX_BLOCK && (p & 0xfff) <= 4096 - 15 && p + 15 <= this.physSize) {
       const i = new DecodedInsn();
@@ -323,12 +325,30 @@ export class Cpu {
       const role = blockRole(name);
       if (role === 'stop') break;
       insns.push(i); names.push(name); handlers.push(this.handlers[i.id]); at.push(p);
-      p = role === 'end' ? followInBlock(name, i, p, at, returns, pages, admit) : p + i.length;
+      const predicted = name === 'retNear' && returns.length === 0 ? this.predictedReturn(stack.top, phys, rip) : undefined;
+      stack.step(name, i);
+      p = role === 'end' ? followInBlock(name, i, p, at, returns, pages, admit, predicted) : p + i.length;
     }
     const b = new Block(phys, this.codeGen[page], insns);
     finishBlock(b, at, names, handlers, this.mem);
     b.gen2 = this.codeGen[b.page2];
     return b;
+  }
+
+  /**
+   * The physical address a RET would return to if it read its address at linear `top` now,
+   * in the block starting at physical `phys`, linear `rip`: only through the read or write TLB
+   * (nothing walked, nothing faults); undefined if unknown or outside memory.
+   */
+  private predictedReturn(top: number | undefined, phys: number, rip: number): number | undefined {
+    if (top === undefined) return undefined;
+    const off = top & 0xfff, idx = this.tlbSlot(top), tag = top - off + this.tagKey;
+    if (off > 4088) return undefined;
+    const page = this.tagR[idx] === tag ? this.physR[idx] : this.tagW[idx] === tag ? this.physW[idx] : -1;
+    if (page < 0) return undefined;
+    const at = page + off;
+    const to = phys + ((this.view.getUint32(at + 4, true) | 0) * TWO32 + this.view.getUint32(at, true) - rip);
+    return to >= 0 && to < this.physSize ? to : undefined;
   }
 
   /** Code is decoded from `page`: writes to it must bump its generation (codeGen), so none may go through the write TLB. */

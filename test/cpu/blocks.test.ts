@@ -617,6 +617,38 @@ describe('a superblock (through CALL, RET and JMP, past a Jcc not taken)', () =>
   }
 });
 
+describe('a function\'s tail whose CALL ran in an earlier block (returnPrediction.ts)', () => {
+  // superblockMachines' code with a function that stops its first block at CLC (not BLOCK_SAFE):
+  //   0x40 add eax, 10; clc; ret        0x20 call 0x40; int3 (a second caller)
+  const tail = (code: Uint8Array) => {
+    code.set([0x83, 0xc0, 0x0a, 0xf8, 0xc3], 0x40);
+    code.set([0xe8, 0x1b, 0x00, 0x00, 0x00], 0x20);
+  };
+  /** From `rip`: the block to CLC, CLC stepped, then the block at the RET. */
+  const toTheRet = (fast: FlatMachine, ref: FlatMachine, rip: number) => {
+    for (const m of [fast, ref]) m.state.rip = BigInt(rip);
+    runAlike(fast, ref);
+    expect(fast.state.ripNum).toBe(CODE_LINEAR + 0x43);
+    fast.cpu.step();
+    ref.cpu.step();
+    return runAlike(fast, ref);
+  };
+  for (const compiled of [false, true]) {
+    const how = compiled ? 'compiled' : 'threaded';
+
+    it(`${how}: goes on at the return address on the stack, and leaves the block at the RET for another caller`, () => {
+      const { fast, ref } = superblockMachines(compiled, 0n, tail);
+      expect(toTheRet(fast, ref, CODE_LINEAR)).toBe(6); // ret, inc, cmp, jae, jmp, inc
+      expect(fast.state.ripNum).toBe(CODE_LINEAR + 0x14);
+      expect(fast.state.gpr[0]).toBe(13n);
+      // The same block from the second caller returns to 0x25: the prediction does not hold.
+      expect(toTheRet(fast, ref, CODE_LINEAR + 0x20)).toBe(1);
+      expect(fast.state.ripNum).toBe(CODE_LINEAR + 0x25);
+      expect(fast.state.gpr[4]).toBe(BigInt(DATA_LINEAR + 0x800));
+    });
+  }
+});
+
 /** The physical address of `linear`'s page-table entry in `m`. */
 function pteOf(m: FlatMachine, linear: number): number {
   let table = Number(m.state.cr3);
