@@ -17,7 +17,7 @@ const OPCODE_REGISTER = new Set(['movZI', 'incZ', 'decZ', 'xchgZA', 'bswap']);
 const WRITES_RM = new Set(['movEG', 'setcc', 'shift', 'shxd', 'incDecE', 'notE', 'negE', 'aluEG', 'aluEI', 'btI', 'btG', 'vmread']);
 const WRITES_REG = new Set(['movGE', 'lea', 'movsxd', 'movzx', 'movsx', 'aluGE', 'imul2', 'imul3', 'bsf', 'bsr', 'tzcnt', 'lzcnt', 'popcnt', 'cmov', 'movbe']);
 /** Handlers with a ModRM that write no register. */
-const WRITES_NONE = new Set(['testEG', 'testEI', 'nopE', 'vmwrite', 'jmpE', 'callE', 'pushE']);
+const WRITES_NONE = new Set(['testEG', 'testEI', 'nopE', 'vmwrite', 'jmpE']);
 
 /** RSP and RBP through a block's instructions as they join it, from their values when it starts. */
 export class StackTrack {
@@ -36,8 +36,8 @@ export class StackTrack {
   /** Account for `i` (handler `name`), which joins the block; a RET or CALL the block follows counts as followed. */
   step(name: string, i: DecodedInsn): void {
     switch (name) {
-      case 'pushZ': case 'pushI': case 'pushE': case 'callNear':
-        this.moveRsp(i.opsize === 8 || name === 'callNear' ? -8 : undefined);
+      case 'pushZ': case 'pushI': case 'pushE': case 'callNear': case 'callE':
+        this.moveRsp(i.opsize === 8 || name === 'callNear' || name === 'callE' ? -8 : undefined);
         return;
       case 'popZ':
         this.moveRsp(i.opsize === 8 ? 8 : undefined);
