@@ -68,19 +68,22 @@ export function vmentryFailure(vmx: Vmx, reason: number, qualification: bigint, 
   throw new VmExitTaken(full);
 }
 
-// The fields below 2^32 every VM exit writes, by slot.
+// The fields every VM exit writes, by slot (set32At writes a value below 2^32).
 const EXIT_REASON = Vmcs.slotOf(Field.VM_EXIT_REASON), INSTRUCTION_LEN = Vmcs.slotOf(Field.VM_EXIT_INSTRUCTION_LEN);
 const INSTRUCTION_INFO = Vmcs.slotOf(Field.VMX_INSTRUCTION_INFO), INTR_INFO = Vmcs.slotOf(Field.VM_EXIT_INTR_INFO);
 const INTR_ERROR_CODE = Vmcs.slotOf(Field.VM_EXIT_INTR_ERROR_CODE), IDT_VECTORING_INFO = Vmcs.slotOf(Field.IDT_VECTORING_INFO);
 const IDT_VECTORING_ERROR_CODE = Vmcs.slotOf(Field.IDT_VECTORING_ERROR_CODE), ENTRY_INTR_INFO = Vmcs.slotOf(Field.VM_ENTRY_INTR_INFO);
 const RFLAGS = Vmcs.slotOf(Field.GUEST_RFLAGS), PENDING_DBG = Vmcs.slotOf(Field.GUEST_PENDING_DBG_EXCEPTIONS);
 const INTERRUPTIBILITY = Vmcs.slotOf(Field.GUEST_INTERRUPTIBILITY), ACTIVITY = Vmcs.slotOf(Field.GUEST_ACTIVITY_STATE);
+const QUALIFICATION = Vmcs.slotOf(Field.EXIT_QUALIFICATION), GUEST_LINEAR = Vmcs.slotOf(Field.GUEST_LINEAR_ADDRESS);
+const GUEST_PHYSICAL = Vmcs.slotOf(Field.GUEST_PHYSICAL_ADDRESS);
 
 function writeExitInformation(vmcs: Vmcs, reason: number, qualification: bigint, d: ExitDetails, event: Vmx['eventDelivery']): void {
   vmcs.set32At(EXIT_REASON, reason >>> 0);
-  vmcs.set(Field.EXIT_QUALIFICATION, qualification);
-  vmcs.set(Field.GUEST_LINEAR_ADDRESS, d.guestLinear ?? 0n);
-  vmcs.set(Field.GUEST_PHYSICAL_ADDRESS, d.guestPhysical ?? 0n);
+  // Most exits write 0 to these: a bigint into the VMCS's halves costs a conversion each.
+  if (qualification === 0n) vmcs.set32At(QUALIFICATION, 0); else vmcs.set(Field.EXIT_QUALIFICATION, qualification);
+  if (d.guestLinear === undefined) vmcs.set32At(GUEST_LINEAR, 0); else vmcs.set(Field.GUEST_LINEAR_ADDRESS, d.guestLinear);
+  if (d.guestPhysical === undefined) vmcs.set32At(GUEST_PHYSICAL, 0); else vmcs.set(Field.GUEST_PHYSICAL_ADDRESS, d.guestPhysical);
   vmcs.set32At(INSTRUCTION_LEN, d.instructionLength ?? 0);
   vmcs.set32At(INSTRUCTION_INFO, (d.instructionInfo ?? 0) >>> 0);
   vmcs.set32At(INTR_INFO, (d.intrInfo ?? 0) >>> 0);
