@@ -128,6 +128,18 @@ describe('Machine with the hello-hypercall sample', () => {
     return m;
   }
 
+  /** vmcallLoop() at its first VM entry, the host's exit handler replaced by `handler`'s code (HOST_RIP pointed at it). */
+  function vmcallLoopWithHandler(handler: Uint8Array): Machine {
+    const m = vmcallLoop();
+    m.stopOnVmEntry = true;
+    expect(runToStop(m).kind).toBe('vmentry');
+    m.stopOnVmEntry = false;
+    const at = m.host.symbol('vmx_handle_exit')!.value;
+    m.writeMemory(at, handler, 'host-linear');
+    m.vmcsWrite(0x6c16, at); // HOST_RIP
+    return m;
+  }
+
   it('a VM exit saves what the debugger wrote into the guest\'s system registers while it was stopped in the guest', () => {
     const m = vmcallLoop();
     m.stopOnVmEntry = true;
@@ -148,13 +160,7 @@ describe('Machine with the hello-hypercall sample', () => {
     //   cmp ecx, 999990; ja 1f; mov rax, cr0; bts rax, 30; mov cr0, rax
     //   1: mov edx, GUEST_RIP; vmread rax, rdx; add rax, 3; vmwrite rdx, rax; vmresume
     const HANDLER = Buffer.from('81f936420f00770b0f20c0480fbae81e0f22c0ba1e6800000f78d04883c0030f79d00f01c3', 'hex');
-    const m = vmcallLoop();
-    m.stopOnVmEntry = true;
-    expect(runToStop(m).kind).toBe('vmentry');
-    m.stopOnVmEntry = false;
-    const handler = m.host.symbol('vmx_handle_exit')!.value;
-    m.writeMemory(handler, HANDLER, 'host-linear');
-    m.vmcsWrite(0x6c16, handler); // HOST_RIP
+    const m = vmcallLoopWithHandler(HANDLER);
     const CD = 1n << 30n, guestCr0 = () => m.vmcsRead(0x6800)! & CD; // GUEST_CR0
     m.run(1); // the guest's first instruction sets its counter
     expect(m.cpu.gpr[1]).toBe(1_000_000n);
@@ -171,13 +177,7 @@ describe('Machine with the hello-hypercall sample', () => {
     // when read. The host's handler clears RCX (the guest's loop counter) before it resumes.
     //   xor ecx, ecx; mov edx, GUEST_RIP; vmread rax, rdx; add rax, 3; vmwrite rdx, rax; vmresume
     const HANDLER = Buffer.from('31c9ba1e6800000f78d04883c0030f79d00f01c3', 'hex');
-    const m = vmcallLoop();
-    m.stopOnVmEntry = true;
-    expect(runToStop(m).kind).toBe('vmentry');
-    m.stopOnVmEntry = false;
-    const handler = m.host.symbol('vmx_handle_exit')!.value;
-    m.writeMemory(handler, HANDLER, 'host-linear');
-    m.vmcsWrite(0x6c16, handler); // HOST_RIP
+    const m = vmcallLoopWithHandler(HANDLER);
     const vmcall = m.guest.symbol('_start')!.value + 5n; // after mov ecx, imm32
     const toHostAndClear = () => {
       for (let k = 0; k < 10 && m.inGuest; k++) m.run(1);
@@ -205,13 +205,7 @@ describe('Machine with the hello-hypercall sample', () => {
     //   mov ecx, 0xc0000100; mov eax, 0x12345000; xor edx, edx; wrmsr
     //   mov edx, GUEST_RIP; vmread rax, rdx; add rax, 3; vmwrite rdx, rax; vmresume
     const HANDLER = Buffer.from('b9000100c0b80050341231d20f30ba1e6800000f78d04883c0030f79d00f01c3', 'hex');
-    const m = vmcallLoop();
-    m.stopOnVmEntry = true;
-    expect(runToStop(m).kind).toBe('vmentry');
-    m.stopOnVmEntry = false;
-    const handler = m.host.symbol('vmx_handle_exit')!.value;
-    m.writeMemory(handler, HANDLER, 'host-linear');
-    m.vmcsWrite(0x6c16, handler); // HOST_RIP
+    const m = vmcallLoopWithHandler(HANDLER);
     const hostFsBase = m.vmcsRead(0x6c06)!; // HOST_FS_BASE
     expect(hostFsBase).not.toBe(0x12345000n);
     m.stopOnVmExit = true;
