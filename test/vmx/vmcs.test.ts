@@ -2,12 +2,11 @@
 // shows as "at the VM exit" next to a field's current value.
 
 import { HALVES, join } from '../../emulator/cpu/halves';
-import { FIELD_SLOT, Field } from '../../emulator/vmx/fields';
+import { Field } from '../../emulator/vmx/fields';
 import { Vmcs } from '../../emulator/vmx/vmcs';
 
-const slot = (f: Field) => FIELD_SLOT[f >> 1];
 function atExit(vmcs: Vmcs, f: Field): bigint {
-  vmcs.atExit(slot(f));
+  vmcs.atExit(Vmcs.slotOf(f));
   return join(HALVES[0], HALVES[1]);
 }
 
