@@ -1,9 +1,11 @@
 // The emulator's public surface: the debug adapter's only door to the emulator (the layering
 // test enforces it). Knows nothing of DAP or VS Code. MachineApi is implemented by machine.ts
-// (class Machine), which bootMachine() loads on first use: it is the heavy part of a bundle.
+// (class Machine), imported statically: loaded with import(), it and every module it imports
+// ran as lazy initializers in the bundles, where V8 reads their module-level constants as
+// variables (the VM transitions ~10 % slower; docs/performance.md, tenth session).
 
 import type { GPR_NAMES, Segment } from './cpu/state';
-import type { MachineOptions } from './machine';
+import { Machine, type MachineOptions } from './machine';
 import type { TraceRecord } from './trace/record';
 
 // Vocabulary the adapter shares with the emulator: register and VMCS field names, the ELF
@@ -20,7 +22,6 @@ export type { MachineOptions } from './machine';
 
 /** Boots a machine from two ELF images; rejects with one sentence naming a bad file. */
 export async function bootMachine(options: MachineOptions): Promise<MachineApi> {
-  const { Machine } = await import('./machine');
   return Machine.boot(options);
 }
 

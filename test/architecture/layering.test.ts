@@ -39,6 +39,18 @@ describe('layering', () => {
     expect(violations('debug-adapter', (_spec, path) => path.startsWith('emulator') && path !== 'emulator/api')).toEqual([]);
   });
 
+  // esbuild wraps a module that import() loads, and every module it imports, in a lazy
+  // initializer: their module-level constants become variables that V8 cannot fold, and the VM
+  // transitions ran ~10 % slower in the bundles (docs/performance.md, tenth session).
+  it('no emulator module is loaded with import()', () => {
+    const dynamic = ['emulator', 'debug-adapter', 'extension'].flatMap((layer) => sources(join(root, layer)).flatMap((file) =>
+      [...readFileSync(file, 'utf8').matchAll(/import\(\s*['"]([^'"]+)['"]\s*\)/g)]
+        .map((m) => relative(root, resolve(file, '..', m[1])))
+        .filter((path) => path.startsWith('emulator'))
+        .map((path) => `${relative(root, file)} loads ${path}`)));
+    expect(dynamic).toEqual([]);
+  });
+
   it('debug-adapter/ imports neither VS Code nor the extension', () => {
     expect(violations('debug-adapter', (spec, path) => spec === 'vscode' || path.startsWith('extension'))).toEqual([]);
   });
