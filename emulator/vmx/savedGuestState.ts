@@ -73,19 +73,20 @@ export class SavedGuestState {
     return this.stamp.standsFor(vmcs) && this.exitControls === exitControls;
   }
 
+  /** The registers VM entry may keep from the processor, whole or in part (27.3.2.1). */
   private sameKeptFromProcessor(s: CpuState): boolean {
     return s.cr0 === this.cr0 && s.efer === this.efer && s.dr[7] === this.dr7 && s.debugctl === this.debugctl && s.pat === this.pat;
   }
 
+  /** Every register the save records: those entry may keep from the processor, and the rest. */
   private sameRegisters(s: CpuState): boolean {
-    if (this.cr0 !== s.cr0 || this.cr3 !== s.cr3 || this.cr4 !== s.cr4 || this.efer !== s.efer || this.dr7 !== s.dr[7]) return false;
+    if (!this.sameKeptFromProcessor(s) || this.cr3 !== s.cr3 || this.cr4 !== s.cr4) return false;
     for (let i = 0; i < 8; i++) {
       const a = this.seg[i], b = s.seg[i];
       if (a.selector !== b.selector || a.base !== b.base || a.limit !== b.limit || a.attrs !== b.attrs) return false;
     }
     if (this.gdtrBase !== s.gdtr.base || this.gdtrLimit !== s.gdtr.limit || this.idtrBase !== s.idtr.base || this.idtrLimit !== s.idtr.limit) return false;
-    return this.sysenterCs === s.sysenterCs && this.sysenterEsp === s.sysenterEsp && this.sysenterEip === s.sysenterEip
-      && this.debugctl === s.debugctl && this.pat === s.pat;
+    return this.sysenterCs === s.sysenterCs && this.sysenterEsp === s.sysenterEsp && this.sysenterEip === s.sysenterEip;
   }
 
   /** Remember `s` as just saved into `vmcs` (after the save, so its own changes are counted). */
