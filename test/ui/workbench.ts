@@ -62,6 +62,21 @@ export class Workbench {
     return this.page.locator('iframe.webview.ready').first().contentFrame().locator('iframe#active-frame').contentFrame();
   }
 
+  /**
+   * The document of the ready webview that holds `selector`, or undefined when none does yet.
+   * Which webview comes last in the DOM depends on which one VS Code resolved last (the Trace
+   * panel shown just after an editor webview opened comes after it), so tests that open more
+   * than one webview find theirs by what it shows.
+   */
+  async webviewWith(selector: string): Promise<FrameLocator | undefined> {
+    const frames = this.page.locator('iframe.webview.ready');
+    for (let i = 0; i < await frames.count(); i++) {
+      const inner = frames.nth(i).contentFrame().locator('iframe#active-frame').contentFrame();
+      if (await inner.locator(selector).count()) return inner;
+    }
+    return undefined;
+  }
+
   /** Welcome: Open Walkthrough... -> "Your first hypercall". */
   async openWalkthrough(): Promise<void> {
     await this.untilDone(() => this.runCommand('Welcome: Open Walkthrough...'), () => this.pickRow('Your first hypercall'));
