@@ -136,6 +136,12 @@ export class Cpu {
   chainBlocks = true;
   private readonly blkTab: (Block | undefined)[] = new Array<Block | undefined>(BLOCK_SLOTS).fill(undefined);
   private readonly blkSeen = new Uint8Array(BLOCK_SLOTS);
+  /**
+   * The block that ended the last chain (a VM exit or entry, port I/O): its `next` is where the
+   * next chain began last time, so a VMCALL's block finds the host's handler, and VMRESUME's the
+   * guest's code, without the table's lookup.
+   */
+  private chainEnd: Block | undefined;
   /** Address spaces left at VM transitions (at most MAX_SPACES, oldest first): their TLB epoch and the paging-structure write count when it began. */
   private readonly spaces: { space: number; cr3: bigint; bits: number; epoch: number; writes: number }[] = [];
   readonly bus: PagingBus;
@@ -210,7 +216,7 @@ export class Cpu {
     // Runs at which a block is compiled: see below.
     const after = this.compileAfter, known = Math.ceil(after / 100), loops = Math.ceil(after / 10);
     let total = 0;
-    let prev: Block | undefined;
+    let prev = this.chainEnd;
     do {
       const rip = st.ripNum;
       const off = rip & 0xfff;
@@ -270,7 +276,7 @@ export class Cpu {
         this.recover(e);
         return total + retired + 1;
       }
-      if (b.endsChain) break;
+      if (b.endsChain) { this.chainEnd = b; break; }
     } while (total < limit && this.chainBlocks);
     return total;
   }
@@ -496,6 +502,7 @@ export class Cpu {
     this.forgetAddressSpaces();
     this.dcTag.fill(NaN);
     this.blkTab.fill(undefined);
+    this.chainEnd = undefined;
     this.codePage.fill(0); // pages are marked again when code is fetched from them
   }
 
