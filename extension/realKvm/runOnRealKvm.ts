@@ -86,9 +86,11 @@ export async function runOnRealKvm(extensionUri: vscode.Uri, provider: Hypercall
     return undefined;
   }
   const result = JSON.parse(outcome.stdout) as CompareResult;
+  // Real KVM's trace also beside the session's, in the Trace panel's Real KVM tab. The panel
+  // comes first: with the two webviews made at once, the comparison page stayed blank in one
+  // run of four (code-server, 2026-12-05: its frame's load was aborted).
+  await panel.showRealKvm({ summary: summaryText(result), trace: result.real.trace });
   showCompareView(extensionUri, result);
-  // Real KVM's trace also beside the session's, in the Trace panel's Real KVM tab.
-  void panel.showRealKvm({ summary: summaryText(result), trace: result.real.trace });
   // The walkthrough's "Deploy your hypercall to real KVM" is done once a comparison came back.
   void vscode.commands.executeCommand('setContext', RAN_ON_REAL_KVM, true);
   return result;
