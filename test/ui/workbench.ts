@@ -194,14 +194,12 @@ export class Workbench {
 
   /**
    * F5 without launch.json; picks the Hypercall debugger if VS Code asks which one. A session
-   * that never stops can run and end before its toolbar is seen (the sample takes well under a
-   * second; a full run failed there): then neither shows, and the caller's next wait (its
-   * output) says whether it ran.
+   * that never stops can show and hide its toolbar between two of Playwright's polls (the
+   * sample takes well under a second): the wait then ran out its 60 s (full runs, 2026-12-05:
+   * the trace and extension tests took a minute longer), so the page notes the toolbar's
+   * showing itself. The caller's next wait (the session's output) says whether it ran.
    */
   async startDebugging(): Promise<void> {
-    // A whole run (no breakpoints) can show and hide the debug toolbar between two of
-    // Playwright's polls, and the wait ran out its 60 s (full runs, 2026-12-05: the trace and
-    // extension tests took a minute longer): the page notes the toolbar's showing itself.
     await this.page.evaluate(() => {
       const w = window as unknown as { debugToolbarShown?: boolean };
       w.debugToolbarShown = false;
