@@ -4,7 +4,7 @@
 // the Trace panel's Real KVM tab shows that trace too, and reopens the comparison.
 // Without the lab (no qemu-system-x86_64, no download), the test is skipped with the reason.
 
-import type { FrameLocator } from 'playwright-core';
+import type { FrameLocator, Request, Route } from 'playwright-core';
 import { ensureLab } from '../../realkvm/lab';
 import { RealKvmError } from '../../realkvm/paths';
 import { useWorkbench } from './startWorkbench';
@@ -22,11 +22,29 @@ beforeAll(async () => {
 }, 900_000);
 
 const workbench = useWorkbench('realKvm');
+/** The inner frame every webview loads before its page is written into it (VS Code's webview pre/fake.html). */
+const FAKE_HTML = /\/fake\.html\?/;
 
 describe('Hypercall: Run on Real KVM in code-server', () => {
   it('opens "Real KVM vs model": the sample agrees, Hello World on both sides, real KVM\'s trace in its tab', async (ctx) => {
     if (noLab) return ctx.skip();
     const { wb } = workbench();
+    // The failure seen in a full run on 2026-12-05, made to happen: the comparison page's frame
+    // load is aborted once. The extension must notice and open the page again by itself. The
+    // Trace panel's page is loaded first: with Playwright's request interception on, a webview
+    // sometimes never made its frame at all, and the interception ends with the abort.
+    await wb.runCommand('Hypercall: Show Trace Panel');
+    await traceView(wb);
+    const forEditor = (r: Request) => !r.frame().parentFrame()?.url().includes('purpose=webviewView');
+    let aborted = 0, editorFrames = 0;
+    wb.page.on('request', (r) => { if (FAKE_HTML.test(r.url()) && forEditor(r)) editorFrames++; });
+    const abortOnce = async (route: Route) => {
+      if (aborted > 0 || !forEditor(route.request())) return route.continue();
+      aborted++;
+      await route.abort();
+      await wb.page.context().unroute(FAKE_HTML, abortOnce);
+    };
+    await wb.page.context().route(FAKE_HTML, abortOnce);
     await wb.runCommand('Hypercall: Run on Real KVM');
     // The progress notification while the lab boots.
     await wb.page.locator('.notification-toast', { hasText: 'Real KVM' }).first().waitFor({ timeout: 30_000 });
@@ -35,6 +53,8 @@ describe('Hypercall: Run on Real KVM in code-server', () => {
     await wb.screenshot('progress');
     await wb.page.locator('.tab', { hasText: 'Real KVM vs model' }).waitFor({ timeout: 300_000 });
     const view = await comparisonView(wb);
+    const shownAt = Date.now();
+    expect(aborted, 'the comparison frame\'s load was aborted once').toBe(1);
     // The lab's default kernel (hypercall.realKvm.labKernel), named in the verdict.
     await expect.poll(() => view.locator('#summary').textContent(), { timeout: 60_000 })
       .toMatch(/ on the lab \(Debian's Linux 6\.1\.0-\d+-amd64 with kvm-amd in qemu\): the model and real KVM agree$/);
@@ -56,6 +76,10 @@ describe('Hypercall: Run on Real KVM in code-server', () => {
     expect(await trace.locator('#real-kvm-trace').isVisible()).toBe(true);
     expect(await trace.locator('#real-kvm-summary').textContent()).toBe(await view.locator('#summary').textContent());
     await wb.screenshot('trace-panel-real-kvm');
+    // The page said it loaded: no frame was made for it after the one that showed it, even once
+    // the 10 s in which the extension waits for that have passed.
+    await wb.page.waitForTimeout(Math.max(0, shownAt + 11_000 - Date.now()));
+    expect(editorFrames).toBe(2);
     // Its button opens the comparison again once its page was closed.
     await wb.runCommand('View: Close All Editors');
     await wb.page.locator('.tab', { hasText: 'Real KVM vs model' }).waitFor({ state: 'detached', timeout: 30_000 });
@@ -73,7 +97,7 @@ describe('Hypercall: Run on Real KVM in code-server', () => {
 async function traceView(wb: Workbench): Promise<FrameLocator> {
   const page = wb.page;
   await page.locator('.part.panel .composite-bar .action-item.checked', { hasText: /Hypercall Trace/i }).first()
-    .waitFor({ timeout: 30_000 }).catch(() => { throw new Error('The Trace panel did not come forward after Run on Real KVM.'); });
+    .waitFor({ timeout: 30_000 }).catch(() => { throw new Error('The Trace panel did not come forward.'); });
   const deadline = Date.now() + 120_000;
   for (let shown = Date.now(); Date.now() < deadline; await page.waitForTimeout(250)) {
     const inner = await wb.webviewWith('#real-kvm-trace');
@@ -83,26 +107,16 @@ async function traceView(wb: Workbench): Promise<FrameLocator> {
       shown = Date.now();
     }
   }
-  throw new Error('The Trace panel came forward after Run on Real KVM, but its page never loaded.');
+  throw new Error('The Trace panel came forward, but its page never loaded.');
 }
 
-/**
- * The comparison page's content among the workbench's webviews (the Trace panel's is one too).
- * A page still blank after 30 s (a full run, 2026-12-05: its frame's load aborted) is closed
- * and the command run again, as a user would.
- */
+/** The comparison page's content among the workbench's webviews (the Trace panel's is one too). */
 async function comparisonView(wb: Workbench): Promise<FrameLocator> {
-  for (let attempt = 1; ; attempt++) {
-    const deadline = Date.now() + 30_000;
-    for (; Date.now() < deadline; await wb.page.waitForTimeout(250)) {
-      const inner = await wb.webviewWith('#summary');
-      if (inner) return inner;
-    }
-    if (attempt === 2) throw new Error('The "Real KVM vs model" tab opened twice, but no webview showed its page.');
-    console.log('test/ui/realKvm: the comparison page was blank after 30 s; closing it and running the command again');
-    await wb.runCommand('View: Close All Editors');
-    await wb.page.locator('.tab', { hasText: 'Real KVM vs model' }).waitFor({ state: 'detached', timeout: 30_000 });
-    await wb.runCommand('Hypercall: Run on Real KVM');
-    await wb.page.locator('.tab', { hasText: 'Real KVM vs model' }).waitFor({ timeout: 300_000 });
+  // A page that has not said it loaded after 10 s gets a new panel, twice (compareView.ts).
+  const deadline = Date.now() + 60_000;
+  for (; Date.now() < deadline; await wb.page.waitForTimeout(250)) {
+    const inner = await wb.webviewWith('#summary');
+    if (inner) return inner;
   }
+  throw new Error('The "Real KVM vs model" tab opened, but no webview showed its page within 60 s.');
 }
