@@ -4,7 +4,7 @@
 // the comparison masks the flags still undefined at the end of a case unless the
 // interpreter's documented policy (MATCHED_UNDEFINED) claims to match this machine for them.
 
-import { readFileSync } from 'node:fs';
+import { HOST_IS_AMD } from './hostVendor';
 
 const CF = 0x1, PF = 0x4, AF = 0x10, ZF = 0x40, SF = 0x80, OF = 0x800;
 export const ARITH = CF | PF | AF | ZF | SF | OF;
@@ -24,18 +24,10 @@ export interface FlagEffect {
 /**
  * Families whose SDM-undefined flags the interpreter computes exactly as this machine does
  * (its policy in docs/cpu.md, "Undefined flags"); these are compared strictly. Not yet matched:
- * 'rcx-narrow' (RCL/RCR of 8/16-bit operands), 'shxd16' (16-bit SHLD/SHRD).
+ * 'rcx-narrow' (RCL/RCR of 8/16-bit operands), 'shxd16' (16-bit SHLD/SHRD). The policy reproduces an
+ * AMD processor; on another vendor every SDM-undefined flag is masked.
  */
-export const MATCHED_UNDEFINED = new Set<string>(referenceIsAmd() ? ['logic', 'mul', 'div', 'bt', 'bsf', 'tzcnt', 'shift', 'rotate', 'shxd'] : []);
-
-/** The policy reproduces an AMD processor; on another vendor every SDM-undefined flag is masked. */
-function referenceIsAmd(): boolean {
-  try {
-    return /^vendor_id\s*:\s*AuthenticAMD/m.test(readFileSync('/proc/cpuinfo', 'utf8'));
-  } catch {
-    return false;
-  }
-}
+export const MATCHED_UNDEFINED = new Set<string>(HOST_IS_AMD ? ['logic', 'mul', 'div', 'bt', 'bsf', 'tzcnt', 'shift', 'rotate', 'shxd'] : []);
 
 const NONE: FlagEffect = { reads: 0, defines: 0, undefined: 0 };
 const ALL: FlagEffect = { reads: 0, defines: ARITH, undefined: 0 };
