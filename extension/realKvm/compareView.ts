@@ -11,9 +11,9 @@ import { compareHtml, type CompareResult } from './compareHtml';
 import { PAGE_LOADED, type CompareViewMessage } from './compareViewMessage';
 
 export const COMPARE_VIEW_TYPE = 'hypercall.realKvmCompare';
-export const TITLE = 'Real KVM vs model';
+const TITLE = 'Real KVM vs model';
 /** How long a visible page may take to say it loaded, and how many times its panel is opened again before giving up. */
-export const LOAD_TIMEOUT_MS = 10_000, REOPENS = 2;
+const LOAD_TIMEOUT_MS = 10_000, REOPENS = 2;
 
 let current: vscode.WebviewPanel | undefined;
 let last: CompareResult | undefined;
@@ -63,8 +63,10 @@ function open(extensionUri: vscode.Uri, result: CompareResult, reopensLeft: numb
     clearTimeout(timer);
     if (panel.visible) timer = setTimeout(check, LOAD_TIMEOUT_MS);
   };
+  /** The page loaded, or a newer one (or panel) took its place: nothing to wait for. */
+  const over = () => loaded || page !== shown || current !== panel;
   const check = () => {
-    if (loaded || page !== shown || current !== panel) return stop();
+    if (over()) return stop();
     if (!panel.visible) return; // waits for the panel to be shown again
     stop();
     if (reopensLeft === 0) {
@@ -75,7 +77,7 @@ function open(extensionUri: vscode.Uri, result: CompareResult, reopensLeft: numb
     panel.dispose();
     open(extensionUri, result, reopensLeft - 1, at);
   };
-  const visibility = panel.onDidChangeViewState(() => { if (loaded || page !== shown || current !== panel) stop(); else wait(); });
+  const visibility = panel.onDidChangeViewState(() => { if (over()) stop(); else wait(); });
   const disposed = panel.onDidDispose(stop);
   wait();
 }
